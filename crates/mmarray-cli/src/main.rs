@@ -1,0 +1,3 @@
+//! The `mmarray` command.
+
+fn main() {}

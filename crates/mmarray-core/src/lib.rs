@@ -1,0 +1,1 @@
+//! mmarray-core (under construction in this session).

@@ -1,0 +1,371 @@
+//! Bulk codecs: byte swaps, decoding bytes of either byte order into values,
+//! encoding them back, and casts between kinds.
+//!
+//! These are the hot path of every non-native file. The loops are written over
+//! fixed-size byte arrays so that the compiler turns them into vector shuffles,
+//! and float16 goes through `half`'s slice conversions (F16C where the CPU has it).
+
+use std::any::TypeId;
+use std::mem::size_of;
+
+use half::f16;
+use half::slice::HalfFloatSliceExt;
+
+use crate::{ByteOrder, DType, DTypeError, Element, Kind, Native};
+
+/// Reverses the bytes of every `unit`-byte group of `bytes` in place.
+///
+/// `unit` is 1, 2, 4, 8 or 16 (1 does nothing; 16 swaps whole 16-byte values, and a
+/// complex dtype swaps its real and imaginary parts separately: use
+/// [`Kind::swap_unit`]). Trailing bytes that do not fill a whole unit are left as
+/// they are.
+///
+/// ```
+/// let mut b = [1u8, 2, 3, 4, 5, 6, 7, 8];
+/// mmarray_dtype::byteswap_bytes(&mut b, 4);
+/// assert_eq!(b, [4, 3, 2, 1, 8, 7, 6, 5]);
+/// ```
+pub fn byteswap_bytes(bytes: &mut [u8], unit: usize) {
+    match unit {
+        2 => swap_in_place::<2>(bytes),
+        4 => swap_in_place::<4>(bytes),
+        8 => swap_in_place::<8>(bytes),
+        16 => swap_in_place::<16>(bytes),
+        _ if unit > 1 => bytes.chunks_exact_mut(unit).for_each(<[u8]>::reverse),
+        _ => {}
+    }
+}
+
+fn swap_in_place<const N: usize>(bytes: &mut [u8]) {
+    let (units, _) = bytes.as_chunks_mut::<N>();
+    for u in units {
+        u.reverse();
+    }
+}
+
+/// Copies `src` into `dst` (same length), reversing each `unit`-byte group.
+fn copy_swapped(src: &[u8], dst: &mut [u8], unit: usize) {
+    fn go<const N: usize>(src: &[u8], dst: &mut [u8]) {
+        let (s, _) = src.as_chunks::<N>();
+        let (d, _) = dst.as_chunks_mut::<N>();
+        for (d, s) in d.iter_mut().zip(s) {
+            let mut u = *s;
+            u.reverse();
+            *d = u;
+        }
+    }
+    match unit {
+        2 => go::<2>(src, dst),
+        4 => go::<4>(src, dst),
+        8 => go::<8>(src, dst),
+        _ => {
+            dst.copy_from_slice(src);
+            byteswap_bytes(dst, unit);
+        }
+    }
+}
+
+fn check_element<T: Element>() -> Result<(), DTypeError> {
+    let (size, itemsize) = (size_of::<T>(), T::KIND.itemsize());
+    if size == itemsize {
+        Ok(())
+    } else {
+        Err(DTypeError::ElementSize {
+            dtype: DType::native(T::KIND),
+            size,
+            itemsize,
+        })
+    }
+}
+
+fn check_lengths(dtype: DType, src: usize, dst: usize) -> Result<(), DTypeError> {
+    if src == dst {
+        Ok(())
+    } else {
+        Err(DTypeError::LengthMismatch {
+            dtype,
+            src,
+            dst,
+            itemsize: dtype.itemsize(),
+        })
+    }
+}
+
+/// Byte-swaps every element in place (each half of a complex value separately).
+///
+/// Swapping twice gives back the original bytes.
+///
+/// ```
+/// let mut v = [1u16, 0x0102];
+/// mmarray_dtype::byteswap(&mut v);
+/// assert_eq!(v, [0x0100, 0x0201]);
+/// ```
+pub fn byteswap<T: Element>(values: &mut [T]) {
+    byteswap_bytes(bytemuck::cast_slice_mut(values), T::KIND.swap_unit());
+}
+
+/// Decodes `src`, elements stored in byte order `order`, into native values.
+///
+/// `src` must hold exactly `dst.len()` elements; it may have any alignment.
+///
+/// ```
+/// use mmarray_dtype::{ByteOrder, decode};
+/// let be = 1.5f64.to_be_bytes();
+/// let mut out = [0.0f64];
+/// decode(&be, ByteOrder::Big, &mut out)?;
+/// assert_eq!(out, [1.5]);
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+pub fn decode<T: Element>(src: &[u8], order: ByteOrder, dst: &mut [T]) -> Result<(), DTypeError> {
+    check_element::<T>()?;
+    let dst: &mut [u8] = bytemuck::cast_slice_mut(dst);
+    check_lengths(DType::new(T::KIND, order), src.len(), dst.len())?;
+    if order.is_native() {
+        dst.copy_from_slice(src);
+    } else {
+        copy_swapped(src, dst, T::KIND.swap_unit());
+    }
+    Ok(())
+}
+
+/// Encodes native values into bytes of byte order `order` (the inverse of [`decode`]).
+///
+/// ```
+/// use mmarray_dtype::{ByteOrder, encode};
+/// let mut out = [0u8; 4];
+/// encode(&[0x0102_0304u32], ByteOrder::Big, &mut out)?;
+/// assert_eq!(out, [1, 2, 3, 4]);
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+pub fn encode<T: Element>(src: &[T], order: ByteOrder, dst: &mut [u8]) -> Result<(), DTypeError> {
+    check_element::<T>()?;
+    let src: &[u8] = bytemuck::cast_slice(src);
+    check_lengths(DType::new(T::KIND, order), src.len(), dst.len())?;
+    if order.is_native() {
+        dst.copy_from_slice(src);
+    } else {
+        copy_swapped(src, dst, T::KIND.swap_unit());
+    }
+    Ok(())
+}
+
+/// `Some(slice as &[U])` when `T` is `U`.
+fn same_type<T: bytemuck::Pod, U: bytemuck::Pod>(s: &[T]) -> Option<&[U]> {
+    if TypeId::of::<T>() == TypeId::of::<U>() {
+        bytemuck::try_cast_slice(s).ok()
+    } else {
+        None
+    }
+}
+
+fn same_type_mut<T: bytemuck::Pod, U: bytemuck::Pod>(s: &mut [T]) -> Option<&mut [U]> {
+    if TypeId::of::<T>() == TypeId::of::<U>() {
+        bytemuck::try_cast_slice_mut(s).ok()
+    } else {
+        None
+    }
+}
+
+/// Casts native values of one kind into another with numpy's `astype`
+/// (unsafe casting) semantics; see the [crate docs](crate#casting) for the cases
+/// where Rust and numpy differ.
+///
+/// ```
+/// let mut out = [0u8; 3];
+/// mmarray_dtype::cast_slice(&[1.9f64, -1.0, 300.0], &mut out)?;
+/// assert_eq!(out, [1, 0, 255]); // truncation toward zero, saturation out of range
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), DTypeError> {
+    if src.len() != dst.len() {
+        return Err(DTypeError::LengthMismatch {
+            dtype: DType::native(D::KIND),
+            src: size_of_val(src),
+            dst: size_of_val(dst),
+            itemsize: size_of::<D>(),
+        });
+    }
+    // float16 goes through half's (SIMD where available) slice conversions.
+    if let Some(h) = same_type::<S, f16>(src) {
+        if let Some(d) = same_type_mut::<D, f32>(dst) {
+            h.convert_to_f32_slice(d);
+            return Ok(());
+        }
+        if let Some(d) = same_type_mut::<D, f64>(dst) {
+            h.convert_to_f64_slice(d);
+            return Ok(());
+        }
+    }
+    if let Some(d) = same_type_mut::<D, f16>(dst) {
+        if let Some(s) = same_type::<S, f32>(src) {
+            d.convert_from_f32_slice(s);
+            return Ok(());
+        }
+        if let Some(s) = same_type::<S, f64>(src) {
+            d.convert_from_f64_slice(s);
+            return Ok(());
+        }
+    }
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = s.cast();
+    }
+    Ok(())
+}
+
+/// Elements per block of [`convert`]'s stack buffers (16 KiB for complex128).
+const BLOCK: usize = 1024;
+
+/// Converts encoded elements of dtype `from` into encoded elements of dtype `to`:
+/// decode, [`cast_slice`], encode, in cache-sized blocks without allocating.
+///
+/// `src` and `dst` may have any alignment and must hold the same number of elements.
+///
+/// ```
+/// use mmarray_dtype::{DType, convert};
+/// let src = 2.5f64.to_be_bytes();
+/// let mut dst = [0u8; 4];
+/// convert(&src, ">f8".parse()?, &mut dst, "<f4".parse()?)?;
+/// assert_eq!(f32::from_le_bytes(dst), 2.5);
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+pub fn convert(src: &[u8], from: DType, dst: &mut [u8], to: DType) -> Result<(), DTypeError> {
+    let n = src.len() / from.itemsize();
+    check_lengths(from, src.len(), n * from.itemsize())?;
+    check_lengths(to, n * to.itemsize(), dst.len())?;
+    if from.kind() == to.kind() {
+        if from.byte_order() == to.byte_order() {
+            dst.copy_from_slice(src);
+        } else {
+            copy_swapped(src, dst, from.kind().swap_unit());
+        }
+        return Ok(());
+    }
+    crate::dispatch!(from.kind(), S => crate::dispatch!(to.kind(), D => {
+        convert_blocks::<S, D>(src, from.byte_order(), dst, to.byte_order());
+    }));
+    Ok(())
+}
+
+fn convert_blocks<S: Native, D: Native>(
+    src: &[u8],
+    from: ByteOrder,
+    dst: &mut [u8],
+    to: ByteOrder,
+) {
+    let mut a = [S::zeroed(); BLOCK];
+    let mut b = [D::zeroed(); BLOCK];
+    let src_blocks = src.chunks(BLOCK * size_of::<S>());
+    let dst_blocks = dst.chunks_mut(BLOCK * size_of::<D>());
+    for (s, d) in src_blocks.zip(dst_blocks) {
+        let k = s.len() / size_of::<S>();
+        // The lengths agree by construction (`convert` checked them), so these cannot fail.
+        let ok = decode(s, from, &mut a[..k]).is_ok()
+            && cast_slice(&a[..k], &mut b[..k]).is_ok()
+            && encode(&b[..k], to, d).is_ok();
+        debug_assert!(ok);
+    }
+}
+
+/// Whether `kind`'s Rust type is `T` (for code that received a dtype at run time).
+#[must_use]
+pub fn is_kind<T: Element>(kind: Kind) -> bool {
+    T::KIND == kind && size_of::<T>() == kind.itemsize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Bool, Complex32, Complex64};
+
+    #[test]
+    fn complex_swaps_each_part() {
+        let mut v = [Complex32::new(1.0, 2.0)];
+        byteswap(&mut v);
+        assert_eq!(v[0].re.to_bits(), 1.0f32.to_bits().swap_bytes());
+        assert_eq!(v[0].im.to_bits(), 2.0f32.to_bits().swap_bytes());
+    }
+
+    #[test]
+    fn mismatched_lengths_are_errors() {
+        let mut out = [0.0f64; 2];
+        assert!(matches!(
+            decode(&[0u8; 15], ByteOrder::Big, &mut out),
+            Err(DTypeError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            encode(&[1.0f64], ByteOrder::Big, &mut [0u8; 9]),
+            Err(DTypeError::LengthMismatch { .. })
+        ));
+        assert!(cast_slice(&[1i32, 2], &mut [0i64; 3]).is_err());
+        let (f8, f4): (DType, DType) = ("<f8".parse().unwrap(), "<f4".parse().unwrap());
+        assert!(convert(&[0u8; 12], f8, &mut [0u8; 4], f4).is_err());
+        assert!(convert(&[0u8; 16], f8, &mut [0u8; 4], f4).is_err());
+    }
+
+    #[test]
+    fn wrong_element_size_is_an_error_not_ub() {
+        #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+        #[repr(transparent)]
+        struct Liar(u32);
+        impl Element for Liar {
+            const KIND: Kind = Kind::F64;
+        }
+        let mut out = [Liar(0); 2];
+        assert!(matches!(
+            decode(&[0u8; 16], ByteOrder::Little, &mut out),
+            Err(DTypeError::ElementSize { .. })
+        ));
+    }
+
+    #[test]
+    fn f16_paths_match_scalar_casts() {
+        let halves: Vec<f16> = (0..=u16::MAX).map(f16::from_bits).collect();
+        let mut f = vec![0.0f32; halves.len()];
+        cast_slice(&halves, &mut f).unwrap();
+        let mut back = vec![f16::ZERO; halves.len()];
+        cast_slice(&f, &mut back).unwrap();
+        for (a, b) in halves.iter().zip(&back) {
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{a:?} {b:?}"
+            );
+        }
+        let wide = [1.0e-8f64, 65519.0, 65520.0, -0.0, 1.0 / 3.0];
+        let mut h = [f16::ZERO; 5];
+        cast_slice(&wide, &mut h).unwrap();
+        let want: Vec<f16> = wide.iter().map(|&x| f16::from_f64(x)).collect();
+        assert_eq!(
+            h.map(f16::to_bits).to_vec(),
+            want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn convert_handles_every_pair_in_both_orders() {
+        // 3 is representable in every kind; check the value survives every route.
+        for from in Kind::ALL {
+            for to in Kind::ALL {
+                for (fo, to_o) in [
+                    (ByteOrder::Little, ByteOrder::Big),
+                    (ByteOrder::Big, ByteOrder::Little),
+                ] {
+                    let (fd, td) = (DType::new(from, fo), DType::new(to, to_o));
+                    let n = BLOCK + 3; // crosses a block boundary
+                    let mut src = vec![0u8; n * fd.itemsize()];
+                    crate::dispatch!(from, S => {
+                        let vals = vec![S::from_i64(1); n];
+                        encode(&vals, fo, &mut src).unwrap();
+                    });
+                    let mut dst = vec![0u8; n * td.itemsize()];
+                    convert(&src, fd, &mut dst, td).unwrap();
+                    crate::dispatch!(to, D => {
+                        let mut out = vec![D::default(); n];
+                        decode(&dst, to_o, &mut out).unwrap();
+                        assert!(out.iter().all(|v| *v == D::from_i64(1)), "{fd} -> {td}");
+                    });
+                }
+            }
+        }
+        let _ = (Bool::TRUE, Complex64::new(0.0, 0.0));
+    }
+}

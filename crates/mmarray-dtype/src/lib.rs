@@ -1,0 +1,151 @@
+//! Element types of numpy arrays, in any byte order, for Rust.
+//!
+//! `mmarray-dtype` knows every numeric element type numpy writes to disk — bool,
+//! int8..int64, uint8..uint64, float16/32/64 and complex64/128, little- or
+//! big-endian — and converts them in bulk. It does no I/O and maps nothing; the
+//! other mmarray crates build on it, and it is useful alone (e.g. to decode
+//! big-endian float16 data from any file).
+//!
+//! - [`DType`] = [`Kind`] + [`ByteOrder`], parsed from and printed to numpy's
+//!   descr strings (`<f8`, `>i4`, `|b1`) and every other spelling `np.dtype()`
+//!   accepts for these kinds.
+//! - [`Element`]: a Rust type whose bytes hold one element (open to your own `Pod`
+//!   types); [`Native`]: the 14 types mmarray computes with; [`Bool`] is numpy's
+//!   one-byte bool (never Rust `bool`, for which bytes other than 0/1 are UB).
+//! - Codecs: [`decode`], [`encode`], [`byteswap`], [`cast_slice`], [`convert`].
+//! - [`Value`]: one element of a kind known at run time, parsed from and printed
+//!   as text the way numpy does.
+//! - [`dispatch!`]: the one place where a run-time [`Kind`] becomes a Rust type.
+//!
+//! ```
+//! use mmarray_dtype::{DType, convert};
+//!
+//! // Big-endian float16 bytes from some file, converted to native f32.
+//! let src = [0x3c, 0x00, 0xc0, 0x00]; // 1.0, -2.0 as >f2
+//! let mut dst = [0u8; 8];
+//! convert(&src, ">f2".parse()?, &mut dst, DType::native(mmarray_dtype::Kind::F32))?;
+//! let out: &[f32] = bytemuck::cast_slice(&dst);
+//! assert_eq!(out, [1.0, -2.0]);
+//! # Ok::<(), mmarray_dtype::DTypeError>(())
+//! ```
+//!
+//! # Casting
+//!
+//! Casts follow numpy's `astype` with `casting='unsafe'`: integers wrap into
+//! narrower integers (`300 -> uint8` is 44), floats truncate toward zero into
+//! integers, anything non-zero (NaN included) is `True`, `True` is 1, and complex
+//! to real keeps the real part (numpy warns with `ComplexWarning`; mmarray does not).
+//!
+//! Where numpy's result is undefined in C and depends on the CPU, mmarray is
+//! deterministic and uses Rust's saturating conversion instead:
+//!
+//! | cast | numpy on x86-64 | mmarray |
+//! |---|---|---|
+//! | float NaN → int | `INT_MIN` (e.g. `-9223372036854775808` for int64), with a warning | `0` |
+//! | float ±inf or out of range → int64 | `INT64_MIN` | saturates to `i64::MIN` / `i64::MAX` |
+//! | float out of range → narrower int | the low bits of a 32- or 64-bit conversion | saturates to the type's min / max |
+//! | negative float → unsigned int | wraps (`-1.0 -> uint8` is 255) | `0` |
+//!
+//! All other casts agree with numpy bit for bit, which the numpy interop tests check.
+//!
+//! # Dispatch
+//!
+//! ```
+//! use mmarray_dtype::{dispatch, DType, Native};
+//!
+//! fn one_as_text(dtype: DType) -> String {
+//!     dispatch!(dtype.kind(), T => T::from_i64(1).to_value().to_string())
+//! }
+//! assert_eq!(one_as_text("<f4".parse().unwrap()), "1.0");
+//! assert_eq!(one_as_text("|b1".parse().unwrap()), "True");
+//! ```
+
+mod codec;
+mod dtype;
+mod element;
+mod error;
+pub mod text;
+mod value;
+
+pub use codec::{byteswap, byteswap_bytes, cast_slice, convert, decode, encode, is_kind};
+pub use dtype::{ByteOrder, Class, DType, Kind};
+pub use element::{Bool, Complex32, Complex64, Element, Native};
+pub use error::DTypeError;
+pub use half::f16;
+pub use value::Value;
+
+/// Runs generic code with the Rust type of a run-time [`Kind`].
+///
+/// `dispatch!(kind, T => expr)` expands to a match over all 14 kinds; in each arm
+/// `T` names the kind's [`Native`] type ([`Bool`], `i8`, ..., [`f16`], `f32`, `f64`,
+/// [`Complex32`], [`Complex64`]) and `expr` is evaluated with it. Every crate of
+/// mmarray uses this instead of writing the match again.
+///
+/// ```
+/// use mmarray_dtype::{dispatch, Kind};
+/// let size = dispatch!(Kind::C128, T => std::mem::size_of::<T>());
+/// assert_eq!(size, 16);
+/// ```
+#[macro_export]
+macro_rules! dispatch {
+    ($kind:expr, $T:ident => $body:expr) => {{
+        match $kind {
+            $crate::Kind::Bool => {
+                type $T = $crate::Bool;
+                $body
+            }
+            $crate::Kind::I8 => {
+                type $T = i8;
+                $body
+            }
+            $crate::Kind::I16 => {
+                type $T = i16;
+                $body
+            }
+            $crate::Kind::I32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::Kind::I64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::Kind::U8 => {
+                type $T = u8;
+                $body
+            }
+            $crate::Kind::U16 => {
+                type $T = u16;
+                $body
+            }
+            $crate::Kind::U32 => {
+                type $T = u32;
+                $body
+            }
+            $crate::Kind::U64 => {
+                type $T = u64;
+                $body
+            }
+            $crate::Kind::F16 => {
+                type $T = $crate::f16;
+                $body
+            }
+            $crate::Kind::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::Kind::F64 => {
+                type $T = f64;
+                $body
+            }
+            $crate::Kind::C64 => {
+                type $T = $crate::Complex32;
+                $body
+            }
+            $crate::Kind::C128 => {
+                type $T = $crate::Complex64;
+                $body
+            }
+        }
+    }};
+}

@@ -1,0 +1,312 @@
+//! Numbers to text the way numpy prints them, and text to numbers.
+
+use half::f16;
+
+/// Shortest decimal digits and exponent of a float: `value = 0.d1d2d3.. * 10^(exp+1)`,
+/// i.e. `d1.d2d3.. * 10^exp`, as produced by Rust's round-trip `{:e}` formatting.
+struct Digits {
+    negative: bool,
+    mantissa: String,
+    exp: i32,
+}
+
+fn digits_from_exp_format(s: &str) -> Digits {
+    // `s` looks like "-1.2345e-5" or "3e0" (Rust's LowerExp, shortest round trip).
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (mantissa, exp) = s.split_once('e').unwrap_or((s, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() {
+        "0".to_owned()
+    } else {
+        digits.to_owned()
+    };
+    Digits {
+        negative,
+        mantissa: digits,
+        exp: exp.parse().unwrap_or(0),
+    }
+}
+
+/// Lays out digits as Python's `repr(float)` and numpy's scalar `str` do: positional
+/// for decimal exponents in `-4..16` (with `.0` when integral), scientific otherwise
+/// (`1e+16`, `1.5e-05`).
+fn layout(d: &Digits) -> String {
+    let mut out = String::new();
+    if d.negative {
+        out.push('-');
+    }
+    let digits = d.mantissa.as_str();
+    if (-4..16).contains(&d.exp) {
+        if d.exp < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-d.exp - 1) as usize));
+            out.push_str(digits);
+        } else {
+            let int_len = d.exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(digits);
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let sign = if d.exp < 0 { '-' } else { '+' };
+        let exp = d.exp.unsigned_abs();
+        if exp < 10 {
+            out.push_str(&format!("e{sign}0{exp}"));
+        } else {
+            out.push_str(&format!("e{sign}{exp}"));
+        }
+    }
+    out
+}
+
+fn special(v: f64) -> Option<&'static str> {
+    if v.is_nan() {
+        Some("nan")
+    } else if v.is_infinite() {
+        Some(if v > 0.0 { "inf" } else { "-inf" })
+    } else {
+        None
+    }
+}
+
+/// `str()` of a numpy float64: shortest text that round-trips, Python's layout.
+///
+/// ```
+/// use mmarray_dtype::text::format_f64;
+/// assert_eq!(format_f64(0.1), "0.1");
+/// assert_eq!(format_f64(1.0), "1.0");
+/// assert_eq!(format_f64(1e16), "1e+16");
+/// assert_eq!(format_f64(1.5e-5), "1.5e-05");
+/// assert_eq!(format_f64(f64::NEG_INFINITY), "-inf");
+/// ```
+#[must_use]
+pub fn format_f64(v: f64) -> String {
+    match special(v) {
+        Some(s) => s.to_owned(),
+        None => layout(&digits_from_exp_format(&format!("{v:e}"))),
+    }
+}
+
+/// `str()` of a numpy float32: the shortest text that round-trips in float32.
+///
+/// ```
+/// use mmarray_dtype::text::format_f32;
+/// assert_eq!(format_f32(0.1), "0.1");
+/// assert_eq!(format_f32(16777216.0), "16777216.0");
+/// ```
+#[must_use]
+pub fn format_f32(v: f32) -> String {
+    match special(f64::from(v)) {
+        Some(s) => s.to_owned(),
+        None => layout(&digits_from_exp_format(&format!("{v:e}"))),
+    }
+}
+
+/// `str()` of a numpy float16: the shortest text that round-trips in float16.
+///
+/// ```
+/// use mmarray_dtype::text::format_f16;
+/// use half::f16;
+/// assert_eq!(format_f16(f16::from_f64(0.1)), "0.1");
+/// assert_eq!(format_f16(f16::MAX), "65500.0");
+/// ```
+#[must_use]
+pub fn format_f16(v: f16) -> String {
+    let wide = f32::from(v);
+    if let Some(s) = special(f64::from(wide)) {
+        return s.to_owned();
+    }
+    // float16 has at most 5 significant decimal digits; find the fewest that round-trip.
+    for precision in 0..5 {
+        let s = format!("{wide:.precision$e}");
+        if s.parse::<f32>().is_ok_and(|back| f16::from_f32(back) == v) {
+            return layout(&digits_from_exp_format(&s));
+        }
+    }
+    layout(&digits_from_exp_format(&format!("{wide:e}")))
+}
+
+/// Formats a complex number as Python/numpy do: `(1+2j)`, `2j`, `(-0-1j)`, `(nan+infj)`.
+///
+/// `part` formats one float component; integral parts lose their `.0` as in Python.
+pub(crate) fn format_complex(re: f64, im: f64, part: impl Fn(f64) -> String) -> String {
+    let strip = |s: String| match s.strip_suffix(".0") {
+        Some(t) => t.to_owned(),
+        None => s,
+    };
+    let im_text = strip(part(im));
+    if re == 0.0 && re.is_sign_positive() {
+        return format!("{im_text}j");
+    }
+    let re_text = strip(part(re));
+    let sign = if im_text.starts_with('-') { "" } else { "+" };
+    format!("({re_text}{sign}{im_text}j)")
+}
+
+/// A number as written in text, before it is fitted into a kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    Bool(bool),
+    /// An integer written without a point or exponent (exact, up to 128 bits).
+    Int(i128),
+    /// A real number (with a point, an exponent, or nan/inf; or an integer too large for i128).
+    Real(f64),
+    /// A complex number `re + im j`.
+    Complex(f64, f64),
+}
+
+fn parse_real(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let lower = body.to_ascii_lowercase();
+    if matches!(lower.as_str(), "nan" | "inf" | "infinity") {
+        let v = if lower == "nan" {
+            f64::NAN
+        } else {
+            f64::INFINITY
+        };
+        return Some(if t.starts_with('-') { -v } else { v });
+    }
+    // Only decimal syntax: digits, one point, an exponent. Rust's parser accepts the same.
+    if body.is_empty()
+        || !body
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+    {
+        return None;
+    }
+    t.parse::<f64>().ok()
+}
+
+/// Parses `text` as a number of any kind; `None` when it is no number at all.
+pub(crate) fn parse_number(text: &str) -> Option<Number> {
+    let t = text.trim();
+    match t {
+        "true" | "True" => return Some(Number::Bool(true)),
+        "false" | "False" => return Some(Number::Bool(false)),
+        _ => {}
+    }
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(match t.parse::<i128>() {
+            Ok(i) => Number::Int(i),
+            Err(_) => Number::Real(t.parse::<f64>().ok()?),
+        });
+    }
+    if let Some(v) = parse_real(t) {
+        return Some(Number::Real(v));
+    }
+    parse_complex(t).map(|(re, im)| Number::Complex(re, im))
+}
+
+/// `1+2j`, `-1.5-2e3j`, `2j`, `j`, `(1+2j)`, `nan+infj`.
+fn parse_complex(text: &str) -> Option<(f64, f64)> {
+    let t = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(text);
+    let body = t.strip_suffix(['j', 'J'])?;
+    // Split at the last sign that is neither the first character nor part of an exponent.
+    let bytes = body.as_bytes();
+    let split = (1..bytes.len())
+        .rev()
+        .find(|&i| matches!(bytes[i], b'+' | b'-') && !matches!(bytes[i - 1], b'e' | b'E'));
+    let (re, im) = match split {
+        Some(i) => (parse_real(&body[..i])?, &body[i..]),
+        None => (0.0, body),
+    };
+    let im = match im {
+        "" | "+" => 1.0,
+        "-" => -1.0,
+        other => parse_real(other)?,
+    };
+    Some((re, im))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_python_repr() {
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.5, "1.5"),
+            (100.0, "100.0"),
+            (123_456_789.0, "123456789.0"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.234e17, "1.234e+17"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5e-300, "-2.5e-300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "nan"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(format_f64(v), want, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn narrow_floats_use_their_own_shortest_digits() {
+        assert_eq!(format_f32(0.1), "0.1");
+        assert_eq!(format_f32(1.0 / 3.0), "0.33333334");
+        assert_eq!(format_f16(f16::from_f64(1.0 / 3.0)), "0.3333");
+        assert_eq!(format_f16(f16::from_f64(0.1)), "0.1");
+        assert_eq!(format_f16(f16::from_bits(1)), "6e-08");
+        assert_eq!(format_f16(f16::INFINITY), "inf");
+    }
+
+    #[test]
+    fn complex_prints_like_python() {
+        let f = |re, im| format_complex(re, im, format_f64);
+        assert_eq!(f(1.0, 2.0), "(1+2j)");
+        assert_eq!(f(0.0, 2.0), "2j");
+        assert_eq!(f(-0.0, -1.0), "(-0-1j)");
+        assert_eq!(f(1.5, -2.5), "(1.5-2.5j)");
+        assert_eq!(f(f64::NAN, f64::INFINITY), "(nan+infj)");
+    }
+
+    #[test]
+    fn numbers_parse() {
+        assert_eq!(parse_number("-3"), Some(Number::Int(-3)));
+        assert_eq!(parse_number("+7"), Some(Number::Int(7)));
+        assert_eq!(parse_number("1.5"), Some(Number::Real(1.5)));
+        assert_eq!(parse_number("1e3"), Some(Number::Real(1000.0)));
+        assert_eq!(parse_number("-inf"), Some(Number::Real(f64::NEG_INFINITY)));
+        assert!(matches!(parse_number("nan"), Some(Number::Real(v)) if v.is_nan()));
+        assert_eq!(parse_number("true"), Some(Number::Bool(true)));
+        assert_eq!(parse_number("1+2j"), Some(Number::Complex(1.0, 2.0)));
+        assert_eq!(
+            parse_number("-1.5-2e3j"),
+            Some(Number::Complex(-1.5, -2000.0))
+        );
+        assert_eq!(parse_number("1e-3+2j"), Some(Number::Complex(0.001, 2.0)));
+        assert_eq!(parse_number("2j"), Some(Number::Complex(0.0, 2.0)));
+        assert_eq!(parse_number("(1-j)"), Some(Number::Complex(1.0, -1.0)));
+        for bad in [
+            "", "abc", "1..2", "--1", "0x10", "1,5", "j1", "1+2", "e5", ".", "+",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+}

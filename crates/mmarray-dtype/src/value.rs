@@ -1,0 +1,306 @@
+//! [`Value`]: one element whose kind is known only at run time.
+
+use std::fmt;
+
+use half::f16;
+
+use crate::text::{Number, format_complex, format_f16, format_f32, format_f64, parse_number};
+use crate::{Bool, Class, Complex32, Complex64, DTypeError, Kind, Native};
+
+/// One element of any supported kind, e.g. the result of `min` over a file whose
+/// dtype was read at run time.
+///
+/// [`Display`](fmt::Display) prints it as numpy's `str()` of the scalar does:
+/// `0.1`, `1e+16`, `True`, `(1+2j)`, with float16/float32 in their own shortest digits.
+///
+/// ```
+/// use mmarray_dtype::{Kind, Value};
+/// let v = Value::parse(Kind::F32, "0.1")?;
+/// assert_eq!(v, Value::F32(0.1));
+/// assert_eq!(v.to_string(), "0.1");
+/// assert!(Value::parse(Kind::U8, "300").is_err());
+/// assert_eq!(Value::parse(Kind::C64, "1+2j")?.to_string(), "(1+2j)");
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)] // one variant per kind, named after it
+pub enum Value {
+    Bool(bool),
+    I8(i8),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    U8(u8),
+    U16(u16),
+    U32(u32),
+    U64(u64),
+    F16(f16),
+    F32(f32),
+    F64(f64),
+    C64(Complex32),
+    C128(Complex64),
+}
+
+impl Value {
+    /// The kind of the value.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Bool(_) => Kind::Bool,
+            Value::I8(_) => Kind::I8,
+            Value::I16(_) => Kind::I16,
+            Value::I32(_) => Kind::I32,
+            Value::I64(_) => Kind::I64,
+            Value::U8(_) => Kind::U8,
+            Value::U16(_) => Kind::U16,
+            Value::U32(_) => Kind::U32,
+            Value::U64(_) => Kind::U64,
+            Value::F16(_) => Kind::F16,
+            Value::F32(_) => Kind::F32,
+            Value::F64(_) => Kind::F64,
+            Value::C64(_) => Kind::C64,
+            Value::C128(_) => Kind::C128,
+        }
+    }
+
+    /// Converts the value to the native type `T` with numpy's `astype` rules.
+    #[must_use]
+    pub fn cast<T: Native>(self) -> T {
+        match self {
+            Value::Bool(v) => Bool::from(v).cast(),
+            Value::I8(v) => v.cast(),
+            Value::I16(v) => v.cast(),
+            Value::I32(v) => v.cast(),
+            Value::I64(v) => v.cast(),
+            Value::U8(v) => v.cast(),
+            Value::U16(v) => v.cast(),
+            Value::U32(v) => v.cast(),
+            Value::U64(v) => v.cast(),
+            Value::F16(v) => v.cast(),
+            Value::F32(v) => v.cast(),
+            Value::F64(v) => v.cast(),
+            Value::C64(v) => v.cast(),
+            Value::C128(v) => v.cast(),
+        }
+    }
+
+    /// Converts the value to another kind with numpy's `astype` rules.
+    #[must_use]
+    pub fn cast_to(self, kind: Kind) -> Value {
+        crate::dispatch!(kind, T => self.cast::<T>().to_value())
+    }
+
+    /// Whether `text` is a number of some kind at all (integer, real, complex,
+    /// `nan`, `inf`, `true`/`false`). A command line can tell a malformed value from
+    /// one that does not fit the type of a file with this.
+    #[must_use]
+    pub fn is_number(text: &str) -> bool {
+        parse_number(text).is_some()
+    }
+
+    /// Parses text into a value of `kind`, with range checks.
+    ///
+    /// - bool: `true`, `false`, `True`, `False`, `1`, `0`;
+    /// - integers: a decimal integer within the kind's range (`2.5` and `300` for
+    ///   uint8 are errors);
+    /// - floats: a decimal number, `nan`, `inf`, `-inf` (values beyond the range
+    ///   become infinite, as numpy's conversion from a Python float does);
+    /// - complex: also `2j`, `1+2j`, `-1.5-2e3j`, `(1+2j)`.
+    pub fn parse(kind: Kind, text: &str) -> Result<Value, DTypeError> {
+        let Some(number) = parse_number(text) else {
+            return Err(DTypeError::InvalidValue {
+                text: text.to_owned(),
+                kind,
+                expected: "not a number",
+            });
+        };
+        let invalid = |expected| DTypeError::InvalidValue {
+            text: text.to_owned(),
+            kind,
+            expected,
+        };
+        match kind.class() {
+            Class::Bool => match number {
+                Number::Bool(b) => Ok(Value::Bool(b)),
+                Number::Int(0) => Ok(Value::Bool(false)),
+                Number::Int(1) => Ok(Value::Bool(true)),
+                _ => Err(invalid("expected true, false, 1 or 0")),
+            },
+            Class::Signed | Class::Unsigned => match number {
+                Number::Int(i) => int_in_range(kind, i, text),
+                _ => Err(invalid("expected an integer")),
+            },
+            Class::Float => match number {
+                Number::Int(i) => Ok(Value::F64(i as f64).cast_to(kind)),
+                Number::Real(v) => Ok(float_from_text(kind, v, text)),
+                _ => Err(invalid("expected a real number, nan, inf or -inf")),
+            },
+            Class::Complex => match number {
+                Number::Int(i) => Ok(Value::F64(i as f64).cast_to(kind)),
+                Number::Real(v) => Ok(Value::C128(Complex64::new(v, 0.0)).cast_to(kind)),
+                Number::Complex(re, im) => Ok(Value::C128(Complex64::new(re, im)).cast_to(kind)),
+                Number::Bool(_) => Err(invalid("expected a number such as 1.5, 2j or 1+2j")),
+            },
+        }
+    }
+}
+
+/// Parses a float directly in the target precision, so that decimal text is rounded once.
+fn float_from_text(kind: Kind, v: f64, text: &str) -> Value {
+    match kind {
+        Kind::F32 => Value::F32(text.trim().parse::<f32>().unwrap_or(v as f32)),
+        _ => Value::F64(v).cast_to(kind),
+    }
+}
+
+fn int_in_range(kind: Kind, i: i128, text: &str) -> Result<Value, DTypeError> {
+    let (min, max): (i128, i128) = match kind {
+        Kind::I8 => (i8::MIN.into(), i8::MAX.into()),
+        Kind::I16 => (i16::MIN.into(), i16::MAX.into()),
+        Kind::I32 => (i32::MIN.into(), i32::MAX.into()),
+        Kind::I64 => (i64::MIN.into(), i64::MAX.into()),
+        Kind::U8 => (0, u8::MAX.into()),
+        Kind::U16 => (0, u16::MAX.into()),
+        Kind::U32 => (0, u32::MAX.into()),
+        _ => (0, u64::MAX.into()),
+    };
+    if i < min || i > max {
+        return Err(DTypeError::OutOfRange {
+            text: text.to_owned(),
+            kind,
+            min: min.to_string(),
+            max: max.to_string(),
+        });
+    }
+    // In range: the wrapping conversion through u64/i64 is exact.
+    Ok(if i < 0 {
+        Value::I64(i as i64)
+    } else {
+        Value::U64(i as u64)
+    }
+    .cast_to(kind))
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Value::Bool(v) => f.write_str(if v { "True" } else { "False" }),
+            Value::I8(v) => write!(f, "{v}"),
+            Value::I16(v) => write!(f, "{v}"),
+            Value::I32(v) => write!(f, "{v}"),
+            Value::I64(v) => write!(f, "{v}"),
+            Value::U8(v) => write!(f, "{v}"),
+            Value::U16(v) => write!(f, "{v}"),
+            Value::U32(v) => write!(f, "{v}"),
+            Value::U64(v) => write!(f, "{v}"),
+            Value::F16(v) => f.write_str(&format_f16(v)),
+            Value::F32(v) => f.write_str(&format_f32(v)),
+            Value::F64(v) => f.write_str(&format_f64(v)),
+            Value::C64(v) => f.write_str(&format_complex(v.re.into(), v.im.into(), |x| {
+                format_f32(x as f32)
+            })),
+            Value::C128(v) => f.write_str(&format_complex(v.re, v.im, format_f64)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_range_checked() {
+        assert_eq!(Value::parse(Kind::U8, "255"), Ok(Value::U8(255)));
+        assert_eq!(Value::parse(Kind::I8, "-128"), Ok(Value::I8(-128)));
+        assert_eq!(
+            Value::parse(Kind::U64, "18446744073709551615"),
+            Ok(Value::U64(u64::MAX))
+        );
+        assert_eq!(
+            Value::parse(Kind::I64, "-9223372036854775808"),
+            Ok(Value::I64(i64::MIN))
+        );
+        for (kind, text) in [
+            (Kind::U8, "300"),
+            (Kind::U8, "-1"),
+            (Kind::I8, "128"),
+            (Kind::U64, "18446744073709551616"),
+        ] {
+            assert!(
+                matches!(Value::parse(kind, text), Err(DTypeError::OutOfRange { .. })),
+                "{kind} {text}"
+            );
+        }
+        for (kind, text) in [
+            (Kind::I32, "2.5"),
+            (Kind::U8, "1e2"),
+            (Kind::I16, "nan"),
+            (Kind::I64, "1+2j"),
+        ] {
+            assert!(
+                matches!(
+                    Value::parse(kind, text),
+                    Err(DTypeError::InvalidValue { .. })
+                ),
+                "{kind} {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_numbers_are_invalid_for_every_kind() {
+        for kind in Kind::ALL {
+            for text in ["", "x", "1.2.3", "truee"] {
+                let err = Value::parse(kind, text).unwrap_err();
+                assert!(
+                    matches!(err, DTypeError::InvalidValue { .. }),
+                    "{kind} {text}"
+                );
+                assert!(!Value::is_number(text));
+            }
+        }
+    }
+
+    #[test]
+    fn floats_and_complex_parse() {
+        assert_eq!(
+            Value::parse(Kind::F64, "-inf"),
+            Ok(Value::F64(f64::NEG_INFINITY))
+        );
+        assert_eq!(Value::parse(Kind::F32, "0.1"), Ok(Value::F32(0.1)));
+        assert_eq!(
+            Value::parse(Kind::F16, "1.5"),
+            Ok(Value::F16(f16::from_f32(1.5)))
+        );
+        assert_eq!(
+            Value::parse(Kind::F64, "1e400"),
+            Ok(Value::F64(f64::INFINITY))
+        );
+        assert!(matches!(Value::parse(Kind::F64, "nan"), Ok(Value::F64(v)) if v.is_nan()));
+        assert_eq!(
+            Value::parse(Kind::C128, "1+2j"),
+            Ok(Value::C128(Complex64::new(1.0, 2.0)))
+        );
+        assert_eq!(
+            Value::parse(Kind::C64, "-3"),
+            Ok(Value::C64(Complex32::new(-3.0, 0.0)))
+        );
+        assert!(Value::parse(Kind::F64, "1+2j").is_err());
+        assert!(Value::parse(Kind::F64, "true").is_err());
+        assert_eq!(Value::parse(Kind::Bool, "true"), Ok(Value::Bool(true)));
+        assert_eq!(Value::parse(Kind::Bool, "0"), Ok(Value::Bool(false)));
+        assert!(Value::parse(Kind::Bool, "2").is_err());
+    }
+
+    #[test]
+    fn values_print_as_numpy_str() {
+        assert_eq!(Value::Bool(true).to_string(), "True");
+        assert_eq!(Value::I16(-5).to_string(), "-5");
+        assert_eq!(Value::F64(1e16).to_string(), "1e+16");
+        assert_eq!(Value::F32(0.1).to_string(), "0.1");
+        assert_eq!(
+            Value::C64(Complex32::new(1.5, -2.0)).to_string(),
+            "(1.5-2j)"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! mmarray-ops (under construction in this session).
