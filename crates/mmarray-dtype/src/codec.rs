@@ -11,6 +11,7 @@ use std::mem::size_of;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
+use crate::element::f32_round_to_odd;
 use crate::{ByteOrder, DType, DTypeError, Element, Kind, Native};
 
 /// Reverses the bytes of every `unit`-byte group of `bytes` in place.
@@ -185,6 +186,12 @@ pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), 
             itemsize: size_of::<D>(),
         });
     }
+    // A cast to the same type copies the bits, as numpy's `astype` does (a signaling
+    // NaN stays signaling, a bool byte 2 stays 2).
+    if let Some(s) = same_type::<S, D>(src) {
+        dst.copy_from_slice(s);
+        return Ok(());
+    }
     // float16 goes through half's (SIMD where available) slice conversions.
     if let Some(h) = same_type::<S, f16>(src) {
         if let Some(d) = same_type_mut::<D, f32>(dst) {
@@ -202,7 +209,7 @@ pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), 
             return Ok(());
         }
         if let Some(s) = same_type::<S, f64>(src) {
-            d.convert_from_f64_slice(s);
+            f16_from_f64_slice(s, d);
             return Ok(());
         }
     }
@@ -210,6 +217,19 @@ pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), 
         *d = s.cast();
     }
     Ok(())
+}
+
+/// float64 -> float16 in bulk, rounded once (see [`crate::element::f16_from_f64`]): round to odd into a
+/// float32 block, then half's (F16C where available) float32 conversion.
+fn f16_from_f64_slice(src: &[f64], dst: &mut [f16]) {
+    let mut wide = [0.0f32; 256];
+    for (s, d) in src.chunks(wide.len()).zip(dst.chunks_mut(wide.len())) {
+        let wide = &mut wide[..s.len()];
+        for (w, &v) in wide.iter_mut().zip(s) {
+            *w = f32_round_to_odd(v);
+        }
+        d.convert_from_f32_slice(wide);
+    }
 }
 
 /// Elements per block of [`convert`]'s stack buffers (16 KiB for complex128).
@@ -333,10 +353,19 @@ mod tests {
         let wide = [1.0e-8f64, 65519.0, 65520.0, -0.0, 1.0 / 3.0];
         let mut h = [f16::ZERO; 5];
         cast_slice(&wide, &mut h).unwrap();
-        let want: Vec<f16> = wide.iter().map(|&x| f16::from_f64(x)).collect();
+        let want: Vec<f16> = wide.iter().map(|&x| crate::element::f16_from_f64(x)).collect();
         assert_eq!(
             h.map(f16::to_bits).to_vec(),
             want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        // Rounded once, as numpy does (through float32 these would round twice).
+        let tricky = [65519.999f64, 1.0 + 2f64.powi(-11) + 2f64.powi(-40)];
+        let mut h = [f16::ZERO; 2];
+        cast_slice(&tricky, &mut h).unwrap();
+        assert_eq!(h.map(f16::to_bits), [0x7bff, 0x3c01]);
+        assert_eq!(
+            tricky.map(|x| <f16 as Native>::from_f64(x).to_bits()),
+            [0x7bff, 0x3c01]
         );
     }
 

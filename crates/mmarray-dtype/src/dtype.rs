@@ -288,7 +288,7 @@ impl DType {
     ///
     /// Accepted: descr strings with an optional byte-order prefix (`<`, `>`, `=`, `|`)
     /// followed by a kind character and size (`f8`, `i4`, `u1`, `b1`, `c16`, `f2`) or a
-    /// one-letter code (`?bBhHiIlLqQpPefdFD`); and numpy's names (`float64`, `int8`,
+    /// one-letter code (`?bBhHiIlLqQpPnNefdFD`); and numpy's names (`float64`, `int8`,
     /// `bool`, `double`, `single`, `half`, `int`, `float`, `complex`, `intc`, ...).
     /// Without a prefix the native byte order is meant, as in numpy. The meaning is
     /// numpy's: `i8` is int64 and `f16` is longdouble (unsupported, an error).
@@ -372,8 +372,8 @@ fn kind_from_code(code: &str) -> Option<Kind> {
             'H' => Kind::U16,
             'i' => Kind::I32,
             'I' => Kind::U32,
-            'l' | 'q' | 'p' => Kind::I64,
-            'L' | 'Q' | 'P' => Kind::U64,
+            'l' | 'q' | 'p' | 'n' => Kind::I64,
+            'L' | 'Q' | 'P' | 'N' => Kind::U64,
             'e' => Kind::F16,
             'f' => Kind::F32,
             'd' => Kind::F64,
@@ -382,21 +382,39 @@ fn kind_from_code(code: &str) -> Option<Kind> {
             _ => return None,
         });
     }
-    if !rest.bytes().all(|b| b.is_ascii_digit()) || rest.starts_with('0') || rest.len() > 3 {
+    Kind::from_code(first, item_size(rest)?)
+}
+
+/// The item size after a kind letter, read as numpy reads it (with C's `strtol`): optional
+/// leading white space, an optional `+`, then decimal digits, leading zeros allowed
+/// (`np.dtype('i08')` and `np.dtype('i +4')` are int64 and int32).
+fn item_size(text: &str) -> Option<usize> {
+    let digits = text.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Kind::from_code(first, rest.parse().ok()?)
+    match digits.trim_start_matches('0') {
+        "" => Some(0),
+        significant => significant.parse().ok(),
+    }
 }
 
 /// Recognises dtypes that numpy accepts but mmarray does not support, for a clear error.
 fn unsupported(text: &str, body: &str) -> Option<DTypeError> {
+    let sized = |letter: char| body.strip_prefix(letter).and_then(item_size);
     let what = match body {
-        "g" | "f16" | "f12" | "longdouble" | "float128" | "float96" => "longdouble",
-        "G" | "c32" | "c24" | "clongdouble" | "complex256" | "complex192" => "clongdouble",
+        "g" | "longdouble" | "float128" | "float96" => "longdouble",
+        "G" | "clongdouble" | "complex256" | "complex192" => "clongdouble",
         "O" | "object" => "object",
-        _ if text.starts_with('[')
-            || text.starts_with('(')
-            || text.starts_with('{')
+        "c" => "bytes string", // numpy's 'c' is 'S1'
+        "T" => "StringDType",
+        _ if matches!(sized('f'), Some(12 | 16)) => "longdouble",
+        _ if matches!(sized('c'), Some(24 | 32)) => "clongdouble",
+        _ if matches!(sized('O'), Some(4 | 8)) => "object",
+        // numpy reads these as comma-separated or subarray dtypes ('f8,i4', '2i4', '(2,)i4').
+        _ if text.starts_with(['[', '(', '{'])
+            || body.starts_with(|c: char| c.is_ascii_digit())
             || text.contains(',') =>
         {
             "structured"
@@ -414,11 +432,12 @@ fn unsupported(text: &str, body: &str) -> Option<DTypeError> {
     })
 }
 
-/// Whether `body` is one of `prefixes` followed by nothing, digits or a `[unit]`.
+/// Whether `body` is one of `prefixes` followed by nothing, a size or a `[unit]`.
 fn sized_code(body: &str, prefixes: &[&str]) -> bool {
     prefixes.iter().any(|p| {
         body.strip_prefix(p).is_some_and(|rest| {
-            rest.bytes().all(|b| b.is_ascii_digit())
+            rest.is_empty()
+                || item_size(rest).is_some()
                 || (rest.starts_with('[') && rest.ends_with(']'))
         })
     })
@@ -457,6 +476,11 @@ mod tests {
             (">b1", n(Kind::Bool)),
             (">e", DType::new(Kind::F16, ByteOrder::Big)),
             ("<c16", DType::new(Kind::C128, ByteOrder::Little)),
+            ("n", n(Kind::I64)),
+            ("N", n(Kind::U64)),
+            // numpy reads the size with strtol: leading zeros, white space and '+' pass.
+            ("i08", n(Kind::I64)),
+            (">i +4", DType::new(Kind::I32, ByteOrder::Big)),
         ];
         for (text, want) in cases {
             assert_eq!(DType::parse(text).as_ref(), Ok(want), "{text}");
@@ -488,7 +512,7 @@ mod tests {
     #[test]
     fn nonsense_is_unknown() {
         for text in [
-            "", "f1", "i3", "i0", "i08", ">float64", "FLOAT64", "bool8", "float_", "<>f8", "f8 ",
+            "", "f1", "i3", "i0", "i-4", ">float64", "FLOAT64", "bool8", "float_", "<>f8", "f8 ",
         ] {
             assert!(
                 matches!(DType::parse(text), Err(DTypeError::Unknown { .. })),

@@ -123,7 +123,7 @@ pub trait Element: Pod + Send + Sync + fmt::Debug + 'static {
 }
 
 /// The 14 types mmarray computes with: [`Bool`], `i8`..`i64`, `u8`..`u64`,
-/// [`f16`], `f32`, `f64`, [`Complex32`] and [`Complex64`].
+/// [`struct@f16`], `f32`, `f64`, [`Complex32`] and [`Complex64`].
 ///
 /// Conversions follow numpy's `astype` with unsafe casting (see [`cast_slice`](crate::cast_slice)
 /// for where Rust and numpy differ). This trait is sealed; [`Element`] is the
@@ -230,6 +230,32 @@ macro_rules! float_native {
 
 float_native!(f32 => F32, f64 => F64);
 
+/// float64 -> float16 rounded once to nearest-even, as numpy's `npy_double_to_half`.
+///
+/// `half::f16::from_f64` goes through float32 on CPUs with F16C and so rounds twice
+/// (`65519.999` would become `inf` instead of `65504`, `1 + 2^-11 + 2^-40` would become
+/// `1` instead of `1 + 2^-10`). Rounding to float32 *to odd* first makes the second
+/// rounding exact, because float32 keeps 13 more significand bits than float16 and its
+/// normal range covers float16's subnormals.
+#[inline]
+pub(crate) fn f16_from_f64(v: f64) -> f16 {
+    f16::from_f32(f32_round_to_odd(v))
+}
+
+/// `v` rounded to float32 toward zero, with the lowest bit set when inexact ("round to odd").
+#[inline]
+pub(crate) fn f32_round_to_odd(v: f64) -> f32 {
+    let r = v as f32;
+    let back = f64::from(r);
+    if back == v || v.is_nan() {
+        return r;
+    }
+    // Inexact: step back toward zero if rounding went away from it, then mark as inexact.
+    let bits = r.to_bits();
+    let truncated = if back.abs() > v.abs() { bits - 1 } else { bits };
+    f32::from_bits(truncated | 1)
+}
+
 impl Element for f16 {
     const KIND: Kind = Kind::F16;
 }
@@ -241,19 +267,19 @@ impl Native for f16 {
     }
     #[inline]
     fn from_i64(v: i64) -> Self {
-        f16::from_f64(v as f64)
+        f16_from_f64(v as f64)
     }
     #[inline]
     fn from_u64(v: u64) -> Self {
-        f16::from_f64(v as f64)
+        f16_from_f64(v as f64)
     }
     #[inline]
     fn from_f64(v: f64) -> Self {
-        f16::from_f64(v)
+        f16_from_f64(v)
     }
     #[inline]
     fn from_c128(v: Complex64) -> Self {
-        f16::from_f64(v.re)
+        f16_from_f64(v.re)
     }
     #[inline]
     fn to_bool(self) -> bool {

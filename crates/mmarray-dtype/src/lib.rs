@@ -45,8 +45,11 @@
 //! | float ±inf or out of range → int64 | `INT64_MIN` | saturates to `i64::MIN` / `i64::MAX` |
 //! | float out of range → narrower int | the low bits of a 32- or 64-bit conversion | saturates to the type's min / max |
 //! | negative float → unsigned int | wraps (`-1.0 -> uint8` is 255) | `0` |
+//! | signaling NaN → another float or complex kind, to or from float16, or between float32 and complex64 | stays signaling (numpy converts float16 in software and copies float32) | quiet, with the same sign and payload (as IEEE 754 conversions do) |
 //!
-//! All other casts agree with numpy bit for bit, which the numpy interop tests check.
+//! All other casts agree with numpy bit for bit, which the numpy interop tests check:
+//! float64 → float16 rounds once (not through float32), and a cast to the same kind
+//! copies the bits.
 //!
 //! # Dispatch
 //!
@@ -77,7 +80,7 @@ pub use value::Value;
 /// Runs generic code with the Rust type of a run-time [`Kind`].
 ///
 /// `dispatch!(kind, T => expr)` expands to a match over all 14 kinds; in each arm
-/// `T` names the kind's [`Native`] type ([`Bool`], `i8`, ..., [`f16`], `f32`, `f64`,
+/// `T` names the kind's [`Native`] type ([`Bool`], `i8`, ..., [`struct@f16`], `f32`, `f64`,
 /// [`Complex32`], [`Complex64`]) and `expr` is evaluated with it. Every crate of
 /// mmarray uses this instead of writing the match again.
 ///

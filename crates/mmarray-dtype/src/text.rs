@@ -31,16 +31,15 @@ fn digits_from_exp_format(s: &str) -> Digits {
     }
 }
 
-/// Lays out digits as Python's `repr(float)` and numpy's scalar `str` do: positional
-/// for decimal exponents in `-4..16` (with `.0` when integral), scientific otherwise
-/// (`1e+16`, `1.5e-05`).
-fn layout(d: &Digits) -> String {
+/// Lays out digits as numpy's scalar `str` does: positional when `positional` (with `.0`
+/// when integral), scientific otherwise (`1e+16`, `1.5e-05`).
+fn layout(d: &Digits, positional: bool) -> String {
     let mut out = String::new();
     if d.negative {
         out.push('-');
     }
     let digits = d.mantissa.as_str();
-    if (-4..16).contains(&d.exp) {
+    if positional {
         if d.exp < 0 {
             out.push_str("0.");
             out.extend(std::iter::repeat_n('0', (-d.exp - 1) as usize));
@@ -74,6 +73,15 @@ fn layout(d: &Digits) -> String {
     out
 }
 
+/// Whether numpy prints `v` positionally: zero, or `1e-4 <= |v| < max`, where `max` is
+/// 1e16 for float64 (as Python's `repr`) and, since numpy 2.2, 1e6 for float32 and 1e3 for
+/// float16. The test is on the value, not on its digits: float32's `0.0001` is a little
+/// less than 1e-4 and prints as `1e-04`.
+fn positional(v: f64, max: f64) -> bool {
+    let a = v.abs();
+    a == 0.0 || (1e-4..max).contains(&a)
+}
+
 fn special(v: f64) -> Option<&'static str> {
     if v.is_nan() {
         Some("nan")
@@ -98,7 +106,7 @@ fn special(v: f64) -> Option<&'static str> {
 pub fn format_f64(v: f64) -> String {
     match special(v) {
         Some(s) => s.to_owned(),
-        None => layout(&digits_from_exp_format(&format!("{v:e}"))),
+        None => layout(&digits_from_exp_format(&format!("{v:e}")), positional(v, 1e16)),
     }
 }
 
@@ -107,13 +115,17 @@ pub fn format_f64(v: f64) -> String {
 /// ```
 /// use mmarray_dtype::text::format_f32;
 /// assert_eq!(format_f32(0.1), "0.1");
-/// assert_eq!(format_f32(16777216.0), "16777216.0");
+/// assert_eq!(format_f32(123456.0), "123456.0");
+/// assert_eq!(format_f32(16777216.0), "1.6777216e+07"); // numpy >= 2.2: scientific from 1e6
 /// ```
 #[must_use]
 pub fn format_f32(v: f32) -> String {
     match special(f64::from(v)) {
         Some(s) => s.to_owned(),
-        None => layout(&digits_from_exp_format(&format!("{v:e}"))),
+        None => layout(
+            &digits_from_exp_format(&format!("{v:e}")),
+            positional(f64::from(v), 1e6),
+        ),
     }
 }
 
@@ -123,7 +135,8 @@ pub fn format_f32(v: f32) -> String {
 /// use mmarray_dtype::text::format_f16;
 /// use half::f16;
 /// assert_eq!(format_f16(f16::from_f64(0.1)), "0.1");
-/// assert_eq!(format_f16(f16::MAX), "65500.0");
+/// assert_eq!(format_f16(f16::from_f64(999.0)), "999.0");
+/// assert_eq!(format_f16(f16::MAX), "6.55e+04"); // numpy >= 2.2: scientific from 1e3
 /// ```
 #[must_use]
 pub fn format_f16(v: f16) -> String {
@@ -135,10 +148,13 @@ pub fn format_f16(v: f16) -> String {
     for precision in 0..5 {
         let s = format!("{wide:.precision$e}");
         if s.parse::<f32>().is_ok_and(|back| f16::from_f32(back) == v) {
-            return layout(&digits_from_exp_format(&s));
+            return layout(&digits_from_exp_format(&s), positional(f64::from(wide), 1e3));
         }
     }
-    layout(&digits_from_exp_format(&format!("{wide:e}")))
+    layout(
+        &digits_from_exp_format(&format!("{wide:e}")),
+        positional(f64::from(wide), 1e3),
+    )
 }
 
 /// Formats a complex number as Python/numpy do: `(1+2j)`, `2j`, `(-0-1j)`, `(nan+infj)`.
