@@ -1,0 +1,83 @@
+//! Project automation for the mmarray workspace, run as `cargo xtask <command>`.
+//!
+//! - `cargo xtask test`: everything CI runs (Python venv with numpy for the interop tests, then
+//!   fmt, clippy, tests, docs and bench compilation), stopping at the first failure.
+//! - `cargo xtask bench`: large-file benchmarks (not yet implemented).
+//!
+//! The `cargo xtask` alias lives in `.cargo/config.toml`. This crate uses only `std`, so that it
+//! builds in seconds on a fresh machine.
+
+mod python;
+mod test_cmd;
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Usage text, printed for `help` and (on stderr) for unknown subcommands.
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test    run everything CI runs: set up target/interop-venv (Python with numpy, or use
+          $MMARRAY_PYTHON), then cargo fmt --check, clippy -D warnings, test, doc -D warnings
+          and bench --no-run, stopping at the first failure
+  bench   large-file benchmarks (not yet implemented)
+  help    print this message
+";
+
+fn main() -> ExitCode {
+    let mut args = env::args_os().skip(1);
+    let Some(command) = args.next() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let rest: Vec<OsString> = args.collect();
+    match command.to_str() {
+        Some("test") => test_cmd::run(&rest),
+        Some("bench") => {
+            eprintln!("not yet implemented: see issue 6");
+            ExitCode::FAILURE
+        }
+        Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("xtask: unknown command `{}`\n", command.to_string_lossy());
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The `cargo` to run: the one that started us (`$CARGO`), else `cargo` from `PATH`.
+fn cargo() -> OsString {
+    env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
+}
+
+/// The workspace root: the parent of this crate's manifest directory when it still exists (the
+/// normal case), else whatever `cargo locate-project --workspace` says about the current dir.
+fn workspace_root() -> Result<PathBuf, String> {
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(root) = compiled.parent().filter(|r| r.join("Cargo.toml").is_file()) {
+        return Ok(root.to_path_buf());
+    }
+    let output = Command::new(cargo())
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run `cargo locate-project`: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo locate-project --workspace` failed ({}); run xtask inside the workspace",
+            output.status
+        ));
+    }
+    let manifest = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("unexpected workspace manifest path {}", manifest.display()))
+}
