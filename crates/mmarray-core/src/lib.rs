@@ -1,1 +1,75 @@
-//! mmarray-core (under construction in this session).
+//! Memory-mapped N-d arrays in `.npy` and raw files: `numpy.memmap` for Rust.
+//!
+//! Open a file ([`DynArray::open`], [`Array::open`]) or create one
+//! ([`DynArray::create`]); look at it through [`View`]s and write through
+//! [`ViewMut`]s, sliced with numpy's basic indexing ([`Spec`]). Files of any size
+//! are mapped, not read: opening is instant and only the pages you touch are
+//! loaded.
+//!
+//! - Formats: `.npy` 1.0/2.0/3.0 read, 1.0/2.0 written byte-identical to numpy
+//!   ([`npy`]); raw headerless files as `numpy.memmap` reads them ([`Raw`]); more
+//!   can plug in through the [`Format`] trait.
+//! - Modes as types: [`ReadOnly`] (`r`), [`ReadWrite`] (`r+`/`w+`),
+//!   [`CopyOnWrite`] (`c`); writing a read-only array does not compile.
+//! - Any byte order and alignment: zero-copy `&[T]` where the data is native and
+//!   aligned, decoding through `mmarray-dtype` everywhere else.
+//! - Durability: [`DynArray::flush`] and [`DynArray::close`] report errors,
+//!   creation reserves disk space up front, files that replace others are written
+//!   under a temporary name and renamed, and appends keep the file loadable at
+//!   every step.
+//!
+//! # Safety
+//!
+//! Mapping a file is `unsafe`, as in `memmap2`: see
+//! [`DynArray`'s safety section](DynArray#safety-of-mapping) and `docs/safety.md`.
+//!
+//! ```
+//! use mmarray_core::{Array, Order, ReadOnly, ReadWrite};
+//! # let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("walk.npy");
+//! // SAFETY: nobody else touches this file while it is mapped.
+//! let mut a = unsafe { Array::<f64, ReadWrite>::create(&path, &[1000, 1000], Order::C)? };
+//! a.view_mut().slice_mut("0:5, :")?.fill(1.0);
+//! a.close()?;
+//!
+//! // SAFETY: as above.
+//! let a = unsafe { Array::<f64, ReadOnly>::open(&path)? };
+//! assert_eq!(a.view().slice("4, :3")?.to_vec(), [1.0, 1.0, 1.0]);
+//! assert_eq!(a.view().get(&[5, 0])?, 0.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod array;
+mod error;
+mod format;
+mod geometry;
+// The sealed mode trait's `map` returns the crate-private `Map`; outside code cannot
+// name the sealing trait, so nothing private leaks.
+#[allow(private_interfaces)]
+mod mode;
+pub mod npy;
+mod registry;
+mod spec;
+mod sys;
+mod view;
+
+pub use array::{Array, CreateOptions, DynArray, OpenOptions};
+pub use error::{Error, Result};
+pub use format::{Format, Layout, Npy, Raw};
+pub use geometry::{Order, Piece, Runs, Segments, checked_len};
+pub use memmap2::Advice;
+pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
+pub use spec::{Index, Spec, SpecError};
+pub use view::{SegmentsMut, View, ViewMut};
+
+impl From<SpecError> for Error {
+    fn from(e: SpecError) -> Error {
+        Error::Index(e.to_string())
+    }
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(e: std::convert::Infallible) -> Error {
+        match e {}
+    }
+}

@@ -1,0 +1,752 @@
+//! [`DynArray`] (dtype known at run time) and [`Array`] (element type known at
+//! compile time): N-d arrays mapped from files.
+
+use std::fmt;
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::io::Read;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use mmarray_dtype::{DType, Element};
+
+use crate::format::{Format, Layout, Npy, Raw};
+use crate::geometry::{Geometry, Order};
+use crate::mode::private::Sealed;
+use crate::mode::{Map, Mode, ReadOnly, ReadWrite, Writable};
+use crate::registry::Registration;
+use crate::view::{View, ViewMut};
+use crate::{Error, Result, sys};
+
+/// How to read an existing file: as `.npy` (the default, recognised by its magic)
+/// or as raw data, and with which header-size cap.
+///
+/// ```
+/// use mmarray_core::{OpenOptions, Raw};
+/// let npy = OpenOptions::new().max_header_size(1 << 20);
+/// let raw = OpenOptions::new().raw(Raw::new("<f4".parse()?).offset(128));
+/// # let _ = (npy, raw);
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    max_header_size: Option<usize>,
+    raw: Option<Raw>,
+}
+
+impl OpenOptions {
+    /// `.npy`, numpy's 10000-byte header cap.
+    #[must_use]
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Lifts (or lowers) the cap on the `.npy` header text.
+    #[must_use]
+    pub fn max_header_size(mut self, bytes: usize) -> OpenOptions {
+        self.max_header_size = Some(bytes);
+        self
+    }
+
+    /// Reads the file as raw (headerless) data with this layout.
+    #[must_use]
+    pub fn raw(mut self, raw: Raw) -> OpenOptions {
+        self.raw = Some(raw);
+        self
+    }
+}
+
+/// How to create a new file.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    overwrite: bool,
+    raw: Option<u64>,
+}
+
+impl CreateOptions {
+    /// A new `.npy` file; an existing file is an error.
+    #[must_use]
+    pub fn new() -> CreateOptions {
+        CreateOptions::default()
+    }
+
+    /// Replaces an existing file (by writing a new file and renaming it over the
+    /// old one, so that anyone who has the old file mapped keeps its data).
+    #[must_use]
+    pub fn overwrite(mut self, yes: bool) -> CreateOptions {
+        self.overwrite = yes;
+        self
+    }
+
+    /// Writes a raw (headerless) file whose data starts at byte `offset` (zeros before it).
+    #[must_use]
+    pub fn raw(mut self, offset: u64) -> CreateOptions {
+        self.raw = Some(offset);
+        self
+    }
+}
+
+/// An array mapped from a file, whose dtype is known at run time.
+///
+/// The access mode `M` is a type: [`ReadOnly`] (the default), [`ReadWrite`] or
+/// [`CopyOnWrite`](crate::CopyOnWrite). Only writable modes have methods that write.
+///
+/// # Safety of mapping
+///
+/// Every constructor that maps a file is `unsafe`, as in `memmap2`: the caller
+/// promises that **no other process or thread modifies or truncates the file while
+/// the array is alive** (writing it through this array is fine). Everything else is
+/// checked when the file is opened: header syntax and size cap, dtype, sizes with
+/// checked arithmetic, that the file holds all the data, and that this process has
+/// not already mapped the file in a conflicting mode (see `docs/safety.md`).
+///
+/// ```
+/// use mmarray_core::{DynArray, ReadOnly, ReadWrite};
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("a.npy");
+/// // SAFETY: the file is private to this example.
+/// let mut a = unsafe { DynArray::<ReadWrite>::create(&path, "<f8".parse()?, &[2, 3], Default::default())? };
+/// a.view_mut::<f64>()?.fill(1.5);
+/// a.close()?;
+/// // SAFETY: as above.
+/// let a = unsafe { DynArray::<ReadOnly>::open(&path)? };
+/// assert_eq!(a.shape(), [2, 3]);
+/// assert_eq!(a.view::<f64>()?.get(&[1, 2])?, 1.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct DynArray<M: Mode = ReadOnly> {
+    path: PathBuf,
+    file: File,
+    map: Map,
+    layout: Layout,
+    format: Box<dyn Format>,
+    /// Set while the file lives under a temporary name: where [`persist`](DynArray::persist) puts it.
+    staged: Option<PathBuf>,
+    closed: bool,
+    _registration: Registration,
+    _mode: PhantomData<M>,
+}
+
+impl<M: Mode> fmt::Debug for DynArray<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynArray")
+            .field("path", &self.path)
+            .field("mode", &M::NAME)
+            .field("format", &self.format.name())
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn data_len(path: &Path, layout: &Layout) -> Result<usize> {
+    let too_large = || Error::TooLarge { shape: layout.shape.clone(), dtype: layout.dtype };
+    let n = layout.nbytes().ok_or_else(too_large)?;
+    // Mappings and slices are limited to isize::MAX bytes.
+    let n = usize::try_from(n).ok().filter(|&n| isize::try_from(n).is_ok()).ok_or_else(too_large)?;
+    layout.data_offset.checked_add(n as u64).ok_or_else(|| Error::Layout {
+        path: path.to_owned(),
+        reason: format!("offset {} plus {n} data bytes overflows", layout.data_offset),
+    })?;
+    Ok(n)
+}
+
+impl<M: Mode> DynArray<M> {
+    /// Opens an existing `.npy` file (recognised by its magic, whatever its name).
+    ///
+    /// # Safety
+    ///
+    /// See the [type-level docs](DynArray#safety-of-mapping): no one else may modify
+    /// or truncate the file while the array lives.
+    pub unsafe fn open(path: impl AsRef<Path>) -> Result<DynArray<M>> {
+        // SAFETY: forwarded to the caller.
+        unsafe { DynArray::open_with(path, &OpenOptions::new()) }
+    }
+
+    /// Opens an existing file as `.npy` or, with [`OpenOptions::raw`], as raw data.
+    ///
+    /// The file is never grown, shrunk or rewritten by opening it, in any mode.
+    ///
+    /// # Safety
+    ///
+    /// See the [type-level docs](DynArray#safety-of-mapping).
+    pub unsafe fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<DynArray<M>> {
+        let path = path.as_ref();
+        let mut file = FsOpenOptions::new()
+            .read(true)
+            .write(M::WRITES_FILE)
+            .open(path)
+            .map_err(|e| Error::io(path, "open", e))?;
+        let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+        if !meta.is_file() {
+            return Err(Error::Layout { path: path.to_owned(), reason: "not a regular file".to_owned() });
+        }
+        let file_len = meta.len();
+        let format: Box<dyn Format> = match &options.raw {
+            Some(raw) => Box::new(raw.clone()),
+            None => Box::new(Npy { max_header_size: options.max_header_size.unwrap_or(crate::npy::MAX_HEADER_SIZE) }),
+        };
+        let layout = format.read_layout(&mut file as &mut dyn Read, path, file_len)?;
+        let n = data_len(path, &layout)?;
+        let found = file_len.saturating_sub(layout.data_offset);
+        if found < n as u64 {
+            return Err(Error::Truncated { path: path.to_owned(), offset: layout.data_offset, expected: n as u64, found });
+        }
+        let registration = Registration::new(&file, path, M::WRITES_FILE)?;
+        // SAFETY: forwarded to the caller (nobody else modifies or truncates the file);
+        // the range `data_offset..data_offset + n` lies inside the file (checked above).
+        let map = unsafe { M::map(&file, layout.data_offset, n) }.map_err(|e| Error::io(path, "map", e))?;
+        Ok(DynArray {
+            path: path.to_owned(),
+            file,
+            map,
+            layout,
+            format,
+            staged: None,
+            closed: false,
+            _registration: registration,
+            _mode: PhantomData,
+        })
+    }
+
+    /// The file's path (its final name for a staged array).
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.staged.as_deref().unwrap_or(&self.path)
+    }
+
+    /// The layout: dtype, shape, order, data offset, version.
+    #[must_use]
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The element type.
+    #[must_use]
+    pub fn dtype(&self) -> DType {
+        self.layout.dtype
+    }
+
+    /// The shape.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        &self.layout.shape
+    }
+
+    /// Number of dimensions.
+    #[must_use]
+    pub fn ndim(&self) -> usize {
+        self.layout.shape.len()
+    }
+
+    /// The memory order.
+    #[must_use]
+    pub fn order(&self) -> Order {
+        self.layout.order
+    }
+
+    /// Number of elements (numpy's `size`; 1 for a 0-d array).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.map.bytes().len() / self.layout.dtype.itemsize()
+    }
+
+    /// Whether the array has no elements.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.map.bytes().is_empty()
+    }
+
+    /// Bytes of data.
+    #[must_use]
+    pub fn nbytes(&self) -> usize {
+        self.map.bytes().len()
+    }
+
+    /// The format's name: `"npy"` or `"raw"`.
+    #[must_use]
+    pub fn format_name(&self) -> &'static str {
+        self.format.name()
+    }
+
+    /// The `.npy` version, e.g. `(1, 0)`; `None` for raw files.
+    #[must_use]
+    pub fn version(&self) -> Option<(u8, u8)> {
+        self.layout.version
+    }
+
+    /// The mode's numpy name: `"r"`, `"r+"` or `"c"`.
+    #[must_use]
+    pub fn mode(&self) -> &'static str {
+        M::NAME
+    }
+
+    /// The raw data bytes (in the file's byte order).
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        self.map.bytes()
+    }
+
+    fn geometry(&self) -> Geometry {
+        Geometry::contiguous(&self.layout.shape, self.layout.dtype.itemsize(), self.layout.order)
+    }
+
+    /// A view of the whole array with element type `T`, whose kind must be the
+    /// array's (the byte order may be either: views decode).
+    pub fn view<T: Element>(&self) -> Result<View<'_, T>> {
+        View::<T>::from_parts(self.map.bytes(), self.geometry(), self.layout.dtype.byte_order()).cast_kind::<T>()
+    }
+
+    /// Tells the kernel how the data will be accessed (e.g. [`memmap2::Advice::Sequential`]
+    /// before a streaming pass). Only a hint: errors are ignored.
+    pub fn advise(&self, advice: memmap2::Advice) {
+        let _ = match &self.map {
+            Map::Empty => Ok(()),
+            Map::Ro(m) => m.advise(advice),
+            Map::Mut(m) => m.advise(advice),
+        };
+    }
+
+    /// Into a typed array, checking that `T` matches the dtype's kind.
+    pub fn into_typed<T: Element>(self) -> Result<Array<T, M>> {
+        if mmarray_dtype::is_kind::<T>(self.layout.dtype.kind()) {
+            Ok(Array { inner: self, _t: PhantomData })
+        } else {
+            Err(Error::DTypeMismatch {
+                path: self.path().to_owned(),
+                expected: T::KIND.name().to_owned(),
+                found: self.layout.dtype,
+            })
+        }
+    }
+
+    /// Unmaps the array, reporting any error of the final flush (numpy has no
+    /// `close`; dropping flushes too, but cannot report errors).
+    pub fn close(mut self) -> Result<()> {
+        self.closed = true;
+        let result = self.flush_inner();
+        self.map = Map::Empty;
+        if self.staged.is_some() {
+            // A staged array that was not persisted is discarded.
+            let _ = std::fs::remove_file(&self.path);
+        }
+        result
+    }
+
+    fn flush_inner(&self) -> Result<()> {
+        match &self.map {
+            Map::Mut(m) if M::WRITES_FILE => m.flush().map_err(|e| Error::io(self.path(), "flush", e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<M: Writable> DynArray<M> {
+    /// The raw data bytes, writable.
+    #[must_use]
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        self.map.bytes_mut()
+    }
+
+    /// A writable view of the whole array with element type `T` (kind must match).
+    pub fn view_mut<T: Element>(&mut self) -> Result<ViewMut<'_, T>> {
+        let geom = self.geometry();
+        let order = self.layout.dtype.byte_order();
+        ViewMut::<T>::from_parts(self.map.bytes_mut(), geom, order).into_kind::<T>()
+    }
+
+    /// Writes changes back to the file and waits for it (`msync`); errors are
+    /// returned, not hidden. Does nothing for copy-on-write arrays.
+    pub fn flush(&self) -> Result<()> {
+        self.flush_inner()
+    }
+
+    /// Flushes `len` bytes of data from byte `offset` of the data.
+    pub fn flush_range(&self, offset: usize, len: usize) -> Result<()> {
+        let end = offset.checked_add(len).filter(|&e| e <= self.nbytes());
+        if end.is_none() {
+            return Err(Error::Index(format!(
+                "flush range {offset}+{len} is outside the {} data bytes",
+                self.nbytes()
+            )));
+        }
+        match &self.map {
+            Map::Mut(m) if M::WRITES_FILE && len > 0 => {
+                m.flush_range(offset, len).map_err(|e| Error::io(self.path(), "flush", e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl DynArray<ReadWrite> {
+    /// Creates a new zero-filled `.npy` file (numpy's `open_memmap(mode='w+')`),
+    /// refusing to replace an existing file.
+    ///
+    /// The file's blocks are reserved up front, so a full disk is an error here
+    /// rather than a crash (SIGBUS) during a later write.
+    ///
+    /// # Safety
+    ///
+    /// See the [type-level docs](DynArray#safety-of-mapping).
+    pub unsafe fn create(path: impl AsRef<Path>, dtype: DType, shape: &[usize], order: Order) -> Result<DynArray<ReadWrite>> {
+        // SAFETY: forwarded to the caller.
+        unsafe { DynArray::create_with(path, dtype, shape, order, &CreateOptions::new()) }
+    }
+
+    /// Creates a new zero-filled file with options (overwrite, raw).
+    ///
+    /// # Safety
+    ///
+    /// See the [type-level docs](DynArray#safety-of-mapping).
+    pub unsafe fn create_with(
+        path: impl AsRef<Path>,
+        dtype: DType,
+        shape: &[usize],
+        order: Order,
+        options: &CreateOptions,
+    ) -> Result<DynArray<ReadWrite>> {
+        let path = path.as_ref();
+        if options.overwrite {
+            // Build under a temporary name, then rename over the old file.
+            // SAFETY: forwarded to the caller.
+            let staged = unsafe { DynArray::create_staged(path, dtype, shape, order, options) }?;
+            staged.persist(true)
+        } else {
+            // SAFETY: forwarded to the caller.
+            unsafe { create_at(path, dtype, shape, order, options, None) }
+        }
+    }
+
+    /// Creates a new zero-filled file under a temporary name in the folder of
+    /// `path`; [`persist`](DynArray::persist) moves it to `path` once it is
+    /// complete, and dropping it unpersisted deletes it. So `path` only ever appears
+    /// with complete contents.
+    ///
+    /// # Safety
+    ///
+    /// See the [type-level docs](DynArray#safety-of-mapping).
+    pub unsafe fn create_staged(
+        path: impl AsRef<Path>,
+        dtype: DType,
+        shape: &[usize],
+        order: Order,
+        options: &CreateOptions,
+    ) -> Result<DynArray<ReadWrite>> {
+        let path = path.as_ref();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for attempt in 0..100u32 {
+            let tmp = dir.join(format!(".{name}.{}.{}.mmarray-tmp", std::process::id(), unique(attempt)));
+            // SAFETY: forwarded to the caller.
+            match unsafe { create_at(&tmp, dtype, shape, order, options, Some(path.to_owned())) } {
+                Err(Error::Exists { .. }) => {}
+                other => return other,
+            }
+        }
+        Err(Error::Exists { path: path.to_owned() })
+    }
+
+    /// Flushes a staged array to disk and moves it to its final name; replaces an
+    /// existing file there only if `overwrite`. For an array that is not staged,
+    /// this just flushes.
+    pub fn persist(mut self, overwrite: bool) -> Result<DynArray<ReadWrite>> {
+        let Some(dest) = self.staged.clone() else {
+            self.flush()?;
+            return Ok(self);
+        };
+        self.flush()?;
+        self.file.sync_all().map_err(|e| Error::io(&self.path, "sync", e))?;
+        if overwrite {
+            std::fs::rename(&self.path, &dest).map_err(|e| Error::io(&dest, "rename into place", e))?;
+        } else {
+            // A hard link fails if `dest` exists: an atomic "rename unless it exists".
+            std::fs::hard_link(&self.path, &dest).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Exists { path: dest.clone() }
+                } else {
+                    Error::io(&dest, "link into place", e)
+                }
+            })?;
+            std::fs::remove_file(&self.path).map_err(|e| Error::io(&self.path, "remove temporary name", e))?;
+        }
+        if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync folder", e))?;
+        }
+        self.path = dest;
+        self.staged = None;
+        Ok(self)
+    }
+
+    /// Grows the array by `n` zero-filled entries along its growth axis (rows for C
+    /// order, the last axis for F order), as numpy's header padding allows.
+    ///
+    /// The file is extended and the new data flushed before the header is rewritten
+    /// in place, so a crash at any point leaves a file that loads, with the old or
+    /// the new length. Returns the range of the growth axis that was added.
+    pub fn append_zeroed(&mut self, n: usize) -> Result<std::ops::Range<usize>> {
+        self.grow(n, |_| Ok(()))
+    }
+
+    /// Grows the array along its growth axis by `n` entries, letting `write` fill
+    /// the new data bytes before the header announces them.
+    pub(crate) fn grow(&mut self, n: usize, write: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<std::ops::Range<usize>> {
+        let path = self.path().to_owned();
+        let Some(axis) = self.layout.growth_axis() else {
+            return Err(Error::Unsupported(format!("{}: a 0-d array cannot grow", path.display())));
+        };
+        let old_len = self.layout.shape[axis];
+        let mut shape = self.layout.shape.clone();
+        shape[axis] = old_len
+            .checked_add(n)
+            .ok_or_else(|| Error::TooLarge { shape: self.layout.shape.clone(), dtype: self.layout.dtype })?;
+        let new_layout = Layout { shape, ..self.layout.clone() };
+        let new_bytes = data_len(&path, &new_layout)?;
+        let old_bytes = self.nbytes();
+        let header_len = usize::try_from(self.layout.data_offset).unwrap_or(usize::MAX);
+        let mut old_header = vec![0u8; header_len.min(1 << 24)];
+        if old_header.len() != header_len {
+            return Err(Error::Unsupported(format!("{}: header too large to rewrite", path.display())));
+        }
+        sys::read_at(&self.file, &mut old_header, 0).map_err(|e| Error::io(&path, "read header", e))?;
+        let new_header = self.format.grown_header(&self.layout, &old_header, &new_layout.shape)?;
+        if new_header.len() != old_header.len() {
+            return Err(Error::Unsupported(format!("{}: the new header does not fit in place", path.display())));
+        }
+        self.flush()?;
+        let end = self.layout.data_offset + new_bytes as u64;
+        let file_len = self.file.metadata().map_err(|e| Error::io(&path, "stat", e))?.len();
+        sys::reserve(&self.file, end).map_err(|e| Error::io(&path, "extend (disk full?)", e))?;
+        self.map = Map::Empty;
+        // SAFETY: the caller of the constructor promised that nobody else modifies or
+        // truncates the file; we just extended it to cover the new range.
+        self.map = unsafe { ReadWrite::map(&self.file, self.layout.data_offset, new_bytes) }
+            .map_err(|e| Error::io(&path, "map", e))?;
+        let added = &mut self.map.bytes_mut()[old_bytes..];
+        if file_len > self.layout.data_offset + old_bytes as u64 {
+            // Bytes that followed the old data (numpy ignores them) become zeros.
+            added.fill(0);
+        }
+        write(added)?;
+        match &self.map {
+            Map::Mut(m) if new_bytes > old_bytes => {
+                m.flush_range(old_bytes, new_bytes - old_bytes).map_err(|e| Error::io(&path, "flush", e))?;
+            }
+            _ => {}
+        }
+        self.file.sync_data().map_err(|e| Error::io(&path, "sync", e))?;
+        sys::write_at(&self.file, &new_header, 0).map_err(|e| Error::io(&path, "rewrite header", e))?;
+        self.file.sync_data().map_err(|e| Error::io(&path, "sync", e))?;
+        self.layout = new_layout;
+        Ok(old_len..old_len + n)
+    }
+}
+
+/// A number that differs between calls, for temporary names.
+fn unique(attempt: u32) -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(attempt)
+}
+
+/// Creates, sizes and maps a new file at exactly `path` (which must not exist).
+unsafe fn create_at(
+    path: &Path,
+    dtype: DType,
+    shape: &[usize],
+    order: Order,
+    options: &CreateOptions,
+    staged: Option<PathBuf>,
+) -> Result<DynArray<ReadWrite>> {
+    let format: Box<dyn Format> = match options.raw {
+        Some(offset) => Box::new(Raw::new(dtype).shape(shape.to_vec()).offset(offset).order(order)),
+        None => Box::new(Npy::default()),
+    };
+    let (header, layout) = format.new_file(dtype, shape, order)?;
+    let n = data_len(path, &layout)?;
+    let total = layout.data_offset + n as u64;
+    let file = FsOpenOptions::new().read(true).write(true).create_new(true).open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists { path: path.to_owned() }
+        } else {
+            Error::io(path, "create", e)
+        }
+    })?;
+    // From here on, a failure removes the half-made file.
+    let fail = |e: Error| {
+        let _ = std::fs::remove_file(path);
+        e
+    };
+    sys::write_at(&file, &header, 0).map_err(|e| fail(Error::io(path, "write header", e)))?;
+    sys::reserve(&file, total).map_err(|e| fail(Error::io(path, "reserve space (disk full?)", e)))?;
+    let registration = Registration::new(&file, path, true).map_err(fail)?;
+    // SAFETY: forwarded to the caller; the file was just created at full size.
+    let map = unsafe { ReadWrite::map(&file, layout.data_offset, n) }.map_err(|e| fail(Error::io(path, "map", e)))?;
+    Ok(DynArray {
+        path: path.to_owned(),
+        file,
+        map,
+        layout,
+        format,
+        staged,
+        closed: false,
+        _registration: registration,
+        _mode: PhantomData,
+    })
+}
+
+impl<M: Mode> Drop for DynArray<M> {
+    fn drop(&mut self) {
+        if !self.closed {
+            // Best effort: errors can only be reported by `close`.
+            let _ = self.flush_inner();
+            if self.staged.is_some() {
+                self.map = Map::Empty;
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// An array mapped from a file whose element type `T` is known at compile time.
+///
+/// It is a [`DynArray`] (all its metadata methods are available through `Deref`)
+/// whose dtype has been checked to be `T`'s kind, in either byte order.
+///
+/// ```
+/// use mmarray_core::{Array, ReadWrite, Order};
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("rows.npy");
+/// // SAFETY: the file is private to this example.
+/// let mut a = unsafe { Array::<f32, ReadWrite>::create(&path, &[0, 3], Order::C)? };
+/// a.append(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+/// assert_eq!(a.shape(), [2, 3]);
+/// assert_eq!(a.view().slice("1, ::-1")?.to_vec(), [6.0, 5.0, 4.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Array<T: Element, M: Mode = ReadOnly> {
+    inner: DynArray<M>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Element, M: Mode> fmt::Debug for Array<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Array").field("inner", &self.inner).finish()
+    }
+}
+
+impl<T: Element, M: Mode> Deref for Array<T, M> {
+    type Target = DynArray<M>;
+    fn deref(&self) -> &DynArray<M> {
+        &self.inner
+    }
+}
+
+impl<T: Element, M: Mode> Array<T, M> {
+    /// Opens an existing `.npy` file whose dtype must be `T`'s kind (either byte order).
+    ///
+    /// # Safety
+    ///
+    /// See [`DynArray`'s safety docs](DynArray#safety-of-mapping).
+    pub unsafe fn open(path: impl AsRef<Path>) -> Result<Array<T, M>> {
+        // SAFETY: forwarded to the caller.
+        unsafe { DynArray::open(path) }?.into_typed()
+    }
+
+    /// Opens an existing file with options (raw layout, header cap).
+    ///
+    /// # Safety
+    ///
+    /// See [`DynArray`'s safety docs](DynArray#safety-of-mapping).
+    pub unsafe fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Array<T, M>> {
+        // SAFETY: forwarded to the caller.
+        unsafe { DynArray::open_with(path, options) }?.into_typed()
+    }
+
+    /// A view of the whole array.
+    #[must_use]
+    pub fn view(&self) -> View<'_, T> {
+        View::from_parts(self.inner.map.bytes(), self.inner.geometry(), self.inner.dtype().byte_order())
+    }
+
+    /// The elements as a slice when native-endian and aligned (`None` otherwise).
+    #[must_use]
+    pub fn as_slice(&self) -> Option<&[T]> {
+        if !self.inner.dtype().is_native() {
+            return None;
+        }
+        bytemuck::try_cast_slice(self.inner.map.bytes()).ok()
+    }
+
+    /// Back to a [`DynArray`].
+    #[must_use]
+    pub fn into_dyn(self) -> DynArray<M> {
+        self.inner
+    }
+
+    /// Unmaps the array, reporting errors of the final flush.
+    pub fn close(self) -> Result<()> {
+        self.inner.close()
+    }
+}
+
+impl<T: Element, M: Writable> Array<T, M> {
+    /// A writable view of the whole array.
+    pub fn view_mut(&mut self) -> ViewMut<'_, T> {
+        let geom = self.inner.geometry();
+        let order = self.inner.dtype().byte_order();
+        ViewMut::from_parts(self.inner.map.bytes_mut(), geom, order)
+    }
+
+    /// The elements as a mutable slice when native-endian and aligned.
+    pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
+        if !self.inner.dtype().is_native() {
+            return None;
+        }
+        bytemuck::try_cast_slice_mut(self.inner.map.bytes_mut()).ok()
+    }
+
+    /// Flushes changes to the file (`msync`), returning errors.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<T: Element> Array<T, ReadWrite> {
+    /// Creates a new zero-filled native-endian `.npy` file, refusing to replace one.
+    ///
+    /// # Safety
+    ///
+    /// See [`DynArray`'s safety docs](DynArray#safety-of-mapping).
+    pub unsafe fn create(path: impl AsRef<Path>, shape: &[usize], order: Order) -> Result<Array<T, ReadWrite>> {
+        // SAFETY: forwarded to the caller.
+        unsafe { DynArray::create(path, DType::native(T::KIND), shape, order) }?.into_typed()
+    }
+
+    /// Appends whole entries of the growth axis (rows for C order), given in the
+    /// file's memory order; `values.len()` must be a multiple of the entry size.
+    pub fn append(&mut self, values: &[T]) -> Result<std::ops::Range<usize>> {
+        let layout = self.inner.layout();
+        let axis = layout.growth_axis().unwrap_or(0);
+        let entry: usize = layout.shape.iter().enumerate().filter(|&(a, _)| a != axis).map(|(_, &d)| d).product();
+        if layout.shape.is_empty() || entry == 0 || !values.len().is_multiple_of(entry) {
+            return Err(Error::Shape(format!(
+                "{} values are not whole entries of {entry} elements for shape {:?}",
+                values.len(),
+                layout.shape
+            )));
+        }
+        let order = layout.dtype.byte_order();
+        self.inner.grow(values.len() / entry, |bytes| Ok(mmarray_dtype::encode(values, order, bytes)?))
+    }
+
+    /// Grows by `n` zero-filled entries; see [`DynArray::append_zeroed`].
+    pub fn append_zeroed(&mut self, n: usize) -> Result<std::ops::Range<usize>> {
+        self.inner.append_zeroed(n)
+    }
+}

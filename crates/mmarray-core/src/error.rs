@@ -1,0 +1,108 @@
+//! The error type of `mmarray-core`.
+
+use std::io;
+use std::path::PathBuf;
+
+use mmarray_dtype::{DType, DTypeError};
+
+use crate::npy::HeaderError;
+
+/// Everything that can go wrong in `mmarray-core`.
+///
+/// Errors about a file name the file; errors about its contents say which byte or
+/// field was wrong and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system call failed.
+    #[error("{path}: {action}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What mmarray was doing, e.g. "open", "map", "flush".
+        action: &'static str,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The `.npy` header is malformed or unsupported.
+    #[error("{path}: {source}")]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the header.
+        source: HeaderError,
+    },
+    /// The file is shorter than its header (or the raw layout) says.
+    #[error("{path}: file is too short: the data needs {expected} bytes from byte {offset}, but the file has {found} bytes there (truncated file?)")]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Where the data starts.
+        offset: u64,
+        /// Bytes of data the layout needs.
+        expected: u64,
+        /// Bytes of data the file has after `offset`.
+        found: u64,
+    },
+    /// A raw layout that does not fit the file (offset past the end, size not a whole number of items, ...).
+    #[error("{path}: {reason}")]
+    Layout {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
+    /// A shape whose byte size does not fit in 64 bits or in the address space.
+    #[error("shape {shape:?} of {dtype} is too large: its byte size overflows")]
+    TooLarge {
+        /// The shape.
+        shape: Vec<usize>,
+        /// The dtype.
+        dtype: DType,
+    },
+    /// The file exists and replacing it was not asked for.
+    #[error("{path}: file exists (ask to overwrite it explicitly)")]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A file this process already has mapped in a conflicting mode.
+    #[error("{path}: already mapped by this process ({reason})")]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// Which mappings conflict.
+        reason: &'static str,
+    },
+    /// The array holds another dtype than the one asked for.
+    #[error("{path}: array has dtype {found}, not {expected}")]
+    DTypeMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The dtype asked for.
+        expected: String,
+        /// The dtype in the file.
+        found: DType,
+    },
+    /// A dtype or value problem (parsing, range, element size).
+    #[error(transparent)]
+    DType(#[from] DTypeError),
+    /// An index or slice that does not fit the array's shape.
+    #[error("index error: {0}")]
+    Index(String),
+    /// Two arrays or a buffer and an array whose shapes or lengths disagree.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// An operation this array or view cannot do (e.g. growing a raw file with an offset).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Error {
+        Error::Io { path: path.into(), action, source }
+    }
+}

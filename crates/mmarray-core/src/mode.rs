@@ -1,0 +1,133 @@
+//! Access modes as types: [`ReadOnly`] (`r`), [`ReadWrite`] (`r+`, `w+`) and
+//! [`CopyOnWrite`] (`c`).
+//!
+//! The mode is a type parameter of the array, so that a read-only array has no
+//! method that writes: trying is a compile error, not a run-time one.
+//!
+//! ```compile_fail
+//! # use mmarray_core::{Array, ReadOnly};
+//! fn write(a: &mut Array<f64, ReadOnly>) {
+//!     a.view_mut(); // no such method for ReadOnly
+//! }
+//! ```
+
+use std::fs::File;
+use std::io;
+
+use memmap2::{Mmap, MmapMut, MmapOptions};
+
+/// The mapping behind an array.
+#[derive(Debug)]
+pub(crate) enum Map {
+    /// Nothing mapped (an array without data bytes).
+    Empty,
+    /// A read-only shared mapping.
+    Ro(Mmap),
+    /// A writable mapping, shared or private.
+    Mut(MmapMut),
+}
+
+impl Map {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Map::Empty => &[],
+            Map::Ro(m) => m,
+            Map::Mut(m) => m,
+        }
+    }
+
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Map::Mut(m) => m,
+            // Writable modes always map with `Map::Mut`; the others have no `&mut` access.
+            Map::Empty | Map::Ro(_) => &mut [],
+        }
+    }
+}
+
+pub(crate) mod private {
+    use super::{File, Map, io};
+
+    /// Seals [`Mode`](super::Mode) and holds the mapping call, which is crate-private.
+    pub trait Sealed {
+        /// Maps `len` bytes of `file` from `offset`.
+        ///
+        /// # Safety
+        ///
+        /// As [`memmap2::MmapOptions::map`]: the file must not be modified or
+        /// truncated by anyone else while the mapping lives.
+        unsafe fn map(file: &File, offset: u64, len: usize) -> io::Result<Map>;
+    }
+}
+
+/// An access mode. Sealed: the modes are [`ReadOnly`], [`ReadWrite`] and [`CopyOnWrite`].
+pub trait Mode: private::Sealed + Send + Sync + 'static {
+    /// numpy's name of the mode: `"r"`, `"r+"` or `"c"`.
+    const NAME: &'static str;
+    /// Whether writes reach the file.
+    const WRITES_FILE: bool;
+
+}
+
+/// A mode whose arrays can be written (`&mut` views): [`ReadWrite`] and [`CopyOnWrite`].
+pub trait Writable: Mode {}
+
+/// Read-only (`r`): the file is never written, grown or truncated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOnly;
+
+/// Read-write (`r+`; also what creating a file, `w+`, gives): writes reach the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadWrite;
+
+/// Copy-on-write (`c`): writable in memory, changes never reach the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CopyOnWrite;
+
+impl Mode for ReadOnly {
+    const NAME: &'static str = "r";
+    const WRITES_FILE: bool = false;
+}
+
+impl private::Sealed for ReadOnly {
+    unsafe fn map(file: &File, offset: u64, len: usize) -> io::Result<Map> {
+        if len == 0 {
+            return Ok(Map::Empty);
+        }
+        // SAFETY: forwarded to the caller.
+        unsafe { MmapOptions::new().offset(offset).len(len).map(file) }.map(Map::Ro)
+    }
+}
+
+impl Mode for ReadWrite {
+    const NAME: &'static str = "r+";
+    const WRITES_FILE: bool = true;
+}
+
+impl private::Sealed for ReadWrite {
+    unsafe fn map(file: &File, offset: u64, len: usize) -> io::Result<Map> {
+        if len == 0 {
+            return Ok(Map::Empty);
+        }
+        // SAFETY: forwarded to the caller.
+        unsafe { MmapOptions::new().offset(offset).len(len).map_mut(file) }.map(Map::Mut)
+    }
+}
+
+impl Mode for CopyOnWrite {
+    const NAME: &'static str = "c";
+    const WRITES_FILE: bool = false;
+}
+
+impl private::Sealed for CopyOnWrite {
+    unsafe fn map(file: &File, offset: u64, len: usize) -> io::Result<Map> {
+        if len == 0 {
+            return Ok(Map::Empty);
+        }
+        // SAFETY: forwarded to the caller.
+        unsafe { MmapOptions::new().offset(offset).len(len).map_copy(file) }.map(Map::Mut)
+    }
+}
+
+impl Writable for ReadWrite {}
+impl Writable for CopyOnWrite {}

@@ -1,0 +1,90 @@
+//! The few operating-system calls that std and memmap2 do not offer.
+
+use std::fs::File;
+use std::io;
+
+/// Reserves the blocks of `file` up to `len` bytes, so that writing through a
+/// mapping later cannot fail for lack of space (which would be a SIGBUS).
+///
+/// Falls back to `set_len` where the filesystem cannot reserve space.
+pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let Ok(len_off) = libc::off_t::try_from(len) else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "file size too large"));
+        };
+        if len_off == 0 {
+            return Ok(());
+        }
+        // SAFETY: posix_fallocate only reads its integer arguments and acts on the
+        // open file descriptor, which `file` keeps alive for the call.
+        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len_off) };
+        match rc {
+            0 => return Ok(()),
+            libc::EOPNOTSUPP | libc::EINVAL => {}
+            e => return Err(io::Error::from_raw_os_error(e)),
+        }
+    }
+    file.set_len(len.max(file.metadata()?.len()))
+}
+
+/// `(device, inode)` of an open file: its identity for the in-process registry.
+pub(crate) fn file_id(file: &File) -> io::Result<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata()?;
+        Ok((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Err(io::Error::new(io::ErrorKind::Unsupported, "file identity is only known on Unix"))
+    }
+}
+
+/// Writes all of `buf` at byte `offset` of `file` without moving its cursor.
+pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.write_all_at(buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.write_all(buf)
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at byte `offset` of `file`.
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
+/// Makes a rename in `dir` durable.
+pub(crate) fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}

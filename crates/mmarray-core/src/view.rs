@@ -1,0 +1,632 @@
+//! [`View`] and [`ViewMut`]: typed, strided windows onto an array's bytes, in any byte order.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::size_of;
+
+use mmarray_dtype::{ByteOrder, DType, Element, byteswap, decode, encode};
+
+use crate::geometry::{Geometry, Order, Piece, Runs, Segments};
+use crate::spec::Spec;
+use crate::{Error, Result};
+
+/// Reads element `T` from `bytes` (exactly one element) stored in `order`.
+#[inline]
+fn read_one<T: Element>(bytes: &[u8], order: ByteOrder) -> T {
+    let mut v = T::zeroed();
+    bytemuck::bytes_of_mut(&mut v).copy_from_slice(bytes);
+    if !order.is_native() {
+        byteswap(std::slice::from_mut(&mut v));
+    }
+    v
+}
+
+/// Writes element `v` into `bytes` (exactly one element) in `order`.
+#[inline]
+fn write_one<T: Element>(bytes: &mut [u8], order: ByteOrder, mut v: T) {
+    if !order.is_native() {
+        byteswap(std::slice::from_mut(&mut v));
+    }
+    bytes.copy_from_slice(bytemuck::bytes_of(&v));
+}
+
+fn check_elem<T: Element>(dtype: DType) -> Result<()> {
+    if T::KIND == dtype.kind() && size_of::<T>() == dtype.itemsize() {
+        Ok(())
+    } else {
+        Err(Error::DType(mmarray_dtype::DTypeError::ElementSize {
+            dtype,
+            size: size_of::<T>(),
+            itemsize: dtype.itemsize(),
+        }))
+    }
+}
+
+/// Logical (C-order) iteration over the byte offsets of a geometry.
+#[derive(Debug, Clone)]
+struct Offsets<'g> {
+    g: &'g Geometry,
+    index: Vec<usize>,
+    next: Option<isize>,
+    remaining: usize,
+}
+
+impl<'g> Offsets<'g> {
+    fn new(g: &'g Geometry) -> Offsets<'g> {
+        let remaining = g.len();
+        Offsets { g, index: vec![0; g.shape.len()], next: (remaining > 0).then_some(g.offset as isize), remaining }
+    }
+}
+
+impl Iterator for Offsets<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        let cur = self.next?;
+        self.remaining -= 1;
+        let mut off = cur;
+        let mut done = true;
+        for axis in (0..self.index.len()).rev() {
+            self.index[axis] += 1;
+            off += self.g.strides[axis];
+            if self.index[axis] < self.g.shape[axis] {
+                done = false;
+                break;
+            }
+            off -= self.g.strides[axis] * self.g.shape[axis] as isize;
+            self.index[axis] = 0;
+        }
+        self.next = if done { None } else { Some(off) };
+        Some(cur as usize)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Offsets<'_> {}
+
+/// A read-only, strided view of elements `T` over bytes in either byte order.
+///
+/// Views come from arrays ([`Array::view`](crate::Array::view)) and from other views
+/// ([`View::slice`]); they borrow the array. Element access decodes through
+/// `mmarray-dtype` when the bytes are big-endian or unaligned, and
+/// [`as_slice`](View::as_slice) gives a zero-copy `&[T]` when they are native,
+/// aligned and contiguous.
+pub struct View<'a, T> {
+    bytes: &'a [u8],
+    geom: Geometry,
+    order: ByteOrder,
+    _t: PhantomData<T>,
+}
+
+impl<T> Clone for View<'_, T> {
+    fn clone(&self) -> Self {
+        View { bytes: self.bytes, geom: self.geom.clone(), order: self.order, _t: PhantomData }
+    }
+}
+
+impl<T: Element> fmt::Debug for View<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("View")
+            .field("dtype", &self.dtype())
+            .field("shape", &self.geom.shape)
+            .field("strides", &self.geom.strides)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! read_methods {
+    () => {
+        /// The dtype of the elements (kind of `T`, byte order of the bytes).
+        #[must_use]
+        pub fn dtype(&self) -> DType {
+            DType::new(T::KIND, self.order)
+        }
+
+        /// The shape.
+        #[must_use]
+        pub fn shape(&self) -> &[usize] {
+            &self.geom.shape
+        }
+
+        /// Strides in bytes (negative for reversed axes).
+        #[must_use]
+        pub fn strides(&self) -> &[isize] {
+            &self.geom.strides
+        }
+
+        /// Number of dimensions.
+        #[must_use]
+        pub fn ndim(&self) -> usize {
+            self.geom.shape.len()
+        }
+
+        /// Number of elements (1 for a 0-d view).
+        #[must_use]
+        pub fn len(&self) -> usize {
+            self.geom.len()
+        }
+
+        /// Whether the view has no elements.
+        #[must_use]
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// Whether the elements are contiguous in logical C order.
+        #[must_use]
+        pub fn is_c_contiguous(&self) -> bool {
+            self.geom.is_c_contiguous(size_of::<T>())
+        }
+
+        /// Whether the elements are contiguous in logical F order.
+        #[must_use]
+        pub fn is_f_contiguous(&self) -> bool {
+            self.geom.is_f_contiguous(size_of::<T>())
+        }
+
+        /// The element at `index` (one entry per axis), decoded to native order.
+        pub fn get(&self, index: &[usize]) -> Result<T> {
+            let off = self.geom.offset_of(index)?;
+            Ok(read_one(&self.raw()[off..off + size_of::<T>()], self.order))
+        }
+
+        /// Iterates over the elements in logical (C) order, decoded to native order.
+        pub fn iter(&self) -> impl ExactSizeIterator<Item = T> + '_ {
+            let bytes = self.raw();
+            let order = self.order;
+            Offsets::new(&self.geom).map(move |o| read_one(&bytes[o..o + size_of::<T>()], order))
+        }
+
+        /// The elements in logical (C) order, decoded to native order.
+        #[must_use]
+        pub fn to_vec(&self) -> Vec<T> {
+            if self.is_c_contiguous() {
+                let n = self.len();
+                let mut out = vec![T::zeroed(); n];
+                let start = self.geom.offset;
+                // The view's bytes hold exactly `n` elements here; decode cannot fail.
+                if decode(&self.raw()[start..start + n * size_of::<T>()], self.order, &mut out).is_ok() {
+                    return out;
+                }
+            }
+            self.iter().collect()
+        }
+
+        /// The elements as a slice, without copying, when they are contiguous in C
+        /// order, in native byte order and aligned for `T`; `None` otherwise (use
+        /// [`to_vec`](Self::to_vec) or [`runs`](Self::runs) then).
+        #[must_use]
+        pub fn as_slice(&self) -> Option<&[T]> {
+            if !self.order.is_native() || !self.is_c_contiguous() {
+                return None;
+            }
+            let start = self.geom.offset;
+            let end = start + self.len() * size_of::<T>();
+            bytemuck::try_cast_slice(&self.raw()[start..end]).ok()
+        }
+
+        /// The runs of contiguous elements, in memory order; see [`Runs`].
+        #[must_use]
+        pub fn runs(&self) -> Runs {
+            self.geom.runs(size_of::<T>())
+        }
+
+        /// The bytes of run `k` of [`runs`](Self::runs) (`runs` computed for this view).
+        #[must_use]
+        pub fn run_bytes(&self, runs: &Runs, k: usize) -> &[u8] {
+            let off = runs.offset(k);
+            &self.raw()[off..off + runs.run_bytes()]
+        }
+
+        /// The view's runs cut into [`Segments`] of about `max_elems` elements, the
+        /// unit of parallel work.
+        #[must_use]
+        pub fn segments(&self, max_elems: usize) -> Segments {
+            Segments::new(self.runs(), max_elems)
+        }
+
+        /// The bytes of `piece` of this view's [`Segments`] (made from this view's runs).
+        #[must_use]
+        pub fn piece_bytes(&self, runs: &Runs, piece: Piece) -> &[u8] {
+            let off = runs.offset(piece.run) + piece.start * size_of::<T>();
+            &self.raw()[off..off + piece.len * size_of::<T>()]
+        }
+
+        /// Whether the data can be used as `&[T]` without decoding (native byte order
+        /// and aligned for `T`), run by run.
+        #[must_use]
+        pub fn is_native_aligned(&self) -> bool {
+            self.order.is_native() && (self.raw().as_ptr() as usize + self.geom.offset) % align_of::<T>() == 0
+                && self.geom.strides.iter().all(|s| s.unsigned_abs() % align_of::<T>() == 0)
+        }
+    };
+}
+
+impl<'a, T: Element> View<'a, T> {
+    /// A view of `bytes` holding a contiguous array of `shape` in `order`, with
+    /// elements stored in byte order `byte_order`.
+    ///
+    /// Use this to view any byte buffer (a file read into memory, a network
+    /// message) as an array.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes: Vec<u8> = [1u16, 2, 3, 4, 5, 6].iter().flat_map(|v| v.to_be_bytes()).collect();
+    /// let v = View::<u16>::from_bytes(&bytes, &[2, 3], Order::C, ByteOrder::Big)?;
+    /// assert_eq!(v.get(&[1, 0])?, 4);
+    /// assert_eq!(v.slice("::-1, 2")?.to_vec(), [6, 3]);
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn from_bytes(bytes: &'a [u8], shape: &[usize], order: Order, byte_order: ByteOrder) -> Result<View<'a, T>> {
+        let geom = geometry_for::<T>(bytes.len(), shape, order)?;
+        Ok(View { bytes, geom, order: byte_order, _t: PhantomData })
+    }
+
+    pub(crate) fn from_parts(bytes: &'a [u8], geom: Geometry, order: ByteOrder) -> View<'a, T> {
+        View { bytes, geom, order, _t: PhantomData }
+    }
+
+    fn raw(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    read_methods!();
+
+    /// A sub-view by numpy basic indexing, from text (`"1:-1, ..., ::2"`) or from
+    /// [`Index`](crate::Index) values.
+    pub fn slice<S>(&self, spec: S) -> Result<View<'a, T>>
+    where
+        S: TryInto<Spec>,
+        S::Error: Into<Error>,
+    {
+        let spec = spec.try_into().map_err(Into::into)?;
+        Ok(View { bytes: self.bytes, geom: self.geom.slice(&spec)?, order: self.order, _t: PhantomData })
+    }
+
+    /// The view with elements reinterpreted as dtype `U`'s kind, which must match
+    /// (used by code that dispatches on a run-time dtype).
+    pub fn cast_kind<U: Element>(&self) -> Result<View<'a, U>> {
+        check_elem::<U>(self.dtype())?;
+        Ok(View { bytes: self.bytes, geom: self.geom.clone(), order: self.order, _t: PhantomData })
+    }
+
+    /// A zero-copy `ndarray` view when the data is native, aligned and has no
+    /// negative strides; `None` otherwise.
+    #[cfg(feature = "ndarray")]
+    #[must_use]
+    pub fn to_ndarray(&self) -> Option<ndarray::ArrayViewD<'a, T>> {
+        use ndarray::ShapeBuilder;
+        if !self.is_native_aligned() || self.geom.strides.iter().any(|&s| s < 0) {
+            return None;
+        }
+        let strides: Vec<usize> = self.geom.strides.iter().map(|&s| s as usize / size_of::<T>()).collect();
+        let shape = ndarray::IxDyn(&self.geom.shape).strides(ndarray::IxDyn(&strides));
+        // SAFETY: every element the geometry addresses is inside `self.bytes` (the
+        // geometry invariant), aligned for `T` and in native order (checked above),
+        // `T: Pod` so any bytes are a valid `T`, and the shared borrow of the bytes
+        // lives for 'a.
+        Some(unsafe { ndarray::ArrayViewD::from_shape_ptr(shape, self.bytes.as_ptr().add(self.geom.offset).cast::<T>()) })
+    }
+}
+
+fn geometry_for<T: Element>(len: usize, shape: &[usize], order: Order) -> Result<Geometry> {
+    let n = crate::geometry::checked_len(shape)
+        .and_then(|n| n.checked_mul(size_of::<T>()))
+        .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
+    if n != len {
+        return Err(Error::Shape(format!(
+            "shape {shape:?} of {} needs {n} bytes, the buffer has {len}",
+            T::KIND
+        )));
+    }
+    if size_of::<T>() != T::KIND.itemsize() {
+        return Err(check_elem::<T>(DType::native(T::KIND)).unwrap_err());
+    }
+    Ok(Geometry::contiguous(shape, size_of::<T>(), order))
+}
+
+/// A writable, strided view of elements `T` over bytes in either byte order.
+///
+/// Only arrays opened writable hand these out ([`Array::view_mut`](crate::Array::view_mut)).
+pub struct ViewMut<'a, T> {
+    bytes: &'a mut [u8],
+    geom: Geometry,
+    order: ByteOrder,
+    _t: PhantomData<T>,
+}
+
+impl<T: Element> fmt::Debug for ViewMut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ViewMut")
+            .field("dtype", &self.dtype())
+            .field("shape", &self.geom.shape)
+            .field("strides", &self.geom.strides)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: Element> ViewMut<'a, T> {
+    /// A writable view of `bytes` holding a contiguous array of `shape` in `order`.
+    pub fn from_bytes(bytes: &'a mut [u8], shape: &[usize], order: Order, byte_order: ByteOrder) -> Result<ViewMut<'a, T>> {
+        let geom = geometry_for::<T>(bytes.len(), shape, order)?;
+        Ok(ViewMut { bytes, geom, order: byte_order, _t: PhantomData })
+    }
+
+    pub(crate) fn from_parts(bytes: &'a mut [u8], geom: Geometry, order: ByteOrder) -> ViewMut<'a, T> {
+        ViewMut { bytes, geom, order, _t: PhantomData }
+    }
+
+    fn raw(&self) -> &[u8] {
+        self.bytes
+    }
+
+    read_methods!();
+
+    /// A read-only view of the same elements.
+    #[must_use]
+    pub fn view(&self) -> View<'_, T> {
+        View { bytes: self.bytes, geom: self.geom.clone(), order: self.order, _t: PhantomData }
+    }
+
+    /// A writable sub-view by numpy basic indexing (borrowing this one).
+    pub fn slice_mut<S>(&mut self, spec: S) -> Result<ViewMut<'_, T>>
+    where
+        S: TryInto<Spec>,
+        S::Error: Into<Error>,
+    {
+        let spec = spec.try_into().map_err(Into::into)?;
+        let geom = self.geom.slice(&spec)?;
+        Ok(ViewMut { bytes: self.bytes, geom, order: self.order, _t: PhantomData })
+    }
+
+    /// Turns this view into a sub-view (consuming it, keeping the lifetime).
+    pub fn into_slice<S>(self, spec: S) -> Result<ViewMut<'a, T>>
+    where
+        S: TryInto<Spec>,
+        S::Error: Into<Error>,
+    {
+        let spec = spec.try_into().map_err(Into::into)?;
+        let geom = self.geom.slice(&spec)?;
+        Ok(ViewMut { bytes: self.bytes, geom, order: self.order, _t: PhantomData })
+    }
+
+    /// The view with elements reinterpreted as `U`, whose kind must match.
+    pub fn into_kind<U: Element>(self) -> Result<ViewMut<'a, U>> {
+        check_elem::<U>(self.dtype())?;
+        Ok(ViewMut { bytes: self.bytes, geom: self.geom, order: self.order, _t: PhantomData })
+    }
+
+    /// The elements as a mutable slice when contiguous (C order), native and aligned.
+    #[must_use]
+    pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
+        if !self.order.is_native() || !self.is_c_contiguous() {
+            return None;
+        }
+        let start = self.geom.offset;
+        let end = start + self.len() * size_of::<T>();
+        bytemuck::try_cast_slice_mut(&mut self.bytes[start..end]).ok()
+    }
+
+    /// Writes `value` at `index`.
+    pub fn set(&mut self, index: &[usize], value: T) -> Result<()> {
+        let off = self.geom.offset_of(index)?;
+        write_one(&mut self.bytes[off..off + size_of::<T>()], self.order, value);
+        Ok(())
+    }
+
+    /// Sets every element to `value`.
+    pub fn fill(&mut self, value: T) {
+        let mut pattern = value;
+        if !self.order.is_native() {
+            byteswap(std::slice::from_mut(&mut pattern));
+        }
+        let runs = self.runs();
+        for k in 0..runs.len() {
+            let off = runs.offset(k);
+            let run = &mut self.bytes[off..off + runs.run_bytes()];
+            fill_bytes(run, pattern);
+        }
+    }
+
+    /// Assigns `values` (in logical C order; exactly [`len`](Self::len) of them).
+    pub fn assign_slice(&mut self, values: &[T]) -> Result<()> {
+        if values.len() != self.len() {
+            return Err(Error::Shape(format!(
+                "{} values given for a view of shape {:?} ({} elements)",
+                values.len(),
+                self.geom.shape,
+                self.len()
+            )));
+        }
+        if self.is_c_contiguous() {
+            let start = self.geom.offset;
+            let end = start + size_of_val(values);
+            return Ok(encode(values, self.order, &mut self.bytes[start..end])?);
+        }
+        let ViewMut { bytes, geom, order, .. } = self;
+        for (o, v) in Offsets::new(geom).zip(values) {
+            write_one(&mut bytes[o..o + size_of::<T>()], *order, *v);
+        }
+        Ok(())
+    }
+
+    /// Copies `src` (same shape, any layout and byte order) into this view, element
+    /// by element in logical order.
+    pub fn assign(&mut self, src: &View<'_, T>) -> Result<()> {
+        if src.shape() != self.shape() {
+            return Err(Error::Shape(format!(
+                "cannot assign a view of shape {:?} to one of shape {:?}",
+                src.shape(),
+                self.shape()
+            )));
+        }
+        let ViewMut { bytes, geom, order, .. } = self;
+        for (o, v) in Offsets::new(geom).zip(src.iter()) {
+            write_one(&mut bytes[o..o + size_of::<T>()], *order, v);
+        }
+        Ok(())
+    }
+
+    /// Cuts the view into [`Segments`] of about `max_elems` elements that can be
+    /// written at the same time, e.g. from several threads: see [`SegmentsMut`].
+    #[must_use]
+    pub fn into_segments(self, max_elems: usize) -> SegmentsMut<'a> {
+        let segs = Segments::new(self.runs(), max_elems);
+        let count = segs.len();
+        SegmentsMut {
+            base: self.bytes.as_mut_ptr(),
+            len: self.bytes.len(),
+            itemsize: size_of::<T>(),
+            segs: std::sync::Arc::new(segs),
+            range: 0..count,
+            _life: PhantomData,
+        }
+    }
+}
+
+/// Fills `bytes` with copies of `value`'s bytes.
+pub(crate) fn fill_bytes<T: Element>(bytes: &mut [u8], value: T) {
+    if let Ok(slice) = bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
+        slice.fill(value);
+    } else {
+        let pattern = bytemuck::bytes_of(&value);
+        for chunk in bytes.chunks_exact_mut(pattern.len()) {
+            chunk.copy_from_slice(pattern);
+        }
+    }
+}
+
+/// A range of the [`Segments`] of a [`ViewMut`], for writing. Ranges made by
+/// [`split_at`](SegmentsMut::split_at) are disjoint in memory, so they can be
+/// written from different threads at once (e.g. recursively with `rayon::join`).
+pub struct SegmentsMut<'a> {
+    base: *mut u8,
+    len: usize,
+    itemsize: usize,
+    segs: std::sync::Arc<Segments>,
+    range: std::ops::Range<usize>,
+    _life: PhantomData<&'a mut [u8]>,
+}
+
+// SAFETY: a `SegmentsMut` only gives access to the bytes of the segments in its own
+// range; ranges are only ever made by splitting, so they are disjoint, and the
+// buffer is borrowed mutably for 'a. Moving one to another thread is like moving a
+// `&'a mut [u8]` to it.
+unsafe impl Send for SegmentsMut<'_> {}
+
+impl SegmentsMut<'_> {
+    /// The segment layout (shared by all ranges split from one view).
+    #[must_use]
+    pub fn segments(&self) -> &Segments {
+        &self.segs
+    }
+
+    /// The segment indices this range covers.
+    #[must_use]
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.range.clone()
+    }
+
+    /// Number of segments in this range.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.range.len()
+    }
+
+    /// Whether this range is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.range.is_empty()
+    }
+
+    /// Splits into the segments before `mid` (relative to this range) and the rest.
+    #[must_use]
+    pub fn split_at(self, mid: usize) -> (Self, Self) {
+        let mid = (self.range.start + mid).min(self.range.end);
+        let left = SegmentsMut {
+            base: self.base,
+            len: self.len,
+            itemsize: self.itemsize,
+            segs: self.segs.clone(),
+            range: self.range.start..mid,
+            _life: PhantomData,
+        };
+        let right = SegmentsMut { range: mid..self.range.end, ..self };
+        (left, right)
+    }
+
+    /// Calls `f` with the run layout, each piece of each segment of this range and
+    /// the piece's bytes, in order.
+    ///
+    /// # Panics
+    ///
+    /// Only if the crate's geometry invariant (every addressed element lies inside
+    /// the view's bytes) were broken, which would be a bug in mmarray.
+    pub fn for_each_piece(self, mut f: impl FnMut(&Runs, Piece, &mut [u8])) {
+        let runs = self.segs.runs();
+        for i in self.range.clone() {
+            for piece in self.segs.pieces(i) {
+                let off = runs.offset(piece.run) + piece.start * self.itemsize;
+                let n = piece.len * self.itemsize;
+                assert!(off + n <= self.len, "piece outside the region (geometry invariant broken)");
+                // SAFETY: `off..off + n` lies inside the buffer of `len` bytes that
+                // `base` points to and that is borrowed mutably for 'a (checked
+                // above). Pieces of distinct segments never overlap, each segment is
+                // in exactly one range, and this range is consumed here, so no other
+                // live reference covers these bytes while `f` runs.
+                let bytes = unsafe { std::slice::from_raw_parts_mut(self.base.add(off), n) };
+                f(runs, piece, bytes);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_endian_views_decode() {
+        let bytes: Vec<u8> = (0u32..12).flat_map(u32::to_be_bytes).collect();
+        let v = View::<u32>::from_bytes(&bytes, &[3, 4], Order::C, ByteOrder::Big).unwrap();
+        assert_eq!(v.get(&[2, 1]).unwrap(), 9);
+        assert!(v.as_slice().is_none());
+        assert_eq!(v.slice("1:, ::-3").unwrap().to_vec(), [7, 4, 11, 8]);
+        assert_eq!(v.slice("..., 1").unwrap().iter().collect::<Vec<_>>(), [1, 5, 9]);
+    }
+
+    #[test]
+    fn fills_and_assigns_through_strided_views() {
+        let mut bytes = vec![0u8; 6 * 8];
+        let mut v = ViewMut::<f64>::from_bytes(&mut bytes, &[2, 3], Order::F, ByteOrder::Big).unwrap();
+        v.slice_mut(":, ::2").unwrap().fill(1.5);
+        v.slice_mut("1").unwrap().assign_slice(&[7.0, 8.0, 9.0]).unwrap();
+        assert_eq!(v.view().to_vec(), [1.5, 0.0, 1.5, 7.0, 8.0, 9.0]);
+        // F order in memory: [0,0], [1,0], [0,1], ...
+        let raw: Vec<f64> = bytes.chunks(8).map(|c| f64::from_be_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(raw, [1.5, 7.0, 0.0, 8.0, 1.5, 9.0]);
+    }
+
+    #[test]
+    fn segments_cover_every_element_once() {
+        for max in [1, 2, 3, 7, 100] {
+            let mut bytes = vec![0u8; 5 * 7];
+            let v = ViewMut::<u8>::from_bytes(&mut bytes, &[5, 7], Order::C, ByteOrder::Little).unwrap();
+            let v = v.into_slice("::-2, 1:6").unwrap();
+            let (a, b) = v.into_segments(max).split_at(1);
+            for part in [b, a] {
+                part.for_each_piece(|_, _, run| {
+                    for x in run.iter_mut() {
+                        *x += 1;
+                    }
+                });
+            }
+            let touched: usize = bytes.iter().map(|&b| usize::from(b)).sum();
+            assert_eq!(touched, 3 * 5, "max {max}");
+            assert!(bytes.iter().all(|&b| b <= 1));
+        }
+    }
+}
