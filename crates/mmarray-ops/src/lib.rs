@@ -1,1 +1,49 @@
-//! mmarray-ops (under construction in this session).
+//! Parallel fills, random fills, reductions and conversions over memory-mapped
+//! arrays, at the speed of memory.
+//!
+//! Every operation streams over the data once, on all of rayon's threads, in
+//! bounded memory, for every dtype and byte order:
+//!
+//! - an array (or a view's runs of contiguous elements) is cut into segments of
+//!   about 1 MiB, independent of the thread count;
+//! - non-native or unaligned data is decoded block by block into stack buffers
+//!   through `mmarray-dtype` (float16 is widened to f32 with F16C where available);
+//! - partial results are combined in segment order, so results are bit-identical
+//!   for 1, 2 or 16 threads.
+//!
+//! Float sums add groups of 128 values in 8 lanes (as numpy's pairwise sum does)
+//! and combine the groups with compensated summation, so they are at least as
+//! accurate as numpy's. Variances are merged from per-group two-pass moments
+//! (Chan et al.), in one pass over the file. Random fills are counter-based:
+//! element `i` depends only on the seed and `i` (`SplitMix64` words; ziggurat
+//! normals), so the same seed gives the same bytes whatever the thread count.
+//!
+//! ```
+//! use mmarray_core::{DynArray, Order, ReadWrite, Spec};
+//! use mmarray_ops::{Dist, Op, ReduceOptions, random_fill, reduce_array};
+//! # let dir = tempfile::tempdir()?;
+//! // SAFETY: the file is private to this example.
+//! let mut a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("r.npy"), "<f8".parse()?, &[1000, 100], Order::C)? };
+//! random_fill(&mut a, &Spec::default(), Dist::Normal, 42)?;
+//! let mean = reduce_array(&a, Op::Mean, &ReduceOptions::default())?;
+//! assert!(matches!(mean, mmarray_dtype::Value::F64(m) if m.abs() < 0.01));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod axis;
+mod convert;
+mod engine;
+mod error;
+mod fill;
+mod kernels;
+mod num;
+mod reduce;
+mod rng;
+
+pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, result_kind};
+pub use convert::{ConvertOptions, byteswap_in_place, convert_file, map_in_place, slice_to_file};
+pub use engine::{Progress, set_progress};
+pub use error::{Error, Result};
+pub use fill::{Dist, arange, arange_view, fill, fill_value, fill_with, random_fill, random_view};
+pub use num::{Elem, Num};
+pub use reduce::{Op, ReduceOptions, Stats, count_nonzero, reduce, reduce_array, stats, stats_array};

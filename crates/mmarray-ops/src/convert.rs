@@ -1,0 +1,182 @@
+//! Out-of-core conversions: `astype` into a new file, slices into a new file,
+//! byte swaps and functions applied in place.
+
+use std::mem::size_of;
+use std::path::Path;
+
+use mmarray_core::{Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable};
+use mmarray_dtype::{DType, Element, byteswap_bytes, convert, decode, dispatch, encode};
+use rayon::prelude::*;
+
+use crate::engine::{BLOCK, SEGMENT_BYTES, advance, for_each_piece_mut};
+use crate::{Error, Result};
+
+/// Options of [`convert_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvertOptions {
+    /// Element type (and byte order) of the output.
+    pub dtype: DType,
+    /// Memory order of the output.
+    pub order: Order,
+    /// Write a raw (headerless) file instead of `.npy`.
+    pub raw: bool,
+    /// Replace an existing output file.
+    pub overwrite: bool,
+}
+
+fn staged(out: &Path, dtype: DType, shape: &[usize], order: Order, raw: bool, overwrite: bool) -> Result<DynArray<ReadWrite>> {
+    if !overwrite && out.exists() {
+        return Err(mmarray_core::Error::Exists { path: out.to_owned() }.into());
+    }
+    let options = if raw { CreateOptions::new().raw(0) } else { CreateOptions::new() };
+    // SAFETY: the staged file is new, under a temporary name private to this call.
+    Ok(unsafe { DynArray::create_staged(out, dtype, shape, order, &options) }?)
+}
+
+/// Writes a converted copy of `src` to `out` (numpy's `astype` with unsafe
+/// casting, into a new file), in parallel and in bounded memory. The output is
+/// written under a temporary name and renamed when complete.
+pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOptions) -> Result<()> {
+    let mut dst = staged(out, opts.dtype, src.shape(), opts.order, opts.raw, opts.overwrite)?;
+    src.advise(Advice::Sequential);
+    let (from, to) = (src.dtype(), opts.dtype);
+    let (si, di) = (from.itemsize(), to.itemsize());
+    let per = (SEGMENT_BYTES / si.max(di)).max(1);
+    if src.order() == opts.order || src.ndim() <= 1 || src.len() <= 1 {
+        dst.bytes_mut().par_chunks_mut(per * di).zip(src.bytes().par_chunks(per * si)).try_for_each(|(d, s)| {
+            convert(s, from, d, to)?;
+            advance(s.len());
+            Ok::<(), Error>(())
+        })?;
+    } else {
+        // Memory orders differ: gather each output block's elements from the source.
+        let shape = src.shape().to_vec();
+        let src_strides = contiguous_strides(&shape, si, src.order());
+        let (bytes, out_order) = (src.bytes(), opts.order);
+        dst.bytes_mut().par_chunks_mut(BLOCK * di).enumerate().try_for_each(|(b, d)| {
+            let n = d.len() / di;
+            let mut gathered = [0u8; BLOCK * 16];
+            let mut index = unravel(b * BLOCK, &shape, out_order);
+            for k in 0..n {
+                let off: usize = index.iter().zip(&src_strides).map(|(i, s)| i * s).sum();
+                gathered[k * si..(k + 1) * si].copy_from_slice(&bytes[off..off + si]);
+                step(&mut index, &shape, out_order);
+            }
+            convert(&gathered[..n * si], from, d, to)?;
+            advance(n * si);
+            Ok::<(), Error>(())
+        })?;
+    }
+    dst.persist(opts.overwrite)?.close()?;
+    Ok(())
+}
+
+/// Byte strides of a contiguous array.
+fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<usize> {
+    let mut strides = vec![0; shape.len()];
+    let mut acc = itemsize;
+    let axes: Vec<usize> = match order {
+        Order::C => (0..shape.len()).rev().collect(),
+        Order::F => (0..shape.len()).collect(),
+    };
+    for a in axes {
+        strides[a] = acc;
+        acc *= shape[a];
+    }
+    strides
+}
+
+/// The multi-index of memory position `p` of a contiguous array in `order`.
+fn unravel(mut p: usize, shape: &[usize], order: Order) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    let axes: Vec<usize> = match order {
+        Order::C => (0..shape.len()).rev().collect(),
+        Order::F => (0..shape.len()).collect(),
+    };
+    for a in axes {
+        let n = shape[a].max(1);
+        index[a] = p % n;
+        p /= n;
+    }
+    index
+}
+
+/// Advances a multi-index by one position in memory order `order`.
+fn step(index: &mut [usize], shape: &[usize], order: Order) {
+    let axes: Box<dyn Iterator<Item = usize>> = match order {
+        Order::C => Box::new((0..shape.len()).rev()),
+        Order::F => Box::new(0..shape.len()),
+    };
+    for a in axes {
+        index[a] += 1;
+        if index[a] < shape[a] {
+            return;
+        }
+        index[a] = 0;
+    }
+}
+
+/// Writes the elements of `src` selected by `spec` to a new C-order `.npy` file
+/// `out` with the same dtype and byte order (numpy's `np.save(out, a[spec])`),
+/// written under a temporary name and renamed when complete.
+pub fn slice_to_file<M: Mode>(src: &DynArray<M>, spec: &Spec, out: &Path, overwrite: bool) -> Result<()> {
+    dispatch!(src.dtype().kind(), T => {
+        let view = src.view::<T>()?.slice(spec.clone())?;
+        let mut dst = staged(out, src.dtype(), view.shape(), Order::C, false, overwrite)?;
+        if view.ndim() <= 1 || view.shape()[0] <= 1 {
+            dst.view_mut::<T>()?.assign(&view)?;
+        } else {
+            let rows = view.shape()[0];
+            let row_shape = view.shape()[1..].to_vec();
+            let row_bytes = dst.nbytes() / rows;
+            let order = src.dtype().byte_order();
+            dst.bytes_mut().par_chunks_mut(row_bytes.max(1)).enumerate().try_for_each(|(r, chunk)| {
+                let mut d = ViewMut::<T>::from_bytes(chunk, &row_shape, Order::C, order)?;
+                d.assign(&view.slice(vec![mmarray_core::Index::Int(r as isize)])?)?;
+                advance(chunk.len());
+                Ok::<(), Error>(())
+            })?;
+        }
+        dst.persist(overwrite)?.close()?;
+    });
+    Ok(())
+}
+
+/// Reverses the bytes of every element in place (numpy's `a.byteswap(inplace=True)`:
+/// the dtype stays, so the values change), in parallel.
+pub fn byteswap_in_place<M: Writable>(array: &mut DynArray<M>) {
+    let unit = array.dtype().kind().swap_unit();
+    let itemsize = array.dtype().itemsize();
+    array.bytes_mut().par_chunks_mut((SEGMENT_BYTES / itemsize).max(1) * itemsize).for_each(|chunk| {
+        byteswap_bytes(chunk, unit);
+        advance(chunk.len());
+    });
+}
+
+/// Replaces each element `x` of `view` by `f(x)`, in parallel (decoding and
+/// encoding non-native data block by block).
+///
+/// ```
+/// use mmarray_core::{Order, ViewMut};
+/// use mmarray_dtype::ByteOrder;
+/// let mut bytes: Vec<u8> = [1.0f64, 4.0, 9.0].iter().flat_map(|v| v.to_be_bytes()).collect();
+/// let v = ViewMut::<f64>::from_bytes(&mut bytes, &[3], Order::C, ByteOrder::Big)?;
+/// mmarray_ops::map_in_place(v, f64::sqrt);
+/// assert_eq!(f64::from_be_bytes(bytes[16..].try_into().unwrap()), 3.0);
+/// # Ok::<(), mmarray_core::Error>(())
+/// ```
+pub fn map_in_place<T: Element>(view: ViewMut<'_, T>, f: impl Fn(T) -> T + Sync) {
+    let order = view.dtype().byte_order();
+    for_each_piece_mut(view, &|_, _, bytes: &mut [u8]| {
+        let mut buf = [T::zeroed(); BLOCK];
+        for chunk in bytes.chunks_mut(BLOCK * size_of::<T>()) {
+            let n = chunk.len() / size_of::<T>();
+            // Lengths agree by construction, so neither call can fail.
+            let _ = decode(chunk, order, &mut buf[..n]);
+            for v in &mut buf[..n] {
+                *v = f(*v);
+            }
+            let _ = encode(&buf[..n], order, chunk);
+        }
+    });
+}

@@ -1,0 +1,200 @@
+//! Parallel fills: a constant, `arange`, a function of the flat index, and random
+//! numbers that are the same for a seed whatever the number of threads.
+
+use std::mem::size_of;
+
+use mmarray_core::{DynArray, Piece, Runs, Spec, ViewMut, Writable};
+use mmarray_dtype::{ByteOrder, Class, Element, Kind, Native, Value, byteswap, dispatch, encode};
+
+use crate::engine::{BLOCK, for_each_piece_mut};
+use crate::rng::Draws;
+use crate::{Error, Result};
+
+/// Sets every element of `view` to `value`, in parallel.
+///
+/// ```
+/// use mmarray_core::{Order, ViewMut};
+/// use mmarray_dtype::ByteOrder;
+/// let mut bytes = vec![0u8; 6 * 4];
+/// let v = ViewMut::<f32>::from_bytes(&mut bytes, &[2, 3], Order::C, ByteOrder::Big)?;
+/// mmarray_ops::fill(v.into_slice(":, 1")?, 2.5);
+/// assert_eq!(f32::from_be_bytes(bytes[4..8].try_into().unwrap()), 2.5);
+/// # Ok::<(), mmarray_core::Error>(())
+/// ```
+pub fn fill<T: Element>(view: ViewMut<'_, T>, value: T) {
+    let mut pattern = value;
+    if !view.dtype().is_native() {
+        byteswap(std::slice::from_mut(&mut pattern));
+    }
+    for_each_piece_mut(view, &|_: &Runs, _: Piece, bytes: &mut [u8]| match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
+        Ok(values) => values.fill(pattern),
+        Err(_) => {
+            for chunk in bytes.chunks_exact_mut(size_of::<T>()) {
+                chunk.copy_from_slice(bytemuck::bytes_of(&pattern));
+            }
+        }
+    });
+}
+
+/// Writes `f(i)` into the elements of one piece, `i` being each element's position
+/// within the piece; encodes into the file's byte order.
+#[inline]
+fn write_piece<T: Element>(bytes: &mut [u8], order: ByteOrder, mut f: impl FnMut(usize) -> T) {
+    if order.is_native()
+        && let Ok(values) = bytemuck::try_cast_slice_mut::<u8, T>(bytes)
+    {
+        for (j, v) in values.iter_mut().enumerate() {
+            *v = f(j);
+        }
+        return;
+    }
+    let mut buf = [T::zeroed(); BLOCK];
+    for (b, chunk) in bytes.chunks_mut(BLOCK * size_of::<T>()).enumerate() {
+        let n = chunk.len() / size_of::<T>();
+        for (j, v) in buf[..n].iter_mut().enumerate() {
+            *v = f(b * BLOCK + j);
+        }
+        // Lengths agree by construction, so encode cannot fail.
+        let _ = encode(&buf[..n], order, chunk);
+    }
+}
+
+/// Sets each element to `f(i)`, `i` being its flat logical C-order index (its
+/// position in `ravel()`), in parallel.
+///
+/// ```
+/// use mmarray_core::{Order, ViewMut};
+/// use mmarray_dtype::ByteOrder;
+/// let mut bytes = vec![0u8; 6];
+/// let v = ViewMut::<u8>::from_bytes(&mut bytes, &[2, 3], Order::F, ByteOrder::Little)?;
+/// mmarray_ops::fill_with(v, |i| i as u8 * 10);
+/// assert_eq!(bytes, [0, 30, 10, 40, 20, 50]); // F order in memory
+/// # Ok::<(), mmarray_core::Error>(())
+/// ```
+pub fn fill_with<T: Element>(view: ViewMut<'_, T>, f: impl Fn(usize) -> T + Sync) {
+    let order = view.dtype().byte_order();
+    for_each_piece_mut(view, &|runs: &Runs, piece: Piece, bytes: &mut [u8]| {
+        if runs.is_c_linear() {
+            let base = runs.c_index(piece.run, piece.start);
+            write_piece(bytes, order, |j| f(base + j));
+        } else {
+            write_piece(bytes, order, |j| f(runs.c_index(piece.run, piece.start + j)));
+        }
+    });
+}
+
+/// Sets element `i` (flat C-order index) to `i`, cast with numpy's unsafe casting:
+/// `np.arange(n).reshape(shape).astype(dtype)`.
+pub fn arange_view<T: Native>(view: ViewMut<'_, T>) {
+    fill_with(view, |i| T::from_i64(i as i64));
+}
+
+/// A random distribution for [`random_view`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dist {
+    /// Standard normal (float and complex; real and imaginary parts independent).
+    Normal,
+    /// Uniform in `[0, 1)` (float and complex).
+    Uniform,
+    /// Integers uniform in `[low, high)` (integer kinds).
+    Integers {
+        /// Smallest value.
+        low: i64,
+        /// One past the largest value.
+        high: i64,
+    },
+}
+
+/// Random bits of float kinds' uniform variates, so that rounding never gives 1.
+fn uniform_bits(kind: Kind) -> u32 {
+    match kind {
+        Kind::F16 => 11,
+        Kind::F32 | Kind::C64 => 24,
+        _ => 53,
+    }
+}
+
+/// Smallest and largest value of an integer kind.
+fn int_range(kind: Kind) -> (i128, i128) {
+    let bits = kind.itemsize() as u32 * 8;
+    if kind.class() == Class::Signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
+}
+
+/// Checks that `dist` suits `kind` and returns `(low, range)` for integers.
+fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
+    match (kind.class(), dist) {
+        (Class::Bool, _) | (Class::Float | Class::Complex, Dist::Normal | Dist::Uniform) => Ok((0, 0)),
+        (Class::Signed | Class::Unsigned, Dist::Integers { low, high }) => {
+            let (min, max) = int_range(kind);
+            let (low, high) = (i128::from(low), i128::from(high));
+            if low >= high {
+                return Err(Error::Invalid(format!("integers: low ({low}) must be less than high ({high})")));
+            }
+            if low < min || high - 1 > max {
+                return Err(Error::Invalid(format!("integers: [{low}, {high}) does not fit {kind} ({min}..={max})")));
+            }
+            Ok((low, (high - low) as u64))
+        }
+        (Class::Signed | Class::Unsigned, d) => Err(Error::Invalid(format!(
+            "{d:?} random numbers need a float or complex dtype, not {kind}; use integers with low and high"
+        ))),
+        (_, Dist::Integers { .. }) => Err(Error::Invalid(format!("integers need an integer dtype, not {kind}"))),
+    }
+}
+
+/// Fills `view` with random numbers from `dist`, reproducibly: element `i`
+/// (flat C-order index) depends only on `seed` and `i` (see the `rng` notes in the
+/// crate docs), so the bytes are the same whatever the number of threads. Bool
+/// arrays get true and false with equal probability whatever `dist` is.
+pub fn random_view<T: Native>(view: ViewMut<'_, T>, dist: Dist, seed: u64) -> Result<()> {
+    let (low, range) = check_dist(T::KIND, dist)?;
+    let bits = uniform_bits(T::KIND);
+    let complex = T::KIND.class() == Class::Complex;
+    match (T::KIND.class(), dist) {
+        (Class::Bool, _) => fill_with(view, |i| T::from_u64(Draws::new(seed, i as u64).next_u64() >> 63)),
+        (Class::Signed | Class::Unsigned, _) => fill_with(view, |i| {
+            let v = low + i128::from(Draws::new(seed, i as u64).below(range));
+            if v < 0 { T::from_i64(v as i64) } else { T::from_u64(v as u64) }
+        }),
+        (_, Dist::Normal) if complex => fill_with(view, |i| {
+            let re = Draws::new(seed, 2 * i as u64).normal();
+            let im = Draws::new(seed, 2 * i as u64 + 1).normal();
+            T::from_c128(mmarray_dtype::Complex64::new(re, im))
+        }),
+        (_, Dist::Uniform) if complex => fill_with(view, |i| {
+            let re = Draws::new(seed, 2 * i as u64).uniform(bits);
+            let im = Draws::new(seed, 2 * i as u64 + 1).uniform(bits);
+            T::from_c128(mmarray_dtype::Complex64::new(re, im))
+        }),
+        (_, Dist::Normal) => fill_with(view, |i| T::from_f64(Draws::new(seed, i as u64).normal())),
+        _ => fill_with(view, |i| T::from_f64(Draws::new(seed, i as u64).uniform(bits))),
+    }
+    Ok(())
+}
+
+/// Writes `value` (cast to the array's dtype with numpy's rules) into the elements
+/// of `array` selected by `spec`.
+pub fn fill_value<M: Writable>(array: &mut DynArray<M>, spec: &Spec, value: Value) -> Result<()> {
+    dispatch!(array.dtype().kind(), T => {
+        let view = array.view_mut::<T>()?.into_slice(spec.clone())?;
+        fill(view, value.cast::<T>());
+    });
+    Ok(())
+}
+
+/// `np.arange(n).reshape(shape)` cast to the array's dtype, whatever its memory order.
+pub fn arange<M: Writable>(array: &mut DynArray<M>) -> Result<()> {
+    dispatch!(array.dtype().kind(), T => arange_view(array.view_mut::<T>()?));
+    Ok(())
+}
+
+/// [`random_view`] on the elements of `array` selected by `spec`.
+///
+/// The flat index that seeds each element is its index within the selection.
+pub fn random_fill<M: Writable>(array: &mut DynArray<M>, spec: &Spec, dist: Dist, seed: u64) -> Result<()> {
+    dispatch!(array.dtype().kind(), T => random_view(array.view_mut::<T>()?.into_slice(spec.clone())?, dist, seed))
+}

@@ -1,0 +1,434 @@
+//! The reduction kernels: sums, extrema, arg-extrema and moments over blocks.
+
+use mmarray_dtype::Class;
+
+use crate::engine::{At, Kernel};
+use crate::num::Num;
+
+/// Values per summation group: like numpy's pairwise sum, each group is added in
+/// 8 lanes; groups are then combined with compensated (Neumaier) summation, so
+/// the error is no larger than numpy's.
+const GROUP: usize = 128;
+
+/// Neumaier's compensated sum.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Compensated {
+    sum: f64,
+    comp: f64,
+}
+
+impl Compensated {
+    #[inline]
+    pub(crate) fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.comp += (self.sum - t) + x;
+        } else {
+            self.comp += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    pub(crate) fn merge(&mut self, other: Compensated) {
+        self.add(other.sum);
+        self.comp += other.comp;
+    }
+
+    /// The sum (infinite or NaN sums are returned as they are).
+    pub(crate) fn value(&self) -> f64 {
+        if self.sum.is_finite() { self.sum + self.comp } else { self.sum }
+    }
+}
+
+/// Sum of at most [`GROUP`] values in 8 lanes (real and imaginary parts), NaNs
+/// counted as zero when `SKIP`; also returns how many values were not NaN.
+#[inline]
+fn group_sum<W: Num, const SKIP: bool>(v: &[W]) -> (f64, f64, u64) {
+    let mut re = [0.0f64; 8];
+    let mut im = [0.0f64; 8];
+    let mut nans = 0u64;
+    let (chunks, rest) = v.as_chunks::<8>();
+    for c in chunks {
+        for j in 0..8 {
+            let x = c[j];
+            let skip = SKIP && W::FLOAT && x.is_nan();
+            nans += u64::from(skip);
+            let (r, i) = if skip { (0.0, 0.0) } else { x.parts() };
+            re[j] += r;
+            if W::COMPLEX {
+                im[j] += i;
+            }
+        }
+    }
+    for (j, &x) in rest.iter().enumerate() {
+        let skip = SKIP && W::FLOAT && x.is_nan();
+        nans += u64::from(skip);
+        let (r, i) = if skip { (0.0, 0.0) } else { x.parts() };
+        re[j] += r;
+        if W::COMPLEX {
+            im[j] += i;
+        }
+    }
+    let fold = |a: [f64; 8]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    (fold(re), fold(im), v.len() as u64 - nans)
+}
+
+/// Sum (and count) of values: wrapping 64-bit integers for integer and bool
+/// kinds, compensated `f64` for float and complex kinds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SumAcc {
+    pub(crate) int: u64,
+    pub(crate) re: Compensated,
+    pub(crate) im: Compensated,
+    pub(crate) count: u64,
+}
+
+/// `SKIP`: NaNs count as zero (`nansum`). `FLOAT`: integers are summed as floats
+/// too (for `mean`).
+pub(crate) struct SumKernel<const SKIP: bool, const AS_FLOAT: bool>;
+
+impl<W: Num, const SKIP: bool, const AS_FLOAT: bool> Kernel<W> for SumKernel<SKIP, AS_FLOAT> {
+    type Acc = SumAcc;
+
+    fn init(&self) -> SumAcc {
+        SumAcc::default()
+    }
+
+    #[inline]
+    fn block(&self, acc: &mut SumAcc, values: &[W], _at: At<'_>) {
+        if !AS_FLOAT && matches!(W::KIND.class(), Class::Signed | Class::Unsigned | Class::Bool) {
+            let mut s = acc.int;
+            for &x in values {
+                // Wrapping two's-complement addition is the same for i64 and u64.
+                s = s.wrapping_add(x.to_u64_wrapping());
+            }
+            acc.int = s;
+            acc.count += values.len() as u64;
+            return;
+        }
+        for g in values.chunks(GROUP) {
+            let (re, im, n) = group_sum::<W, SKIP>(g);
+            acc.re.add(re);
+            if W::COMPLEX {
+                acc.im.add(im);
+            }
+            acc.count += n;
+        }
+    }
+
+    fn merge(&self, acc: &mut SumAcc, next: SumAcc) {
+        acc.int = acc.int.wrapping_add(next.int);
+        acc.re.merge(next.re);
+        acc.im.merge(next.im);
+        acc.count += next.count;
+    }
+}
+
+/// Wrapping conversion to `u64` bits (two's complement for signed values).
+trait WrapU64 {
+    fn to_u64_wrapping(self) -> u64;
+}
+
+impl<W: Num> WrapU64 for W {
+    #[inline]
+    fn to_u64_wrapping(self) -> u64 {
+        match W::KIND.class() {
+            Class::Signed => self.to_i64() as u64,
+            _ => self.to_u64(),
+        }
+    }
+}
+
+/// Smallest and largest value, and the first NaN.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MinMaxAcc<W> {
+    pub(crate) min: Option<W>,
+    pub(crate) max: Option<W>,
+    pub(crate) nan: Option<W>,
+}
+
+pub(crate) struct MinMaxKernel;
+
+/// Lane-wise min and max of `v` seeded with `seed` (not NaN); NaNs are never
+/// selected. Returns `(min, max, saw_nan)`.
+#[inline]
+fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
+    let mut lo = [seed; 8];
+    let mut hi = [seed; 8];
+    let mut nan = false;
+    let (chunks, rest) = v.as_chunks::<8>();
+    for c in chunks {
+        for j in 0..8 {
+            let x = c[j];
+            if W::FLOAT {
+                nan |= x.is_nan();
+            }
+            lo[j] = if x.lt(lo[j]) { x } else { lo[j] };
+            hi[j] = if hi[j].lt(x) { x } else { hi[j] };
+        }
+    }
+    let (mut mn, mut mx) = (seed, seed);
+    for j in 0..8 {
+        mn = if lo[j].lt(mn) { lo[j] } else { mn };
+        mx = if mx.lt(hi[j]) { hi[j] } else { mx };
+    }
+    for &x in rest {
+        if W::FLOAT {
+            nan |= x.is_nan();
+        }
+        mn = if x.lt(mn) { x } else { mn };
+        mx = if mx.lt(x) { x } else { mx };
+    }
+    (mn, mx, nan)
+}
+
+impl<W: Num> Kernel<W> for MinMaxKernel {
+    type Acc = MinMaxAcc<W>;
+
+    fn init(&self) -> MinMaxAcc<W> {
+        MinMaxAcc { min: None, max: None, nan: None }
+    }
+
+    fn block(&self, acc: &mut MinMaxAcc<W>, values: &[W], _at: At<'_>) {
+        let Some(first) = values.iter().position(|x| !x.is_nan()) else {
+            if acc.nan.is_none() {
+                acc.nan = values.first().copied();
+            }
+            return;
+        };
+        if first > 0 && acc.nan.is_none() {
+            acc.nan = Some(values[0]);
+        }
+        let (mn, mx, nan) = lanes_min_max(&values[first..], values[first]);
+        if nan && acc.nan.is_none() {
+            acc.nan = values.iter().copied().find(|x| x.is_nan());
+        }
+        let next = MinMaxAcc { min: Some(mn), max: Some(mx), nan: None };
+        self.merge(acc, next);
+    }
+
+    fn merge(&self, acc: &mut MinMaxAcc<W>, next: MinMaxAcc<W>) {
+        acc.min = match (acc.min, next.min) {
+            (Some(a), Some(b)) => Some(if b.lt(a) { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        acc.max = match (acc.max, next.max) {
+            (Some(a), Some(b)) => Some(if a.lt(b) { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        acc.nan = acc.nan.or(next.nan);
+    }
+}
+
+/// The best value with the smallest logical index among its equals, and the
+/// smallest index of a NaN.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ArgAcc<W> {
+    pub(crate) best: Option<(W, usize)>,
+    pub(crate) nan: Option<usize>,
+}
+
+/// `MAX`: argmax instead of argmin.
+pub(crate) struct ArgKernel<const MAX: bool>;
+
+impl<const MAX: bool> ArgKernel<MAX> {
+    #[inline]
+    fn better<W: Num>(a: W, b: W) -> bool {
+        if MAX { b.lt(a) } else { a.lt(b) }
+    }
+}
+
+/// The smallest logical index among positions of `values` that satisfy `pred`.
+fn first_index<W: Num>(values: &[W], at: At<'_>, pred: impl Fn(W) -> bool) -> Option<usize> {
+    if at.increasing() {
+        values.iter().position(|&x| pred(x)).map(|j| at.c_index(j))
+    } else {
+        values.iter().enumerate().filter(|&(_, &x)| pred(x)).map(|(j, _)| at.c_index(j)).min()
+    }
+}
+
+impl<W: Num, const MAX: bool> Kernel<W> for ArgKernel<MAX> {
+    type Acc = ArgAcc<W>;
+
+    fn init(&self) -> ArgAcc<W> {
+        ArgAcc { best: None, nan: None }
+    }
+
+    fn block(&self, acc: &mut ArgAcc<W>, values: &[W], at: At<'_>) {
+        let Some(first) = values.iter().position(|x| !x.is_nan()) else {
+            let idx = first_index(values, at, W::is_nan);
+            self.merge(acc, ArgAcc { best: None, nan: idx });
+            return;
+        };
+        let (mn, mx, nan) = lanes_min_max(&values[first..], values[first]);
+        let nan_idx = if nan || first > 0 { first_index(values, at, W::is_nan) } else { None };
+        let m = if MAX { mx } else { mn };
+        let worth = match acc.best {
+            None => true,
+            Some((b, _)) => !Self::better(b, m),
+        };
+        let best = if worth { first_index(values, at, |x| x == m).map(|i| (m, i)) } else { None };
+        self.merge(acc, ArgAcc { best, nan: nan_idx });
+    }
+
+    fn merge(&self, acc: &mut ArgAcc<W>, next: ArgAcc<W>) {
+        acc.best = match (acc.best, next.best) {
+            (Some((a, i)), Some((b, j))) => {
+                if Self::better(b, a) || (b == a && j < i) {
+                    Some((b, j))
+                } else {
+                    Some((a, i))
+                }
+            }
+            (a, b) => a.or(b),
+        };
+        acc.nan = match (acc.nan, next.nan) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// Count, mean and sum of squared deviations, merged with Chan et al.'s formula;
+/// each group's deviations are taken from the group's own mean (two passes over
+/// data in L1), so the variance is as accurate as numpy's two-pass `var`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Moments {
+    pub(crate) n: u64,
+    pub(crate) mean: (f64, f64),
+    pub(crate) m2: f64,
+    /// The compensated sum of the same values, for a mean equal to `Op::Mean`'s.
+    pub(crate) sum: (Compensated, Compensated),
+}
+
+impl Moments {
+    pub(crate) fn merge(&mut self, b: Moments) {
+        self.sum.0.merge(b.sum.0);
+        self.sum.1.merge(b.sum.1);
+        if b.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            let sum = self.sum;
+            *self = Moments { sum, ..b };
+            return;
+        }
+        let n = self.n + b.n;
+        let (na, nb, nt) = (self.n as f64, b.n as f64, n as f64);
+        let dr = b.mean.0 - self.mean.0;
+        let di = b.mean.1 - self.mean.1;
+        self.mean.0 += dr * nb / nt;
+        self.mean.1 += di * nb / nt;
+        self.m2 += b.m2 + (dr * dr + di * di) * na * nb / nt;
+        self.n = n;
+    }
+
+    /// Variance with `ddof` (numpy: divides by `max(n - ddof, 0)`).
+    pub(crate) fn var(&self, ddof: u64) -> f64 {
+        if self.n == 0 {
+            return f64::NAN;
+        }
+        self.m2 / self.n.saturating_sub(ddof) as f64
+    }
+}
+
+/// Moments of one group of at most [`GROUP`] values.
+#[inline]
+fn group_moments<W: Num, const SKIP: bool>(v: &[W]) -> Moments {
+    let (re, im, n) = group_sum::<W, SKIP>(v);
+    let mut sum = (Compensated::default(), Compensated::default());
+    sum.0.add(re);
+    sum.1.add(im);
+    if n == 0 {
+        return Moments { sum, ..Moments::default() };
+    }
+    let mean = (re / n as f64, im / n as f64);
+    let mut acc = [0.0f64; 8];
+    for (j, &x) in v.iter().enumerate() {
+        if SKIP && W::FLOAT && x.is_nan() {
+            continue;
+        }
+        let (r, i) = x.parts();
+        let (dr, di) = (r - mean.0, i - mean.1);
+        acc[j % 8] += if W::COMPLEX { dr * dr + di * di } else { dr * dr };
+    }
+    let m2 = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    Moments { n, mean, m2, sum }
+}
+
+pub(crate) struct MomentsKernel<const SKIP: bool>;
+
+impl<W: Num, const SKIP: bool> Kernel<W> for MomentsKernel<SKIP> {
+    type Acc = Moments;
+
+    fn init(&self) -> Moments {
+        Moments::default()
+    }
+
+    fn block(&self, acc: &mut Moments, values: &[W], _at: At<'_>) {
+        for g in values.chunks(GROUP) {
+            acc.merge(group_moments::<W, SKIP>(g));
+        }
+    }
+
+    fn merge(&self, acc: &mut Moments, next: Moments) {
+        acc.merge(next);
+    }
+}
+
+/// Everything `stats` reports, in one pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StatsAcc<W> {
+    pub(crate) sum: SumAcc,
+    pub(crate) minmax: MinMaxAcc<W>,
+    pub(crate) moments: Moments,
+}
+
+pub(crate) struct StatsKernel<const SKIP: bool>;
+
+impl<W: Num, const SKIP: bool> Kernel<W> for StatsKernel<SKIP> {
+    type Acc = StatsAcc<W>;
+
+    fn init(&self) -> StatsAcc<W> {
+        StatsAcc {
+            sum: Kernel::<W>::init(&SumKernel::<SKIP, false>),
+            minmax: Kernel::<W>::init(&MinMaxKernel),
+            moments: Moments::default(),
+        }
+    }
+
+    fn block(&self, acc: &mut StatsAcc<W>, values: &[W], at: At<'_>) {
+        // Sub-blocks small enough to stay in L1 across the three kernels.
+        for (b, chunk) in values.chunks(1024).enumerate() {
+            let at = At { start: at.start + b * 1024, ..at };
+            SumKernel::<SKIP, false>.block(&mut acc.sum, chunk, at);
+            MinMaxKernel.block(&mut acc.minmax, chunk, at);
+            MomentsKernel::<SKIP>.block(&mut acc.moments, chunk, at);
+        }
+    }
+
+    fn merge(&self, acc: &mut StatsAcc<W>, next: StatsAcc<W>) {
+        Kernel::<W>::merge(&SumKernel::<SKIP, false>, &mut acc.sum, next.sum);
+        MinMaxKernel.merge(&mut acc.minmax, next.minmax);
+        acc.moments.merge(next.moments);
+    }
+}
+
+/// Number of values that are not zero (NaN counts as non-zero, as in numpy).
+pub(crate) struct CountNonzeroKernel;
+
+impl<W: Num> Kernel<W> for CountNonzeroKernel {
+    type Acc = u64;
+
+    fn init(&self) -> u64 {
+        0
+    }
+
+    fn block(&self, acc: &mut u64, values: &[W], _at: At<'_>) {
+        *acc += values.iter().map(|x| u64::from(x.to_bool())).sum::<u64>();
+    }
+
+    fn merge(&self, acc: &mut u64, next: u64) {
+        *acc += next;
+    }
+}
