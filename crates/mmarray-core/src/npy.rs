@@ -631,20 +631,23 @@ fn check_length(
             found: available,
         });
     }
-    // Fits in usize: at most u32::MAX, and at most the length of a slice or of a file that holds it.
-    let header_len = usize::try_from(header_len).map_err(|_| HeaderError::HeaderTooLarge {
-        len: usize::MAX,
+    // On a 32-bit target a 4 GiB header cannot be held in memory at all: too large for any cap.
+    let too_large = HeaderError::HeaderTooLarge {
+        len: usize::try_from(header_len).unwrap_or(usize::MAX),
         max: max_header_size,
-    })?;
+    };
+    let Some((header_len, data_offset)) = usize::try_from(header_len)
+        .ok()
+        .and_then(|len| Some((len, (8 + len_size).checked_add(len)?)))
+    else {
+        return Err(too_large);
+    };
     if header_len > max_header_size {
-        return Err(HeaderError::HeaderTooLarge {
-            len: header_len,
-            max: max_header_size,
-        });
+        return Err(too_large);
     }
     Ok(Layout {
         header_len,
-        data_offset: 8 + len_size + header_len,
+        data_offset,
     })
 }
 
