@@ -139,7 +139,7 @@ impl<M: Mode> fmt::Debug for DynArray<M> {
 }
 
 fn data_len(path: &Path, layout: &Layout) -> Result<usize> {
-    let too_large = || Error::TooLarge { shape: layout.shape.clone(), dtype: layout.dtype };
+    let too_large = || Error::TooLarge { path: path.to_owned(), shape: layout.shape.clone(), dtype: layout.dtype };
     let n = layout.nbytes().ok_or_else(too_large)?;
     // Mappings and slices are limited to isize::MAX bytes.
     let n = usize::try_from(n).ok().filter(|&n| isize::try_from(n).is_ok()).ok_or_else(too_large)?;
@@ -293,7 +293,22 @@ impl<M: Mode> DynArray<M> {
     /// A view of the whole array with element type `T`, whose kind must be the
     /// array's (the byte order may be either: views decode).
     pub fn view<T: Element>(&self) -> Result<View<'_, T>> {
-        View::<T>::from_parts(self.map.bytes(), self.geometry(), self.layout.dtype.byte_order()).cast_kind::<T>()
+        self.check_kind::<T>()?;
+        Ok(View::<T>::from_parts(self.map.bytes(), self.geometry(), self.layout.dtype.byte_order()))
+    }
+
+    /// Checks that `T` is the Rust type of the array's kind (a view of another type
+    /// would read the wrong bytes, or past the end of the data).
+    fn check_kind<T: Element>(&self) -> Result<()> {
+        if mmarray_dtype::is_kind::<T>(self.layout.dtype.kind()) {
+            Ok(())
+        } else {
+            Err(Error::DTypeMismatch {
+                path: self.path().to_owned(),
+                expected: T::KIND.name().to_owned(),
+                found: self.layout.dtype,
+            })
+        }
     }
 
     /// Tells the kernel how the data will be accessed (e.g. [`memmap2::Advice::Sequential`]
@@ -308,15 +323,8 @@ impl<M: Mode> DynArray<M> {
 
     /// Into a typed array, checking that `T` matches the dtype's kind.
     pub fn into_typed<T: Element>(self) -> Result<Array<T, M>> {
-        if mmarray_dtype::is_kind::<T>(self.layout.dtype.kind()) {
-            Ok(Array { inner: self, _t: PhantomData })
-        } else {
-            Err(Error::DTypeMismatch {
-                path: self.path().to_owned(),
-                expected: T::KIND.name().to_owned(),
-                found: self.layout.dtype,
-            })
-        }
+        self.check_kind::<T>()?;
+        Ok(Array { inner: self, _t: PhantomData })
     }
 
     /// Unmaps the array, reporting any error of the final flush (numpy has no
@@ -349,9 +357,10 @@ impl<M: Writable> DynArray<M> {
 
     /// A writable view of the whole array with element type `T` (kind must match).
     pub fn view_mut<T: Element>(&mut self) -> Result<ViewMut<'_, T>> {
+        self.check_kind::<T>()?;
         let geom = self.geometry();
         let order = self.layout.dtype.byte_order();
-        ViewMut::<T>::from_parts(self.map.bytes_mut(), geom, order).into_kind::<T>()
+        Ok(ViewMut::<T>::from_parts(self.map.bytes_mut(), geom, order))
     }
 
     /// Writes changes back to the file and waits for it (`msync`); errors are
@@ -501,7 +510,7 @@ impl DynArray<ReadWrite> {
         let mut shape = self.layout.shape.clone();
         shape[axis] = old_len
             .checked_add(n)
-            .ok_or_else(|| Error::TooLarge { shape: self.layout.shape.clone(), dtype: self.layout.dtype })?;
+            .ok_or_else(|| Error::TooLarge { path: path.clone(), shape: self.layout.shape.clone(), dtype: self.layout.dtype })?;
         let new_layout = Layout { shape, ..self.layout.clone() };
         let new_bytes = data_len(&path, &new_layout)?;
         let old_bytes = self.nbytes();
@@ -518,7 +527,9 @@ impl DynArray<ReadWrite> {
         self.flush()?;
         let end = self.layout.data_offset + new_bytes as u64;
         let file_len = self.file.metadata().map_err(|e| Error::io(&path, "stat", e))?.len();
-        sys::reserve(&self.file, end).map_err(|e| Error::io(&path, "extend (disk full?)", e))?;
+        // Reserve only the new range: the old one may be sparse on purpose.
+        let old_end = self.layout.data_offset + old_bytes as u64;
+        sys::reserve(&self.file, old_end, end).map_err(|e| Error::io(&path, "extend (disk full?)", e))?;
         self.map = Map::Empty;
         // SAFETY: the caller of the constructor promised that nobody else modifies or
         // truncates the file; we just extended it to cover the new range.
@@ -583,7 +594,7 @@ unsafe fn create_at(
         e
     };
     sys::write_at(&file, &header, 0).map_err(|e| fail(Error::io(path, "write header", e)))?;
-    sys::reserve(&file, total).map_err(|e| fail(Error::io(path, "reserve space (disk full?)", e)))?;
+    sys::reserve(&file, 0, total).map_err(|e| fail(Error::io(path, "reserve space (disk full?)", e)))?;
     let registration = Registration::new(&file, path, true).map_err(fail)?;
     // SAFETY: forwarded to the caller; the file was just created at full size.
     let map = unsafe { ReadWrite::map(&file, layout.data_offset, n) }.map_err(|e| fail(Error::io(path, "map", e)))?;

@@ -53,8 +53,10 @@ pub enum Error {
         reason: String,
     },
     /// A shape whose byte size does not fit in 64 bits or in the address space.
-    #[error("shape {shape:?} of {dtype} is too large: its byte size overflows")]
+    #[error("{path}: shape {shape:?} of {dtype} is too large: its byte size overflows")]
     TooLarge {
+        /// The file.
+        path: PathBuf,
         /// The shape.
         shape: Vec<usize>,
         /// The dtype.

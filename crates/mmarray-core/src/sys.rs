@@ -3,29 +3,32 @@
 use std::fs::File;
 use std::io;
 
-/// Reserves the blocks of `file` up to `len` bytes, so that writing through a
-/// mapping later cannot fail for lack of space (which would be a SIGBUS).
+/// Reserves the blocks of `file` from byte `from` up to `len` bytes (growing the
+/// file to `len` if it is shorter), so that writing through a mapping later cannot
+/// fail for lack of space (which would be a SIGBUS). Blocks before `from` are left
+/// alone, so that growing a sparse file does not allocate its holes.
 ///
 /// Falls back to `set_len` where the filesystem cannot reserve space.
-pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
+pub(crate) fn reserve(file: &File, from: u64, len: u64) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let Ok(len_off) = libc::off_t::try_from(len) else {
+        let (Ok(from_off), Ok(len_off)) = (libc::off_t::try_from(from), libc::off_t::try_from(len)) else {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "file size too large"));
         };
-        if len_off == 0 {
-            return Ok(());
+        if len_off <= from_off {
+            return file.set_len(len.max(file.metadata()?.len()));
         }
         // SAFETY: posix_fallocate only reads its integer arguments and acts on the
         // open file descriptor, which `file` keeps alive for the call.
-        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len_off) };
+        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), from_off, len_off - from_off) };
         match rc {
             0 => return Ok(()),
             libc::EOPNOTSUPP | libc::EINVAL => {}
             e => return Err(io::Error::from_raw_os_error(e)),
         }
     }
+    let _ = from;
     file.set_len(len.max(file.metadata()?.len()))
 }
 
