@@ -353,7 +353,10 @@ mod tests {
         let wide = [1.0e-8f64, 65519.0, 65520.0, -0.0, 1.0 / 3.0];
         let mut h = [f16::ZERO; 5];
         cast_slice(&wide, &mut h).unwrap();
-        let want: Vec<f16> = wide.iter().map(|&x| crate::element::f16_from_f64(x)).collect();
+        let want: Vec<f16> = wide
+            .iter()
+            .map(|&x| crate::element::f16_from_f64(x))
+            .collect();
         assert_eq!(
             h.map(f16::to_bits).to_vec(),
             want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()

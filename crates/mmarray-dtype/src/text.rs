@@ -106,7 +106,10 @@ fn special(v: f64) -> Option<&'static str> {
 pub fn format_f64(v: f64) -> String {
     match special(v) {
         Some(s) => s.to_owned(),
-        None => layout(&digits_from_exp_format(&format!("{v:e}")), positional(v, 1e16)),
+        None => layout(
+            &digits_from_exp_format(&format!("{v:e}")),
+            positional(v, 1e16),
+        ),
     }
 }
 
@@ -148,7 +151,10 @@ pub fn format_f16(v: f16) -> String {
     for precision in 0..5 {
         let s = format!("{wide:.precision$e}");
         if s.parse::<f32>().is_ok_and(|back| f16::from_f32(back) == v) {
-            return layout(&digits_from_exp_format(&s), positional(f64::from(wide), 1e3));
+            return layout(
+                &digits_from_exp_format(&s),
+                positional(f64::from(wide), 1e3),
+            );
         }
     }
     layout(
