@@ -1,3 +1,51 @@
-//! The `mmarray` command.
+//! The `mmarray` command: numpy.memmap and `.npy` files from the command line.
+//!
+//! It parses the command line ([`args`]), opens or creates files ([`files`]), calls
+//! `mmarray-ops` and prints ([`commands`]); errors become one `error: ...` line on
+//! stderr and exit code 1 (files) or 2 (command line). See the crate's README and
+//! `mmarray --help`.
 
-fn main() {}
+mod args;
+mod commands;
+mod error;
+mod files;
+mod json;
+mod out;
+mod progress;
+mod tour;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::CliError;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's errors start with "error:" and exit with 2; --help and --version with 0.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    if let Some(n) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n as usize)
+            .build_global()
+    {
+        return fail(&CliError::Failed(format!("cannot start {n} threads: {e}")));
+    }
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &CliError) -> ExitCode {
+    if !matches!(e, CliError::BrokenPipe) {
+        let _ = writeln!(std::io::stderr(), "{e}");
+    }
+    ExitCode::from(e.exit_code())
+}

@@ -48,6 +48,7 @@ mod geometry;
 #[allow(private_interfaces)]
 mod mode;
 pub mod npy;
+pub mod print;
 mod registry;
 mod spec;
 mod sys;

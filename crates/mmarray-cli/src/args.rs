@@ -1,0 +1,511 @@
+//! The command line: every subcommand and flag of the contract (`cli-contract.md`),
+//! parsed with clap. Text that must parse (DTYPE, SHAPE, SPEC, VALUE) is checked
+//! here, so that a malformed command line is a usage error (exit 2) before any
+//! file is touched.
+
+// Doc comments here are `--help` texts, where Markdown backticks would show as such.
+#![allow(clippy::doc_markdown)]
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mmarray_core::{Order, Spec};
+use mmarray_dtype::{DType, Value};
+
+const EXAMPLES: &str = "\
+Examples:
+  mmarray create data.npy --dtype float64 --shape 10000,10000
+  mmarray random data.npy --slice :5 --seed 42
+  mmarray show data.npy --slice '0, :4'
+  mmarray info data.npy --json
+  mmarray reduce data.npy --op mean --axis -1 --out means.npy
+  mmarray stats data.npy --skipna --json
+  mmarray slice data.npy first_rows.npy ':5'
+  mmarray convert data.npy data_f32.npy --out-dtype float32
+  mmarray info data.dat --raw --dtype '>i4' --shape 100,3 --offset 16
+  mmarray tour --shape 20,30
+
+Files are memory-mapped for the duration of one command: they must not be modified
+or truncated by another program while mmarray runs. Input files are never
+modified; new files appear under their name only when complete.
+
+Exit status: 0 on success, 1 when a file cannot be read or written (or does not fit
+the request), 2 for a malformed command line.";
+
+/// numpy.memmap and .npy files from the command line: create, inspect, fill,
+/// reduce, slice and convert N-d arrays that live in files.
+#[derive(Debug, Parser)]
+#[command(name = "mmarray", version, after_help = EXAMPLES, max_term_width = 100, arg_required_else_help = false)]
+pub(crate) struct Cli {
+    /// Number of worker threads (default: one per CPU core).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub(crate) threads: Option<u32>,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create a new array file (.npy unless --raw), zero-filled unless told otherwise.
+    #[command(after_help = "\
+Examples:
+  mmarray create data.npy --dtype float64 --shape 10000,10000
+  mmarray create ramp.npy --dtype int32 --shape 3,4 --arange
+  mmarray create noise.npy --dtype '>f4' --shape 1000 --random normal --seed 7
+  mmarray create ones.dat --raw --dtype u1 --shape 64,64 --fill 1")]
+    Create(CreateArgs),
+    /// Describe a file: format, dtype, shape, order, sizes.
+    #[command(after_help = "\
+Examples:
+  mmarray info data.npy
+  mmarray info data.npy --json
+  mmarray info data.dat --raw --dtype float32 --offset 128")]
+    Info(InfoArgs),
+    /// Print the array (or a slice of it) as numpy's repr() of the memmap does.
+    #[command(after_help = "\
+Examples:
+  mmarray show data.npy
+  mmarray show data.npy --slice ':2, ::1000'
+  mmarray show data.npy --slice -1")]
+    Show(ShowArgs),
+    /// Write VALUE into the array or a slice of it (the file is modified in place).
+    #[command(after_help = "\
+Examples:
+  mmarray fill data.npy 0
+  mmarray fill data.npy -2.5 --slice '-3:'
+  mmarray fill complex.npy 1+2j --slice '0, ...'")]
+    Fill(FillArgs),
+    /// Fill the array or a slice of it with random numbers (in place, reproducible with --seed).
+    #[command(after_help = "\
+Examples:
+  mmarray random data.npy --slice :5 --seed 42
+  mmarray random data.npy --dist uniform
+  mmarray random counts.npy --dist integers --low -10 --high 10")]
+    Random(RandomArgs),
+    /// Reduce the array: sum, mean, min, max, argmin, argmax, var or std.
+    #[command(after_help = "\
+Examples:
+  mmarray reduce data.npy --op sum
+  mmarray reduce data.npy --op std --ddof 1 --json
+  mmarray reduce data.npy --op max --axis -1 --out row_max.npy
+  mmarray reduce data.npy --op mean --axis 0 --skipna")]
+    Reduce(ReduceArgs),
+    /// Count, sum, mean, min, max and std in one pass.
+    #[command(after_help = "\
+Examples:
+  mmarray stats data.npy
+  mmarray stats data.npy --skipna --json")]
+    Stats(StatsArgs),
+    /// Write a slice of an array to a new .npy file (same dtype and byte order).
+    #[command(after_help = "\
+Examples:
+  mmarray slice data.npy head.npy ':5'
+  mmarray slice data.npy last_row.npy -1
+  mmarray slice data.npy every_other.npy '::2, ::-1'")]
+    Slice(SliceArgs),
+    /// Write a converted copy: another dtype, byte order, memory order or raw.
+    #[command(after_help = "\
+Examples:
+  mmarray convert data.npy data_f32.npy --out-dtype float32
+  mmarray convert data.npy data_be.npy --out-byte-order big
+  mmarray convert data.npy data_f.npy --out-order F
+  mmarray convert data.dat data.npy --raw --dtype '<i2' --shape 100,100")]
+    Convert(ConvertArgs),
+    /// The numpy.memmap walkthrough, step by step, with timings.
+    #[command(after_help = "\
+Creates a 10000 x 10000 float64 .npy file (763 MiB) in a temporary folder, prints it,
+writes standard normal values into its first five rows, flushes and closes it,
+reopens it with an explicit dtype and shape (as numpy.memmap does) and without
+(as a .npy file allows), and prints timings and the file's size.
+
+Examples:
+  mmarray tour
+  mmarray tour --shape 20,30 --seed 1
+  mmarray tour --dir ./tour")]
+    Tour(TourArgs),
+}
+
+/// How to read an existing file: as `.npy` (the default), or raw with a layout.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct InputArgs {
+    /// Read the file as raw data without a header (as numpy.memmap does); needs --dtype.
+    #[arg(long, requires = "dtype", help_heading = "Raw input")]
+    pub(crate) raw: bool,
+    /// Element type of the raw data: any numpy spelling (<f8, float32, i2, d, >u4, ...).
+    #[arg(long, value_name = "DTYPE", requires = "raw", value_parser = parse_dtype, help_heading = "Raw input")]
+    pub(crate) dtype: Option<DType>,
+    /// Shape of the raw data, e.g. 100,3 ("" or () for 0-d; default: 1-D, from the file size).
+    #[arg(long, value_name = "SHAPE", requires = "raw", value_parser = parse_shape, help_heading = "Raw input")]
+    pub(crate) shape: Option<Shape>,
+    /// Byte offset of the raw data in the file.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        requires = "raw",
+        help_heading = "Raw input"
+    )]
+    pub(crate) offset: Option<u64>,
+    /// Memory order of the raw data: C (row-major) or F (column-major).
+    #[arg(long, value_name = "C|F", requires = "raw", value_parser = parse_order, help_heading = "Raw input")]
+    pub(crate) order: Option<Order>,
+    /// Largest .npy header accepted, in bytes (numpy's default: 10000).
+    #[arg(long, value_name = "N", help_heading = "Raw input")]
+    pub(crate) max_header_size: Option<usize>,
+}
+
+/// `create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The new file.
+    pub(crate) path: PathBuf,
+    /// Element type: any numpy spelling (float64, <f8, i4, uint8, ?, c16, >f2, ...).
+    #[arg(long, value_name = "DTYPE", value_parser = parse_dtype)]
+    pub(crate) dtype: DType,
+    /// Shape, comma separated: 10000,10000 ("" or () for 0-d).
+    #[arg(long, value_name = "SHAPE", value_parser = parse_shape, allow_hyphen_values = true)]
+    pub(crate) shape: Shape,
+    /// Memory order: C (row-major) or F (column-major).
+    #[arg(long, value_name = "C|F", value_parser = parse_order, default_value = "C")]
+    pub(crate) order: Order,
+    /// Write a raw file (no header) instead of .npy.
+    #[arg(long)]
+    pub(crate) raw: bool,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Fill with VALUE instead of zeros.
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true, value_parser = parse_number_text,
+          conflicts_with_all = ["random", "arange"])]
+    pub(crate) fill: Option<String>,
+    /// Fill with random numbers from this distribution (float, complex or bool dtypes).
+    #[arg(long, value_name = "DIST", conflicts_with = "arange")]
+    pub(crate) random: Option<FloatDist>,
+    /// Seed of --random (default: a random seed, printed on stderr).
+    #[arg(long, value_name = "N", requires = "random")]
+    pub(crate) seed: Option<u64>,
+    /// Element i (in C order) gets the value i, as np.arange(n).reshape(shape).
+    #[arg(long)]
+    pub(crate) arange: bool,
+}
+
+/// `info`.
+#[derive(Debug, Args)]
+pub(crate) struct InfoArgs {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// One JSON object: format, version, descr, shape, fortran_order, itemsize, size, nbytes, data_offset, file_size.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// Show only this part: numpy basic indexing such as ':5', '::2,-1', '1:-1,...,0'.
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true, value_parser = parse_spec)]
+    pub(crate) slice: Option<Spec>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `fill`.
+#[derive(Debug, Args)]
+pub(crate) struct FillArgs {
+    /// The file (modified in place).
+    pub(crate) path: PathBuf,
+    /// The value: a number, nan, inf, -inf, true/false, or a complex such as 1+2j.
+    #[arg(allow_hyphen_values = true, value_parser = parse_number_text)]
+    pub(crate) value: String,
+    /// Fill only this part (numpy basic indexing).
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true, value_parser = parse_spec)]
+    pub(crate) slice: Option<Spec>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `random`.
+#[derive(Debug, Args)]
+pub(crate) struct RandomArgs {
+    /// The file (modified in place).
+    pub(crate) path: PathBuf,
+    /// Distribution (default: normal for float and complex, integers for int dtypes).
+    #[arg(long, value_name = "DIST")]
+    pub(crate) dist: Option<DistArg>,
+    /// Smallest integer drawn by --dist integers (default 0).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub(crate) low: Option<i64>,
+    /// One past the largest integer drawn by --dist integers.
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
+    pub(crate) high: Option<i64>,
+    /// Seed (default: a random seed, printed on stderr); the same seed gives the same bytes.
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+    /// Fill only this part (numpy basic indexing).
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true, value_parser = parse_spec)]
+    pub(crate) slice: Option<Spec>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `reduce`.
+#[derive(Debug, Args)]
+pub(crate) struct ReduceArgs {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// The reduction.
+    #[arg(long, value_name = "OP")]
+    pub(crate) op: OpArg,
+    /// Reduce along this axis only (negative counts from the end).
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub(crate) axis: Option<isize>,
+    /// Delta degrees of freedom of var and std.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) ddof: usize,
+    /// Ignore NaNs (numpy's nansum, nanmin, nanargmax, nanstd, ...).
+    #[arg(long)]
+    pub(crate) skipna: bool,
+    /// Print JSON: {"op": ..., "value": ...}.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// With --axis: write the result array to this new .npy file.
+    #[arg(long, value_name = "OUT.npy", requires = "axis")]
+    pub(crate) out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long, requires = "out")]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `stats`.
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// Print JSON: {"count", "sum", "mean", "min", "max", "std"}.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Ignore NaNs (count is then the number of other values).
+    #[arg(long)]
+    pub(crate) skipna: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `slice`.
+#[derive(Debug, Args)]
+pub(crate) struct SliceArgs {
+    /// The input file.
+    pub(crate) input_path: PathBuf,
+    /// The new .npy file.
+    pub(crate) out: PathBuf,
+    /// What to keep: numpy basic indexing such as ':5', '::2,-1', '1:-1,...,0', -1.
+    #[arg(allow_hyphen_values = true, value_parser = parse_spec)]
+    pub(crate) spec: Spec,
+    /// Replace an existing OUT.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `convert`.
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The input file.
+    pub(crate) input_path: PathBuf,
+    /// The new file.
+    pub(crate) out: PathBuf,
+    /// Element type of the output (without a byte order: native order). Default: the input's.
+    #[arg(long, value_name = "DTYPE", value_parser = parse_dtype)]
+    pub(crate) out_dtype: Option<DType>,
+    /// Byte order of the output (overrides one given in --out-dtype).
+    #[arg(long, value_name = "ORDER")]
+    pub(crate) out_byte_order: Option<ByteOrderArg>,
+    /// Memory order of the output: C or F. Default: the input's.
+    #[arg(long, value_name = "C|F", value_parser = parse_order)]
+    pub(crate) out_order: Option<Order>,
+    /// Write a raw file (no header).
+    #[arg(long)]
+    pub(crate) out_raw: bool,
+    /// Replace an existing OUT.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `tour`.
+#[derive(Debug, Args)]
+pub(crate) struct TourArgs {
+    /// Work in this folder and keep the file (default: a temporary folder, removed at the end).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+    /// Shape of the array (at least one axis).
+    #[arg(long, value_name = "SHAPE", value_parser = parse_shape, default_value = "10000,10000")]
+    pub(crate) shape: Shape,
+    /// Seed of the random values (default: a random seed).
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+    /// Replace data.npy if it exists in --dir.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// A shape: `10000,10000`, `(3, 4)`, `5`, `""` or `()` (0-d).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shape(pub(crate) Vec<usize>);
+
+/// The distributions of `random`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DistArg {
+    /// Standard normal (float and complex).
+    Normal,
+    /// Uniform in [0, 1) (float and complex).
+    Uniform,
+    /// Integers in [low, high) (integer dtypes).
+    Integers,
+}
+
+/// The distributions of `create --random`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FloatDist {
+    /// Standard normal.
+    Normal,
+    /// Uniform in [0, 1).
+    Uniform,
+}
+
+/// The reductions of `reduce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OpArg {
+    /// Sum (int64 for signed ints and bool, uint64 for unsigned, float64, complex128).
+    Sum,
+    /// Arithmetic mean (float64 or complex128).
+    Mean,
+    /// Smallest value (in the array's type).
+    Min,
+    /// Largest value (in the array's type).
+    Max,
+    /// Flat C-order index of the first smallest value (along --axis: the index along it).
+    Argmin,
+    /// Flat C-order index of the first largest value (along --axis: the index along it).
+    Argmax,
+    /// Variance (float64), with --ddof.
+    Var,
+    /// Standard deviation (float64), with --ddof.
+    Std,
+}
+
+/// Byte orders of `convert --out-byte-order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ByteOrderArg {
+    /// Least significant byte first (<).
+    Little,
+    /// Most significant byte first (>).
+    Big,
+    /// This machine's byte order.
+    Native,
+}
+
+fn parse_dtype(text: &str) -> Result<DType, String> {
+    DType::parse(text).map_err(|e| e.to_string())
+}
+
+/// Parses SHAPE: comma separated non-negative integers, optionally in parentheses;
+/// `""` and `()` are the 0-d shape, and a trailing comma is allowed (`(5,)`).
+pub(crate) fn parse_shape(text: &str) -> Result<Shape, String> {
+    let trimmed = text.trim();
+    let inner = trimmed
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(trimmed)
+        .trim();
+    if inner.is_empty() {
+        return Ok(Shape(Vec::new()));
+    }
+    let inner = inner.strip_suffix(',').unwrap_or(inner);
+    inner
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            if part.is_empty() {
+                return Err(format!("invalid shape {text:?}: an axis length is missing"));
+            }
+            if !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "invalid shape {text:?}: {part:?} is not a non-negative integer \
+                     (expected comma separated lengths such as 10000,10000)"
+                ));
+            }
+            part.parse::<usize>()
+                .map_err(|_| format!("invalid shape {text:?}: {part} is too large"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Shape)
+}
+
+fn parse_order(text: &str) -> Result<Order, String> {
+    match text {
+        "C" | "c" => Ok(Order::C),
+        "F" | "f" => Ok(Order::F),
+        _ => Err(format!("invalid order {text:?}: expected C or F")),
+    }
+}
+
+fn parse_spec(text: &str) -> Result<Spec, String> {
+    Spec::parse(text).map_err(|e| e.to_string())
+}
+
+/// Keeps VALUE as text (its type comes from the file) after checking that it is a
+/// number of some kind at all.
+fn parse_number_text(text: &str) -> Result<String, String> {
+    if Value::is_number(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a number: expected e.g. 1.5, -3, nan, inf, -inf, true, false or 1+2j"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shapes_parse() {
+        assert_eq!(parse_shape("10000,10000"), Ok(Shape(vec![10000, 10000])));
+        assert_eq!(parse_shape(""), Ok(Shape(vec![])));
+        assert_eq!(parse_shape("()"), Ok(Shape(vec![])));
+        assert_eq!(parse_shape("(5,)"), Ok(Shape(vec![5])));
+        assert_eq!(parse_shape(" (2, 3) "), Ok(Shape(vec![2, 3])));
+        assert_eq!(parse_shape("0"), Ok(Shape(vec![0])));
+        for bad in [
+            "-1",
+            "2,,3",
+            "a",
+            "1.5",
+            ",",
+            "2x3",
+            "99999999999999999999999",
+        ] {
+            assert!(parse_shape(bad).is_err(), "{bad}");
+        }
+    }
+}

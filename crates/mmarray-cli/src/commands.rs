@@ -1,0 +1,461 @@
+//! The subcommands: each parses nothing (clap did), opens or creates files through
+//! [`files`], calls `mmarray-ops` and prints.
+
+use std::io::Write;
+use std::path::Path;
+
+use mmarray_core::print::{repr, scalar_repr};
+use mmarray_core::{DynArray, Index, Mode, Order, Spec, View};
+use mmarray_dtype::{ByteOrder, Class, DType, Kind, Native, Value, dispatch};
+use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
+use serde_json::Value as Json;
+
+use crate::args::{
+    ByteOrderArg, Cli, Command, ConvertArgs, CreateArgs, DistArg, FillArgs, FloatDist, InfoArgs,
+    OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
+};
+use crate::error::{CliError, Context};
+use crate::{files, json, out, progress, tour};
+
+/// Options that apply to every subcommand.
+pub(crate) struct Ctx {
+    /// No progress bars.
+    pub(crate) quiet: bool,
+}
+
+/// Runs the parsed command line.
+pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Ctx { quiet: cli.quiet };
+    match cli.command {
+        Command::Create(a) => create(&ctx, &a),
+        Command::Info(a) => info(&a),
+        Command::Show(a) => show(&a),
+        Command::Fill(a) => fill(&ctx, &a),
+        Command::Random(a) => random(&ctx, &a),
+        Command::Reduce(a) => reduce(&ctx, &a),
+        Command::Stats(a) => stats(&ctx, &a),
+        Command::Slice(a) => slice(&ctx, &a),
+        Command::Convert(a) => convert(&ctx, &a),
+        Command::Tour(a) => tour::run(&ctx, &a),
+    }
+}
+
+impl From<OpArg> for Op {
+    fn from(op: OpArg) -> Op {
+        match op {
+            OpArg::Sum => Op::Sum,
+            OpArg::Mean => Op::Mean,
+            OpArg::Min => Op::Min,
+            OpArg::Max => Op::Max,
+            OpArg::Argmin => Op::Argmin,
+            OpArg::Argmax => Op::Argmax,
+            OpArg::Var => Op::Var,
+            OpArg::Std => Op::Std,
+        }
+    }
+}
+
+impl From<FloatDist> for Dist {
+    fn from(d: FloatDist) -> Dist {
+        match d {
+            FloatDist::Normal => Dist::Normal,
+            FloatDist::Uniform => Dist::Uniform,
+        }
+    }
+}
+
+/// Refuses to go on when `path` exists and replacing it was not asked for (the
+/// final rename checks again, so a file that appears meanwhile is not replaced).
+pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(CliError::file(
+            path,
+            "file exists (use --force to replace it)",
+        ));
+    }
+    Ok(())
+}
+
+/// A seed that differs from run to run.
+pub(crate) fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::collections::hash_map::RandomState::new().hash_one((nanos, std::process::id()))
+}
+
+/// The seed to use: the given one, or a random one (then `true`: to be printed).
+fn seed_or_random(seed: Option<u64>) -> (u64, bool) {
+    seed.map_or_else(|| (random_seed(), true), |seed| (seed, false))
+}
+
+/// Prints a seed that was not given on stderr, so that the fill can be repeated.
+fn announce_seed((seed, random): (u64, bool)) {
+    if random {
+        let _ = writeln!(std::io::stderr(), "seed: {seed}");
+    }
+}
+
+/// Bytes of the elements of `array` that `spec` selects (for progress bars).
+pub(crate) fn selected_bytes<M: Mode>(array: &DynArray<M>, spec: &Spec) -> u64 {
+    let itemsize = array.dtype().itemsize() as u64;
+    dispatch!(array.dtype().kind(), T => array
+        .view::<T>()
+        .and_then(|v| v.slice(spec.clone()))
+        .map_or(array.nbytes() as u64, |v| v.len() as u64 * itemsize))
+}
+
+fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let kind = a.dtype.kind();
+    let value = match &a.fill {
+        Some(text) => {
+            Some(Value::parse(kind, text).map_err(|e| CliError::Usage(format!("--fill: {e}")))?)
+        }
+        None => None,
+    };
+    if a.random.is_some() && matches!(kind.class(), Class::Signed | Class::Unsigned) {
+        return Err(CliError::Usage(format!(
+            "--random needs a float, complex or bool dtype, not {kind}; use `mmarray random --dist integers` on an integer file"
+        )));
+    }
+    check_new(path, a.force)?;
+    let mut array = files::create_staged(path, a.dtype, &a.shape.0, a.order, a.raw, a.force)?;
+    {
+        let _bar = progress::start("create", array.nbytes() as u64, ctx.quiet);
+        let all = Spec::default();
+        if let Some(v) = value {
+            mmarray_ops::fill_value(&mut array, &all, v).at(path)?;
+        } else if let Some(dist) = a.random {
+            let seed = seed_or_random(a.seed);
+            mmarray_ops::random_fill(&mut array, &all, dist.into(), seed.0).at(path)?;
+            announce_seed(seed);
+        } else if a.arange {
+            mmarray_ops::arange(&mut array).at(path)?;
+        }
+    }
+    array.persist(a.force).at(path)?.close().at(path)
+}
+
+fn info(a: &InfoArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let array = files::open_read(path, &a.input)?;
+    let file_size = std::fs::metadata(path)
+        .map_err(|e| CliError::file(path, e))?
+        .len();
+    let layout = array.layout();
+    let dtype = layout.dtype;
+    let size = array.len() as u64;
+    let nbytes = array.nbytes() as u64;
+    if a.json {
+        let version = layout
+            .version
+            .map_or(Json::Null, |(major, minor)| Json::from(vec![major, minor]));
+        let obj = json::object([
+            ("format", Json::from(array.format_name())),
+            ("version", version),
+            ("descr", Json::from(dtype.descr())),
+            ("shape", Json::from(layout.shape.clone())),
+            ("fortran_order", Json::from(layout.order == Order::F)),
+            ("itemsize", Json::from(dtype.itemsize())),
+            ("size", Json::from(size)),
+            ("nbytes", Json::from(nbytes)),
+            ("data_offset", Json::from(layout.data_offset)),
+            ("file_size", Json::from(file_size)),
+        ]);
+        return out::line(&obj.to_string());
+    }
+    let format = match layout.version {
+        Some((major, minor)) => format!(".npy version {major}.{minor}"),
+        None => "raw data (no header)".to_owned(),
+    };
+    let order = match layout.order {
+        Order::C => "C order (row-major)",
+        Order::F => "Fortran order (column-major)",
+    };
+    let trailing = file_size.saturating_sub(layout.data_offset + nbytes);
+    let mut text = format!(
+        "{}: {format}\n\
+         dtype:      {} ('{}', {} bytes per item)\n\
+         shape:      {}, {order}\n\
+         size:       {size} items, {} of data from byte {}\n\
+         file size:  {}",
+        path.display(),
+        dtype.kind(),
+        dtype.descr(),
+        dtype.itemsize(),
+        out::py_shape(&layout.shape),
+        out::bytes_text(nbytes),
+        layout.data_offset,
+        out::bytes_text(file_size),
+    );
+    if trailing > 0 {
+        text.push_str(&format!("\nafter data: {trailing} bytes (ignored)"));
+    }
+    out::line(&text)
+}
+
+/// numpy's `repr()` of `view`, or of what numpy's indexing of a memmap with `spec`
+/// gives: a scalar when integers select one element, a plain array when nothing
+/// is selected.
+fn repr_of<T: Native>(
+    view: &View<'_, T>,
+    spec: Option<&Spec>,
+) -> Result<String, mmarray_core::Error> {
+    let Some(spec) = spec else {
+        return Ok(repr(view, "memmap"));
+    };
+    let sub = view.slice(spec.clone())?;
+    if sub.ndim() == 0 && !spec.indices().contains(&Index::Ellipsis) {
+        Ok(scalar_repr(sub.get(&[])?.to_value()))
+    } else if sub.is_empty() {
+        // numpy's memmap turns views that share no memory with the file into
+        // plain arrays, and an empty view shares none.
+        Ok(repr(&sub, "array"))
+    } else {
+        Ok(repr(&sub, "memmap"))
+    }
+}
+
+fn show(a: &ShowArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let array = files::open_read(path, &a.input)?;
+    let text = dispatch!(array.dtype().kind(), T => {
+        let view = array.view::<T>().at(path)?;
+        repr_of(&view, a.slice.as_ref()).at(path)?
+    });
+    out::line(&text)
+}
+
+fn fill(ctx: &Ctx, a: &FillArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let mut array = files::open_write(path, &a.input)?;
+    let value = Value::parse(array.dtype().kind(), &a.value).at(path)?;
+    let spec = a.slice.clone().unwrap_or_default();
+    {
+        let _bar = progress::start("fill", selected_bytes(&array, &spec), ctx.quiet);
+        mmarray_ops::fill_value(&mut array, &spec, value).at(path)?;
+    }
+    array.close().at(path)
+}
+
+/// The distribution `random` uses for an array of `kind`.
+fn resolve_dist(a: &RandomArgs, kind: Kind, path: &Path) -> Result<Dist, CliError> {
+    let integers = |low: Option<i64>, high: Option<i64>| -> Result<Dist, CliError> {
+        let Some(high) = high else {
+            return Err(CliError::file(
+                path,
+                format!(
+                    "random integers for a {kind} array need --high B (and --low A, default 0)"
+                ),
+            ));
+        };
+        Ok(Dist::Integers {
+            low: low.unwrap_or(0),
+            high,
+        })
+    };
+    match a.dist {
+        Some(DistArg::Normal) => Ok(Dist::Normal),
+        Some(DistArg::Uniform) => Ok(Dist::Uniform),
+        Some(DistArg::Integers) => integers(a.low, a.high),
+        None => match kind.class() {
+            Class::Signed | Class::Unsigned => integers(a.low, a.high),
+            _ if a.low.is_some() || a.high.is_some() => Err(CliError::file(
+                path,
+                format!(
+                    "--low and --high apply to --dist integers, which needs an integer array, not {kind}"
+                ),
+            )),
+            _ => Ok(Dist::Normal),
+        },
+    }
+}
+
+fn random(ctx: &Ctx, a: &RandomArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    if matches!(a.dist, Some(DistArg::Normal | DistArg::Uniform))
+        && (a.low.is_some() || a.high.is_some())
+    {
+        return Err(CliError::Usage(
+            "--low and --high apply only to --dist integers".to_owned(),
+        ));
+    }
+    if let (Some(low), Some(high)) = (a.low, a.high)
+        && low >= high
+    {
+        return Err(CliError::Usage(format!(
+            "--low ({low}) must be less than --high ({high})"
+        )));
+    }
+    if a.dist == Some(DistArg::Integers) && a.high.is_none() {
+        return Err(CliError::Usage(
+            "--dist integers needs --high B (and --low A, default 0)".to_owned(),
+        ));
+    }
+    let mut array = files::open_write(path, &a.input)?;
+    let dist = resolve_dist(a, array.dtype().kind(), path)?;
+    let spec = a.slice.clone().unwrap_or_default();
+    let seed = seed_or_random(a.seed);
+    {
+        let _bar = progress::start("random", selected_bytes(&array, &spec), ctx.quiet);
+        mmarray_ops::random_fill(&mut array, &spec, dist, seed.0).at(path)?;
+    }
+    array.close().at(path)?;
+    announce_seed(seed);
+    Ok(())
+}
+
+/// The values of `view` as nested JSON lists (a bare value for 0-d).
+fn nested_json<T: Native>(view: &View<'_, T>) -> Json {
+    fn nest(values: &mut impl Iterator<Item = Json>, shape: &[usize]) -> Json {
+        match shape.split_first() {
+            None => values.next().unwrap_or(Json::Null),
+            Some((&n, rest)) => Json::Array((0..n).map(|_| nest(values, rest)).collect()),
+        }
+    }
+    let mut values = view.iter().map(|v| json::value(&v.to_value()));
+    nest(&mut values, view.shape())
+}
+
+fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let array = files::open_read(path, &a.input)?;
+    let op = Op::from(a.op);
+    let opts = ReduceOptions {
+        skipna: a.skipna,
+        ddof: a.ddof,
+    };
+    let total = array.nbytes() as u64;
+    match (a.axis, &a.out) {
+        (None, _) => {
+            let value = {
+                let _bar = progress::start(op.name(), total, ctx.quiet);
+                mmarray_ops::reduce_array(&array, op, &opts).at(path)?
+            };
+            if a.json {
+                out::line(
+                    &json::object([
+                        ("op", Json::from(op.name())),
+                        ("value", json::value(&value)),
+                    ])
+                    .to_string(),
+                )
+            } else {
+                out::line(&value.to_string())
+            }
+        }
+        (Some(axis), Some(dest)) => {
+            check_new(dest, a.force)?;
+            {
+                let _bar = progress::start(op.name(), total, ctx.quiet);
+                mmarray_ops::reduce_axis_to_npy(&array, op, axis, &opts, dest, a.force).at(path)?;
+            }
+            if a.json {
+                let mut shape = array.shape().to_vec();
+                let k = if axis < 0 {
+                    axis + shape.len() as isize
+                } else {
+                    axis
+                };
+                shape.remove(k as usize);
+                let descr =
+                    DType::native(mmarray_ops::result_kind(op, array.dtype().kind())).descr();
+                let obj = json::object([
+                    ("op", Json::from(op.name())),
+                    ("axis", Json::from(axis)),
+                    ("out", Json::from(dest.display().to_string())),
+                    ("descr", Json::from(descr)),
+                    ("shape", Json::from(shape)),
+                ]);
+                out::line(&obj.to_string())?;
+            }
+            Ok(())
+        }
+        (Some(axis), None) => {
+            let result = {
+                let _bar = progress::start(op.name(), total, ctx.quiet);
+                mmarray_ops::reduce_axis(&array, op, axis, &opts).at(path)?
+            };
+            let text = dispatch!(result.dtype.kind(), T => {
+                let view = View::<T>::from_bytes(&result.data, &result.shape, result.order, ByteOrder::NATIVE).at(path)?;
+                if a.json {
+                    let obj = json::object([
+                        ("op", Json::from(op.name())),
+                        ("axis", Json::from(axis)),
+                        ("value", nested_json(&view)),
+                    ]);
+                    obj.to_string()
+                } else {
+                    repr(&view, "array")
+                }
+            });
+            out::line(&text)
+        }
+    }
+}
+
+fn stats(ctx: &Ctx, a: &StatsArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let array = files::open_read(path, &a.input)?;
+    let s = {
+        let _bar = progress::start("stats", array.nbytes() as u64, ctx.quiet);
+        mmarray_ops::stats_array(&array, a.skipna).at(path)?
+    };
+    if a.json {
+        let opt = |v: &Option<Value>| v.as_ref().map_or(Json::Null, json::value);
+        let obj = json::object([
+            ("count", Json::from(s.count)),
+            ("sum", json::value(&s.sum)),
+            ("mean", json::value(&s.mean)),
+            ("min", opt(&s.min)),
+            ("max", opt(&s.max)),
+            ("std", json::value(&s.std)),
+        ]);
+        return out::line(&obj.to_string());
+    }
+    let opt = |v: &Option<Value>| {
+        v.as_ref()
+            .map_or_else(|| "none (empty)".to_owned(), ToString::to_string)
+    };
+    out::line(&format!(
+        "count: {}\nsum:   {}\nmean:  {}\nmin:   {}\nmax:   {}\nstd:   {}",
+        s.count,
+        s.sum,
+        s.mean,
+        opt(&s.min),
+        opt(&s.max),
+        s.std
+    ))
+}
+
+fn slice(ctx: &Ctx, a: &SliceArgs) -> Result<(), CliError> {
+    let path = a.input_path.as_path();
+    let src = files::open_read(path, &a.input)?;
+    check_new(&a.out, a.force)?;
+    let _bar = progress::start("slice", selected_bytes(&src, &a.spec), ctx.quiet);
+    mmarray_ops::slice_to_file(&src, &a.spec, &a.out, a.force).at(path)
+}
+
+fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
+    let path = a.input_path.as_path();
+    let src = files::open_read(path, &a.input)?;
+    let mut dtype = a.out_dtype.unwrap_or(src.dtype());
+    if let Some(order) = a.out_byte_order {
+        dtype = dtype.with_byte_order(match order {
+            ByteOrderArg::Little => ByteOrder::Little,
+            ByteOrderArg::Big => ByteOrder::Big,
+            ByteOrderArg::Native => ByteOrder::NATIVE,
+        });
+    }
+    let opts = ConvertOptions {
+        dtype,
+        order: a.out_order.unwrap_or(src.order()),
+        raw: a.out_raw,
+        overwrite: a.force,
+    };
+    check_new(&a.out, a.force)?;
+    let _bar = progress::start("convert", src.nbytes() as u64, ctx.quiet);
+    mmarray_ops::convert_file(&src, &a.out, &opts).at(path)
+}

@@ -1,0 +1,68 @@
+//! Progress bars for long operations: on stderr, only when it is a terminal, only
+//! once an operation has run for about a second, and never with `--quiet`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long an operation runs before its bar appears.
+const DELAY: Duration = Duration::from_secs(1);
+
+/// An indicatif bar fed by `mmarray_ops`' progress hook.
+struct Bar {
+    inner: ProgressBar,
+    start: Instant,
+    shown: AtomicBool,
+}
+
+impl mmarray_ops::Progress for Bar {
+    fn advance(&self, bytes: u64) {
+        self.inner.inc(bytes);
+        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() >= DELAY {
+            self.shown.store(true, Ordering::Relaxed);
+            self.inner.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+/// A progress report for one operation; the bar disappears when this is dropped.
+pub(crate) struct Guard {
+    bar: Option<Arc<Bar>>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            mmarray_ops::set_progress(None);
+            bar.inner.finish_and_clear();
+        }
+    }
+}
+
+/// Starts reporting the progress of an operation over `total` bytes, labelled
+/// `what`, unless `quiet` or stderr is not a terminal.
+pub(crate) fn start(what: &str, total: u64, quiet: bool) -> Guard {
+    if quiet || !std::io::stderr().is_terminal() || total == 0 {
+        return Guard { bar: None };
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    let style = ProgressStyle::with_template(
+        "{msg} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .map_or_else(
+        |_| ProgressStyle::default_bar(),
+        |s| s.progress_chars("=> "),
+    );
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    let bar = Arc::new(Bar {
+        inner: bar,
+        start: Instant::now(),
+        shown: AtomicBool::new(false),
+    });
+    mmarray_ops::set_progress(Some(bar.clone()));
+    Guard { bar: Some(bar) }
+}
