@@ -139,14 +139,27 @@ impl<M: Mode> fmt::Debug for DynArray<M> {
 }
 
 fn data_len(path: &Path, layout: &Layout) -> Result<usize> {
-    let too_large = || Error::TooLarge { path: path.to_owned(), shape: layout.shape.clone(), dtype: layout.dtype };
+    let too_large = || Error::TooLarge {
+        path: path.to_owned(),
+        shape: layout.shape.clone(),
+        dtype: layout.dtype,
+    };
     let n = layout.nbytes().ok_or_else(too_large)?;
     // Mappings and slices are limited to isize::MAX bytes.
-    let n = usize::try_from(n).ok().filter(|&n| isize::try_from(n).is_ok()).ok_or_else(too_large)?;
-    layout.data_offset.checked_add(n as u64).ok_or_else(|| Error::Layout {
-        path: path.to_owned(),
-        reason: format!("offset {} plus {n} data bytes overflows", layout.data_offset),
-    })?;
+    let n = usize::try_from(n)
+        .ok()
+        .filter(|&n| isize::try_from(n).is_ok())
+        .ok_or_else(too_large)?;
+    layout
+        .data_offset
+        .checked_add(n as u64)
+        .ok_or_else(|| Error::Layout {
+            path: path.to_owned(),
+            reason: format!(
+                "offset {} plus {n} data bytes overflows",
+                layout.data_offset
+            ),
+        })?;
     Ok(n)
 }
 
@@ -178,23 +191,36 @@ impl<M: Mode> DynArray<M> {
             .map_err(|e| Error::io(path, "open", e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
         if !meta.is_file() {
-            return Err(Error::Layout { path: path.to_owned(), reason: "not a regular file".to_owned() });
+            return Err(Error::Layout {
+                path: path.to_owned(),
+                reason: "not a regular file".to_owned(),
+            });
         }
         let file_len = meta.len();
         let format: Box<dyn Format> = match &options.raw {
             Some(raw) => Box::new(raw.clone()),
-            None => Box::new(Npy { max_header_size: options.max_header_size.unwrap_or(crate::npy::MAX_HEADER_SIZE) }),
+            None => Box::new(Npy {
+                max_header_size: options
+                    .max_header_size
+                    .unwrap_or(crate::npy::MAX_HEADER_SIZE),
+            }),
         };
         let layout = format.read_layout(&mut file as &mut dyn Read, path, file_len)?;
         let n = data_len(path, &layout)?;
         let found = file_len.saturating_sub(layout.data_offset);
         if found < n as u64 {
-            return Err(Error::Truncated { path: path.to_owned(), offset: layout.data_offset, expected: n as u64, found });
+            return Err(Error::Truncated {
+                path: path.to_owned(),
+                offset: layout.data_offset,
+                expected: n as u64,
+                found,
+            });
         }
         let registration = Registration::new(&file, path, M::WRITES_FILE)?;
         // SAFETY: forwarded to the caller (nobody else modifies or truncates the file);
         // the range `data_offset..data_offset + n` lies inside the file (checked above).
-        let map = unsafe { M::map(&file, layout.data_offset, n) }.map_err(|e| Error::io(path, "map", e))?;
+        let map = unsafe { M::map(&file, layout.data_offset, n) }
+            .map_err(|e| Error::io(path, "map", e))?;
         Ok(DynArray {
             path: path.to_owned(),
             file,
@@ -287,14 +313,22 @@ impl<M: Mode> DynArray<M> {
     }
 
     fn geometry(&self) -> Geometry {
-        Geometry::contiguous(&self.layout.shape, self.layout.dtype.itemsize(), self.layout.order)
+        Geometry::contiguous(
+            &self.layout.shape,
+            self.layout.dtype.itemsize(),
+            self.layout.order,
+        )
     }
 
     /// A view of the whole array with element type `T`, whose kind must be the
     /// array's (the byte order may be either: views decode).
     pub fn view<T: Element>(&self) -> Result<View<'_, T>> {
         self.check_kind::<T>()?;
-        Ok(View::<T>::from_parts(self.map.bytes(), self.geometry(), self.layout.dtype.byte_order()))
+        Ok(View::<T>::from_parts(
+            self.map.bytes(),
+            self.geometry(),
+            self.layout.dtype.byte_order(),
+        ))
     }
 
     /// Checks that `T` is the Rust type of the array's kind (a view of another type
@@ -324,7 +358,10 @@ impl<M: Mode> DynArray<M> {
     /// Into a typed array, checking that `T` matches the dtype's kind.
     pub fn into_typed<T: Element>(self) -> Result<Array<T, M>> {
         self.check_kind::<T>()?;
-        Ok(Array { inner: self, _t: PhantomData })
+        Ok(Array {
+            inner: self,
+            _t: PhantomData,
+        })
     }
 
     /// Unmaps the array, reporting any error of the final flush (numpy has no
@@ -342,7 +379,9 @@ impl<M: Mode> DynArray<M> {
 
     fn flush_inner(&self) -> Result<()> {
         match &self.map {
-            Map::Mut(m) if M::WRITES_FILE => m.flush().map_err(|e| Error::io(self.path(), "flush", e)),
+            Map::Mut(m) if M::WRITES_FILE => {
+                m.flush().map_err(|e| Error::io(self.path(), "flush", e))
+            }
             _ => Ok(()),
         }
     }
@@ -379,9 +418,9 @@ impl<M: Writable> DynArray<M> {
             )));
         }
         match &self.map {
-            Map::Mut(m) if M::WRITES_FILE && len > 0 => {
-                m.flush_range(offset, len).map_err(|e| Error::io(self.path(), "flush", e))
-            }
+            Map::Mut(m) if M::WRITES_FILE && len > 0 => m
+                .flush_range(offset, len)
+                .map_err(|e| Error::io(self.path(), "flush", e)),
             _ => Ok(()),
         }
     }
@@ -397,7 +436,12 @@ impl DynArray<ReadWrite> {
     /// # Safety
     ///
     /// See the [type-level docs](DynArray#safety-of-mapping).
-    pub unsafe fn create(path: impl AsRef<Path>, dtype: DType, shape: &[usize], order: Order) -> Result<DynArray<ReadWrite>> {
+    pub unsafe fn create(
+        path: impl AsRef<Path>,
+        dtype: DType,
+        shape: &[usize],
+        order: Order,
+    ) -> Result<DynArray<ReadWrite>> {
         // SAFETY: forwarded to the caller.
         unsafe { DynArray::create_with(path, dtype, shape, order, &CreateOptions::new()) }
     }
@@ -446,16 +490,25 @@ impl DynArray<ReadWrite> {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for attempt in 0..100u32 {
-            let tmp = dir.join(format!(".{name}.{}.{}.mmarray-tmp", std::process::id(), unique(attempt)));
+            let tmp = dir.join(format!(
+                ".{name}.{}.{}.mmarray-tmp",
+                std::process::id(),
+                unique(attempt)
+            ));
             // SAFETY: forwarded to the caller.
             match unsafe { create_at(&tmp, dtype, shape, order, options, Some(path.to_owned())) } {
                 Err(Error::Exists { .. }) => {}
                 other => return other,
             }
         }
-        Err(Error::Exists { path: path.to_owned() })
+        Err(Error::Exists {
+            path: path.to_owned(),
+        })
     }
 
     /// Flushes a staged array to disk and moves it to its final name; replaces an
@@ -467,9 +520,12 @@ impl DynArray<ReadWrite> {
             return Ok(self);
         };
         self.flush()?;
-        self.file.sync_all().map_err(|e| Error::io(&self.path, "sync", e))?;
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, "sync", e))?;
         if overwrite {
-            std::fs::rename(&self.path, &dest).map_err(|e| Error::io(&dest, "rename into place", e))?;
+            std::fs::rename(&self.path, &dest)
+                .map_err(|e| Error::io(&dest, "rename into place", e))?;
         } else {
             // A hard link fails if `dest` exists: an atomic "rename unless it exists".
             std::fs::hard_link(&self.path, &dest).map_err(|e| {
@@ -479,7 +535,8 @@ impl DynArray<ReadWrite> {
                     Error::io(&dest, "link into place", e)
                 }
             })?;
-            std::fs::remove_file(&self.path).map_err(|e| Error::io(&self.path, "remove temporary name", e))?;
+            std::fs::remove_file(&self.path)
+                .map_err(|e| Error::io(&self.path, "remove temporary name", e))?;
         }
         if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync folder", e))?;
@@ -501,35 +558,61 @@ impl DynArray<ReadWrite> {
 
     /// Grows the array along its growth axis by `n` entries, letting `write` fill
     /// the new data bytes before the header announces them.
-    pub(crate) fn grow(&mut self, n: usize, write: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<std::ops::Range<usize>> {
+    pub(crate) fn grow(
+        &mut self,
+        n: usize,
+        write: impl FnOnce(&mut [u8]) -> Result<()>,
+    ) -> Result<std::ops::Range<usize>> {
         let path = self.path().to_owned();
         let Some(axis) = self.layout.growth_axis() else {
-            return Err(Error::Unsupported(format!("{}: a 0-d array cannot grow", path.display())));
+            return Err(Error::Unsupported(format!(
+                "{}: a 0-d array cannot grow",
+                path.display()
+            )));
         };
         let old_len = self.layout.shape[axis];
         let mut shape = self.layout.shape.clone();
-        shape[axis] = old_len
-            .checked_add(n)
-            .ok_or_else(|| Error::TooLarge { path: path.clone(), shape: self.layout.shape.clone(), dtype: self.layout.dtype })?;
-        let new_layout = Layout { shape, ..self.layout.clone() };
+        shape[axis] = old_len.checked_add(n).ok_or_else(|| Error::TooLarge {
+            path: path.clone(),
+            shape: self.layout.shape.clone(),
+            dtype: self.layout.dtype,
+        })?;
+        let new_layout = Layout {
+            shape,
+            ..self.layout.clone()
+        };
         let new_bytes = data_len(&path, &new_layout)?;
         let old_bytes = self.nbytes();
         let header_len = usize::try_from(self.layout.data_offset).unwrap_or(usize::MAX);
         let mut old_header = vec![0u8; header_len.min(1 << 24)];
         if old_header.len() != header_len {
-            return Err(Error::Unsupported(format!("{}: header too large to rewrite", path.display())));
+            return Err(Error::Unsupported(format!(
+                "{}: header too large to rewrite",
+                path.display()
+            )));
         }
-        sys::read_at(&self.file, &mut old_header, 0).map_err(|e| Error::io(&path, "read header", e))?;
-        let new_header = self.format.grown_header(&self.layout, &old_header, &new_layout.shape)?;
+        sys::read_at(&self.file, &mut old_header, 0)
+            .map_err(|e| Error::io(&path, "read header", e))?;
+        let new_header = self
+            .format
+            .grown_header(&self.layout, &old_header, &new_layout.shape)?;
         if new_header.len() != old_header.len() {
-            return Err(Error::Unsupported(format!("{}: the new header does not fit in place", path.display())));
+            return Err(Error::Unsupported(format!(
+                "{}: the new header does not fit in place",
+                path.display()
+            )));
         }
         self.flush()?;
         let end = self.layout.data_offset + new_bytes as u64;
-        let file_len = self.file.metadata().map_err(|e| Error::io(&path, "stat", e))?.len();
+        let file_len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&path, "stat", e))?
+            .len();
         // Reserve only the new range: the old one may be sparse on purpose.
         let old_end = self.layout.data_offset + old_bytes as u64;
-        sys::reserve(&self.file, old_end, end).map_err(|e| Error::io(&path, "extend (disk full?)", e))?;
+        sys::reserve(&self.file, old_end, end)
+            .map_err(|e| Error::io(&path, "extend (disk full?)", e))?;
         self.map = Map::Empty;
         // SAFETY: the caller of the constructor promised that nobody else modifies or
         // truncates the file; we just extended it to cover the new range.
@@ -543,13 +626,19 @@ impl DynArray<ReadWrite> {
         write(added)?;
         match &self.map {
             Map::Mut(m) if new_bytes > old_bytes => {
-                m.flush_range(old_bytes, new_bytes - old_bytes).map_err(|e| Error::io(&path, "flush", e))?;
+                m.flush_range(old_bytes, new_bytes - old_bytes)
+                    .map_err(|e| Error::io(&path, "flush", e))?;
             }
             _ => {}
         }
-        self.file.sync_data().map_err(|e| Error::io(&path, "sync", e))?;
-        sys::write_at(&self.file, &new_header, 0).map_err(|e| Error::io(&path, "rewrite header", e))?;
-        self.file.sync_data().map_err(|e| Error::io(&path, "sync", e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&path, "sync", e))?;
+        sys::write_at(&self.file, &new_header, 0)
+            .map_err(|e| Error::io(&path, "rewrite header", e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&path, "sync", e))?;
         self.layout = new_layout;
         Ok(old_len..old_len + n)
     }
@@ -575,29 +664,43 @@ unsafe fn create_at(
     staged: Option<PathBuf>,
 ) -> Result<DynArray<ReadWrite>> {
     let format: Box<dyn Format> = match options.raw {
-        Some(offset) => Box::new(Raw::new(dtype).shape(shape.to_vec()).offset(offset).order(order)),
+        Some(offset) => Box::new(
+            Raw::new(dtype)
+                .shape(shape.to_vec())
+                .offset(offset)
+                .order(order),
+        ),
         None => Box::new(Npy::default()),
     };
     let (header, layout) = format.new_file(dtype, shape, order)?;
     let n = data_len(path, &layout)?;
     let total = layout.data_offset + n as u64;
-    let file = FsOpenOptions::new().read(true).write(true).create_new(true).open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Exists { path: path.to_owned() }
-        } else {
-            Error::io(path, "create", e)
-        }
-    })?;
+    let file = FsOpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Exists {
+                    path: path.to_owned(),
+                }
+            } else {
+                Error::io(path, "create", e)
+            }
+        })?;
     // From here on, a failure removes the half-made file.
     let fail = |e: Error| {
         let _ = std::fs::remove_file(path);
         e
     };
     sys::write_at(&file, &header, 0).map_err(|e| fail(Error::io(path, "write header", e)))?;
-    sys::reserve(&file, 0, total).map_err(|e| fail(Error::io(path, "reserve space (disk full?)", e)))?;
+    sys::reserve(&file, 0, total)
+        .map_err(|e| fail(Error::io(path, "reserve space (disk full?)", e)))?;
     let registration = Registration::new(&file, path, true).map_err(fail)?;
     // SAFETY: forwarded to the caller; the file was just created at full size.
-    let map = unsafe { ReadWrite::map(&file, layout.data_offset, n) }.map_err(|e| fail(Error::io(path, "map", e)))?;
+    let map = unsafe { ReadWrite::map(&file, layout.data_offset, n) }
+        .map_err(|e| fail(Error::io(path, "map", e)))?;
     Ok(DynArray {
         path: path.to_owned(),
         file,
@@ -682,7 +785,11 @@ impl<T: Element, M: Mode> Array<T, M> {
     /// A view of the whole array.
     #[must_use]
     pub fn view(&self) -> View<'_, T> {
-        View::from_parts(self.inner.map.bytes(), self.inner.geometry(), self.inner.dtype().byte_order())
+        View::from_parts(
+            self.inner.map.bytes(),
+            self.inner.geometry(),
+            self.inner.dtype().byte_order(),
+        )
     }
 
     /// The elements as a slice when native-endian and aligned (`None` otherwise).
@@ -734,7 +841,11 @@ impl<T: Element> Array<T, ReadWrite> {
     /// # Safety
     ///
     /// See [`DynArray`'s safety docs](DynArray#safety-of-mapping).
-    pub unsafe fn create(path: impl AsRef<Path>, shape: &[usize], order: Order) -> Result<Array<T, ReadWrite>> {
+    pub unsafe fn create(
+        path: impl AsRef<Path>,
+        shape: &[usize],
+        order: Order,
+    ) -> Result<Array<T, ReadWrite>> {
         // SAFETY: forwarded to the caller.
         unsafe { DynArray::create(path, DType::native(T::KIND), shape, order) }?.into_typed()
     }
@@ -744,7 +855,13 @@ impl<T: Element> Array<T, ReadWrite> {
     pub fn append(&mut self, values: &[T]) -> Result<std::ops::Range<usize>> {
         let layout = self.inner.layout();
         let axis = layout.growth_axis().unwrap_or(0);
-        let entry: usize = layout.shape.iter().enumerate().filter(|&(a, _)| a != axis).map(|(_, &d)| d).product();
+        let entry: usize = layout
+            .shape
+            .iter()
+            .enumerate()
+            .filter(|&(a, _)| a != axis)
+            .map(|(_, &d)| d)
+            .product();
         if layout.shape.is_empty() || entry == 0 || !values.len().is_multiple_of(entry) {
             return Err(Error::Shape(format!(
                 "{} values are not whole entries of {entry} elements for shape {:?}",
@@ -753,7 +870,9 @@ impl<T: Element> Array<T, ReadWrite> {
             )));
         }
         let order = layout.dtype.byte_order();
-        self.inner.grow(values.len() / entry, |bytes| Ok(mmarray_dtype::encode(values, order, bytes)?))
+        self.inner.grow(values.len() / entry, |bytes| {
+            Ok(mmarray_dtype::encode(values, order, bytes)?)
+        })
     }
 
     /// Grows by `n` zero-filled entries; see [`DynArray::append_zeroed`].

@@ -33,7 +33,9 @@ pub enum Error {
         source: HeaderError,
     },
     /// The file is shorter than its header (or the raw layout) says.
-    #[error("{path}: file is too short: the data needs {expected} bytes from byte {offset}, but the file has {found} bytes there (truncated file?)")]
+    #[error(
+        "{path}: file is too short: the data needs {expected} bytes from byte {offset}, but the file has {found} bytes there (truncated file?)"
+    )]
     Truncated {
         /// The file.
         path: PathBuf,
@@ -105,6 +107,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Error {
-        Error::Io { path: path.into(), action, source }
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
     }
 }

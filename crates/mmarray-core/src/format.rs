@@ -81,7 +81,12 @@ pub trait Format: fmt::Debug + Send + Sync {
     /// The bytes to write over `old_header` (the first `layout.data_offset` bytes of
     /// the file) when the array grows to `new_shape`. Must have the same length, so
     /// that the data does not move.
-    fn grown_header(&self, layout: &Layout, old_header: &[u8], new_shape: &[usize]) -> Result<Vec<u8>>;
+    fn grown_header(
+        &self,
+        layout: &Layout,
+        old_header: &[u8],
+        new_shape: &[usize],
+    ) -> Result<Vec<u8>>;
 }
 
 /// numpy's `.npy` format, versions 1.0, 2.0 and 3.0 (see `docs/formats.md`).
@@ -93,12 +98,17 @@ pub struct Npy {
 
 impl Default for Npy {
     fn default() -> Npy {
-        Npy { max_header_size: npy::MAX_HEADER_SIZE }
+        Npy {
+            max_header_size: npy::MAX_HEADER_SIZE,
+        }
     }
 }
 
 fn header_error(path: &Path, source: HeaderError) -> Error {
-    Error::Header { path: path.to_owned(), source }
+    Error::Header {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 impl Format for Npy {
@@ -108,10 +118,11 @@ impl Format for Npy {
 
     fn read_layout(&self, file: &mut dyn Read, path: &Path, file_len: u64) -> Result<Layout> {
         let mut reader = file;
-        let h = npy::read_header(&mut reader, file_len, self.max_header_size).map_err(|e| match e {
-            HeaderError::Io { source, .. } => Error::io(path, "read header", source),
-            e => header_error(path, e),
-        })?;
+        let h =
+            npy::read_header(&mut reader, file_len, self.max_header_size).map_err(|e| match e {
+                HeaderError::Io { source, .. } => Error::io(path, "read header", source),
+                e => header_error(path, e),
+            })?;
         Ok(Layout {
             dtype: h.dtype,
             shape: h.shape,
@@ -122,14 +133,25 @@ impl Format for Npy {
     }
 
     fn new_file(&self, dtype: DType, shape: &[usize], order: Order) -> Result<(Vec<u8>, Layout)> {
-        let bytes = npy::header_bytes(dtype, shape, order == Order::F).map_err(|e| header_error(Path::new(""), e))?;
+        let bytes = npy::header_bytes(dtype, shape, order == Order::F)
+            .map_err(|e| header_error(Path::new(""), e))?;
         let version = (bytes[6], bytes[7]);
-        let layout =
-            Layout { dtype, shape: shape.to_vec(), order, data_offset: bytes.len() as u64, version: Some(version) };
+        let layout = Layout {
+            dtype,
+            shape: shape.to_vec(),
+            order,
+            data_offset: bytes.len() as u64,
+            version: Some(version),
+        };
         Ok((bytes, layout))
     }
 
-    fn grown_header(&self, layout: &Layout, old_header: &[u8], new_shape: &[usize]) -> Result<Vec<u8>> {
+    fn grown_header(
+        &self,
+        layout: &Layout,
+        old_header: &[u8],
+        new_shape: &[usize],
+    ) -> Result<Vec<u8>> {
         let old = npy::NpyHeader {
             version: layout.version.unwrap_or((1, 0)),
             dtype: layout.dtype,
@@ -137,7 +159,8 @@ impl Format for Npy {
             shape: layout.shape.clone(),
             data_offset: layout.data_offset as usize,
         };
-        npy::regrow_header(&old, old_header, new_shape).map_err(|e| Error::Unsupported(format!("cannot grow: {e}")))
+        npy::regrow_header(&old, old_header, new_shape)
+            .map_err(|e| Error::Unsupported(format!("cannot grow: {e}")))
     }
 }
 
@@ -166,7 +189,12 @@ impl Raw {
     /// Raw data of `dtype`, 1-D, inferred length, offset 0, C order.
     #[must_use]
     pub fn new(dtype: DType) -> Raw {
-        Raw { dtype, shape: None, offset: 0, order: Order::C }
+        Raw {
+            dtype,
+            shape: None,
+            offset: 0,
+            order: Order::C,
+        }
     }
 
     /// With an explicit shape.
@@ -197,7 +225,10 @@ impl Format for Raw {
     }
 
     fn read_layout(&self, _file: &mut dyn Read, path: &Path, file_len: u64) -> Result<Layout> {
-        let layout_err = |reason: String| Error::Layout { path: path.to_owned(), reason };
+        let layout_err = |reason: String| Error::Layout {
+            path: path.to_owned(),
+            reason,
+        };
         if self.offset > file_len {
             return Err(layout_err(format!(
                 "offset {} is past the end of the file ({file_len} bytes)",
@@ -217,19 +248,38 @@ impl Format for Raw {
                     self.dtype.kind()
                 )));
             }
-            let n = usize::try_from(avail / itemsize).map_err(|_| layout_err("file too large".to_owned()))?;
+            let n = usize::try_from(avail / itemsize)
+                .map_err(|_| layout_err("file too large".to_owned()))?;
             vec![n]
         };
-        Ok(Layout { dtype: self.dtype, shape, order: self.order, data_offset: self.offset, version: None })
+        Ok(Layout {
+            dtype: self.dtype,
+            shape,
+            order: self.order,
+            data_offset: self.offset,
+            version: None,
+        })
     }
 
     fn new_file(&self, dtype: DType, shape: &[usize], order: Order) -> Result<(Vec<u8>, Layout)> {
-        let offset = usize::try_from(self.offset).map_err(|_| Error::Unsupported("offset too large".to_owned()))?;
-        let layout = Layout { dtype, shape: shape.to_vec(), order, data_offset: self.offset, version: None };
+        let offset = usize::try_from(self.offset)
+            .map_err(|_| Error::Unsupported("offset too large".to_owned()))?;
+        let layout = Layout {
+            dtype,
+            shape: shape.to_vec(),
+            order,
+            data_offset: self.offset,
+            version: None,
+        };
         Ok((vec![0; offset], layout))
     }
 
-    fn grown_header(&self, _layout: &Layout, old_header: &[u8], _new_shape: &[usize]) -> Result<Vec<u8>> {
+    fn grown_header(
+        &self,
+        _layout: &Layout,
+        old_header: &[u8],
+        _new_shape: &[usize],
+    ) -> Result<Vec<u8>> {
         Ok(old_header.to_vec())
     }
 }

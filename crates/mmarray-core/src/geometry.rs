@@ -56,7 +56,11 @@ impl Geometry {
             strides[a] = step;
             step = step.wrapping_mul(shape[a].max(1) as isize);
         }
-        Geometry { offset: 0, shape: shape.to_vec(), strides }
+        Geometry {
+            offset: 0,
+            shape: shape.to_vec(),
+            strides,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -76,7 +80,9 @@ impl Geometry {
         let mut off = self.offset as isize;
         for (axis, ((&i, &n), &s)) in index.iter().zip(&self.shape).zip(&self.strides).enumerate() {
             if i >= n {
-                return Err(Error::Index(format!("index {i} is out of bounds for axis {axis} with size {n}")));
+                return Err(Error::Index(format!(
+                    "index {i} is out of bounds for axis {axis} with size {n}"
+                )));
             }
             off += i as isize * s;
         }
@@ -108,13 +114,19 @@ impl Geometry {
         let mut strides = Vec::new();
         let mut empty = false;
         let mut moves = Vec::new();
-        for (axis, (index, (&n, &stride))) in expanded.iter().zip(self.shape.iter().zip(&self.strides)).enumerate() {
+        for (axis, (index, (&n, &stride))) in expanded
+            .iter()
+            .zip(self.shape.iter().zip(&self.strides))
+            .enumerate()
+        {
             match *index {
                 Index::Int(i) => {
                     let n_i = n as isize;
                     let j = if i < 0 { i + n_i } else { i };
                     if j < 0 || j >= n_i {
-                        return Err(Error::Index(format!("index {i} is out of bounds for axis {axis} with size {n}")));
+                        return Err(Error::Index(format!(
+                            "index {i} is out of bounds for axis {axis} with size {n}"
+                        )));
                     }
                     moves.push(j * stride);
                 }
@@ -138,17 +150,31 @@ impl Geometry {
         if !empty {
             offset += moves.iter().sum::<isize>();
         }
-        Ok(Geometry { offset: offset as usize, shape, strides })
+        Ok(Geometry {
+            offset: offset as usize,
+            shape,
+            strides,
+        })
     }
 
     /// Whether the elements are contiguous in logical C order.
     pub(crate) fn is_c_contiguous(&self, itemsize: usize) -> bool {
-        self.len() <= 1 || *self == Geometry { offset: self.offset, ..Geometry::contiguous(&self.shape, itemsize, Order::C) }
+        self.len() <= 1
+            || *self
+                == Geometry {
+                    offset: self.offset,
+                    ..Geometry::contiguous(&self.shape, itemsize, Order::C)
+                }
     }
 
     /// Whether the elements are contiguous in logical F order.
     pub(crate) fn is_f_contiguous(&self, itemsize: usize) -> bool {
-        self.len() <= 1 || *self == Geometry { offset: self.offset, ..Geometry::contiguous(&self.shape, itemsize, Order::F) }
+        self.len() <= 1
+            || *self
+                == Geometry {
+                    offset: self.offset,
+                    ..Geometry::contiguous(&self.shape, itemsize, Order::F)
+                }
     }
 
     pub(crate) fn runs(&self, itemsize: usize) -> Runs {
@@ -214,7 +240,12 @@ impl Runs {
             if flipped {
                 start += stride * (extent as isize - 1);
             }
-            dims.push(Dim { axis, extent, stride: stride.unsigned_abs(), flipped });
+            dims.push(Dim {
+                axis,
+                extent,
+                stride: stride.unsigned_abs(),
+                flipped,
+            });
         }
         dims.sort_by_key(|d| (d.stride, std::cmp::Reverse(d.axis)));
         let mut merged = 0;
@@ -223,10 +254,15 @@ impl Runs {
             run_len *= dims[merged].extent;
             merged += 1;
         }
-        let (run_len, n_runs) = if len == 0 { (0, 0) } else { (run_len, len / run_len) };
+        let (run_len, n_runs) = if len == 0 {
+            (0, 0)
+        } else {
+            (run_len, len / run_len)
+        };
         // Memory order equals logical C order when the dims are the axes from last to
         // first without flips.
-        let c_linear = dims.windows(2).all(|w| w[0].axis > w[1].axis) && dims.iter().all(|d| !d.flipped);
+        let c_linear =
+            dims.windows(2).all(|w| w[0].axis > w[1].axis) && dims.iter().all(|d| !d.flipped);
         let mut c_strides = vec![0; g.shape.len()];
         let mut acc = 1usize;
         for (s, &n) in c_strides.iter_mut().zip(&g.shape).rev() {
@@ -292,7 +328,8 @@ impl Runs {
     /// The logical index (one entry per axis of the view) of element `j` of run `k`.
     pub fn multi_index(&self, k: usize, j: usize, out: &mut [usize]) {
         out.fill(0);
-        let mut place = |d: &Dim, p: usize| out[d.axis] = if d.flipped { d.extent - 1 - p } else { p };
+        let mut place =
+            |d: &Dim, p: usize| out[d.axis] = if d.flipped { d.extent - 1 - p } else { p };
         let mut rest = j;
         for d in &self.dims[..self.merged] {
             place(d, rest % d.extent);
@@ -371,15 +408,30 @@ impl Segments {
         let max = max_elems.max(1);
         let (n, len) = (runs.len(), runs.run_len());
         if n == 0 {
-            return Segments { runs, step: 1, split: false, count: 0 };
+            return Segments {
+                runs,
+                step: 1,
+                split: false,
+                count: 0,
+            };
         }
         if len >= max {
             let per_run = len.div_ceil(max);
             let step = len.div_ceil(per_run);
-            Segments { count: n * len.div_ceil(step), step, split: true, runs }
+            Segments {
+                count: n * len.div_ceil(step),
+                step,
+                split: true,
+                runs,
+            }
         } else {
             let group = max / len;
-            Segments { count: n.div_ceil(group), step: group, split: false, runs }
+            Segments {
+                count: n.div_ceil(group),
+                step: group,
+                split: false,
+                runs,
+            }
         }
     }
 
@@ -413,7 +465,11 @@ impl Segments {
             let first = i * self.step;
             (first..(first + self.step).min(self.runs.len()), 0, len)
         };
-        runs.map(move |run| Piece { run, start, len: plen })
+        runs.map(move |run| Piece {
+            run,
+            start,
+            len: plen,
+        })
     }
 }
 
@@ -427,8 +483,14 @@ mod tests {
 
     #[test]
     fn contiguous_strides() {
-        assert_eq!(Geometry::contiguous(&[2, 3, 4], 8, Order::C).strides, [96, 32, 8]);
-        assert_eq!(Geometry::contiguous(&[2, 3, 4], 8, Order::F).strides, [8, 16, 48]);
+        assert_eq!(
+            Geometry::contiguous(&[2, 3, 4], 8, Order::C).strides,
+            [96, 32, 8]
+        );
+        assert_eq!(
+            Geometry::contiguous(&[2, 3, 4], 8, Order::F).strides,
+            [8, 16, 48]
+        );
         assert_eq!(Geometry::contiguous(&[], 8, Order::C).len(), 1);
     }
 
@@ -436,11 +498,17 @@ mod tests {
     fn slicing_moves_offset_and_strides() {
         let g = Geometry::contiguous(&[4, 5], 1, Order::C);
         let s = g.slice(&spec("1:3, ::-2")).unwrap();
-        assert_eq!((s.offset, s.shape.clone(), s.strides.clone()), (5 + 4, vec![2, 3], vec![5, -2]));
+        assert_eq!(
+            (s.offset, s.shape.clone(), s.strides.clone()),
+            (5 + 4, vec![2, 3], vec![5, -2])
+        );
         let s = g.slice(&spec("-1")).unwrap();
         assert_eq!((s.offset, s.shape.clone()), (15, vec![5]));
         let s = g.slice(&spec("..., 2")).unwrap();
-        assert_eq!((s.offset, s.shape.clone(), s.strides.clone()), (2, vec![4], vec![5]));
+        assert_eq!(
+            (s.offset, s.shape.clone(), s.strides.clone()),
+            (2, vec![4], vec![5])
+        );
         assert!(g.slice(&spec("4")).is_err());
         assert!(g.slice(&spec("0,0,0")).is_err());
         let e = g.slice(&spec("10:")).unwrap();

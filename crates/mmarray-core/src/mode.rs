@@ -66,7 +66,6 @@ pub trait Mode: private::Sealed + Send + Sync + 'static {
     const NAME: &'static str;
     /// Whether writes reach the file.
     const WRITES_FILE: bool;
-
 }
 
 /// A mode whose arrays can be written (`&mut` views): [`ReadWrite`] and [`CopyOnWrite`].

@@ -54,14 +54,20 @@ impl Registration {
             if !entry.writer && entry.readers == 0 {
                 map.remove(&key);
             }
-            return Err(Error::Busy { path: path.to_owned(), reason });
+            return Err(Error::Busy {
+                path: path.to_owned(),
+                reason,
+            });
         }
         if writer {
             entry.writer = true;
         } else {
             entry.readers += 1;
         }
-        Ok(Registration { key: Some(key), writer })
+        Ok(Registration {
+            key: Some(key),
+            writer,
+        })
     }
 }
 

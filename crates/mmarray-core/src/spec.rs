@@ -23,12 +23,20 @@ pub enum Index {
 
 impl Index {
     /// The full slice `:`.
-    pub const ALL: Index = Index::Slice { start: None, stop: None, step: 1 };
+    pub const ALL: Index = Index::Slice {
+        start: None,
+        stop: None,
+        step: 1,
+    };
 
     /// `start..stop` with step 1.
     #[must_use]
     pub fn range(start: isize, stop: isize) -> Index {
-        Index::Slice { start: Some(start), stop: Some(stop), step: 1 }
+        Index::Slice {
+            start: Some(start),
+            stop: Some(stop),
+            step: 1,
+        }
     }
 }
 
@@ -61,11 +69,20 @@ impl Spec {
     /// A spec from indices; errors for a zero step or more than one `...`.
     pub fn new(indices: Vec<Index>) -> Result<Spec, SpecError> {
         let spec = Spec(indices);
-        let err = |reason: &str| Err(SpecError { text: spec.to_string(), reason: reason.to_owned() });
+        let err = |reason: &str| {
+            Err(SpecError {
+                text: spec.to_string(),
+                reason: reason.to_owned(),
+            })
+        };
         if spec.0.iter().filter(|i| **i == Index::Ellipsis).count() > 1 {
             return err("at most one '...' is allowed");
         }
-        if spec.0.iter().any(|i| matches!(i, Index::Slice { step: 0, .. })) {
+        if spec
+            .0
+            .iter()
+            .any(|i| matches!(i, Index::Slice { step: 0, .. }))
+        {
             return err("slice step cannot be zero");
         }
         Ok(spec)
@@ -74,9 +91,15 @@ impl Spec {
     /// Parses numpy's syntax, comma separated per axis: `:5`, `::2,-1`, `1:-1,...,0`,
     /// `::-1`. An empty string selects everything.
     pub fn parse(text: &str) -> Result<Spec, SpecError> {
-        let fail = |reason: String| SpecError { text: text.to_owned(), reason };
+        let fail = |reason: String| SpecError {
+            text: text.to_owned(),
+            reason,
+        };
         let trimmed = text.trim();
-        let trimmed = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(trimmed);
+        let trimmed = trimmed
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(trimmed);
         if trimmed.trim().is_empty() {
             return Ok(Spec(Vec::new()));
         }
@@ -97,7 +120,9 @@ impl Spec {
                     if p.is_empty() {
                         Ok(None)
                     } else {
-                        parse_int(p).map(Some).ok_or_else(|| fail(format!("{p:?} is not an integer")))
+                        parse_int(p)
+                            .map(Some)
+                            .ok_or_else(|| fail(format!("{p:?} is not an integer")))
                     }
                 };
                 let start = num(pieces[0])?;
@@ -108,11 +133,15 @@ impl Spec {
                 };
                 out.push(Index::Slice { start, stop, step });
             } else {
-                let i = parse_int(part).ok_or_else(|| fail(format!("{part:?} is not an integer, a slice or '...'")))?;
+                let i = parse_int(part)
+                    .ok_or_else(|| fail(format!("{part:?} is not an integer, a slice or '...'")))?;
                 out.push(Index::Int(i));
             }
         }
-        Spec::new(out).map_err(|e| SpecError { text: text.to_owned(), reason: e.reason })
+        Spec::new(out).map_err(|e| SpecError {
+            text: text.to_owned(),
+            reason: e.reason,
+        })
     }
 
     /// The indices.
@@ -194,18 +223,31 @@ impl fmt::Display for Spec {
 
 /// Where an axis of length `len` is selected by a slice: numpy's (Python's
 /// `slice.indices`) clipping. Returns `(first, step, count)`.
-pub(crate) fn resolve_slice(len: usize, start: Option<isize>, stop: Option<isize>, step: isize) -> (isize, isize, usize) {
+pub(crate) fn resolve_slice(
+    len: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> (isize, isize, usize) {
     let n = len as isize;
     let clip = |v: isize, lo: isize, hi: isize| v.clamp(lo, hi);
     let (first, count) = if step > 0 {
         let start = start.map_or(0, |s| clip(if s < 0 { s + n } else { s }, 0, n));
         let stop = stop.map_or(n, |s| clip(if s < 0 { s + n } else { s }, 0, n));
-        let count = if stop > start { (stop - start - 1) / step + 1 } else { 0 };
+        let count = if stop > start {
+            (stop - start - 1) / step + 1
+        } else {
+            0
+        };
         (start, count)
     } else {
         let start = start.map_or(n - 1, |s| clip(if s < 0 { s + n } else { s }, -1, n - 1));
         let stop = stop.map_or(-1, |s| clip(if s < 0 { s + n } else { s }, -1, n - 1));
-        let count = if start > stop { (start - stop - 1) / (-step) + 1 } else { 0 };
+        let count = if start > stop {
+            (start - stop - 1) / (-step) + 1
+        } else {
+            0
+        };
         (start, count)
     };
     (first, step, count as usize)
@@ -218,11 +260,31 @@ mod tests {
     #[test]
     fn parses_numpy_syntax() {
         let s = Spec::parse(":5").unwrap();
-        assert_eq!(s.indices(), [Index::Slice { start: None, stop: Some(5), step: 1 }]);
+        assert_eq!(
+            s.indices(),
+            [Index::Slice {
+                start: None,
+                stop: Some(5),
+                step: 1
+            }]
+        );
         let s = Spec::parse("::2,-1").unwrap();
-        assert_eq!(s.indices(), [Index::Slice { start: None, stop: None, step: 2 }, Index::Int(-1)]);
+        assert_eq!(
+            s.indices(),
+            [
+                Index::Slice {
+                    start: None,
+                    stop: None,
+                    step: 2
+                },
+                Index::Int(-1)
+            ]
+        );
         assert_eq!(Spec::parse("").unwrap().indices(), []);
-        assert_eq!(Spec::parse("()").unwrap_err().reason, "\"()\" is not an integer, a slice or '...'");
+        assert_eq!(
+            Spec::parse("()").unwrap_err().reason,
+            "\"()\" is not an integer, a slice or '...'"
+        );
         for bad in ["::0", "...,...", "1,,2", "a", "1:2:3:4", "1.5", "1:x"] {
             assert!(Spec::parse(bad).is_err(), "{bad}");
         }

@@ -13,8 +13,12 @@ pub(crate) fn reserve(file: &File, from: u64, len: u64) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let (Ok(from_off), Ok(len_off)) = (libc::off_t::try_from(from), libc::off_t::try_from(len)) else {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "file size too large"));
+        let (Ok(from_off), Ok(len_off)) = (libc::off_t::try_from(from), libc::off_t::try_from(len))
+        else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "file size too large",
+            ));
         };
         if len_off <= from_off {
             return file.set_len(len.max(file.metadata()?.len()));
@@ -43,7 +47,10 @@ pub(crate) fn file_id(file: &File) -> io::Result<(u64, u64)> {
     #[cfg(not(unix))]
     {
         let _ = file;
-        Err(io::Error::new(io::ErrorKind::Unsupported, "file identity is only known on Unix"))
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "file identity is only known on Unix",
+        ))
     }
 }
 

@@ -54,7 +54,12 @@ struct Offsets<'g> {
 impl<'g> Offsets<'g> {
     fn new(g: &'g Geometry) -> Offsets<'g> {
         let remaining = g.len();
-        Offsets { g, index: vec![0; g.shape.len()], next: (remaining > 0).then_some(g.offset as isize), remaining }
+        Offsets {
+            g,
+            index: vec![0; g.shape.len()],
+            next: (remaining > 0).then_some(g.offset as isize),
+            remaining,
+        }
     }
 }
 
@@ -102,7 +107,12 @@ pub struct View<'a, T> {
 
 impl<T> Clone for View<'_, T> {
     fn clone(&self) -> Self {
-        View { bytes: self.bytes, geom: self.geom.clone(), order: self.order, _t: PhantomData }
+        View {
+            bytes: self.bytes,
+            geom: self.geom.clone(),
+            order: self.order,
+            _t: PhantomData,
+        }
     }
 }
 
@@ -187,7 +197,13 @@ macro_rules! read_methods {
                 let mut out = vec![T::zeroed(); n];
                 let start = self.geom.offset;
                 // The view's bytes hold exactly `n` elements here; decode cannot fail.
-                if decode(&self.raw()[start..start + n * size_of::<T>()], self.order, &mut out).is_ok() {
+                if decode(
+                    &self.raw()[start..start + n * size_of::<T>()],
+                    self.order,
+                    &mut out,
+                )
+                .is_ok()
+                {
                     return out;
                 }
             }
@@ -238,8 +254,13 @@ macro_rules! read_methods {
         /// and aligned for `T`), run by run.
         #[must_use]
         pub fn is_native_aligned(&self) -> bool {
-            self.order.is_native() && (self.raw().as_ptr() as usize + self.geom.offset) % align_of::<T>() == 0
-                && self.geom.strides.iter().all(|s| s.unsigned_abs() % align_of::<T>() == 0)
+            self.order.is_native()
+                && (self.raw().as_ptr() as usize + self.geom.offset) % align_of::<T>() == 0
+                && self
+                    .geom
+                    .strides
+                    .iter()
+                    .all(|s| s.unsigned_abs() % align_of::<T>() == 0)
         }
     };
 }
@@ -260,13 +281,28 @@ impl<'a, T: Element> View<'a, T> {
     /// assert_eq!(v.slice("::-1, 2")?.to_vec(), [6, 3]);
     /// # Ok::<(), mmarray_core::Error>(())
     /// ```
-    pub fn from_bytes(bytes: &'a [u8], shape: &[usize], order: Order, byte_order: ByteOrder) -> Result<View<'a, T>> {
+    pub fn from_bytes(
+        bytes: &'a [u8],
+        shape: &[usize],
+        order: Order,
+        byte_order: ByteOrder,
+    ) -> Result<View<'a, T>> {
         let geom = geometry_for::<T>(bytes.len(), shape, order)?;
-        Ok(View { bytes, geom, order: byte_order, _t: PhantomData })
+        Ok(View {
+            bytes,
+            geom,
+            order: byte_order,
+            _t: PhantomData,
+        })
     }
 
     pub(crate) fn from_parts(bytes: &'a [u8], geom: Geometry, order: ByteOrder) -> View<'a, T> {
-        View { bytes, geom, order, _t: PhantomData }
+        View {
+            bytes,
+            geom,
+            order,
+            _t: PhantomData,
+        }
     }
 
     fn raw(&self) -> &'a [u8] {
@@ -283,14 +319,24 @@ impl<'a, T: Element> View<'a, T> {
         S::Error: Into<Error>,
     {
         let spec = spec.try_into().map_err(Into::into)?;
-        Ok(View { bytes: self.bytes, geom: self.geom.slice(&spec)?, order: self.order, _t: PhantomData })
+        Ok(View {
+            bytes: self.bytes,
+            geom: self.geom.slice(&spec)?,
+            order: self.order,
+            _t: PhantomData,
+        })
     }
 
     /// The view with elements reinterpreted as dtype `U`'s kind, which must match
     /// (used by code that dispatches on a run-time dtype).
     pub fn cast_kind<U: Element>(&self) -> Result<View<'a, U>> {
         check_elem::<U>(self.dtype())?;
-        Ok(View { bytes: self.bytes, geom: self.geom.clone(), order: self.order, _t: PhantomData })
+        Ok(View {
+            bytes: self.bytes,
+            geom: self.geom.clone(),
+            order: self.order,
+            _t: PhantomData,
+        })
     }
 
     /// A zero-copy `ndarray` view when the data is native, aligned and has no
@@ -302,13 +348,23 @@ impl<'a, T: Element> View<'a, T> {
         if !self.is_native_aligned() || self.geom.strides.iter().any(|&s| s < 0) {
             return None;
         }
-        let strides: Vec<usize> = self.geom.strides.iter().map(|&s| s as usize / size_of::<T>()).collect();
+        let strides: Vec<usize> = self
+            .geom
+            .strides
+            .iter()
+            .map(|&s| s as usize / size_of::<T>())
+            .collect();
         let shape = ndarray::IxDyn(&self.geom.shape).strides(ndarray::IxDyn(&strides));
         // SAFETY: every element the geometry addresses is inside `self.bytes` (the
         // geometry invariant), aligned for `T` and in native order (checked above),
         // `T: Pod` so any bytes are a valid `T`, and the shared borrow of the bytes
         // lives for 'a.
-        Some(unsafe { ndarray::ArrayViewD::from_shape_ptr(shape, self.bytes.as_ptr().add(self.geom.offset).cast::<T>()) })
+        Some(unsafe {
+            ndarray::ArrayViewD::from_shape_ptr(
+                shape,
+                self.bytes.as_ptr().add(self.geom.offset).cast::<T>(),
+            )
+        })
     }
 }
 
@@ -350,13 +406,32 @@ impl<T: Element> fmt::Debug for ViewMut<'_, T> {
 
 impl<'a, T: Element> ViewMut<'a, T> {
     /// A writable view of `bytes` holding a contiguous array of `shape` in `order`.
-    pub fn from_bytes(bytes: &'a mut [u8], shape: &[usize], order: Order, byte_order: ByteOrder) -> Result<ViewMut<'a, T>> {
+    pub fn from_bytes(
+        bytes: &'a mut [u8],
+        shape: &[usize],
+        order: Order,
+        byte_order: ByteOrder,
+    ) -> Result<ViewMut<'a, T>> {
         let geom = geometry_for::<T>(bytes.len(), shape, order)?;
-        Ok(ViewMut { bytes, geom, order: byte_order, _t: PhantomData })
+        Ok(ViewMut {
+            bytes,
+            geom,
+            order: byte_order,
+            _t: PhantomData,
+        })
     }
 
-    pub(crate) fn from_parts(bytes: &'a mut [u8], geom: Geometry, order: ByteOrder) -> ViewMut<'a, T> {
-        ViewMut { bytes, geom, order, _t: PhantomData }
+    pub(crate) fn from_parts(
+        bytes: &'a mut [u8],
+        geom: Geometry,
+        order: ByteOrder,
+    ) -> ViewMut<'a, T> {
+        ViewMut {
+            bytes,
+            geom,
+            order,
+            _t: PhantomData,
+        }
     }
 
     fn raw(&self) -> &[u8] {
@@ -368,7 +443,12 @@ impl<'a, T: Element> ViewMut<'a, T> {
     /// A read-only view of the same elements.
     #[must_use]
     pub fn view(&self) -> View<'_, T> {
-        View { bytes: self.bytes, geom: self.geom.clone(), order: self.order, _t: PhantomData }
+        View {
+            bytes: self.bytes,
+            geom: self.geom.clone(),
+            order: self.order,
+            _t: PhantomData,
+        }
     }
 
     /// A writable sub-view by numpy basic indexing (borrowing this one).
@@ -379,7 +459,12 @@ impl<'a, T: Element> ViewMut<'a, T> {
     {
         let spec = spec.try_into().map_err(Into::into)?;
         let geom = self.geom.slice(&spec)?;
-        Ok(ViewMut { bytes: self.bytes, geom, order: self.order, _t: PhantomData })
+        Ok(ViewMut {
+            bytes: self.bytes,
+            geom,
+            order: self.order,
+            _t: PhantomData,
+        })
     }
 
     /// Turns this view into a sub-view (consuming it, keeping the lifetime).
@@ -390,13 +475,23 @@ impl<'a, T: Element> ViewMut<'a, T> {
     {
         let spec = spec.try_into().map_err(Into::into)?;
         let geom = self.geom.slice(&spec)?;
-        Ok(ViewMut { bytes: self.bytes, geom, order: self.order, _t: PhantomData })
+        Ok(ViewMut {
+            bytes: self.bytes,
+            geom,
+            order: self.order,
+            _t: PhantomData,
+        })
     }
 
     /// The view with elements reinterpreted as `U`, whose kind must match.
     pub fn into_kind<U: Element>(self) -> Result<ViewMut<'a, U>> {
         check_elem::<U>(self.dtype())?;
-        Ok(ViewMut { bytes: self.bytes, geom: self.geom, order: self.order, _t: PhantomData })
+        Ok(ViewMut {
+            bytes: self.bytes,
+            geom: self.geom,
+            order: self.order,
+            _t: PhantomData,
+        })
     }
 
     /// The elements as a mutable slice when contiguous (C order), native and aligned.
@@ -413,7 +508,11 @@ impl<'a, T: Element> ViewMut<'a, T> {
     /// Writes `value` at `index`.
     pub fn set(&mut self, index: &[usize], value: T) -> Result<()> {
         let off = self.geom.offset_of(index)?;
-        write_one(&mut self.bytes[off..off + size_of::<T>()], self.order, value);
+        write_one(
+            &mut self.bytes[off..off + size_of::<T>()],
+            self.order,
+            value,
+        );
         Ok(())
     }
 
@@ -446,7 +545,9 @@ impl<'a, T: Element> ViewMut<'a, T> {
             let end = start + size_of_val(values);
             return Ok(encode(values, self.order, &mut self.bytes[start..end])?);
         }
-        let ViewMut { bytes, geom, order, .. } = self;
+        let ViewMut {
+            bytes, geom, order, ..
+        } = self;
         for (o, v) in Offsets::new(geom).zip(values) {
             write_one(&mut bytes[o..o + size_of::<T>()], *order, *v);
         }
@@ -463,7 +564,9 @@ impl<'a, T: Element> ViewMut<'a, T> {
                 self.shape()
             )));
         }
-        let ViewMut { bytes, geom, order, .. } = self;
+        let ViewMut {
+            bytes, geom, order, ..
+        } = self;
         for (o, v) in Offsets::new(geom).zip(src.iter()) {
             write_one(&mut bytes[o..o + size_of::<T>()], *order, v);
         }
@@ -554,7 +657,10 @@ impl SegmentsMut<'_> {
             range: self.range.start..mid,
             _life: PhantomData,
         };
-        let right = SegmentsMut { range: mid..self.range.end, ..self };
+        let right = SegmentsMut {
+            range: mid..self.range.end,
+            ..self
+        };
         (left, right)
     }
 
@@ -571,7 +677,10 @@ impl SegmentsMut<'_> {
             for piece in self.segs.pieces(i) {
                 let off = runs.offset(piece.run) + piece.start * self.itemsize;
                 let n = piece.len * self.itemsize;
-                assert!(off + n <= self.len, "piece outside the region (geometry invariant broken)");
+                assert!(
+                    off + n <= self.len,
+                    "piece outside the region (geometry invariant broken)"
+                );
                 // SAFETY: `off..off + n` lies inside the buffer of `len` bytes that
                 // `base` points to and that is borrowed mutably for 'a (checked
                 // above). Pieces of distinct segments never overlap, each segment is
@@ -595,18 +704,28 @@ mod tests {
         assert_eq!(v.get(&[2, 1]).unwrap(), 9);
         assert!(v.as_slice().is_none());
         assert_eq!(v.slice("1:, ::-3").unwrap().to_vec(), [7, 4, 11, 8]);
-        assert_eq!(v.slice("..., 1").unwrap().iter().collect::<Vec<_>>(), [1, 5, 9]);
+        assert_eq!(
+            v.slice("..., 1").unwrap().iter().collect::<Vec<_>>(),
+            [1, 5, 9]
+        );
     }
 
     #[test]
     fn fills_and_assigns_through_strided_views() {
         let mut bytes = vec![0u8; 6 * 8];
-        let mut v = ViewMut::<f64>::from_bytes(&mut bytes, &[2, 3], Order::F, ByteOrder::Big).unwrap();
+        let mut v =
+            ViewMut::<f64>::from_bytes(&mut bytes, &[2, 3], Order::F, ByteOrder::Big).unwrap();
         v.slice_mut(":, ::2").unwrap().fill(1.5);
-        v.slice_mut("1").unwrap().assign_slice(&[7.0, 8.0, 9.0]).unwrap();
+        v.slice_mut("1")
+            .unwrap()
+            .assign_slice(&[7.0, 8.0, 9.0])
+            .unwrap();
         assert_eq!(v.view().to_vec(), [1.5, 0.0, 1.5, 7.0, 8.0, 9.0]);
         // F order in memory: [0,0], [1,0], [0,1], ...
-        let raw: Vec<f64> = bytes.chunks(8).map(|c| f64::from_be_bytes(c.try_into().unwrap())).collect();
+        let raw: Vec<f64> = bytes
+            .chunks(8)
+            .map(|c| f64::from_be_bytes(c.try_into().unwrap()))
+            .collect();
         assert_eq!(raw, [1.5, 7.0, 0.0, 8.0, 1.5, 9.0]);
     }
 
@@ -614,7 +733,8 @@ mod tests {
     fn segments_cover_every_element_once() {
         for max in [1, 2, 3, 7, 100] {
             let mut bytes = vec![0u8; 5 * 7];
-            let v = ViewMut::<u8>::from_bytes(&mut bytes, &[5, 7], Order::C, ByteOrder::Little).unwrap();
+            let v = ViewMut::<u8>::from_bytes(&mut bytes, &[5, 7], Order::C, ByteOrder::Little)
+                .unwrap();
             let v = v.into_slice("::-2, 1:6").unwrap();
             let (a, b) = v.into_segments(max).split_at(1);
             for part in [b, a] {

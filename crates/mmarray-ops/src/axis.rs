@@ -44,7 +44,10 @@ pub struct AxisResult {
 /// `(outer, n, inner)`: the array in memory as `outer` blocks of `n` entries of the
 /// axis, each `inner` contiguous elements long.
 fn plan(shape: &[usize], order: Order, axis: usize) -> (usize, usize, usize) {
-    let (before, after): (usize, usize) = (shape[..axis].iter().product(), shape[axis + 1..].iter().product());
+    let (before, after): (usize, usize) = (
+        shape[..axis].iter().product(),
+        shape[axis + 1..].iter().product(),
+    );
     match order {
         Order::C => (before, shape[axis], after),
         Order::F => (after, shape[axis], before),
@@ -55,7 +58,9 @@ fn normalize_axis(axis: isize, ndim: usize) -> Result<usize> {
     let n = ndim as isize;
     let a = if axis < 0 { axis + n } else { axis };
     if a < 0 || a >= n {
-        return Err(Error::Invalid(format!("axis {axis} is out of bounds for an array of dimension {ndim}")));
+        return Err(Error::Invalid(format!(
+            "axis {axis} is out of bounds for an array of dimension {ndim}"
+        )));
     }
     Ok(a as usize)
 }
@@ -79,7 +84,15 @@ struct Acc<W> {
 }
 
 impl<W: Num> Acc<W> {
-    const EMPTY: Self = Acc { int: 0, count: 0, re: 0.0, im: 0.0, m2: 0.0, best: None, nan: None };
+    const EMPTY: Self = Acc {
+        int: 0,
+        count: 0,
+        re: 0.0,
+        im: 0.0,
+        m2: 0.0,
+        best: None,
+        nan: None,
+    };
 
     #[inline]
     #[allow(clippy::many_single_char_names)] // x, j, r, i, c: value, index, parts, count
@@ -108,7 +121,11 @@ impl<W: Num> Acc<W> {
                     let better = match self.best {
                         None => true,
                         Some((b, _)) => {
-                            if matches!(op, Op::Min | Op::Argmin) { x.lt(b) } else { b.lt(x) }
+                            if matches!(op, Op::Min | Op::Argmin) {
+                                x.lt(b)
+                            } else {
+                                b.lt(x)
+                            }
                         }
                     };
                     if better {
@@ -157,7 +174,11 @@ impl<W: Num> Acc<W> {
                     (Some(nan), None) => nan,
                     (None, None) => return Err(Error::Empty { op: op.name() }),
                 };
-                if arg { Value::I64(pick.1 as i64) } else { pick.0.cast::<T>().to_value() }
+                if arg {
+                    Value::I64(pick.1 as i64)
+                } else {
+                    pick.0.cast::<T>().to_value()
+                }
             }
             Op::Var | Op::Std => {
                 let var = if self.count == 0 {
@@ -196,38 +217,46 @@ fn reduce_axis_bytes<T: Elem>(
     }
     if inner == 1 {
         // Each output reduces one contiguous row: the whole-array kernels apply.
-        return out.par_chunks_mut(osize * 64).enumerate().try_for_each(|(c, outs)| {
-            for (r, slot) in outs.chunks_mut(osize).enumerate() {
-                let o = c * 64 + r;
-                let row = &data[o * n * isize_..(o + 1) * n * isize_];
-                let view = View::<T>::from_bytes(row, &[n], Order::C, byte_order)?;
-                put(reduce(&view, op, opts)?, slot);
-            }
-            Ok(())
-        });
-    }
-    out.par_chunks_mut(inner * osize).enumerate().try_for_each(|(o, out_row)| {
-        out_row.par_chunks_mut(TILE * osize).enumerate().try_for_each(|(t, out_tile)| {
-            let width = out_tile.len() / osize;
-            let mut accs = vec![Acc::<T::Work>::EMPTY; width];
-            let mut raw = vec![T::zeroed(); width];
-            let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
-            for j in 0..n {
-                let start = ((o * n + j) * inner + t * TILE) * isize_;
-                let bytes = &data[start..start + width * isize_];
-                let _ = decode(bytes, byte_order, &mut raw);
-                T::widen(&raw, &mut work);
-                for (a, &x) in accs.iter_mut().zip(&work) {
-                    a.update(op, opts.skipna, x, j);
+        return out
+            .par_chunks_mut(osize * 64)
+            .enumerate()
+            .try_for_each(|(c, outs)| {
+                for (r, slot) in outs.chunks_mut(osize).enumerate() {
+                    let o = c * 64 + r;
+                    let row = &data[o * n * isize_..(o + 1) * n * isize_];
+                    let view = View::<T>::from_bytes(row, &[n], Order::C, byte_order)?;
+                    put(reduce(&view, op, opts)?, slot);
                 }
-            }
-            advance(n * width * isize_);
-            for (a, slot) in accs.iter().zip(out_tile.chunks_mut(osize)) {
-                put(a.finish::<T>(op, opts, n)?, slot);
-            }
-            Ok(())
+                Ok(())
+            });
+    }
+    out.par_chunks_mut(inner * osize)
+        .enumerate()
+        .try_for_each(|(o, out_row)| {
+            out_row
+                .par_chunks_mut(TILE * osize)
+                .enumerate()
+                .try_for_each(|(t, out_tile)| {
+                    let width = out_tile.len() / osize;
+                    let mut accs = vec![Acc::<T::Work>::EMPTY; width];
+                    let mut raw = vec![T::zeroed(); width];
+                    let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
+                    for j in 0..n {
+                        let start = ((o * n + j) * inner + t * TILE) * isize_;
+                        let bytes = &data[start..start + width * isize_];
+                        let _ = decode(bytes, byte_order, &mut raw);
+                        T::widen(&raw, &mut work);
+                        for (a, &x) in accs.iter_mut().zip(&work) {
+                            a.update(op, opts.skipna, x, j);
+                        }
+                    }
+                    advance(n * width * isize_);
+                    for (a, slot) in accs.iter().zip(out_tile.chunks_mut(osize)) {
+                        put(a.finish::<T>(op, opts, n)?, slot);
+                    }
+                    Ok(())
+                })
         })
-    })
 }
 
 /// Reduces `array` along `axis` (negative counts from the end) into memory.
@@ -235,7 +264,12 @@ fn reduce_axis_bytes<T: Elem>(
 /// The result has the array's memory order; argmin/argmax give indices along the
 /// axis. Sums along the contiguous axis use the same accurate kernels as whole-array
 /// sums; along other axes values are added in axis order, as numpy does.
-pub fn reduce_axis<M: Mode>(array: &DynArray<M>, op: Op, axis: isize, opts: &ReduceOptions) -> Result<AxisResult> {
+pub fn reduce_axis<M: Mode>(
+    array: &DynArray<M>,
+    op: Op,
+    axis: isize,
+    opts: &ReduceOptions,
+) -> Result<AxisResult> {
     let axis = normalize_axis(axis, array.ndim())?;
     let kind = result_kind(op, array.dtype().kind());
     let mut shape = array.shape().to_vec();
@@ -245,7 +279,12 @@ pub fn reduce_axis<M: Mode>(array: &DynArray<M>, op: Op, axis: isize, opts: &Red
     dispatch!(array.dtype().kind(), T => reduce_axis_bytes::<T>(
         array.bytes(), array.dtype().byte_order(), array.shape(), array.order(), axis, op, opts, &mut data,
     ))?;
-    Ok(AxisResult { dtype: DType::native(kind), shape, order: array.order(), data })
+    Ok(AxisResult {
+        dtype: DType::native(kind),
+        shape,
+        order: array.order(),
+        data,
+    })
 }
 
 /// Reduces `array` along `axis` into a new `.npy` file at `out`, written under a
@@ -264,11 +303,21 @@ pub fn reduce_axis_to_npy<M: Mode>(
     let mut shape = array.shape().to_vec();
     shape.remove(axis);
     if !overwrite && out.exists() {
-        return Err(mmarray_core::Error::Exists { path: out.to_owned() }.into());
+        return Err(mmarray_core::Error::Exists {
+            path: out.to_owned(),
+        }
+        .into());
     }
     // SAFETY: the staged file is new and private to this call until it is renamed.
-    let mut dst =
-        unsafe { DynArray::create_staged(out, DType::native(kind), &shape, array.order(), &CreateOptions::new()) }?;
+    let mut dst = unsafe {
+        DynArray::create_staged(
+            out,
+            DType::native(kind),
+            &shape,
+            array.order(),
+            &CreateOptions::new(),
+        )
+    }?;
     array.advise(mmarray_core::Advice::Sequential);
     dispatch!(array.dtype().kind(), T => reduce_axis_bytes::<T>(
         array.bytes(), array.dtype().byte_order(), array.shape(), array.order(), axis, op, opts, dst.bytes_mut(),

@@ -4,7 +4,9 @@
 use std::mem::size_of;
 use std::path::Path;
 
-use mmarray_core::{Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable};
+use mmarray_core::{
+    Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable,
+};
 use mmarray_dtype::{DType, Element, byteswap_bytes, convert, decode, dispatch, encode};
 use rayon::prelude::*;
 
@@ -24,11 +26,25 @@ pub struct ConvertOptions {
     pub overwrite: bool,
 }
 
-fn staged(out: &Path, dtype: DType, shape: &[usize], order: Order, raw: bool, overwrite: bool) -> Result<DynArray<ReadWrite>> {
+fn staged(
+    out: &Path,
+    dtype: DType,
+    shape: &[usize],
+    order: Order,
+    raw: bool,
+    overwrite: bool,
+) -> Result<DynArray<ReadWrite>> {
     if !overwrite && out.exists() {
-        return Err(mmarray_core::Error::Exists { path: out.to_owned() }.into());
+        return Err(mmarray_core::Error::Exists {
+            path: out.to_owned(),
+        }
+        .into());
     }
-    let options = if raw { CreateOptions::new().raw(0) } else { CreateOptions::new() };
+    let options = if raw {
+        CreateOptions::new().raw(0)
+    } else {
+        CreateOptions::new()
+    };
     // SAFETY: the staged file is new, under a temporary name private to this call.
     Ok(unsafe { DynArray::create_staged(out, dtype, shape, order, &options) }?)
 }
@@ -37,35 +53,48 @@ fn staged(out: &Path, dtype: DType, shape: &[usize], order: Order, raw: bool, ov
 /// casting, into a new file), in parallel and in bounded memory. The output is
 /// written under a temporary name and renamed when complete.
 pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOptions) -> Result<()> {
-    let mut dst = staged(out, opts.dtype, src.shape(), opts.order, opts.raw, opts.overwrite)?;
+    let mut dst = staged(
+        out,
+        opts.dtype,
+        src.shape(),
+        opts.order,
+        opts.raw,
+        opts.overwrite,
+    )?;
     src.advise(Advice::Sequential);
     let (from, to) = (src.dtype(), opts.dtype);
     let (si, di) = (from.itemsize(), to.itemsize());
     let per = (SEGMENT_BYTES / si.max(di)).max(1);
     if src.order() == opts.order || src.ndim() <= 1 || src.len() <= 1 {
-        dst.bytes_mut().par_chunks_mut(per * di).zip(src.bytes().par_chunks(per * si)).try_for_each(|(d, s)| {
-            convert(s, from, d, to)?;
-            advance(s.len());
-            Ok::<(), Error>(())
-        })?;
+        dst.bytes_mut()
+            .par_chunks_mut(per * di)
+            .zip(src.bytes().par_chunks(per * si))
+            .try_for_each(|(d, s)| {
+                convert(s, from, d, to)?;
+                advance(s.len());
+                Ok::<(), Error>(())
+            })?;
     } else {
         // Memory orders differ: gather each output block's elements from the source.
         let shape = src.shape().to_vec();
         let src_strides = contiguous_strides(&shape, si, src.order());
         let (bytes, out_order) = (src.bytes(), opts.order);
-        dst.bytes_mut().par_chunks_mut(BLOCK * di).enumerate().try_for_each(|(b, d)| {
-            let n = d.len() / di;
-            let mut gathered = [0u8; BLOCK * 16];
-            let mut index = unravel(b * BLOCK, &shape, out_order);
-            for k in 0..n {
-                let off: usize = index.iter().zip(&src_strides).map(|(i, s)| i * s).sum();
-                gathered[k * si..(k + 1) * si].copy_from_slice(&bytes[off..off + si]);
-                step(&mut index, &shape, out_order);
-            }
-            convert(&gathered[..n * si], from, d, to)?;
-            advance(n * si);
-            Ok::<(), Error>(())
-        })?;
+        dst.bytes_mut()
+            .par_chunks_mut(BLOCK * di)
+            .enumerate()
+            .try_for_each(|(b, d)| {
+                let n = d.len() / di;
+                let mut gathered = [0u8; BLOCK * 16];
+                let mut index = unravel(b * BLOCK, &shape, out_order);
+                for k in 0..n {
+                    let off: usize = index.iter().zip(&src_strides).map(|(i, s)| i * s).sum();
+                    gathered[k * si..(k + 1) * si].copy_from_slice(&bytes[off..off + si]);
+                    step(&mut index, &shape, out_order);
+                }
+                convert(&gathered[..n * si], from, d, to)?;
+                advance(n * si);
+                Ok::<(), Error>(())
+            })?;
     }
     dst.persist(opts.overwrite)?.close()?;
     Ok(())
@@ -119,7 +148,12 @@ fn step(index: &mut [usize], shape: &[usize], order: Order) {
 /// Writes the elements of `src` selected by `spec` to a new C-order `.npy` file
 /// `out` with the same dtype and byte order (numpy's `np.save(out, a[spec])`),
 /// written under a temporary name and renamed when complete.
-pub fn slice_to_file<M: Mode>(src: &DynArray<M>, spec: &Spec, out: &Path, overwrite: bool) -> Result<()> {
+pub fn slice_to_file<M: Mode>(
+    src: &DynArray<M>,
+    spec: &Spec,
+    out: &Path,
+    overwrite: bool,
+) -> Result<()> {
     dispatch!(src.dtype().kind(), T => {
         let view = src.view::<T>()?.slice(spec.clone())?;
         let mut dst = staged(out, src.dtype(), view.shape(), Order::C, false, overwrite)?;
@@ -147,10 +181,13 @@ pub fn slice_to_file<M: Mode>(src: &DynArray<M>, spec: &Spec, out: &Path, overwr
 pub fn byteswap_in_place<M: Writable>(array: &mut DynArray<M>) {
     let unit = array.dtype().kind().swap_unit();
     let itemsize = array.dtype().itemsize();
-    array.bytes_mut().par_chunks_mut((SEGMENT_BYTES / itemsize).max(1) * itemsize).for_each(|chunk| {
-        byteswap_bytes(chunk, unit);
-        advance(chunk.len());
-    });
+    array
+        .bytes_mut()
+        .par_chunks_mut((SEGMENT_BYTES / itemsize).max(1) * itemsize)
+        .for_each(|chunk| {
+            byteswap_bytes(chunk, unit);
+            advance(chunk.len());
+        });
 }
 
 /// Replaces each element `x` of `view` by `f(x)`, in parallel (decoding and

@@ -33,7 +33,11 @@ pub fn set_progress(progress: Option<Arc<dyn Progress>>) {
 }
 
 pub(crate) fn advance(bytes: usize) {
-    if let Some(p) = PROGRESS.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+    if let Some(p) = PROGRESS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+    {
         p.advance(bytes as u64);
     }
 }
@@ -58,7 +62,10 @@ impl At<'_> {
     }
 
     fn advanced(self, by: usize) -> Self {
-        At { start: self.start + by, ..self }
+        At {
+            start: self.start + by,
+            ..self
+        }
     }
 }
 
@@ -75,7 +82,13 @@ pub(crate) trait Kernel<W: Num>: Sync {
 }
 
 /// Feeds the bytes of one piece to `kernel`, decoding and widening where needed.
-fn feed<T: Elem, K: Kernel<T::Work>>(kernel: &K, acc: &mut K::Acc, bytes: &[u8], order: ByteOrder, at: At<'_>) {
+fn feed<T: Elem, K: Kernel<T::Work>>(
+    kernel: &K,
+    acc: &mut K::Acc,
+    bytes: &[u8],
+    order: ByteOrder,
+    at: At<'_>,
+) {
     if !T::WIDEN
         && order.is_native()
         && let Ok(values) = bytemuck::try_cast_slice::<u8, T::Work>(bytes)
@@ -110,7 +123,17 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
         for piece in segs.pieces(i) {
             let bytes = view.piece_bytes(runs, piece);
             bytes_done += bytes.len();
-            feed::<T, K>(kernel, &mut acc, bytes, order, At { runs, run: piece.run, start: piece.start });
+            feed::<T, K>(
+                kernel,
+                &mut acc,
+                bytes,
+                order,
+                At {
+                    runs,
+                    run: piece.run,
+                    start: piece.start,
+                },
+            );
         }
         advance(bytes_done);
         acc
@@ -138,7 +161,10 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
 
 /// Calls `f` for every piece of `view` in parallel, with the run layout, the piece
 /// and its bytes (in the view's byte order).
-pub(crate) fn for_each_piece_mut<T: Element>(view: ViewMut<'_, T>, f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync)) {
+pub(crate) fn for_each_piece_mut<T: Element>(
+    view: ViewMut<'_, T>,
+    f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync),
+) {
     fn go(s: SegmentsMut<'_>, f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync)) {
         if s.len() <= 1 {
             s.for_each_piece(|runs, piece, bytes| {

@@ -26,11 +26,13 @@ pub fn fill<T: Element>(view: ViewMut<'_, T>, value: T) {
     if !view.dtype().is_native() {
         byteswap(std::slice::from_mut(&mut pattern));
     }
-    for_each_piece_mut(view, &|_: &Runs, _: Piece, bytes: &mut [u8]| match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
-        Ok(values) => values.fill(pattern),
-        Err(_) => {
-            for chunk in bytes.chunks_exact_mut(size_of::<T>()) {
-                chunk.copy_from_slice(bytemuck::bytes_of(&pattern));
+    for_each_piece_mut(view, &|_: &Runs, _: Piece, bytes: &mut [u8]| {
+        match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
+            Ok(values) => values.fill(pattern),
+            Err(_) => {
+                for chunk in bytes.chunks_exact_mut(size_of::<T>()) {
+                    chunk.copy_from_slice(bytemuck::bytes_of(&pattern));
+                }
             }
         }
     });
@@ -78,7 +80,11 @@ pub fn fill_with<T: Element>(view: ViewMut<'_, T>, f: impl Fn(usize) -> T + Sync
             let base = runs.c_index(piece.run, piece.start);
             write_piece(bytes, order, |j| f(base + j));
         } else {
-            write_piece(bytes, order, |j| f(runs.c_index(piece.run, piece.start + j)));
+            write_piece(
+                bytes,
+                order,
+                |j| f(runs.c_index(piece.run, piece.start + j)),
+            );
         }
     });
 }
@@ -127,22 +133,30 @@ fn int_range(kind: Kind) -> (i128, i128) {
 /// Checks that `dist` suits `kind` and returns `(low, range)` for integers.
 fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
     match (kind.class(), dist) {
-        (Class::Bool, _) | (Class::Float | Class::Complex, Dist::Normal | Dist::Uniform) => Ok((0, 0)),
+        (Class::Bool, _) | (Class::Float | Class::Complex, Dist::Normal | Dist::Uniform) => {
+            Ok((0, 0))
+        }
         (Class::Signed | Class::Unsigned, Dist::Integers { low, high }) => {
             let (min, max) = int_range(kind);
             let (low, high) = (i128::from(low), i128::from(high));
             if low >= high {
-                return Err(Error::Invalid(format!("integers: low ({low}) must be less than high ({high})")));
+                return Err(Error::Invalid(format!(
+                    "integers: low ({low}) must be less than high ({high})"
+                )));
             }
             if low < min || high - 1 > max {
-                return Err(Error::Invalid(format!("integers: [{low}, {high}) does not fit {kind} ({min}..={max})")));
+                return Err(Error::Invalid(format!(
+                    "integers: [{low}, {high}) does not fit {kind} ({min}..={max})"
+                )));
             }
             Ok((low, (high - low) as u64))
         }
         (Class::Signed | Class::Unsigned, d) => Err(Error::Invalid(format!(
             "{d:?} random numbers need a float or complex dtype, not {kind}; use integers with low and high"
         ))),
-        (_, Dist::Integers { .. }) => Err(Error::Invalid(format!("integers need an integer dtype, not {kind}"))),
+        (_, Dist::Integers { .. }) => Err(Error::Invalid(format!(
+            "integers need an integer dtype, not {kind}"
+        ))),
     }
 }
 
@@ -155,10 +169,16 @@ pub fn random_view<T: Native>(view: ViewMut<'_, T>, dist: Dist, seed: u64) -> Re
     let bits = uniform_bits(T::KIND);
     let complex = T::KIND.class() == Class::Complex;
     match (T::KIND.class(), dist) {
-        (Class::Bool, _) => fill_with(view, |i| T::from_u64(Draws::new(seed, i as u64).next_u64() >> 63)),
+        (Class::Bool, _) => fill_with(view, |i| {
+            T::from_u64(Draws::new(seed, i as u64).next_u64() >> 63)
+        }),
         (Class::Signed | Class::Unsigned, _) => fill_with(view, |i| {
             let v = low + i128::from(Draws::new(seed, i as u64).below(range));
-            if v < 0 { T::from_i64(v as i64) } else { T::from_u64(v as u64) }
+            if v < 0 {
+                T::from_i64(v as i64)
+            } else {
+                T::from_u64(v as u64)
+            }
         }),
         (_, Dist::Normal) if complex => fill_with(view, |i| {
             let re = Draws::new(seed, 2 * i as u64).normal();
@@ -171,7 +191,9 @@ pub fn random_view<T: Native>(view: ViewMut<'_, T>, dist: Dist, seed: u64) -> Re
             T::from_c128(mmarray_dtype::Complex64::new(re, im))
         }),
         (_, Dist::Normal) => fill_with(view, |i| T::from_f64(Draws::new(seed, i as u64).normal())),
-        _ => fill_with(view, |i| T::from_f64(Draws::new(seed, i as u64).uniform(bits))),
+        _ => fill_with(view, |i| {
+            T::from_f64(Draws::new(seed, i as u64).uniform(bits))
+        }),
     }
     Ok(())
 }
@@ -195,6 +217,11 @@ pub fn arange<M: Writable>(array: &mut DynArray<M>) -> Result<()> {
 /// [`random_view`] on the elements of `array` selected by `spec`.
 ///
 /// The flat index that seeds each element is its index within the selection.
-pub fn random_fill<M: Writable>(array: &mut DynArray<M>, spec: &Spec, dist: Dist, seed: u64) -> Result<()> {
+pub fn random_fill<M: Writable>(
+    array: &mut DynArray<M>,
+    spec: &Spec,
+    dist: Dist,
+    seed: u64,
+) -> Result<()> {
     dispatch!(array.dtype().kind(), T => random_view(array.view_mut::<T>()?.into_slice(spec.clone())?, dist, seed))
 }

@@ -36,7 +36,11 @@ impl Compensated {
 
     /// The sum (infinite or NaN sums are returned as they are).
     pub(crate) fn value(&self) -> f64 {
-        if self.sum.is_finite() { self.sum + self.comp } else { self.sum }
+        if self.sum.is_finite() {
+            self.sum + self.comp
+        } else {
+            self.sum
+        }
     }
 }
 
@@ -96,7 +100,12 @@ impl<W: Num, const SKIP: bool, const AS_FLOAT: bool> Kernel<W> for SumKernel<SKI
 
     #[inline]
     fn block(&self, acc: &mut SumAcc, values: &[W], _at: At<'_>) {
-        if !AS_FLOAT && matches!(W::KIND.class(), Class::Signed | Class::Unsigned | Class::Bool) {
+        if !AS_FLOAT
+            && matches!(
+                W::KIND.class(),
+                Class::Signed | Class::Unsigned | Class::Bool
+            )
+        {
             let mut s = acc.int;
             for &x in values {
                 // Wrapping two's-complement addition is the same for i64 and u64.
@@ -160,11 +169,13 @@ fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
     for c in chunks {
         for j in 0..8 {
             let x = c[j];
-            if W::FLOAT {
-                nan |= x.is_nan();
-            }
-            lo[j] = if x.lt(lo[j]) { x } else { lo[j] };
-            hi[j] = if hi[j].lt(x) { x } else { hi[j] };
+            let x_nan = W::FLOAT && x.is_nan();
+            nan |= x_nan;
+            // A complex value with one NaN part still compares by its other part:
+            // exclude it explicitly (for real types `ok` is always true).
+            let ok = !W::COMPLEX || !x_nan;
+            lo[j] = if ok && x.lt(lo[j]) { x } else { lo[j] };
+            hi[j] = if ok && hi[j].lt(x) { x } else { hi[j] };
         }
     }
     let (mut mn, mut mx) = (seed, seed);
@@ -173,11 +184,11 @@ fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
         mx = if mx.lt(hi[j]) { hi[j] } else { mx };
     }
     for &x in rest {
-        if W::FLOAT {
-            nan |= x.is_nan();
-        }
-        mn = if x.lt(mn) { x } else { mn };
-        mx = if mx.lt(x) { x } else { mx };
+        let x_nan = W::FLOAT && x.is_nan();
+        nan |= x_nan;
+        let ok = !W::COMPLEX || !x_nan;
+        mn = if ok && x.lt(mn) { x } else { mn };
+        mx = if ok && mx.lt(x) { x } else { mx };
     }
     (mn, mx, nan)
 }
@@ -186,7 +197,11 @@ impl<W: Num> Kernel<W> for MinMaxKernel {
     type Acc = MinMaxAcc<W>;
 
     fn init(&self) -> MinMaxAcc<W> {
-        MinMaxAcc { min: None, max: None, nan: None }
+        MinMaxAcc {
+            min: None,
+            max: None,
+            nan: None,
+        }
     }
 
     fn block(&self, acc: &mut MinMaxAcc<W>, values: &[W], _at: At<'_>) {
@@ -203,7 +218,11 @@ impl<W: Num> Kernel<W> for MinMaxKernel {
         if nan && acc.nan.is_none() {
             acc.nan = values.iter().copied().find(|x| x.is_nan());
         }
-        let next = MinMaxAcc { min: Some(mn), max: Some(mx), nan: None };
+        let next = MinMaxAcc {
+            min: Some(mn),
+            max: Some(mx),
+            nan: None,
+        };
         self.merge(acc, next);
     }
 
@@ -243,7 +262,12 @@ fn first_index<W: Num>(values: &[W], at: At<'_>, pred: impl Fn(W) -> bool) -> Op
     if at.increasing() {
         values.iter().position(|&x| pred(x)).map(|j| at.c_index(j))
     } else {
-        values.iter().enumerate().filter(|&(_, &x)| pred(x)).map(|(j, _)| at.c_index(j)).min()
+        values
+            .iter()
+            .enumerate()
+            .filter(|&(_, &x)| pred(x))
+            .map(|(j, _)| at.c_index(j))
+            .min()
     }
 }
 
@@ -251,23 +275,40 @@ impl<W: Num, const MAX: bool> Kernel<W> for ArgKernel<MAX> {
     type Acc = ArgAcc<W>;
 
     fn init(&self) -> ArgAcc<W> {
-        ArgAcc { best: None, nan: None }
+        ArgAcc {
+            best: None,
+            nan: None,
+        }
     }
 
     fn block(&self, acc: &mut ArgAcc<W>, values: &[W], at: At<'_>) {
         let Some(first) = values.iter().position(|x| !x.is_nan()) else {
             let idx = first_index(values, at, W::is_nan);
-            self.merge(acc, ArgAcc { best: None, nan: idx });
+            self.merge(
+                acc,
+                ArgAcc {
+                    best: None,
+                    nan: idx,
+                },
+            );
             return;
         };
         let (mn, mx, nan) = lanes_min_max(&values[first..], values[first]);
-        let nan_idx = if nan || first > 0 { first_index(values, at, W::is_nan) } else { None };
+        let nan_idx = if nan || first > 0 {
+            first_index(values, at, W::is_nan)
+        } else {
+            None
+        };
         let m = if MAX { mx } else { mn };
         let worth = match acc.best {
             None => true,
             Some((b, _)) => !Self::better(b, m),
         };
-        let best = if worth { first_index(values, at, |x| x == m).map(|i| (m, i)) } else { None };
+        let best = if worth {
+            first_index(values, at, |x| x == m).map(|i| (m, i))
+        } else {
+            None
+        };
         self.merge(acc, ArgAcc { best, nan: nan_idx });
     }
 
@@ -340,7 +381,10 @@ fn group_moments<W: Num, const SKIP: bool>(v: &[W]) -> Moments {
     sum.0.add(re);
     sum.1.add(im);
     if n == 0 {
-        return Moments { sum, ..Moments::default() };
+        return Moments {
+            sum,
+            ..Moments::default()
+        };
     }
     let mean = (re / n as f64, im / n as f64);
     let mut acc = [0.0f64; 8];
@@ -350,7 +394,11 @@ fn group_moments<W: Num, const SKIP: bool>(v: &[W]) -> Moments {
         }
         let (r, i) = x.parts();
         let (dr, di) = (r - mean.0, i - mean.1);
-        acc[j % 8] += if W::COMPLEX { dr * dr + di * di } else { dr * dr };
+        acc[j % 8] += if W::COMPLEX {
+            dr * dr + di * di
+        } else {
+            dr * dr
+        };
     }
     let m2 = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     Moments { n, mean, m2, sum }
@@ -400,7 +448,10 @@ impl<W: Num, const SKIP: bool> Kernel<W> for StatsKernel<SKIP> {
     fn block(&self, acc: &mut StatsAcc<W>, values: &[W], at: At<'_>) {
         // Sub-blocks small enough to stay in L1 across the three kernels.
         for (b, chunk) in values.chunks(1024).enumerate() {
-            let at = At { start: at.start + b * 1024, ..at };
+            let at = At {
+                start: at.start + b * 1024,
+                ..at
+            };
             SumKernel::<SKIP, false>.block(&mut acc.sum, chunk, at);
             MinMaxKernel.block(&mut acc.minmax, chunk, at);
             MomentsKernel::<SKIP>.block(&mut acc.moments, chunk, at);

@@ -46,4 +46,6 @@ pub use engine::{Progress, set_progress};
 pub use error::{Error, Result};
 pub use fill::{Dist, arange, arange_view, fill, fill_value, fill_with, random_fill, random_view};
 pub use num::{Elem, Num};
-pub use reduce::{Op, ReduceOptions, Stats, count_nonzero, reduce, reduce_array, stats, stats_array};
+pub use reduce::{
+    Op, ReduceOptions, Stats, count_nonzero, reduce, reduce_array, stats, stats_array,
+};

@@ -78,7 +78,9 @@ macro_rules! same_elem {
     )*};
 }
 
-same_elem!(Bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Complex32, Complex64);
+same_elem!(
+    Bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Complex32, Complex64
+);
 
 impl Elem for f16 {
     type Work = f32;

@@ -9,7 +9,8 @@ use mmarray_dtype::{Class, Complex64, Native, Value, dispatch};
 
 use crate::engine::reduce_view;
 use crate::kernels::{
-    ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc, SumKernel,
+    ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc,
+    SumKernel,
 };
 use crate::num::Elem;
 use crate::{Error, Result};
@@ -38,7 +39,16 @@ pub enum Op {
 
 impl Op {
     /// Every operation, in the order of the CLI contract.
-    pub const ALL: [Op; 8] = [Op::Sum, Op::Mean, Op::Min, Op::Max, Op::Argmin, Op::Argmax, Op::Var, Op::Std];
+    pub const ALL: [Op; 8] = [
+        Op::Sum,
+        Op::Mean,
+        Op::Min,
+        Op::Max,
+        Op::Argmin,
+        Op::Argmax,
+        Op::Var,
+        Op::Std,
+    ];
 
     /// The operation's name: `sum`, `mean`, ...
     #[must_use]
@@ -125,11 +135,19 @@ pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Resu
     let skip = opts.skipna;
     Ok(match op {
         Op::Sum => {
-            let acc = if skip { reduce_view(view, &SumKernel::<true, false>) } else { reduce_view(view, &SumKernel::<false, false>) };
+            let acc = if skip {
+                reduce_view(view, &SumKernel::<true, false>)
+            } else {
+                reduce_view(view, &SumKernel::<false, false>)
+            };
             sum_value::<T>(&acc)
         }
         Op::Mean => {
-            let acc = if skip { reduce_view(view, &SumKernel::<true, true>) } else { reduce_view(view, &SumKernel::<false, true>) };
+            let acc = if skip {
+                reduce_view(view, &SumKernel::<true, true>)
+            } else {
+                reduce_view(view, &SumKernel::<false, true>)
+            };
             mean_value::<T>(&acc)
         }
         Op::Min | Op::Max => {
@@ -159,7 +177,11 @@ pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Resu
             Value::I64(index as i64)
         }
         Op::Var | Op::Std => {
-            let m: Moments = if skip { reduce_view(view, &MomentsKernel::<true>) } else { reduce_view(view, &MomentsKernel::<false>) };
+            let m: Moments = if skip {
+                reduce_view(view, &MomentsKernel::<true>)
+            } else {
+                reduce_view(view, &MomentsKernel::<false>)
+            };
             let var = m.var(opts.ddof as u64);
             Value::F64(if op == Op::Std { var.sqrt() } else { var })
         }
@@ -191,7 +213,11 @@ pub struct Stats {
 
 /// Count, sum, mean, min, max and std in one parallel pass.
 pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
-    let acc = if skipna { reduce_view(view, &StatsKernel::<true>) } else { reduce_view(view, &StatsKernel::<false>) };
+    let acc = if skipna {
+        reduce_view(view, &StatsKernel::<true>)
+    } else {
+        reduce_view(view, &StatsKernel::<false>)
+    };
     let pick = |best: Option<T::Work>| match (acc.minmax.nan, best) {
         (Some(nan), _) if !skipna => Some(back::<T>(nan)),
         (_, Some(v)) => Some(back::<T>(v)),

@@ -33,7 +33,11 @@ impl Draws {
     /// The words of element `index` of the stream of `seed`.
     #[inline]
     pub(crate) fn new(seed: u64, index: u64) -> Draws {
-        Draws { key: mix(seed ^ 0x6a09_e667_f3bc_c908), index, k: 0 }
+        Draws {
+            key: mix(seed ^ 0x6a09_e667_f3bc_c908),
+            index,
+            k: 0,
+        }
     }
 
     /// The next 64-bit word.
@@ -41,7 +45,11 @@ impl Draws {
     pub(crate) fn next_u64(&mut self) -> u64 {
         let k = self.k;
         self.k += 1;
-        let key = if k < 8 { self.key } else { mix(self.key ^ (k / 8).wrapping_mul(GOLDEN)) };
+        let key = if k < 8 {
+            self.key
+        } else {
+            mix(self.key ^ (k / 8).wrapping_mul(GOLDEN))
+        };
         let pos = self.index.wrapping_mul(8).wrapping_add(k % 8);
         mix(key.wrapping_add(pos.wrapping_add(1).wrapping_mul(GOLDEN)))
     }
@@ -141,8 +149,13 @@ mod tests {
 
     #[test]
     fn draws_depend_only_on_seed_and_index() {
-        let a: Vec<u64> = (0..5).map(|_| 0).scan(Draws::new(7, 3), |d, _: u64| Some(d.next_u64())).collect();
-        let b: Vec<u64> = (0..5).scan(Draws::new(7, 3), |d, _| Some(d.next_u64())).collect();
+        let a: Vec<u64> = (0..5)
+            .map(|_| 0)
+            .scan(Draws::new(7, 3), |d, _: u64| Some(d.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(Draws::new(7, 3), |d, _| Some(d.next_u64()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(Draws::new(7, 3).next_u64(), Draws::new(7, 4).next_u64());
         assert_ne!(Draws::new(7, 3).next_u64(), Draws::new(8, 3).next_u64());
@@ -190,7 +203,10 @@ mod tests {
             counts[(u * 10.0) as usize] += 1;
             assert!(d.below(7) < 7);
         }
-        assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
         assert!((0..1000).all(|i| Draws::new(1, i).uniform(11) < 1.0));
     }
 }
