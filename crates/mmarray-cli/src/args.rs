@@ -22,6 +22,7 @@ Examples:
   mmarray stats data.npy --skipna --json
   mmarray slice data.npy first_rows.npy ':5'
   mmarray convert data.npy data_f32.npy --out-dtype float32
+  mmarray append data.npy --rows 100 --fill nan
   mmarray info data.dat --raw --dtype '>i4' --shape 100,3 --offset 16
   mmarray tour --shape 20,30
 
@@ -116,6 +117,19 @@ Examples:
   mmarray convert data.npy data_f.npy --out-order F
   mmarray convert data.dat data.npy --raw --dtype '<i2' --shape 100,100")]
     Convert(ConvertArgs),
+    /// Grow the array by N entries along its growth axis (rows for C order, the last axis for F order).
+    #[command(after_help = "\
+The file is extended and the new entries are written and flushed before the
+header is rewritten in place with the new shape, so an interrupted append leaves
+a file that loads with the old or the new length (new entries not yet filled
+with --fill are zeros). Growing needs room in the header: files written by numpy
+or mmarray have it. Raw files simply grow.
+
+Examples:
+  mmarray append data.npy --rows 1000
+  mmarray append data.npy --rows 10 --fill nan
+  mmarray append log.dat --rows 64 --raw --dtype u1")]
+    Append(AppendArgs),
     /// The numpy.memmap walkthrough, step by step, with timings.
     #[command(after_help = "\
 Creates a 10000 x 10000 float64 .npy file (763 MiB) in a temporary folder, prints it,
@@ -340,6 +354,21 @@ pub(crate) struct ConvertArgs {
     /// Replace an existing OUT.
     #[arg(long)]
     pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `append`.
+#[derive(Debug, Args)]
+pub(crate) struct AppendArgs {
+    /// The file (grown in place).
+    pub(crate) path: PathBuf,
+    /// How many entries (rows for C order) to add.
+    #[arg(long, value_name = "N")]
+    pub(crate) rows: usize,
+    /// Write VALUE into the new entries instead of zeros.
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true, value_parser = parse_number_text)]
+    pub(crate) fill: Option<String>,
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }

@@ -11,8 +11,8 @@ use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
 use serde_json::Value as Json;
 
 use crate::args::{
-    ByteOrderArg, Cli, Command, ConvertArgs, CreateArgs, DistArg, FillArgs, FloatDist, InfoArgs,
-    OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
+    AppendArgs, ByteOrderArg, Cli, Command, ConvertArgs, CreateArgs, DistArg, FillArgs, FloatDist,
+    InfoArgs, OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
 };
 use crate::error::{CliError, Context};
 use crate::{files, json, out, progress, tour};
@@ -36,6 +36,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Stats(a) => stats(&ctx, &a),
         Command::Slice(a) => slice(&ctx, &a),
         Command::Convert(a) => convert(&ctx, &a),
+        Command::Append(a) => append(&ctx, &a),
         Command::Tour(a) => tour::run(&ctx, &a),
     }
 }
@@ -458,4 +459,41 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
     check_new(&a.out, a.force)?;
     let _bar = progress::start("convert", src.nbytes() as u64, ctx.quiet);
     mmarray_ops::convert_file(&src, &a.out, &opts).at(path)
+}
+
+fn append(ctx: &Ctx, a: &AppendArgs) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    let mut array = files::open_write(path, &a.input)?;
+    // VALUE is checked against the file's type before anything changes, so that a
+    // value that does not fit leaves the file as it was.
+    let value = match &a.fill {
+        Some(text) => Some(Value::parse(array.dtype().kind(), text).at(path)?),
+        None => None,
+    };
+    // Extends the file, zero-fills and flushes the new entries, then rewrites the
+    // header: an interruption leaves the old or the new length, never a header
+    // that promises more data than the file has.
+    let added = array.append_zeroed(a.rows).at(path)?;
+    if let Some(value) = value
+        && !added.is_empty()
+    {
+        let start = isize::try_from(added.start).map_err(|_| {
+            CliError::file(path, format!("axis length {} is too large", added.start))
+        })?;
+        let new = Index::Slice {
+            start: Some(start),
+            stop: None,
+            step: 1,
+        };
+        let indices = match array.order() {
+            Order::C => vec![new],
+            Order::F => vec![Index::Ellipsis, new],
+        };
+        let spec = Spec::new(indices)
+            .map_err(mmarray_core::Error::from)
+            .at(path)?;
+        let _bar = progress::start("append", selected_bytes(&array, &spec), ctx.quiet);
+        mmarray_ops::fill_value(&mut array, &spec, value).at(path)?;
+    }
+    array.close().at(path)
 }

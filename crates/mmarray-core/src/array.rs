@@ -144,6 +144,30 @@ fn data_len(path: &Path, layout: &Layout) -> Result<usize> {
         shape: layout.shape.clone(),
         dtype: layout.dtype,
     };
+    if layout.shape.len() > crate::geometry::MAX_DIMS {
+        return Err(Error::Layout {
+            path: path.to_owned(),
+            reason: format!(
+                "{} dimensions: at most {} are supported (numpy's limit)",
+                layout.shape.len(),
+                crate::geometry::MAX_DIMS
+            ),
+        });
+    }
+    // As numpy ("array is too big"): the byte size of the non-zero axes must fit in
+    // `isize` too, so that every stride does, even when a zero-length axis makes the
+    // array empty.
+    let spans = layout
+        .shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(layout.dtype.itemsize() as u64, |acc, &d| {
+            acc.checked_mul(d as u64)
+        })
+        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
+    if !spans {
+        return Err(too_large());
+    }
     let n = layout.nbytes().ok_or_else(too_large)?;
     // Mappings and slices are limited to isize::MAX bytes.
     let n = usize::try_from(n)
@@ -184,9 +208,14 @@ impl<M: Mode> DynArray<M> {
     /// See the [type-level docs](DynArray#safety-of-mapping).
     pub unsafe fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<DynArray<M>> {
         let path = path.as_ref();
-        let mut file = FsOpenOptions::new()
-            .read(true)
-            .write(M::WRITES_FILE)
+        let mut fs_options = FsOpenOptions::new();
+        fs_options.read(true).write(M::WRITES_FILE);
+        // A FIFO (or a device) would block `open` until a writer appears; opening
+        // without blocking lets the regular-file check below refuse it at once. The
+        // flag changes nothing for regular files.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut fs_options, libc::O_NONBLOCK);
+        let mut file = fs_options
             .open(path)
             .map_err(|e| Error::io(path, "open", e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
@@ -207,7 +236,16 @@ impl<M: Mode> DynArray<M> {
         };
         let layout = format.read_layout(&mut file as &mut dyn Read, path, file_len)?;
         let n = data_len(path, &layout)?;
-        let found = file_len.saturating_sub(layout.data_offset);
+        let mut found = file_len.saturating_sub(layout.data_offset);
+        if found < n as u64 {
+            // The header may be newer than the length read before it: an append in
+            // another process extends the file before it rewrites the header.
+            let file_len = file
+                .metadata()
+                .map_err(|e| Error::io(path, "stat", e))?
+                .len();
+            found = file_len.saturating_sub(layout.data_offset);
+        }
         if found < n as u64 {
             return Err(Error::Truncated {
                 path: path.to_owned(),
@@ -673,7 +711,9 @@ unsafe fn create_at(
         None => Box::new(Npy::default()),
     };
     let (header, layout) = format.new_file(dtype, shape, order)?;
-    let n = data_len(path, &layout)?;
+    // Errors name the file the caller asked for, not its temporary name.
+    let shown = staged.as_deref().unwrap_or(path);
+    let n = data_len(shown, &layout)?;
     let total = layout.data_offset + n as u64;
     let file = FsOpenOptions::new()
         .read(true)
@@ -686,7 +726,7 @@ unsafe fn create_at(
                     path: path.to_owned(),
                 }
             } else {
-                Error::io(path, "create", e)
+                Error::io(shown, "create", e)
             }
         })?;
     // From here on, a failure removes the half-made file.
@@ -694,13 +734,13 @@ unsafe fn create_at(
         let _ = std::fs::remove_file(path);
         e
     };
-    sys::write_at(&file, &header, 0).map_err(|e| fail(Error::io(path, "write header", e)))?;
+    sys::write_at(&file, &header, 0).map_err(|e| fail(Error::io(shown, "write header", e)))?;
     sys::reserve(&file, 0, total)
-        .map_err(|e| fail(Error::io(path, "reserve space (disk full?)", e)))?;
+        .map_err(|e| fail(Error::io(shown, "reserve space (disk full?)", e)))?;
     let registration = Registration::new(&file, path, true).map_err(fail)?;
     // SAFETY: forwarded to the caller; the file was just created at full size.
     let map = unsafe { ReadWrite::map(&file, layout.data_offset, n) }
-        .map_err(|e| fail(Error::io(path, "map", e)))?;
+        .map_err(|e| fail(Error::io(shown, "map", e)))?;
     Ok(DynArray {
         path: path.to_owned(),
         file,

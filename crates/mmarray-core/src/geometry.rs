@@ -24,6 +24,13 @@ impl Order {
     }
 }
 
+/// The most dimensions an array may have: numpy's `NPY_MAXDIMS` (64 since numpy 2.0).
+///
+/// The `.npy` header parser reads longer shapes (as numpy's does), but opening or
+/// creating an array with more dimensions is refused, as numpy refuses to make one:
+/// code that walks the axes recursively (printing, nested lists) then stays shallow.
+pub const MAX_DIMS: usize = 64;
+
 /// Number of elements of `shape` (1 for `()`), `None` on overflow.
 #[must_use]
 pub fn checked_len(shape: &[usize]) -> Option<usize> {

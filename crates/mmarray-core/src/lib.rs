@@ -57,7 +57,7 @@ mod view;
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
 pub use error::{Error, Result};
 pub use format::{Format, Layout, Npy, Raw};
-pub use geometry::{Order, Piece, Runs, Segments, checked_len};
+pub use geometry::{MAX_DIMS, Order, Piece, Runs, Segments, checked_len};
 pub use memmap2::Advice;
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
 pub use spec::{Index, Spec, SpecError};
