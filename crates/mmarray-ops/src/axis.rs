@@ -160,7 +160,7 @@ impl<W: Num> Acc<W> {
             Op::Mean => {
                 let c = if skip { self.count } else { n as u64 } as f64;
                 if W::COMPLEX {
-                    Value::C128(Complex64::new(self.re / c, self.im / c))
+                    crate::reduce::complex_mean(self.re, self.im, c)
                 } else {
                     Value::F64(self.re / c)
                 }
@@ -209,11 +209,13 @@ fn reduce_axis_bytes<T: Elem>(
     let (_, n, inner) = plan(shape, order, axis);
     let osize = result_kind(op, T::KIND).itemsize();
     let isize_ = size_of::<T>();
-    if out.is_empty() {
-        return Ok(());
-    }
+    // As numpy: an empty axis is an error for reductions without identity, even
+    // when the result is empty too.
     if n == 0 && matches!(op, Op::Min | Op::Max | Op::Argmin | Op::Argmax) {
         return Err(Error::Empty { op: op.name() });
+    }
+    if out.is_empty() {
+        return Ok(());
     }
     if inner == 1 {
         // Each output reduces one contiguous row: the whole-array kernels apply.
@@ -274,8 +276,23 @@ pub fn reduce_axis<M: Mode>(
     let kind = result_kind(op, array.dtype().kind());
     let mut shape = array.shape().to_vec();
     shape.remove(axis);
-    let len: usize = shape.iter().product();
-    let mut data = vec![0u8; len * kind.itemsize()];
+    // The result can be far larger than the input (a zero-length axis makes an
+    // empty array of any width): refuse what cannot be allocated instead of aborting.
+    let too_large = || {
+        Error::Invalid(format!(
+            "the result of {} along axis {axis} has shape {shape:?} of {}: too large for memory \
+             (write it to a file instead)",
+            op.name(),
+            DType::native(kind)
+        ))
+    };
+    let bytes = shape
+        .iter()
+        .try_fold(kind.itemsize(), |acc, &n| acc.checked_mul(n))
+        .ok_or_else(too_large)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(bytes).map_err(|_| too_large())?;
+    data.resize(bytes, 0u8);
     dispatch!(array.dtype().kind(), T => reduce_axis_bytes::<T>(
         array.bytes(), array.dtype().byte_order(), array.shape(), array.order(), axis, op, opts, &mut data,
     ))?;

@@ -130,6 +130,12 @@ fn int_range(kind: Kind) -> (i128, i128) {
     }
 }
 
+/// Checks, before any work, that random numbers from `dist` can fill an array of
+/// `kind` (e.g. integers need an integer kind and `low < high` within its range).
+pub fn check_random(kind: Kind, dist: Dist) -> Result<()> {
+    check_dist(kind, dist).map(|_| ())
+}
+
 /// Checks that `dist` suits `kind` and returns `(low, range)` for integers.
 fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
     match (kind.class(), dist) {
@@ -166,6 +172,7 @@ fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
 /// arrays get true and false with equal probability whatever `dist` is.
 pub fn random_view<T: Native>(view: ViewMut<'_, T>, dist: Dist, seed: u64) -> Result<()> {
     let (low, range) = check_dist(T::KIND, dist)?;
+    let seed = Draws::key(seed);
     let bits = uniform_bits(T::KIND);
     let complex = T::KIND.class() == Class::Complex;
     match (T::KIND.class(), dist) {

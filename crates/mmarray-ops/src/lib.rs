@@ -44,7 +44,9 @@ pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, result_kind};
 pub use convert::{ConvertOptions, byteswap_in_place, convert_file, map_in_place, slice_to_file};
 pub use engine::{Progress, set_progress};
 pub use error::{Error, Result};
-pub use fill::{Dist, arange, arange_view, fill, fill_value, fill_with, random_fill, random_view};
+pub use fill::{
+    Dist, arange, arange_view, check_random, fill, fill_value, fill_with, random_fill, random_view,
+};
 pub use num::{Elem, Num};
 pub use reduce::{
     Op, ReduceOptions, Stats, count_nonzero, reduce, reduce_array, stats, stats_array,

@@ -101,11 +101,20 @@ pub(crate) fn sum_value<T: Native>(acc: &SumAcc) -> Value {
     }
 }
 
+/// A complex sum divided by a count as numpy divides it: as complex numbers, so a
+/// NaN in either part makes both parts NaN.
+pub(crate) fn complex_mean(re: f64, im: f64, n: f64) -> Value {
+    if re.is_nan() || im.is_nan() {
+        return Value::C128(Complex64::new(f64::NAN, f64::NAN));
+    }
+    Value::C128(Complex64::new(re / n, im / n))
+}
+
 /// The mean from a float sum and count.
 pub(crate) fn mean_value<T: Native>(acc: &SumAcc) -> Value {
     let n = acc.count as f64;
     if T::KIND.class() == Class::Complex {
-        Value::C128(Complex64::new(acc.re.value() / n, acc.im.value() / n))
+        complex_mean(acc.re.value(), acc.im.value(), n)
     } else {
         Value::F64(acc.re.value() / n)
     }
@@ -227,7 +236,7 @@ pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
     let m = acc.moments;
     let n = m.n as f64;
     let mean = if T::KIND.class() == Class::Complex {
-        Value::C128(Complex64::new(m.sum.0.value() / n, m.sum.1.value() / n))
+        complex_mean(m.sum.0.value(), m.sum.1.value(), n)
     } else {
         Value::F64(m.sum.0.value() / n)
     };

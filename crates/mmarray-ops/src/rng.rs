@@ -30,14 +30,15 @@ pub(crate) struct Draws {
 }
 
 impl Draws {
-    /// The words of element `index` of the stream of `seed`.
+    /// The stream key of `seed` (computed once per fill).
+    pub(crate) fn key(seed: u64) -> u64 {
+        mix(seed ^ 0x6a09_e667_f3bc_c908)
+    }
+
+    /// The words of element `index` of the stream with `key` ([`Draws::key`]).
     #[inline]
-    pub(crate) fn new(seed: u64, index: u64) -> Draws {
-        Draws {
-            key: mix(seed ^ 0x6a09_e667_f3bc_c908),
-            index,
-            k: 0,
-        }
+    pub(crate) fn new(key: u64, index: u64) -> Draws {
+        Draws { key, index, k: 0 }
     }
 
     /// The next 64-bit word.
