@@ -470,30 +470,28 @@ fn append(ctx: &Ctx, a: &AppendArgs) -> Result<(), CliError> {
         Some(text) => Some(Value::parse(array.dtype().kind(), text).at(path)?),
         None => None,
     };
-    // Extends the file, zero-fills and flushes the new entries, then rewrites the
-    // header: an interruption leaves the old or the new length, never a header
-    // that promises more data than the file has.
-    let added = array.append_zeroed(a.rows).at(path)?;
-    if let Some(value) = value
-        && !added.is_empty()
-    {
-        let start = isize::try_from(added.start).map_err(|_| {
-            CliError::file(path, format!("axis length {} is too large", added.start))
-        })?;
-        let new = Index::Slice {
-            start: Some(start),
-            stop: None,
-            step: 1,
-        };
-        let indices = match array.order() {
-            Order::C => vec![new],
-            Order::F => vec![Index::Ellipsis, new],
-        };
-        let spec = Spec::new(indices)
-            .map_err(mmarray_core::Error::from)
-            .at(path)?;
-        let _bar = progress::start("append", selected_bytes(&array, &spec), ctx.quiet);
-        mmarray_ops::fill_value(&mut array, &spec, value).at(path)?;
+    // Extends the file, writes and flushes the new entries, then rewrites the
+    // header: an interruption leaves the old length, or the new length with the
+    // new entries written; never a header that promises more data than the file has.
+    let dtype = array.dtype();
+    let mut pattern = vec![0u8; dtype.itemsize()];
+    if let Some(value) = value {
+        mmarray_dtype::dispatch!(dtype.kind(), T => {
+            mmarray_dtype::encode(&[value.cast::<T>()], dtype.byte_order(), &mut pattern)
+        })
+        .map_err(mmarray_core::Error::from)
+        .at(path)?;
     }
+    let _bar = progress::start("append", 0, ctx.quiet);
+    array
+        .append_with(a.rows, |bytes| {
+            if value.is_some() {
+                for item in bytes.chunks_exact_mut(pattern.len()) {
+                    item.copy_from_slice(&pattern);
+                }
+            }
+            Ok(())
+        })
+        .at(path)?;
     array.close().at(path)
 }

@@ -595,8 +595,18 @@ impl DynArray<ReadWrite> {
     }
 
     /// Grows the array along its growth axis by `n` entries, letting `write` fill
-    /// the new data bytes before the header announces them.
-    pub(crate) fn grow(
+    /// the new data bytes (in the file's byte order and memory order) before they
+    /// are flushed and the header announces them: a crash leaves the old length, or
+    /// the new length with the written data.
+    pub fn append_with(
+        &mut self,
+        n: usize,
+        write: impl FnOnce(&mut [u8]) -> Result<()>,
+    ) -> Result<std::ops::Range<usize>> {
+        self.grow(n, write)
+    }
+
+    fn grow(
         &mut self,
         n: usize,
         write: impl FnOnce(&mut [u8]) -> Result<()>,
