@@ -211,6 +211,19 @@ fn cargo_steps() -> Vec<CargoStep> {
             "warnings",
         ]),
         CargoStep::new(&["test", "--workspace"]).with_python(),
+        // The optional `ndarray` feature of mmarray-core: lint and test it too.
+        CargoStep::new(&[
+            "clippy",
+            "-p",
+            "mmarray-core",
+            "--features",
+            "ndarray",
+            "--lib",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        CargoStep::new(&["test", "-p", "mmarray-core", "--features", "ndarray", "--lib"]),
         CargoStep::new(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", rustdocflags),
         CargoStep::new(&["bench", "--workspace", "--no-run"]),
     ]

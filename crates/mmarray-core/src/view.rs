@@ -749,4 +749,20 @@ mod tests {
             assert!(bytes.iter().all(|&b| b <= 1));
         }
     }
+
+    #[cfg(feature = "ndarray")]
+    #[test]
+    fn ndarray_views_share_memory_when_native_and_aligned() {
+        let values: Vec<f64> = (0..12).map(f64::from).collect();
+        let bytes: &[u8] = bytemuck::cast_slice(&values);
+        let v = View::<f64>::from_bytes(bytes, &[3, 4], Order::C, ByteOrder::NATIVE).unwrap();
+        let s = v.slice("::2, 1:3").unwrap();
+        let nd = s.to_ndarray().unwrap();
+        assert_eq!(nd.shape(), [2, 2]);
+        assert_eq!(nd[[1, 1]], 10.0);
+        assert!(std::ptr::eq(&nd[[0, 0]], &values[1]));
+        assert!(v.slice("::-1").unwrap().to_ndarray().is_none());
+        let be = View::<f64>::from_bytes(bytes, &[12], Order::C, ByteOrder::Big).unwrap();
+        assert!(be.to_ndarray().is_none());
+    }
 }
