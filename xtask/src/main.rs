@@ -2,11 +2,14 @@
 //!
 //! - `cargo xtask test`: everything CI runs (Python venv with numpy for the interop tests, then
 //!   fmt, clippy, tests, docs and bench compilation), stopping at the first failure.
-//! - `cargo xtask bench`: large-file benchmarks (not yet implemented).
+//! - `cargo xtask bench`: large-file benchmarks of the release CLI against numpy and the
+//!   machine's limits (Linux only; `cargo xtask bench --help`).
 //!
-//! The `cargo xtask` alias lives in `.cargo/config.toml`. This crate uses only `std`, so that it
-//! builds in seconds on a fresh machine.
+//! The `cargo xtask` alias lives in `.cargo/config.toml`. Besides `std`, this crate uses only
+//! `libc`, `memmap2` and `rayon` (for the benchmarks' limits), so that it builds in seconds.
 
+#[cfg(target_os = "linux")]
+mod bench;
 mod python;
 mod test_cmd;
 
@@ -23,7 +26,8 @@ commands:
   test    run everything CI runs: set up target/interop-venv (Python with numpy, or use
           $MMARRAY_PYTHON), then cargo fmt --check, clippy -D warnings, test, doc -D warnings
           and bench --no-run, stopping at the first failure
-  bench   large-file benchmarks (not yet implemented)
+  bench   large-file benchmarks of the release CLI against numpy and the machine's mapped
+          read and fill+flush bandwidth (Linux; `cargo xtask bench --help` for the options)
   help    print this message
 ";
 
@@ -36,10 +40,7 @@ fn main() -> ExitCode {
     let rest: Vec<OsString> = args.collect();
     match command.to_str() {
         Some("test") => test_cmd::run(&rest),
-        Some("bench") => {
-            eprintln!("not yet implemented: see issue 6");
-            ExitCode::FAILURE
-        }
+        Some("bench") => bench::run(&rest),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -49,6 +50,19 @@ fn main() -> ExitCode {
             eprint!("{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `cargo xtask bench` needs `/proc` and Linux system calls.
+#[cfg(not(target_os = "linux"))]
+mod bench {
+    use std::ffi::OsString;
+    use std::process::ExitCode;
+
+    /// Refuses politely.
+    pub(crate) fn run(_args: &[OsString]) -> ExitCode {
+        eprintln!("xtask bench: only supported on Linux (it reads /proc)");
+        ExitCode::FAILURE
     }
 }
 

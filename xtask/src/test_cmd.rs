@@ -223,7 +223,14 @@ fn cargo_steps() -> Vec<CargoStep> {
             "-D",
             "warnings",
         ]),
-        CargoStep::new(&["test", "-p", "mmarray-core", "--features", "ndarray", "--lib"]),
+        CargoStep::new(&[
+            "test",
+            "-p",
+            "mmarray-core",
+            "--features",
+            "ndarray",
+            "--lib",
+        ]),
         CargoStep::new(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", rustdocflags),
         CargoStep::new(&["bench", "--workspace", "--no-run"]),
     ]

@@ -1,0 +1,195 @@
+//! What the machine can do at all, measured in the same run as the benchmarks:
+//! - mapped read bandwidth: map the (cached) file read-only, each thread sums the 64-bit words of
+//!   its contiguous share with four independent accumulators;
+//! - fill + flush bandwidth: create a new file, `posix_fallocate` it, map it writable, fill it
+//!   with a byte pattern from all threads, `msync` it, unmap and close.
+//!
+//! Each is one warm-up and `runs` timed runs (median, min, max), mapping afresh every run so that
+//! page-table set-up and page faults are counted, as they are for any program that maps a file.
+
+use std::fs::{File, OpenOptions};
+use std::hint::black_box;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::time::Instant;
+
+use memmap2::{Advice, Mmap, MmapMut};
+use rayon::prelude::*;
+
+use super::procs::{Samples, remove_if_exists};
+use super::workdir::check_interrupted;
+
+/// A rayon pool with exactly `threads` threads.
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("could not start {threads} threads: {e}"))
+}
+
+/// `parts` contiguous shares of `len` bytes, each a multiple of 4096 bytes except the last.
+fn shares(len: usize, parts: usize) -> Vec<(usize, usize)> {
+    let step = len.div_ceil(parts).next_multiple_of(4096).max(4096);
+    (0..parts)
+        .map(|i| ((i * step).min(len), ((i + 1) * step).min(len)))
+        .filter(|(a, b)| a < b)
+        .collect()
+}
+
+/// Sums the native-endian 64-bit words of `bytes` (the tail of fewer than 32 bytes is ignored)
+/// with four accumulators, so the loop is bound by loads, not by one add chain.
+fn sum_words(bytes: &[u8]) -> u64 {
+    let mut acc = [0u64; 4];
+    let mut chunks = bytes.chunks_exact(32);
+    for c in &mut chunks {
+        for (k, a) in acc.iter_mut().enumerate() {
+            let word: [u8; 8] = c[8 * k..8 * k + 8].try_into().unwrap_or_default();
+            *a = a.wrapping_add(u64::from_ne_bytes(word));
+        }
+    }
+    acc.iter().fold(0, |s, &a| s.wrapping_add(a))
+}
+
+/// Maps `path` read-only and sums it on `threads` threads; returns the wall time in seconds.
+fn read_once(path: &Path, pool: &rayon::ThreadPool, threads: usize) -> Result<f64, String> {
+    let start = Instant::now();
+    let file = File::open(path).map_err(|e| format!("could not open {}: {e}", path.display()))?;
+    // SAFETY: the file lives in our private test folder and nothing writes to it while mapped.
+    let map = unsafe { Mmap::map(&file) }
+        .map_err(|e| format!("could not map {}: {e}", path.display()))?;
+    // A hint only: mmarray gives the same one for streaming passes.
+    let _ = map.advise(Advice::Sequential);
+    let bytes: &[u8] = &map;
+    let total = pool.install(|| {
+        shares(bytes.len(), threads)
+            .into_par_iter()
+            .map(|(a, b)| sum_words(&bytes[a..b]))
+            .reduce(|| 0, u64::wrapping_add)
+    });
+    black_box(total);
+    drop(map);
+    drop(file);
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Mapped read bandwidth over `path`: one warm-up, then `runs` timed passes.
+pub(crate) fn read_bandwidth(path: &Path, threads: usize, runs: usize) -> Result<Samples, String> {
+    let pool = pool(threads)?;
+    let mut samples = Samples::default();
+    for i in 0..=runs {
+        check_interrupted()?;
+        let t = read_once(path, &pool, threads)?;
+        if i > 0 {
+            samples.times.push(t);
+        }
+    }
+    Ok(samples)
+}
+
+/// A single timed pass (for files larger than RAM, where every pass comes from disk).
+pub(crate) fn read_bandwidth_once(path: &Path, threads: usize) -> Result<Samples, String> {
+    let pool = pool(threads)?;
+    check_interrupted()?;
+    Ok(Samples {
+        times: vec![read_once(path, &pool, threads)?],
+    })
+}
+
+/// One pass over `path` on all threads, to bring it into the page cache; returns GB/s.
+pub(crate) fn warm(path: &Path, threads: usize) -> Result<f64, String> {
+    let pool = pool(threads)?;
+    let len = std::fs::metadata(path)
+        .map_err(|e| format!("could not stat {}: {e}", path.display()))?
+        .len();
+    let t = read_once(path, &pool, threads)?;
+    Ok(len as f64 / t / 1e9)
+}
+
+/// Creates, fallocates, maps, fills and flushes a new file of `size` bytes at `path`, on
+/// `threads` threads; returns the wall time in seconds. The file is deleted afterwards (untimed).
+fn write_once(
+    path: &Path,
+    size: u64,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+) -> Result<f64, String> {
+    remove_if_exists(path)?;
+    let len = usize::try_from(size).map_err(|_| "size does not fit in memory".to_owned())?;
+    let start = Instant::now();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("could not create {}: {e}", path.display()))?;
+    let off_len = libc::off_t::try_from(size).map_err(|_| "size out of range".to_owned())?;
+    // SAFETY: plain syscall on an fd we own.
+    let r = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, off_len) };
+    if r != 0 {
+        // Some file systems cannot preallocate: fall back to a sparse file of the right size.
+        file.set_len(size)
+            .map_err(|e| format!("could not size {}: {e}", path.display()))?;
+    }
+    // SAFETY: we created the file and are its only user.
+    let mut map = unsafe { MmapMut::map_mut(&file) }
+        .map_err(|e| format!("could not map {}: {e}", path.display()))?;
+    let bytes: &mut [u8] = &mut map;
+    let step = len.div_ceil(threads).next_multiple_of(4096).max(4096);
+    pool.install(|| {
+        bytes
+            .par_chunks_mut(step)
+            .enumerate()
+            .for_each(|(i, part)| part.fill(0xA5 ^ (i as u8)));
+    });
+    map.flush()
+        .map_err(|e| format!("msync of {} failed: {e}", path.display()))?;
+    drop(map);
+    drop(file);
+    let t = start.elapsed().as_secs_f64();
+    remove_if_exists(path)?;
+    Ok(t)
+}
+
+/// Fill + flush bandwidth into a new file of `size` bytes in `dir`: one warm-up, `runs` timed.
+pub(crate) fn write_bandwidth(
+    dir: &Path,
+    size: u64,
+    threads: usize,
+    runs: usize,
+) -> Result<Samples, String> {
+    let pool = pool(threads)?;
+    let path = dir.join("limit-write.bin");
+    let mut samples = Samples::default();
+    let result = (0..=runs).try_for_each(|i| {
+        check_interrupted()?;
+        let t = write_once(&path, size, &pool, threads)?;
+        if i > 0 {
+            samples.times.push(t);
+        }
+        Ok::<(), String>(())
+    });
+    let _ = remove_if_exists(&path);
+    result.map(|()| samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shares, sum_words};
+
+    #[test]
+    fn shares_cover_everything() {
+        for (len, parts) in [(10_000, 2), (4096, 3), (1 << 20, 7), (5, 2)] {
+            let s = shares(len, parts);
+            assert_eq!(s.first().unwrap().0, 0);
+            assert_eq!(s.last().unwrap().1, len);
+            assert!(s.windows(2).all(|w| w[0].1 == w[1].0));
+            assert!(s.len() <= parts);
+        }
+        let bytes: Vec<u8> = (0..64u8).collect();
+        let expect = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
+            .fold(0u64, u64::wrapping_add);
+        assert_eq!(sum_words(&bytes), expect);
+    }
+}

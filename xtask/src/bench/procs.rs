@@ -1,0 +1,431 @@
+//! Running external processes: whole-process timing, peak memory by polling `/proc/<pid>/status`
+//! (`VmHWM`, `RssAnon`) and the kernel's own high-water mark from `wait4` (`ru_maxrss`, the
+//! number `/usr/bin/time -v` prints as "Maximum resident set size"), hyperfine, and the median.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::json::Json;
+use super::workdir;
+
+/// How often the memory of a running process is sampled.
+const POLL: Duration = Duration::from_millis(5);
+
+/// Peak memory of one process, in KiB.
+#[derive(Debug, Default, Clone, Copy)]
+#[allow(clippy::struct_field_names)] // the unit is part of each name on purpose
+pub(crate) struct Mem {
+    /// Largest `RssAnon` seen while polling (anonymous memory: heap, stacks, temporaries).
+    pub(crate) rss_anon_peak_kib: Option<u64>,
+    /// Last `VmHWM` seen (the kernel's peak resident set, file-backed pages included).
+    pub(crate) vm_hwm_kib: Option<u64>,
+    /// `ru_maxrss` from `wait4` (same as `VmHWM` at exit; what `/usr/bin/time -v` reports).
+    pub(crate) max_rss_kib: Option<u64>,
+    /// How many times `/proc/<pid>/status` was read (few for a process of a few ms).
+    pub(crate) samples: u32,
+}
+
+impl Mem {
+    /// As a JSON object in MiB.
+    pub(crate) fn to_json(self) -> Json {
+        let mib = |k: Option<u64>| Json::opt_num(k.map(kib_to_mib));
+        Json::obj([
+            ("rss_anon_peak_mib", mib(self.rss_anon_peak_kib)),
+            ("vm_hwm_mib", mib(self.vm_hwm_kib)),
+            ("max_rss_mib", mib(self.max_rss_kib)),
+            ("rss_samples", Json::num(f64::from(self.samples))),
+        ])
+    }
+}
+
+/// KiB to MiB, rounded to 0.1.
+pub(crate) fn kib_to_mib(kib: u64) -> f64 {
+    (kib as f64 / 1024.0 * 10.0).round() / 10.0
+}
+
+/// A finished process.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    /// Standard output, lossily decoded.
+    pub(crate) stdout: String,
+    /// Wall time from just before spawning to just after reaping.
+    pub(crate) elapsed: Duration,
+    /// Peak memory (polled fields only when polling was asked for).
+    pub(crate) mem: Mem,
+}
+
+/// How to wait for a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Block in `wait4` (for timing: no polling latency, no polling load).
+    Block,
+    /// Poll `/proc/<pid>/status` every 5 ms until it exits (for memory).
+    Poll,
+}
+
+/// The command as a user would type it (POSIX shell quoting).
+pub(crate) fn display(cmd: &Command) -> String {
+    let mut words = vec![shell_quote(cmd.get_program())];
+    words.extend(cmd.get_args().map(shell_quote));
+    words.join(" ")
+}
+
+/// One shell word: unchanged if it is plain, else in single quotes.
+pub(crate) fn shell_quote(word: &OsStr) -> String {
+    let s = word.to_string_lossy();
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Runs `cmd` to completion (stdin closed, stdout and stderr captured). A failure to start, a
+/// non-zero exit or a signal is an error that quotes the command and its stderr. On Ctrl-C the
+/// child is terminated (it usually got the signal itself already).
+pub(crate) fn run(cmd: &mut Command, wait: Wait) -> Result<Finished, String> {
+    workdir::check_interrupted()?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let shown = display(cmd);
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let pid = libc::pid_t::try_from(child.id()).map_err(|_| "pid out of range".to_owned())?;
+    let stdout = reader(child.stdout.take());
+    let stderr = reader(child.stderr.take());
+    let mut mem = Mem::default();
+    let mut killed = false;
+    let (status, usage, end) = loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: all-zero is a valid `rusage` (plain integers and timevals).
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let flags = if wait == Wait::Poll { libc::WNOHANG } else { 0 };
+        // SAFETY: `pid` is our own child, not yet reaped (std's `Child` never waits on drop and
+        // we do not call its wait methods); the out-pointers are valid for the call.
+        let r = unsafe { libc::wait4(pid, &raw mut status, flags, &raw mut usage) };
+        if r == pid {
+            break (status, usage, Instant::now());
+        }
+        if r == -1 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(format!("waiting for `{shown}` failed: {e}"));
+            }
+        } else {
+            sample(pid, &mut mem);
+        }
+        if workdir::interrupted() && !killed {
+            // SAFETY: plain syscall on our own (unreaped, so not recycled) child pid.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            killed = true;
+        }
+        if wait == Wait::Poll {
+            thread::sleep(POLL);
+        }
+    };
+    drop(child);
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    mem.max_rss_kib = u64::try_from(usage.ru_maxrss).ok();
+    workdir::check_interrupted()?;
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        return Ok(Finished {
+            stdout,
+            elapsed: end - start,
+            mem,
+        });
+    }
+    let how = if libc::WIFSIGNALED(status) {
+        format!("killed by signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("exit status {}", libc::WEXITSTATUS(status))
+    };
+    let stderr = stderr.trim_end();
+    let stderr = if stderr.is_empty() {
+        "(no output on stderr)".to_owned()
+    } else {
+        // Long tracebacks: keep the end, which has the error.
+        let lines: Vec<&str> = stderr.lines().collect();
+        let keep = lines.len().saturating_sub(30);
+        lines[keep..].join("\n  ")
+    };
+    Err(format!("`{shown}` failed ({how}); its stderr:\n  {stderr}"))
+}
+
+/// Reads a pipe to the end on a thread (so that a chatty child never blocks on a full pipe).
+fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// Reads `VmHWM` and `RssAnon` of a live process into `mem` (a zombie has neither: ignored).
+fn sample(pid: libc::pid_t, mem: &mut Mem) {
+    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return;
+    };
+    let before = mem.rss_anon_peak_kib.is_some();
+    for line in status.lines() {
+        let field = |name: &str| {
+            line.strip_prefix(name).and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+        };
+        if let Some(kib) = field("VmHWM:") {
+            mem.vm_hwm_kib = Some(mem.vm_hwm_kib.map_or(kib, |m| m.max(kib)));
+        } else if let Some(kib) = field("RssAnon:") {
+            mem.rss_anon_peak_kib = Some(mem.rss_anon_peak_kib.map_or(kib, |m| m.max(kib)));
+        }
+    }
+    if mem.rss_anon_peak_kib.is_some() || before {
+        mem.samples += 1;
+    }
+}
+
+/// Wall times of repeated runs, in seconds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Samples {
+    /// One entry per timed run.
+    pub(crate) times: Vec<f64>,
+}
+
+impl Samples {
+    /// The median (mean of the middle two for an even count).
+    pub(crate) fn median(&self) -> f64 {
+        let mut t = self.times.clone();
+        t.sort_by(f64::total_cmp);
+        match t.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => t[n / 2],
+            n => f64::midpoint(t[n / 2 - 1], t[n / 2]),
+        }
+    }
+
+    /// The fastest run.
+    pub(crate) fn min(&self) -> f64 {
+        self.times.iter().copied().fold(f64::NAN, f64::min)
+    }
+
+    /// The slowest run.
+    pub(crate) fn max(&self) -> f64 {
+        self.times.iter().copied().fold(f64::NAN, f64::max)
+    }
+
+    /// Throughput in GB/s (10^9 bytes) at the median, and at the slowest and fastest runs.
+    pub(crate) fn gbs(&self, bytes: u64) -> (f64, f64, f64) {
+        let rate = |t: f64| bytes as f64 / t / 1e9;
+        (rate(self.median()), rate(self.max()), rate(self.min()))
+    }
+
+    /// As JSON: times and the median/min/max in seconds, GB/s for `bytes`.
+    pub(crate) fn to_json(&self, bytes: u64) -> Json {
+        let (gbs, lo, hi) = self.gbs(bytes);
+        Json::obj([
+            ("runs", Json::num(self.times.len() as f64)),
+            ("median_s", Json::num(self.median())),
+            ("min_s", Json::num(self.min())),
+            ("max_s", Json::num(self.max())),
+            ("gbs", Json::num(gbs)),
+            ("gbs_slowest", Json::num(lo)),
+            ("gbs_fastest", Json::num(hi)),
+            (
+                "times_s",
+                Json::Arr(self.times.iter().map(|&t| Json::num(t)).collect()),
+            ),
+        ])
+    }
+}
+
+/// What to do before each timed run (not timed).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepare {
+    /// Delete this output file.
+    pub(crate) remove: Option<PathBuf>,
+    /// Drop the page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`).
+    pub(crate) drop_caches: bool,
+}
+
+impl Prepare {
+    /// Does it in-process.
+    pub(crate) fn run(&self) -> Result<(), String> {
+        if let Some(path) = &self.remove {
+            remove_if_exists(path)?;
+        }
+        if self.drop_caches {
+            drop_caches()?;
+        }
+        Ok(())
+    }
+
+    /// The same as a shell command for hyperfine's `--prepare`, if there is anything to do.
+    fn shell(&self) -> Option<String> {
+        let mut script = Vec::new();
+        if let Some(path) = &self.remove {
+            script.push(format!("rm -f {}", shell_quote(path.as_os_str())));
+        }
+        if self.drop_caches {
+            script.push("sync; echo 3 > /proc/sys/vm/drop_caches".to_owned());
+        }
+        (!script.is_empty())
+            .then(|| format!("sh -c {}", shell_quote(OsStr::new(&script.join("; ")))))
+    }
+}
+
+/// Deletes a file; a missing file is fine.
+pub(crate) fn remove_if_exists(path: &Path) -> Result<(), String> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(format!("could not delete {}: {e}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `sync`, then drops the page cache, dentries and inodes (needs root outside a container).
+pub(crate) fn drop_caches() -> Result<(), String> {
+    // SAFETY: `sync` has no preconditions.
+    unsafe { libc::sync() };
+    fs::write("/proc/sys/vm/drop_caches", "3")
+        .map_err(|e| format!("cannot drop the page cache (/proc/sys/vm/drop_caches: {e})"))
+}
+
+/// Times `program args` as a whole process: with hyperfine (`--warmup 1 --runs N`, no shell)
+/// when `hyperfine` is given and `runs >= 2`, else with our own loop of one warm-up and `runs`
+/// timed runs (no warm-up unless `warmup`). `prepare` runs before every run, untimed.
+pub(crate) fn time_process(
+    program: &Path,
+    args: &[OsString],
+    prepare: &Prepare,
+    runs: usize,
+    warmup: bool,
+    hyperfine: Option<&Path>,
+    scratch: &Path,
+) -> Result<Samples, String> {
+    if let Some(hyperfine) = hyperfine.filter(|_| runs >= 2) {
+        let export = scratch.join("hyperfine.json");
+        let mut line = shell_quote(program.as_os_str());
+        for arg in args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        let mut cmd = Command::new(hyperfine);
+        cmd.args([
+            "-N",
+            "--style",
+            "none",
+            "--warmup",
+            if warmup { "1" } else { "0" },
+        ])
+        .arg("--runs")
+        .arg(runs.to_string())
+        .arg("--export-json")
+        .arg(&export);
+        if let Some(prep) = prepare.shell() {
+            cmd.arg("--prepare").arg(prep);
+        }
+        cmd.arg("--").arg(line);
+        let result = run(&mut cmd, Wait::Block).and_then(|_| {
+            let text = fs::read_to_string(&export)
+                .map_err(|e| format!("could not read {}: {e}", export.display()))?;
+            parse_hyperfine(&text)
+        });
+        let _ = fs::remove_file(&export);
+        prepare.run()?;
+        return result;
+    }
+    let mut samples = Samples::default();
+    for i in usize::from(!warmup)..=runs {
+        prepare.run()?;
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        let done = run(&mut cmd, Wait::Block)?;
+        if i > 0 {
+            samples.times.push(done.elapsed.as_secs_f64());
+        }
+    }
+    prepare.run()?;
+    Ok(samples)
+}
+
+/// The run times from hyperfine's `--export-json` file.
+fn parse_hyperfine(text: &str) -> Result<Samples, String> {
+    let json = Json::parse(text).map_err(|e| format!("hyperfine's JSON: {e}"))?;
+    let times = json
+        .get("results")
+        .and_then(Json::as_array)
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("times"))
+        .and_then(Json::as_array)
+        .ok_or("hyperfine's JSON has no results[0].times")?;
+    let times: Option<Vec<f64>> = times.iter().map(Json::as_f64).collect();
+    let times = times.ok_or("hyperfine's JSON: a time is not a number")?;
+    if times.is_empty() {
+        return Err("hyperfine reported no runs".into());
+    }
+    Ok(Samples { times })
+}
+
+/// The first line of `program --version` (or `args`), if it runs.
+pub(crate) fn version_of(program: &OsStr, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+}
+
+/// Finds `name` on `PATH`.
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Samples, parse_hyperfine, shell_quote};
+    use std::ffi::OsStr;
+
+    #[test]
+    fn median_and_quoting() {
+        let s = Samples {
+            times: vec![3.0, 1.0, 2.0, 10.0],
+        };
+        assert_eq!(s.median(), 2.5);
+        assert_eq!(s.min(), 1.0);
+        assert_eq!(s.max(), 10.0);
+        assert_eq!(shell_quote(OsStr::new("a/b.npy")), "a/b.npy");
+        assert_eq!(shell_quote(OsStr::new("it's")), r"'it'\''s'");
+        let h = r#"{"results":[{"command":"x","times":[0.5,0.25],"median":0.375}]}"#;
+        assert_eq!(parse_hyperfine(h).unwrap().times, vec![0.5, 0.25]);
+    }
+}
