@@ -98,3 +98,30 @@ pub(crate) fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
         Ok(())
     }
 }
+
+/// `madvise(MADV_WILLNEED)` over the pages of `bytes[offset..offset + len]`.
+pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
+    let start = offset.min(bytes.len());
+    let end = offset.saturating_add(len).min(bytes.len());
+    if start >= end {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sysconf only reads a configuration value.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+            .unwrap_or(4096)
+            .max(1);
+        let first = bytes.as_ptr() as usize + start;
+        let aligned = first - first % page;
+        let span = bytes.as_ptr() as usize + end - aligned;
+        // SAFETY: MADV_WILLNEED only starts readahead of the pages; it never changes
+        // their contents or the mapping. The range starts at most one page before
+        // `bytes[start]` (same mapping: mappings are page-aligned) and ends inside
+        // `bytes`; an address outside any mapping only makes the call fail (ENOMEM),
+        // which is ignored.
+        unsafe {
+            libc::madvise(aligned as *mut libc::c_void, span, libc::MADV_WILLNEED);
+        }
+    }
+}

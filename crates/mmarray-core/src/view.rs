@@ -250,6 +250,14 @@ macro_rules! read_methods {
             &self.raw()[off..off + piece.len * size_of::<T>()]
         }
 
+        /// Asks the kernel to start reading `len` bytes of the view's region from
+        /// byte `offset` (e.g. the next pieces a streaming pass will touch), so that
+        /// a pass over a file that is not in the page cache does not wait for each
+        /// page. Only a hint: ranges outside the region are clipped, errors ignored.
+        pub fn prefetch(&self, offset: usize, len: usize) {
+            crate::sys::will_need(self.raw(), offset, len);
+        }
+
         /// Whether the data can be used as `&[T]` without decoding (native byte order
         /// and aligned for `T`), run by run.
         #[must_use]

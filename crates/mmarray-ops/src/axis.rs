@@ -4,7 +4,7 @@ use std::mem::size_of;
 use std::path::Path;
 
 use mmarray_core::{CreateOptions, DynArray, Mode, Order, View};
-use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Value, decode, dispatch};
+use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Native, Value, decode, dispatch};
 use rayon::prelude::*;
 
 use crate::engine::advance;
@@ -240,6 +240,14 @@ fn reduce_axis_bytes<T: Elem>(
                 .enumerate()
                 .try_for_each(|(t, out_tile)| {
                     let width = out_tile.len() / osize;
+                    let at = |j: usize| ((o * n + j) * inner + t * TILE) * isize_;
+                    if matches!(op, Op::Sum | Op::Mean)
+                        && !<T::Work as Num>::COMPLEX
+                        && !(opts.skipna && <T::Work as Num>::FLOAT)
+                    {
+                        sum_tile::<T>(data, byte_order, n, width, at, op, out_tile);
+                        return Ok(());
+                    }
                     let mut accs = vec![Acc::<T::Work>::EMPTY; width];
                     let mut raw = vec![T::zeroed(); width];
                     let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
@@ -259,6 +267,71 @@ fn reduce_axis_bytes<T: Elem>(
                     Ok(())
                 })
         })
+}
+
+/// The fast path of sums and means of real values along a non-contiguous axis:
+/// one accumulator per output, added row by row (in axis order, as numpy does),
+/// reading native data in place.
+fn sum_tile<T: Elem>(
+    data: &[u8],
+    byte_order: ByteOrder,
+    n: usize,
+    width: usize,
+    at: impl Fn(usize) -> usize,
+    op: Op,
+    out: &mut [u8],
+) {
+    let isize_ = size_of::<T>();
+    let ints = !<T::Work as Num>::FLOAT && op == Op::Sum;
+    let mut accf = vec![0.0f64; if ints { 0 } else { width }];
+    let mut acci = vec![0u64; if ints { width } else { 0 }];
+    let mut raw = vec![T::zeroed(); width];
+    let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
+    for j in 0..n {
+        let bytes = &data[at(j)..at(j) + width * isize_];
+        let direct = if !T::WIDEN && byte_order.is_native() {
+            bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
+        } else {
+            None
+        };
+        let values: &[T::Work] = if let Some(v) = direct {
+            v
+        } else {
+            let _ = decode(bytes, byte_order, &mut raw);
+            T::widen(&raw, &mut work);
+            &work
+        };
+        if ints {
+            let signed = T::KIND.class() == Class::Signed;
+            for (a, &x) in acci.iter_mut().zip(values) {
+                *a = a.wrapping_add(if signed {
+                    x.to_i64() as u64
+                } else {
+                    x.to_u64()
+                });
+            }
+        } else {
+            for (a, &x) in accf.iter_mut().zip(values) {
+                *a += x.parts().0;
+            }
+        }
+    }
+    advance(n * width * isize_);
+    let osize = out.len() / width.max(1);
+    for (k, slot) in out.chunks_mut(osize).enumerate() {
+        let v = if ints {
+            if T::KIND.class() == Class::Unsigned {
+                Value::U64(acci[k])
+            } else {
+                Value::I64(acci[k] as i64)
+            }
+        } else if op == Op::Mean {
+            Value::F64(accf[k] / n as f64)
+        } else {
+            Value::F64(accf[k])
+        };
+        put(v, slot);
+    }
 }
 
 /// Reduces `array` along `axis` (negative counts from the end) into memory.

@@ -15,8 +15,9 @@ use crate::num::{Elem, Num};
 pub(crate) const SEGMENT_BYTES: usize = 1 << 20;
 /// Elements decoded per step into stack buffers (fits L1 for every type).
 pub(crate) const BLOCK: usize = 1024;
-/// Segments processed per parallel batch: bounds the memory for partial results.
-const BATCH: usize = 256;
+/// Segments processed per parallel batch: bounds the memory for partial results,
+/// and is the readahead window for files that are not cached.
+const BATCH: usize = 64;
 
 /// Reports progress of long operations (e.g. to a progress bar).
 pub trait Progress: Send + Sync {
@@ -147,9 +148,24 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
         }
         return total;
     }
+    let span = |from: usize, to: usize| -> (usize, usize) {
+        let first = segs
+            .pieces(from)
+            .next()
+            .map_or(0, |p| runs.offset(p.run) + p.start * size_of::<T>());
+        let last = segs.pieces(to - 1).last().map_or(0, |p| {
+            runs.offset(p.run) + (p.start + p.len) * size_of::<T>()
+        });
+        (first, last.saturating_sub(first))
+    };
     let mut start = 0;
     while start < n {
         let end = (start + BATCH).min(n);
+        // Start reading the next batch while this one is computed (cold files).
+        if end < n {
+            let (off, len) = span(end, (end + BATCH).min(n));
+            view.prefetch(off, len);
+        }
         let partials: Vec<K::Acc> = (start..end).into_par_iter().map(one).collect();
         for p in partials {
             kernel.merge(&mut total, p);
