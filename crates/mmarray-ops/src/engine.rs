@@ -97,9 +97,30 @@ fn feed<T: Elem, K: Kernel<T::Work>>(
         kernel.block(acc, values, at);
         return;
     }
-    let mut raw = [T::zeroed(); BLOCK];
-    let mut work = [<T::Work as bytemuck::Zeroable>::zeroed(); BLOCK];
-    for (b, chunk) in bytes.chunks(BLOCK * size_of::<T>()).enumerate() {
+    // Short pieces (strided views) use small buffers: zeroing 2 x 16 KiB per
+    // element would dominate.
+    if bytes.len() <= SMALL * size_of::<T>() {
+        decode_blocks::<T, K, SMALL>(kernel, acc, bytes, order, at);
+    } else {
+        decode_blocks::<T, K, BLOCK>(kernel, acc, bytes, order, at);
+    }
+}
+
+/// Elements of the small decode buffers.
+const SMALL: usize = 16;
+
+/// Decodes (and widens) `bytes` `N` elements at a time into stack buffers and
+/// feeds them to `kernel`.
+fn decode_blocks<T: Elem, K: Kernel<T::Work>, const N: usize>(
+    kernel: &K,
+    acc: &mut K::Acc,
+    bytes: &[u8],
+    order: ByteOrder,
+    at: At<'_>,
+) {
+    let mut raw = [T::zeroed(); N];
+    let mut work = [<T::Work as bytemuck::Zeroable>::zeroed(); N];
+    for (b, chunk) in bytes.chunks(N * size_of::<T>()).enumerate() {
         let n = chunk.len() / size_of::<T>();
         if T::WIDEN {
             // Lengths agree by construction, so decode cannot fail.
@@ -108,7 +129,7 @@ fn feed<T: Elem, K: Kernel<T::Work>>(
         } else {
             let _ = decode(chunk, order, &mut work[..n]);
         }
-        kernel.block(acc, &work[..n], at.advanced(b * BLOCK));
+        kernel.block(acc, &work[..n], at.advanced(b * N));
     }
 }
 
