@@ -452,10 +452,8 @@ fn reduce_and_stats_json_agree_with_numpy() {
 
 /// numpy divides a complex sum by the count as a complex number, so a NaN in
 /// either part of the sum makes both parts of the mean NaN: `np.mean([nan+0j,
-/// 2-5j])` is `nan+nanj`. mmarray-ops divides the parts separately and gives
-/// `nan-2.5j`. Kept visible for the ops crate (ignored until it follows numpy).
+/// 2-5j])` is `nan+nanj`; mmarray follows numpy.
 #[test]
-#[ignore = "mmarray-ops: complex mean with a NaN part differs from numpy (nan+nanj)"]
 fn complex_mean_propagates_nan_to_both_parts() {
     let s = Scratch::new();
     s.run(&[
