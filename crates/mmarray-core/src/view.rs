@@ -465,14 +465,13 @@ impl<'a, T: Element> ViewMut<'a, T> {
         S: TryInto<Spec>,
         S::Error: Into<Error>,
     {
-        let spec = spec.try_into().map_err(Into::into)?;
-        let geom = self.geom.slice(&spec)?;
-        Ok(ViewMut {
-            bytes: self.bytes,
-            geom,
+        let reborrowed = ViewMut {
+            bytes: &mut *self.bytes,
+            geom: self.geom.clone(),
             order: self.order,
             _t: PhantomData,
-        })
+        };
+        reborrowed.into_slice(spec)
     }
 
     /// Turns this view into a sub-view (consuming it, keeping the lifetime).
