@@ -358,12 +358,19 @@ impl<M: Mode> DynArray<M> {
         )
     }
 
+    /// The file and the offset of its data, for views of a mapping that shows
+    /// the file's pages.
+    fn shared_file(&self) -> Option<(&File, u64)> {
+        M::SHARED.then_some((&self.file, self.layout.data_offset))
+    }
+
     /// A view of the whole array with element type `T`, whose kind must be the
     /// array's (the byte order may be either: views decode).
     pub fn view<T: Element>(&self) -> Result<View<'_, T>> {
         self.check_kind::<T>()?;
         Ok(View::<T>::from_parts(
             self.map.bytes(),
+            self.shared_file(),
             self.geometry(),
             self.layout.dtype.byte_order(),
         ))
@@ -384,8 +391,13 @@ impl<M: Mode> DynArray<M> {
     }
 
     /// Tells the kernel how the data will be accessed (e.g. [`memmap2::Advice::Sequential`]
-    /// before a streaming pass). Only a hint: errors are ignored.
+    /// before a streaming pass), for the mapping and, for sequential access, for
+    /// reads of the file too (see [`View::read_region`]). Only a hint: errors are
+    /// ignored.
     pub fn advise(&self, advice: memmap2::Advice) {
+        if advice == memmap2::Advice::Sequential {
+            crate::sys::advise_sequential(&self.file);
+        }
         let _ = match &self.map {
             Map::Empty => Ok(()),
             Map::Ro(m) => m.advise(advice),
@@ -837,6 +849,7 @@ impl<T: Element, M: Mode> Array<T, M> {
     pub fn view(&self) -> View<'_, T> {
         View::from_parts(
             self.inner.map.bytes(),
+            self.inner.shared_file(),
             self.inner.geometry(),
             self.inner.dtype().byte_order(),
         )

@@ -66,6 +66,9 @@ pub trait Mode: private::Sealed + Send + Sync + 'static {
     const NAME: &'static str;
     /// Whether writes reach the file.
     const WRITES_FILE: bool;
+    /// Whether the mapping shows the file's pages, so that reading the file gives
+    /// the mapped bytes (`r` and `r+`; not `c`, whose changes are private).
+    const SHARED: bool;
 }
 
 /// A mode whose arrays can be written (`&mut` views): [`ReadWrite`] and [`CopyOnWrite`].
@@ -86,6 +89,7 @@ pub struct CopyOnWrite;
 impl Mode for ReadOnly {
     const NAME: &'static str = "r";
     const WRITES_FILE: bool = false;
+    const SHARED: bool = true;
 }
 
 impl private::Sealed for ReadOnly {
@@ -101,6 +105,7 @@ impl private::Sealed for ReadOnly {
 impl Mode for ReadWrite {
     const NAME: &'static str = "r+";
     const WRITES_FILE: bool = true;
+    const SHARED: bool = true;
 }
 
 impl private::Sealed for ReadWrite {
@@ -116,6 +121,7 @@ impl private::Sealed for ReadWrite {
 impl Mode for CopyOnWrite {
     const NAME: &'static str = "c";
     const WRITES_FILE: bool = false;
+    const SHARED: bool = false;
 }
 
 impl private::Sealed for CopyOnWrite {

@@ -99,6 +99,22 @@ pub(crate) fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
     }
 }
 
+/// `posix_fadvise(POSIX_FADV_SEQUENTIAL)` over the whole file: a larger
+/// read-ahead window for reads of `file` (only a hint; errors are ignored).
+pub(crate) fn advise_sequential(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: posix_fadvise only changes the read-ahead state of the open file
+        // description; the descriptor is valid while `file` is borrowed.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
 /// `madvise(MADV_WILLNEED)` over the pages of `bytes[offset..offset + len]`.
 pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
     let start = offset.min(bytes.len());

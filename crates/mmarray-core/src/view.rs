@@ -1,6 +1,7 @@
 //! [`View`] and [`ViewMut`]: typed, strided windows onto an array's bytes, in any byte order.
 
 use std::fmt;
+use std::fs::File;
 use std::marker::PhantomData;
 use std::mem::size_of;
 
@@ -100,6 +101,9 @@ impl ExactSizeIterator for Offsets<'_> {}
 /// aligned and contiguous.
 pub struct View<'a, T> {
     bytes: &'a [u8],
+    /// The file whose pages `bytes` shows, and the file offset of `bytes[0]`
+    /// (`None` for private mappings and memory).
+    file: Option<(&'a File, u64)>,
     geom: Geometry,
     order: ByteOrder,
     _t: PhantomData<T>,
@@ -109,6 +113,7 @@ impl<T> Clone for View<'_, T> {
     fn clone(&self) -> Self {
         View {
             bytes: self.bytes,
+            file: self.file,
             geom: self.geom.clone(),
             order: self.order,
             _t: PhantomData,
@@ -298,15 +303,22 @@ impl<'a, T: Element> View<'a, T> {
         let geom = geometry_for::<T>(bytes.len(), shape, order)?;
         Ok(View {
             bytes,
+            file: None,
             geom,
             order: byte_order,
             _t: PhantomData,
         })
     }
 
-    pub(crate) fn from_parts(bytes: &'a [u8], geom: Geometry, order: ByteOrder) -> View<'a, T> {
+    pub(crate) fn from_parts(
+        bytes: &'a [u8],
+        file: Option<(&'a File, u64)>,
+        geom: Geometry,
+        order: ByteOrder,
+    ) -> View<'a, T> {
         View {
             bytes,
+            file,
             geom,
             order,
             _t: PhantomData,
@@ -315,6 +327,51 @@ impl<'a, T: Element> View<'a, T> {
 
     fn raw(&self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// Whether the view shows a file's pages through a shared mapping (arrays
+    /// opened `r` or `r+`), so that [`read_region`](Self::read_region) reads the
+    /// file instead of the mapping.
+    #[must_use]
+    pub fn is_file_backed(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Copies `buf.len()` bytes of the view's region (the bytes its runs and
+    /// pieces index), from byte `offset`, into `buf`; `false`, with `buf`
+    /// untouched, if that range is not inside the region.
+    ///
+    /// A [file-backed](Self::is_file_backed) view reads them with `pread`: the same
+    /// bytes (a shared mapping shows the file's page cache), but without a page
+    /// fault per few pages, and with the kernel's read-ahead for files that are
+    /// not cached. Streaming passes use it for long contiguous pieces. Other
+    /// views (and a failed read) copy from memory.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes: Vec<u8> = (0u8..8).collect();
+    /// let v = View::<u8>::from_bytes(&bytes, &[8], Order::C, ByteOrder::Little)?;
+    /// let mut buf = [0u8; 3];
+    /// assert!(v.read_region(2, &mut buf));
+    /// assert_eq!(buf, [2, 3, 4]);
+    /// assert!(!v.read_region(6, &mut buf));
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn read_region(&self, offset: usize, buf: &mut [u8]) -> bool {
+        let Some(src) = offset
+            .checked_add(buf.len())
+            .and_then(|end| self.bytes.get(offset..end))
+        else {
+            return false;
+        };
+        if let Some((file, base)) = self.file
+            && crate::sys::read_at(file, buf, base + offset as u64).is_ok()
+        {
+            return true;
+        }
+        buf.copy_from_slice(src);
+        true
     }
 
     read_methods!();
@@ -329,6 +386,7 @@ impl<'a, T: Element> View<'a, T> {
         let spec = spec.try_into().map_err(Into::into)?;
         Ok(View {
             bytes: self.bytes,
+            file: self.file,
             geom: self.geom.slice(&spec)?,
             order: self.order,
             _t: PhantomData,
@@ -341,6 +399,7 @@ impl<'a, T: Element> View<'a, T> {
         check_elem::<U>(self.dtype())?;
         Ok(View {
             bytes: self.bytes,
+            file: self.file,
             geom: self.geom.clone(),
             order: self.order,
             _t: PhantomData,
@@ -453,6 +512,7 @@ impl<'a, T: Element> ViewMut<'a, T> {
     pub fn view(&self) -> View<'_, T> {
         View {
             bytes: self.bytes,
+            file: None,
             geom: self.geom.clone(),
             order: self.order,
             _t: PhantomData,
