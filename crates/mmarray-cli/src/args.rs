@@ -30,6 +30,10 @@ Files are memory-mapped for the duration of one command: they must not be modifi
 or truncated by another program while mmarray runs. Input files are never
 modified; new files appear under their name only when complete.
 
+Environment: MMARRAY_ACCESS=map|read|auto sets how reductions read an input file:
+through the mapping, with read(2), or (auto, the default) whichever is measured
+faster on the file at hand. Results are the same either way.
+
 Exit status: 0 on success, 1 when a file cannot be read or written (or does not fit
 the request), 2 for a malformed command line.";
 

@@ -37,10 +37,33 @@ fn main() -> ExitCode {
     {
         return fail(&CliError::Failed(format!("cannot start {n} threads: {e}")));
     }
+    if let Err(e) = access_from_env() {
+        return fail(&e);
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// Applies `MMARRAY_ACCESS` (see the help text) to the reductions.
+fn access_from_env() -> Result<(), CliError> {
+    let Some(v) = std::env::var_os("MMARRAY_ACCESS") else {
+        return Ok(());
+    };
+    let access = match v.to_str() {
+        Some("auto") => mmarray_ops::Access::Auto,
+        Some("map") => mmarray_ops::Access::Map,
+        Some("read") => mmarray_ops::Access::Read,
+        _ => {
+            return Err(CliError::Usage(format!(
+                "MMARRAY_ACCESS: expected auto, map or read, got \"{}\"",
+                v.display()
+            )));
+        }
+    };
+    mmarray_ops::set_access(access);
+    Ok(())
 }
 
 fn fail(e: &CliError) -> ExitCode {

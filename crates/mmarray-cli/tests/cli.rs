@@ -139,6 +139,27 @@ fn malformed_command_lines_exit_2() {
 // ---------------------------------------------------------------- create and info
 
 #[test]
+fn access_environment_variable() {
+    let s = Scratch::new();
+    // 3 MiB, so that rows are long enough to be read from the file.
+    arange_file(&s, "a.npy", "float64", "6,65536");
+    let mut seen = Vec::new();
+    for way in ["map", "read", "auto"] {
+        let out = s.run_env(&[("MMARRAY_ACCESS", way)], &["stats", "a.npy", "--json"]);
+        seen.push(out.ok().to_owned());
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], seen[2]);
+    assert!(seen[0].contains("\"count\":393216,"), "{}", seen[0]);
+    for bad in ["", "Map", "mmap"] {
+        let before = snapshot(&s, "a.npy");
+        s.run_env(&[("MMARRAY_ACCESS", bad)], &["reduce", "a.npy", "--op", "sum"])
+            .fails(2, &["MMARRAY_ACCESS", "expected auto, map or read", bad]);
+        assert_eq!(snapshot(&s, "a.npy"), before);
+    }
+}
+
+#[test]
 fn info_json_has_exactly_the_contract_fields() {
     let s = Scratch::new();
     s.run(&[

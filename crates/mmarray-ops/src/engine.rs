@@ -3,7 +3,9 @@
 //! combined in segment order so that results do not depend on the thread count.
 
 use std::mem::size_of;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use mmarray_core::{Piece, Runs, SegmentsMut, View, ViewMut};
 use mmarray_dtype::{ByteOrder, Element, decode};
@@ -133,29 +135,75 @@ fn decode_blocks<T: Elem, K: Kernel<T::Work>, const N: usize>(
     }
 }
 
+/// Pieces at least this long are read from the file (when the view is
+/// file-backed) rather than through the mapping.
+const READ_MIN: usize = 64 << 10;
+/// Bytes per read into the per-thread buffer: the buffer stays in L2 between
+/// the copy and the kernel.
+const READ_CHUNK: usize = 256 << 10;
+
+thread_local! {
+    /// The per-thread read buffer (`u64` for alignment), allocated on first use.
+    static READ_BUF: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Feeds `len` bytes of `view`'s region from `offset` to `kernel`, read from the
+/// file chunk by chunk into the thread's buffer (see [`View::read_region`]).
+fn feed_read<T: Elem, K: Kernel<T::Work>>(
+    view: &View<'_, T>,
+    kernel: &K,
+    acc: &mut K::Acc,
+    offset: usize,
+    len: usize,
+    at: At<'_>,
+) {
+    READ_BUF.with_borrow_mut(|buf| {
+        if buf.is_empty() {
+            buf.resize(READ_CHUNK / 8, 0);
+        }
+        let buf: &mut [u8] = bytemuck::cast_slice_mut(buf.as_mut_slice());
+        let step = READ_CHUNK - READ_CHUNK % size_of::<T>();
+        let mut done = 0;
+        while done < len {
+            let n = step.min(len - done);
+            let chunk = &mut buf[..n];
+            // In range by construction (a piece of the view's own region).
+            let _ = view.read_region(offset + done, chunk);
+            feed::<T, K>(
+                kernel,
+                acc,
+                chunk,
+                view.dtype().byte_order(),
+                at.advanced(done / size_of::<T>()),
+            );
+            done += n;
+        }
+    });
+}
+
 /// Runs `kernel` over every element of `view`, in parallel, and returns the
 /// combined result; the same for any number of threads.
 pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kernel: &K) -> K::Acc {
     let segs = view.segments(SEGMENT_BYTES / size_of::<T>());
     let runs = segs.runs();
     let order = view.dtype().byte_order();
-    let one = |i: usize| {
+    let one = |i: usize, read: bool| {
         let mut acc = kernel.init();
         let mut bytes_done = 0;
         for piece in segs.pieces(i) {
+            let at = At {
+                runs,
+                run: piece.run,
+                start: piece.start,
+            };
             let bytes = view.piece_bytes(runs, piece);
             bytes_done += bytes.len();
-            feed::<T, K>(
-                kernel,
-                &mut acc,
-                bytes,
-                order,
-                At {
-                    runs,
-                    run: piece.run,
-                    start: piece.start,
-                },
-            );
+            if read && bytes.len() >= READ_MIN {
+                let offset = runs.offset(piece.run) + piece.start * size_of::<T>();
+                feed_read::<T, K>(view, kernel, &mut acc, offset, bytes.len(), at);
+            } else {
+                feed::<T, K>(kernel, &mut acc, bytes, order, at);
+            }
         }
         advance(bytes_done);
         acc
@@ -163,8 +211,9 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
     let mut total = kernel.init();
     let n = segs.len();
     if rayon::current_num_threads() == 1 || n <= 1 {
+        let read = view.is_file_backed() && access() == Access::Read;
         for i in 0..n {
-            let acc = one(i);
+            let acc = one(i, read);
             kernel.merge(&mut total, acc);
         }
         return total;
@@ -179,21 +228,137 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
         });
         (first, last.saturating_sub(first))
     };
+    let mut chooser = Chooser::new(access(), view.is_file_backed(), n.div_ceil(BATCH));
     let mut start = 0;
     while start < n {
         let end = (start + BATCH).min(n);
-        // Start reading the next batch while this one is computed (cold files).
-        if end < n {
+        let read = chooser.next_reads();
+        // Start reading the next batch while this one is computed (cold files);
+        // reads from the file have the kernel's own read-ahead instead.
+        if end < n && !chooser.may_read() {
             let (off, len) = span(end, (end + BATCH).min(n));
             view.prefetch(off, len);
         }
-        let partials: Vec<K::Acc> = (start..end).into_par_iter().map(one).collect();
+        let clock = Instant::now();
+        let partials: Vec<K::Acc> = (start..end).into_par_iter().map(|i| one(i, read)).collect();
+        chooser.record(read, clock.elapsed());
         for p in partials {
             kernel.merge(&mut total, p);
         }
         start = end;
     }
     total
+}
+
+/// How streaming passes get the bytes of a file-backed view (see [`set_access`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Measure both ways on the first batches of each pass, then use the faster
+    /// one, checking the other again now and then (the default).
+    #[default]
+    Auto,
+    /// Always through the mapping.
+    Map,
+    /// Long contiguous pieces read from the file with `pread` (see
+    /// [`View::read_region`](mmarray_core::View::read_region)).
+    Read,
+}
+
+static ACCESS: AtomicU8 = AtomicU8::new(0);
+
+/// Sets how streaming reductions read file-backed views, process-wide.
+///
+/// Results never depend on it (the kernels see the same values in the same
+/// blocks); only speed does. Reading through the mapping costs a page fault per
+/// few pages: cheap when the page cache holds the file in large folios (files
+/// written or read with `write`/`read`), several times dearer when it holds
+/// small pages (files faulted in through a mapping), and slow for files not in
+/// the page cache, whose mapped read-ahead is small. Reading with `pread` costs a
+/// copy into a per-thread buffer that stays in L2 instead, whatever the page
+/// cache holds, and gets the kernel's full read-ahead. [`Access::Auto`] times
+/// both on the data at hand.
+pub fn set_access(access: Access) {
+    let v = match access {
+        Access::Auto => 0,
+        Access::Map => 1,
+        Access::Read => 2,
+    };
+    ACCESS.store(v, Ordering::Relaxed);
+}
+
+/// The current [`Access`] policy.
+#[must_use]
+pub fn access() -> Access {
+    match ACCESS.load(Ordering::Relaxed) {
+        1 => Access::Map,
+        2 => Access::Read,
+        _ => Access::Auto,
+    }
+}
+
+/// Chooses, batch by batch, between reading through the mapping and reading
+/// the file, by the measured time of each.
+struct Chooser {
+    access: Access,
+    batch: usize,
+    /// The latest batch times through the mapping (`[0]`) and through `pread`
+    /// (`[1]`); the estimate of each is the smallest, as interruptions only
+    /// ever make a batch slower.
+    times: [[Option<Duration>; KEEP]; 2],
+}
+
+/// Batch times kept per way of reading.
+const KEEP: usize = 3;
+/// In [`Access::Auto`], every this many batches the slower way is timed again.
+const PROBE_EVERY: usize = 8;
+
+impl Chooser {
+    fn new(access: Access, file_backed: bool, batches: usize) -> Chooser {
+        let access = match access {
+            // Too few batches to learn from: the mapping.
+            Access::Auto if batches < 4 => Access::Map,
+            a if file_backed => a,
+            _ => Access::Map,
+        };
+        Chooser {
+            access,
+            batch: 0,
+            times: [[None; KEEP]; 2],
+        }
+    }
+
+    fn may_read(&self) -> bool {
+        self.access != Access::Map
+    }
+
+    fn estimate(&self, read: bool) -> Option<Duration> {
+        self.times[usize::from(read)]
+            .iter()
+            .flatten()
+            .min()
+            .copied()
+    }
+
+    /// Whether the next batch reads the file.
+    fn next_reads(&mut self) -> bool {
+        let b = self.batch;
+        self.batch += 1;
+        match self.access {
+            Access::Map => false,
+            Access::Read => true,
+            Access::Auto => match (self.estimate(false), self.estimate(true)) {
+                (None, _) => false,
+                (_, None) => true,
+                (Some(map), Some(read)) => (read < map) != b.is_multiple_of(PROBE_EVERY),
+            },
+        }
+    }
+
+    fn record(&mut self, read: bool, took: Duration) {
+        let kept = &mut self.times[usize::from(read)];
+        kept.rotate_right(1);
+        kept[0] = Some(took);
+    }
 }
 
 /// Calls `f` for every piece of `view` in parallel, with the run layout, the piece
@@ -216,4 +381,72 @@ pub(crate) fn for_each_piece_mut<T: Element>(
         }
     }
     go(view.into_segments(SEGMENT_BYTES / size_of::<T>()), f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, Chooser, PROBE_EVERY};
+    use std::time::Duration;
+
+    /// The ways `chooser` picks for `n` batches when a batch takes `map` through
+    /// the mapping and `read` with reads.
+    fn picks(mut chooser: Chooser, n: usize, map: u64, read: u64) -> Vec<bool> {
+        (0..n)
+            .map(|_| {
+                let r = chooser.next_reads();
+                let ms = if r { read } else { map };
+                chooser.record(r, Duration::from_millis(ms));
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn auto_times_both_then_keeps_the_faster_and_probes_the_other() {
+        let got = picks(Chooser::new(Access::Auto, true, 100), 20, 10, 6);
+        let mut want = vec![false, true];
+        // Reads are faster: read, except for the probes of the mapping.
+        want.extend((2..20).map(|b: usize| !b.is_multiple_of(PROBE_EVERY)));
+        assert_eq!(got, want);
+        let got = picks(Chooser::new(Access::Auto, true, 100), 20, 5, 6);
+        let mut want = vec![false, true];
+        want.extend((2..20).map(|b: usize| b.is_multiple_of(PROBE_EVERY)));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn one_slow_batch_does_not_switch() {
+        let mut c = Chooser::new(Access::Auto, true, 100);
+        for _ in 0..4 {
+            let r = c.next_reads();
+            c.record(r, Duration::from_millis(if r { 8 } else { 5 }));
+        }
+        // An interrupted batch through the mapping: the estimate is the fastest kept.
+        c.record(false, Duration::from_millis(50));
+        assert!(!c.next_reads());
+    }
+
+    #[test]
+    fn forced_ways_and_small_or_private_data_never_switch() {
+        assert!(
+            picks(Chooser::new(Access::Map, true, 100), 20, 10, 1)
+                .iter()
+                .all(|&r| !r)
+        );
+        assert!(
+            picks(Chooser::new(Access::Read, true, 100), 20, 1, 10)
+                .iter()
+                .all(|&r| r)
+        );
+        assert!(
+            picks(Chooser::new(Access::Auto, true, 3), 3, 10, 1)
+                .iter()
+                .all(|&r| !r)
+        );
+        assert!(
+            picks(Chooser::new(Access::Read, false, 100), 9, 10, 1)
+                .iter()
+                .all(|&r| !r)
+        );
+    }
 }

@@ -44,7 +44,7 @@ mod rng;
 
 pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, result_kind};
 pub use convert::{ConvertOptions, byteswap_in_place, convert_file, map_in_place, slice_to_file};
-pub use engine::{Progress, set_progress};
+pub use engine::{Access, Progress, access, set_access, set_progress};
 pub use error::{Error, Result};
 pub use fill::{
     Dist, arange, arange_view, check_random, fill, fill_value, fill_with, random_fill, random_view,

@@ -63,12 +63,24 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    mmarray_env(dir, &[], args)
+}
+
+/// Runs `mmarray` with `args` in folder `dir`, with environment variables `env`
+/// (and none of mmarray's own from the caller's environment otherwise).
+pub(crate) fn mmarray_env<I, S>(dir: &Path, env: &[(&str, &str)], args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let output = Command::new(env!("CARGO_BIN_EXE_mmarray"))
         .args(&args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .env_remove("RUST_BACKTRACE")
+        .env_remove("MMARRAY_ACCESS")
+        .envs(env.iter().copied())
         .output()
         .expect("run mmarray");
     Run {
@@ -101,6 +113,11 @@ impl Scratch {
     /// Runs `mmarray` in the scratch folder (file names are relative to it).
     pub(crate) fn run(&self, args: &[&str]) -> Run {
         mmarray_in(self.dir.path(), args)
+    }
+
+    /// Runs `mmarray` in the scratch folder with environment variables `env`.
+    pub(crate) fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
+        mmarray_env(self.dir.path(), env, args)
     }
 
     /// The names of the files in the folder, sorted.
