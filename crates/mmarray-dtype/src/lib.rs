@@ -63,6 +63,9 @@
 //! assert_eq!(one_as_text("|b1".parse().unwrap()), "True");
 //! ```
 
+// Bulk loops are inlined into one build per CPU feature set.
+#![allow(clippy::inline_always)]
+
 mod codec;
 mod dtype;
 mod element;
