@@ -153,8 +153,11 @@ fn access_environment_variable() {
     assert!(seen[0].contains("\"count\":393216,"), "{}", seen[0]);
     for bad in ["", "Map", "mmap"] {
         let before = snapshot(&s, "a.npy");
-        s.run_env(&[("MMARRAY_ACCESS", bad)], &["reduce", "a.npy", "--op", "sum"])
-            .fails(2, &["MMARRAY_ACCESS", "expected auto, map or read", bad]);
+        s.run_env(
+            &[("MMARRAY_ACCESS", bad)],
+            &["reduce", "a.npy", "--op", "sum"],
+        )
+        .fails(2, &["MMARRAY_ACCESS", "expected auto, map or read", bad]);
         assert_eq!(snapshot(&s, "a.npy"), before);
     }
 }

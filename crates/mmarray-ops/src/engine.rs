@@ -84,8 +84,46 @@ pub(crate) trait Kernel<W: Num>: Sync {
     fn merge(&self, acc: &mut Self::Acc, next: Self::Acc);
 }
 
-/// Feeds the bytes of one piece to `kernel`, decoding and widening where needed.
+/// Feeds the bytes of one piece to `kernel`, decoding and widening where needed;
+/// with the kernels compiled for AVX2 when the CPU has it (the same results: the
+/// kernels fix the order of every operation, and neither build contracts
+/// multiplications and additions).
 fn feed<T: Elem, K: Kernel<T::Work>>(
+    kernel: &K,
+    acc: &mut K::Acc,
+    bytes: &[u8],
+    order: ByteOrder,
+    at: At<'_>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("f16c") {
+        // SAFETY: the CPU has AVX2 and F16C (checked just above).
+        unsafe { feed_avx2::<T, K>(kernel, acc, bytes, order, at) };
+        return;
+    }
+    feed_any::<T, K>(kernel, acc, bytes, order, at);
+}
+
+/// [`feed_any`] compiled for AVX2 and F16C.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and F16C.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn feed_avx2<T: Elem, K: Kernel<T::Work>>(
+    kernel: &K,
+    acc: &mut K::Acc,
+    bytes: &[u8],
+    order: ByteOrder,
+    at: At<'_>,
+) {
+    feed_any::<T, K>(kernel, acc, bytes, order, at);
+}
+
+/// The body of [`feed`]: inlined (with the kernels) into each build of it.
+#[inline(always)]
+fn feed_any<T: Elem, K: Kernel<T::Work>>(
     kernel: &K,
     acc: &mut K::Acc,
     bytes: &[u8],
@@ -113,6 +151,7 @@ const SMALL: usize = 16;
 
 /// Decodes (and widens) `bytes` `N` elements at a time into stack buffers and
 /// feeds them to `kernel`.
+#[inline(always)]
 fn decode_blocks<T: Elem, K: Kernel<T::Work>, const N: usize>(
     kernel: &K,
     acc: &mut K::Acc,
@@ -125,9 +164,15 @@ fn decode_blocks<T: Elem, K: Kernel<T::Work>, const N: usize>(
     for (b, chunk) in bytes.chunks(N * size_of::<T>()).enumerate() {
         let n = chunk.len() / size_of::<T>();
         if T::WIDEN {
-            // Lengths agree by construction, so decode cannot fail.
-            let _ = decode(chunk, order, &mut raw[..n]);
-            T::widen(&raw[..n], &mut work[..n]);
+            let src = match bytemuck::try_cast_slice::<u8, T>(chunk) {
+                Ok(native) if order.is_native() => native,
+                _ => {
+                    // Lengths agree by construction, so decode cannot fail.
+                    let _ = decode(chunk, order, &mut raw[..n]);
+                    &raw[..n]
+                }
+            };
+            T::widen(src, &mut work[..n]);
         } else {
             let _ = decode(chunk, order, &mut work[..n]);
         }
@@ -385,8 +430,88 @@ pub(crate) fn for_each_piece_mut<T: Element>(
 
 #[cfg(test)]
 mod tests {
-    use super::{Access, Chooser, PROBE_EVERY};
+    use super::{Access, At, Chooser, Kernel, PROBE_EVERY, feed_any};
+    use crate::kernels::{
+        ArgKernel, CountNonzeroKernel, MinMaxKernel, MomentsKernel, StatsKernel, SumKernel,
+    };
+    use crate::num::Elem;
+    use mmarray_core::{Order, View};
+    use mmarray_dtype::{ByteOrder, Complex64, Native, encode, f16};
+    use std::fmt::Debug;
     use std::time::Duration;
+
+    /// Feeds `bytes` to `kernel` through the portable build and through the
+    /// dispatched one (AVX2 where the CPU has it): the same partial results.
+    fn same_builds<T: Elem, K: Kernel<T::Work>>(kernel: &K, bytes: &[u8], order: ByteOrder)
+    where
+        K::Acc: Debug,
+    {
+        let n = bytes.len() / size_of::<T>();
+        let view = View::<T>::from_bytes(bytes, &[n], Order::C, order).expect("view");
+        let runs = view.runs();
+        let at = At {
+            runs: &runs,
+            run: 0,
+            start: 0,
+        };
+        let mut portable = kernel.init();
+        feed_any::<T, K>(kernel, &mut portable, bytes, order, at);
+        let mut dispatched = kernel.init();
+        super::feed::<T, K>(kernel, &mut dispatched, bytes, order, at);
+        assert_eq!(
+            format!("{portable:?}"),
+            format!("{dispatched:?}"),
+            "{} {order:?}",
+            T::KIND.name()
+        );
+    }
+
+    fn every_kernel<T: Elem>(values: &[T]) {
+        for order in [ByteOrder::Little, ByteOrder::Big] {
+            let mut bytes = vec![0u8; size_of_val(values)];
+            encode(values, order, &mut bytes).expect("encode");
+            // Unaligned too: the decoding path.
+            let mut shifted = vec![0u8; bytes.len() + 1];
+            shifted[1..].copy_from_slice(&bytes);
+            for b in [&bytes[..], &shifted[1..]] {
+                same_builds::<T, _>(&SumKernel::<false, false>, b, order);
+                same_builds::<T, _>(&SumKernel::<true, true>, b, order);
+                same_builds::<T, _>(&MinMaxKernel, b, order);
+                same_builds::<T, _>(&ArgKernel::<true>, b, order);
+                same_builds::<T, _>(&MomentsKernel::<false>, b, order);
+                same_builds::<T, _>(&MomentsKernel::<true>, b, order);
+                same_builds::<T, _>(&StatsKernel::<false>, b, order);
+                same_builds::<T, _>(&CountNonzeroKernel, b, order);
+            }
+        }
+    }
+
+    #[test]
+    fn vector_builds_give_the_portable_results() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64 * 2e3 - 1e3
+        };
+        let mut f: Vec<f64> = (0..5003).map(|_| next()).collect();
+        f[777] = f64::NAN;
+        every_kernel(&f);
+        every_kernel(&f.iter().map(|&v| f16::from_f64(v)).collect::<Vec<_>>());
+        every_kernel(&f.iter().map(|&v| v as f32).collect::<Vec<_>>());
+        every_kernel(&f.iter().map(|&v| v as i32).collect::<Vec<_>>());
+        every_kernel(
+            &f.chunks(2)
+                .map(|c| Complex64::new(c[0], c[c.len() - 1]))
+                .collect::<Vec<_>>(),
+        );
+        every_kernel(
+            &f.iter()
+                .map(|&v| <u8 as Native>::from_f64(v))
+                .collect::<Vec<_>>(),
+        );
+    }
 
     /// The ways `chooser` picks for `n` batches when a batch takes `map` through
     /// the mapping and `read` with reads.

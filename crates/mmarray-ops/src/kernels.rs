@@ -18,7 +18,7 @@ pub(crate) struct Compensated {
 }
 
 impl Compensated {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(&mut self, x: f64) {
         let t = self.sum + x;
         if self.sum.abs() >= x.abs() {
@@ -46,7 +46,7 @@ impl Compensated {
 
 /// Sum of at most [`GROUP`] values in 8 lanes (real and imaginary parts), NaNs
 /// counted as zero when `SKIP`; also returns how many values were not NaN.
-#[inline]
+#[inline(always)]
 fn group_sum<W: Num, const SKIP: bool>(v: &[W]) -> (f64, f64, u64) {
     let mut re = [0.0f64; 8];
     let mut im = [0.0f64; 8];
@@ -98,7 +98,7 @@ impl<W: Num, const SKIP: bool, const AS_FLOAT: bool> Kernel<W> for SumKernel<SKI
         SumAcc::default()
     }
 
-    #[inline]
+    #[inline(always)]
     fn block(&self, acc: &mut SumAcc, values: &[W], _at: At<'_>) {
         if !AS_FLOAT
             && matches!(
@@ -160,17 +160,18 @@ pub(crate) struct MinMaxKernel;
 
 /// Lane-wise min and max of `v` seeded with `seed` (not NaN); NaNs are never
 /// selected. Returns `(min, max, saw_nan)`.
-#[inline]
+#[inline(always)]
 fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
     let mut lo = [seed; 8];
     let mut hi = [seed; 8];
-    let mut nan = false;
+    // Per lane, so that the test stays a vector compare.
+    let mut nans = [false; 8];
     let (chunks, rest) = v.as_chunks::<8>();
     for c in chunks {
         for j in 0..8 {
             let x = c[j];
             let x_nan = W::FLOAT && x.is_nan();
-            nan |= x_nan;
+            nans[j] |= x_nan;
             // A complex value with one NaN part still compares by its other part:
             // exclude it explicitly (for real types `ok` is always true).
             let ok = !W::COMPLEX || !x_nan;
@@ -178,6 +179,7 @@ fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
             hi[j] = if ok && hi[j].lt(x) { x } else { hi[j] };
         }
     }
+    let mut nan = nans.contains(&true);
     let (mut mn, mut mx) = (seed, seed);
     for j in 0..8 {
         mn = if lo[j].lt(mn) { lo[j] } else { mn };
@@ -204,6 +206,7 @@ impl<W: Num> Kernel<W> for MinMaxKernel {
         }
     }
 
+    #[inline(always)]
     fn block(&self, acc: &mut MinMaxAcc<W>, values: &[W], _at: At<'_>) {
         let Some(first) = values.iter().position(|x| !x.is_nan()) else {
             if acc.nan.is_none() {
@@ -281,6 +284,7 @@ impl<W: Num, const MAX: bool> Kernel<W> for ArgKernel<MAX> {
         }
     }
 
+    #[inline(always)]
     fn block(&self, acc: &mut ArgAcc<W>, values: &[W], at: At<'_>) {
         let Some(first) = values.iter().position(|x| !x.is_nan()) else {
             let idx = first_index(values, at, W::is_nan);
@@ -331,14 +335,17 @@ impl<W: Num, const MAX: bool> Kernel<W> for ArgKernel<MAX> {
 }
 
 /// Count, mean and sum of squared deviations, merged with Chan et al.'s formula;
-/// each group's deviations are taken from the group's own mean (two passes over
-/// data in L1), so the variance is as accurate as numpy's two-pass `var`.
+/// each block's deviations are taken from the block's own mean in a second pass
+/// over the block (in L1), with the corrected two-pass formula, so the variance
+/// is at least as accurate as numpy's two-pass `var`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Moments {
     pub(crate) n: u64,
     pub(crate) mean: (f64, f64),
     pub(crate) m2: f64,
-    /// The compensated sum of the same values, for a mean equal to `Op::Mean`'s.
+    /// The compensated sum of the same values, added group by group exactly as
+    /// [`SumKernel`] adds them, so that the mean equals `Op::Mean`'s and the sum
+    /// `Op::Sum`'s.
     pub(crate) sum: (Compensated, Compensated),
 }
 
@@ -346,22 +353,26 @@ impl Moments {
     pub(crate) fn merge(&mut self, b: Moments) {
         self.sum.0.merge(b.sum.0);
         self.sum.1.merge(b.sum.1);
-        if b.n == 0 {
+        self.merge_spread(b.n, b.mean, b.m2);
+    }
+
+    /// Merges the count, mean and squared deviations of later values.
+    fn merge_spread(&mut self, n: u64, mean: (f64, f64), m2: f64) {
+        if n == 0 {
             return;
         }
         if self.n == 0 {
-            let sum = self.sum;
-            *self = Moments { sum, ..b };
+            (self.n, self.mean, self.m2) = (n, mean, m2);
             return;
         }
-        let n = self.n + b.n;
-        let (na, nb, nt) = (self.n as f64, b.n as f64, n as f64);
-        let dr = b.mean.0 - self.mean.0;
-        let di = b.mean.1 - self.mean.1;
+        let total = self.n + n;
+        let (na, nb, nt) = (self.n as f64, n as f64, total as f64);
+        let dr = mean.0 - self.mean.0;
+        let di = mean.1 - self.mean.1;
         self.mean.0 += dr * nb / nt;
         self.mean.1 += di * nb / nt;
-        self.m2 += b.m2 + (dr * dr + di * di) * na * nb / nt;
-        self.n = n;
+        self.m2 += m2 + (dr * dr + di * di) * na * nb / nt;
+        self.n = total;
     }
 
     /// Variance with `ddof` (numpy: divides by `max(n - ddof, 0)`).
@@ -373,35 +384,82 @@ impl Moments {
     }
 }
 
-/// Moments of one group of at most [`GROUP`] values.
-#[inline]
-fn group_moments<W: Num, const SKIP: bool>(v: &[W]) -> Moments {
-    let (re, im, n) = group_sum::<W, SKIP>(v);
-    let mut sum = (Compensated::default(), Compensated::default());
-    sum.0.add(re);
-    sum.1.add(im);
-    if n == 0 {
-        return Moments {
-            sum,
-            ..Moments::default()
-        };
-    }
-    let mean = (re / n as f64, im / n as f64);
-    let mut acc = [0.0f64; 8];
-    for (j, &x) in v.iter().enumerate() {
-        if SKIP && W::FLOAT && x.is_nan() {
-            continue;
+/// Values per block of [`block_moments`]: one Chan merge per block.
+const MOMENT_BLOCK: usize = 1024;
+
+/// Adds `values` (at most [`MOMENT_BLOCK`]) to `acc`: their sum group by
+/// group, then their deviations from the block's mean in a second pass.
+#[inline(always)]
+fn block_moments<W: Num, const SKIP: bool>(acc: &mut Moments, values: &[W]) {
+    let (mut tr, mut ti, mut n) = (0.0, 0.0, 0u64);
+    for g in values.chunks(GROUP) {
+        let (re, im, k) = group_sum::<W, SKIP>(g);
+        acc.sum.0.add(re);
+        if W::COMPLEX {
+            acc.sum.1.add(im);
         }
-        let (r, i) = x.parts();
-        let (dr, di) = (r - mean.0, i - mean.1);
-        acc[j % 8] += if W::COMPLEX {
-            dr * dr + di * di
-        } else {
-            dr * dr
-        };
+        tr += re;
+        ti += im;
+        n += k;
     }
-    let m2 = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    Moments { n, mean, m2, sum }
+    if n == 0 {
+        return;
+    }
+    let nf = n as f64;
+    let center = (tr / nf, ti / nf);
+    let mut d1 = [0.0f64; 8];
+    let mut d1i = [0.0f64; 8];
+    let mut d2 = [0.0f64; 8];
+    let (chunks, rest) = values.as_chunks::<8>();
+    // Lane by lane, each step over all 8 lanes, so that they stay in vector
+    // registers.
+    for ch in chunks {
+        let mut dr = [0.0f64; 8];
+        let mut di = [0.0f64; 8];
+        for j in 0..8 {
+            let skip = SKIP && W::FLOAT && ch[j].is_nan();
+            let (r, i) = ch[j].parts();
+            dr[j] = if skip { 0.0 } else { r - center.0 };
+            di[j] = if skip || !W::COMPLEX {
+                0.0
+            } else {
+                i - center.1
+            };
+        }
+        for j in 0..8 {
+            d1[j] += dr[j];
+        }
+        for j in 0..8 {
+            d2[j] += dr[j] * dr[j];
+        }
+        if W::COMPLEX {
+            for j in 0..8 {
+                d1i[j] += di[j];
+            }
+            for j in 0..8 {
+                d2[j] += di[j] * di[j];
+            }
+        }
+    }
+    for (j, &x) in rest.iter().enumerate() {
+        let skip = SKIP && W::FLOAT && x.is_nan();
+        let (r, i) = x.parts();
+        let dr = if skip { 0.0 } else { r - center.0 };
+        d1[j] += dr;
+        d2[j] += dr * dr;
+        if W::COMPLEX {
+            let di = if skip { 0.0 } else { i - center.1 };
+            d1i[j] += di;
+            d2[j] += di * di;
+        }
+    }
+    let fold = |a: [f64; 8]| ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    let (sr, si, s2) = (fold(d1), fold(d1i), fold(d2));
+    // Corrected two-pass: removes the error of the block mean `center` to first order.
+    // Rounding can leave it just below zero; NaN stays NaN.
+    let m2 = s2 - (sr * sr + si * si) / nf;
+    let m2 = if m2 < 0.0 { 0.0 } else { m2 };
+    acc.merge_spread(n, (center.0 + sr / nf, center.1 + si / nf), m2);
 }
 
 pub(crate) struct MomentsKernel<const SKIP: bool>;
@@ -413,9 +471,10 @@ impl<W: Num, const SKIP: bool> Kernel<W> for MomentsKernel<SKIP> {
         Moments::default()
     }
 
+    #[inline(always)]
     fn block(&self, acc: &mut Moments, values: &[W], _at: At<'_>) {
-        for g in values.chunks(GROUP) {
-            acc.merge(group_moments::<W, SKIP>(g));
+        for b in values.chunks(MOMENT_BLOCK) {
+            block_moments::<W, SKIP>(acc, b);
         }
     }
 
@@ -445,14 +504,18 @@ impl<W: Num, const SKIP: bool> Kernel<W> for StatsKernel<SKIP> {
         }
     }
 
+    #[inline(always)]
     fn block(&self, acc: &mut StatsAcc<W>, values: &[W], at: At<'_>) {
         // Sub-blocks small enough to stay in L1 across the three kernels.
-        for (b, chunk) in values.chunks(1024).enumerate() {
+        for (b, chunk) in values.chunks(MOMENT_BLOCK).enumerate() {
             let at = At {
-                start: at.start + b * 1024,
+                start: at.start + b * MOMENT_BLOCK,
                 ..at
             };
-            SumKernel::<SKIP, false>.block(&mut acc.sum, chunk, at);
+            // Float sums come from the moments (added the same way).
+            if !W::FLOAT {
+                SumKernel::<SKIP, false>.block(&mut acc.sum, chunk, at);
+            }
             MinMaxKernel.block(&mut acc.minmax, chunk, at);
             MomentsKernel::<SKIP>.block(&mut acc.moments, chunk, at);
         }
@@ -475,6 +538,7 @@ impl<W: Num> Kernel<W> for CountNonzeroKernel {
         0
     }
 
+    #[inline(always)]
     fn block(&self, acc: &mut u64, values: &[W], _at: At<'_>) {
         *acc += values.iter().map(|x| u64::from(x.to_bool())).sum::<u64>();
     }

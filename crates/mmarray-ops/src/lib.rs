@@ -32,6 +32,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The kernels are inlined into one build per CPU feature set (engine::feed).
+#![allow(clippy::inline_always)]
+
 mod axis;
 mod convert;
 mod engine;

@@ -12,7 +12,7 @@ use crate::kernels::{
     ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc,
     SumKernel,
 };
-use crate::num::Elem;
+use crate::num::{Elem, Num};
 use crate::{Error, Result};
 
 /// A reduction.
@@ -242,7 +242,16 @@ pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
     };
     Ok(Stats {
         count: m.n,
-        sum: sum_value::<T>(&acc.sum),
+        sum: if <T::Work as Num>::FLOAT {
+            // The stats kernel sums floats in the moments only.
+            sum_value::<T>(&SumAcc {
+                re: m.sum.0,
+                im: m.sum.1,
+                ..SumAcc::default()
+            })
+        } else {
+            sum_value::<T>(&acc.sum)
+        },
         mean,
         min: pick(acc.minmax.min),
         max: pick(acc.minmax.max),
