@@ -599,8 +599,10 @@ pub(crate) fn markdown(results: &Results) -> String {
     );
     let _ = writeln!(
         md,
-        "- **Page cache**: warm: each input is read once (mapped, all threads) right before \
-         each tool's runs, and each tool has one untimed warm-up run. Cold: {}.",
+        "- **Page cache**: warm: each input is read once with `read(2)` on all threads (as `cat` \
+         would; this caches it in large folios, which makes mapped passes cheaper for both \
+         tools) right before each tool's runs, and each tool has one untimed warm-up run. \
+         Cold: {}.",
         results.cold
     );
     let _ = writeln!(
