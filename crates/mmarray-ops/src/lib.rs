@@ -8,6 +8,9 @@
 //!   about 1 MiB, independent of the thread count;
 //! - non-native or unaligned data is decoded block by block into stack buffers
 //!   through `mmarray-dtype` (float16 is widened to f32 with F16C where available);
+//! - the kernels run in a build for AVX2 when the CPU has it (same results);
+//! - views of files mapped shared are read through the mapping or with `pread`,
+//!   whichever is measured faster on the data at hand (see [`set_access`]);
 //! - partial results are combined in segment order, so results are bit-identical
 //!   for 1, 2 or 16 threads.
 //!
