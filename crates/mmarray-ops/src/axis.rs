@@ -12,8 +12,18 @@ use crate::num::{Elem, Num};
 use crate::reduce::{Op, ReduceOptions, reduce};
 use crate::{Error, Result};
 
-/// Outputs per tile of the elementwise path (accumulators stay in L2).
+/// Fewest outputs per tile of the elementwise path.
 const TILE: usize = 4096;
+
+/// Outputs per tile of the elementwise path: about two tiles per thread, so that
+/// each row is read in long stretches, within `TILE..=4 * TILE` (the accumulators
+/// stay in L2). Results do not depend on it: each output adds its own values in
+/// axis order.
+fn tile_width(inner: usize) -> usize {
+    inner
+        .div_ceil(2 * rayon::current_num_threads())
+        .clamp(TILE, 4 * TILE)
+}
 
 /// The dtype numpy gives the result of `op` over elements of `kind`.
 #[must_use]
@@ -207,6 +217,7 @@ fn reduce_axis_bytes<T: Elem>(
     out: &mut [u8],
 ) -> Result<()> {
     let (_, n, inner) = plan(shape, order, axis);
+    let tile = tile_width(inner);
     let osize = result_kind(op, T::KIND).itemsize();
     let isize_ = size_of::<T>();
     // As numpy: an empty axis is an error for reductions without identity, even
@@ -236,11 +247,11 @@ fn reduce_axis_bytes<T: Elem>(
         .enumerate()
         .try_for_each(|(o, out_row)| {
             out_row
-                .par_chunks_mut(TILE * osize)
+                .par_chunks_mut(tile * osize)
                 .enumerate()
                 .try_for_each(|(t, out_tile)| {
                     let width = out_tile.len() / osize;
-                    let at = |j: usize| ((o * n + j) * inner + t * TILE) * isize_;
+                    let at = |j: usize| ((o * n + j) * inner + t * tile) * isize_;
                     if matches!(op, Op::Sum | Op::Mean)
                         && !<T::Work as Num>::COMPLEX
                         && !(opts.skipna && <T::Work as Num>::FLOAT)
@@ -252,7 +263,7 @@ fn reduce_axis_bytes<T: Elem>(
                     let mut raw = vec![T::zeroed(); width];
                     let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
                     for j in 0..n {
-                        let start = ((o * n + j) * inner + t * TILE) * isize_;
+                        let start = ((o * n + j) * inner + t * tile) * isize_;
                         let bytes = &data[start..start + width * isize_];
                         let _ = decode(bytes, byte_order, &mut raw);
                         T::widen(&raw, &mut work);

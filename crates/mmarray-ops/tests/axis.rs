@@ -153,13 +153,15 @@ fn every_op_and_axis_against_lanes() {
 
 #[test]
 fn wide_rows_span_several_tiles() {
-    // Outputs are computed in tiles of 4096 along the contiguous dimensions.
+    // Outputs are computed in tiles of 4096 to 16384 (about two per thread) along
+    // the contiguous dimensions.
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(9);
     for (shape, order) in [
         (&[3usize, 4200][..], Order::C),
         (&[4200, 3][..], Order::F),
         (&[2, 2100, 3], Order::C),
+        (&[2, 40000], Order::C),
     ] {
         let n: usize = shape.iter().product();
         let values = random_values::<f64>(&mut rng, n, Flavor::Nans);
