@@ -35,9 +35,11 @@ fn results<T: Elem>(view: &View<'_, T>) -> Vec<Value> {
 }
 
 fn same_for_both_ways<T: Elem + Native>(dir: &std::path::Path, bo: ByteOrder, order: Order) {
-    // Rows of 64 KiB, so that row pieces are long enough to be read from the file.
-    let cols = (64 << 10) / size_of::<T>();
-    let rows = 4;
+    // Rows of just over 64 KiB, so that row pieces are long enough to be read
+    // from the file, and a whole view of over 256 KiB, so that it is read in
+    // several chunks, the last one partial.
+    let cols = (64 << 10) / size_of::<T>() + 3;
+    let rows = 5;
     let mut rng = Rng::new(7);
     let values: Vec<T> = random_values(&mut rng, rows * cols, Flavor::Wide);
     let name = format!("{}-{bo:?}-{order:?}.npy", T::KIND.name());
