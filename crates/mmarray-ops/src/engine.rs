@@ -255,7 +255,7 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
     };
     let mut total = kernel.init();
     let n = segs.len();
-    if rayon::current_num_threads() == 1 || n <= 1 {
+    if n <= 1 {
         let read = view.is_file_backed() && access() == Access::Read;
         for i in 0..n {
             let acc = one(i, read);
