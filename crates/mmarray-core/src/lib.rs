@@ -51,6 +51,7 @@ pub mod npy;
 pub mod print;
 mod registry;
 mod spec;
+mod staged;
 mod sys;
 mod view;
 
@@ -61,6 +62,7 @@ pub use geometry::{MAX_DIMS, Order, Piece, Runs, Segments, checked_len};
 pub use memmap2::Advice;
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
 pub use spec::{Index, Spec, SpecError};
+pub use staged::StagedFile;
 pub use view::{SegmentsMut, View, ViewMut};
 
 impl From<SpecError> for Error {
