@@ -64,11 +64,15 @@ Examples:
   mmarray create noise.npy --dtype '>f4' --shape 1000 --random normal --seed 7
   mmarray create ones.dat --raw --dtype u1 --shape 64,64 --fill 1")]
     Create(CreateArgs),
-    /// Describe a file: format, dtype, shape, order, sizes.
+    /// Describe files: format, dtype, shape, order, sizes.
     #[command(after_help = "\
+With several files, a file that cannot be read is reported (error: PATH: ...) and
+the others are still described; the exit status is then 1.
+
 Examples:
   mmarray info data.npy
   mmarray info data.npy --json
+  mmarray info a.npy b.npy c.npy --json
   mmarray info data.dat --raw --dtype float32 --offset 128")]
     Info(InfoArgs),
     /// Print the array (or a slice of it) as numpy's repr() of the memmap does.
@@ -214,9 +218,11 @@ pub(crate) struct CreateArgs {
 /// `info`.
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
-    /// The file.
-    pub(crate) path: PathBuf,
-    /// One JSON object: format, version, descr, shape, fortran_order, itemsize, size, nbytes, data_offset, file_size.
+    /// The files (a failure on one is reported, the others are still described).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// JSON: one object per file (format, version, descr, name, shape, fortran_order, itemsize,
+    /// size, nbytes, data_offset, file_size); an array of them for several PATHs.
     #[arg(long)]
     pub(crate) json: bool,
     #[command(flatten)]

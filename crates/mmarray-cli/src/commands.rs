@@ -140,7 +140,50 @@ fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
 }
 
 fn info(a: &InfoArgs) -> Result<(), CliError> {
-    let path = a.path.as_path();
+    let mut objects = Vec::new();
+    let mut failed = false;
+    for (i, path) in a.paths.iter().enumerate() {
+        match info_one(path, a) {
+            Ok(Info::Json(obj)) => objects.push(obj),
+            Ok(Info::Text(text)) => {
+                if i > 0 {
+                    out::line("")?;
+                }
+                out::line(&text)?;
+            }
+            // One file alone: its error is the command's error.
+            Err(e) if a.paths.len() == 1 => return Err(e),
+            Err(CliError::BrokenPipe) => return Err(CliError::BrokenPipe),
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "{e}");
+                failed = true;
+            }
+        }
+    }
+    if a.json {
+        let json = if a.paths.len() == 1 {
+            objects.pop().unwrap_or(Json::Null)
+        } else {
+            Json::Array(objects)
+        };
+        out::line(&json.to_string())?;
+    }
+    if failed {
+        Err(CliError::Reported)
+    } else {
+        Ok(())
+    }
+}
+
+/// What `info` says about one file.
+enum Info {
+    /// The `--json` object.
+    Json(Json),
+    /// The human summary.
+    Text(String),
+}
+
+fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
     let array = files::open_read(path, &a.input)?;
     let file_size = std::fs::metadata(path)
         .map_err(|e| CliError::file(path, e))?
@@ -157,6 +200,7 @@ fn info(a: &InfoArgs) -> Result<(), CliError> {
             ("format", Json::from(array.format_name())),
             ("version", version),
             ("descr", Json::from(dtype.descr())),
+            ("name", Json::from(dtype.kind().name())),
             ("shape", Json::from(layout.shape.clone())),
             ("fortran_order", Json::from(layout.order == Order::F)),
             ("itemsize", Json::from(dtype.itemsize())),
@@ -165,7 +209,7 @@ fn info(a: &InfoArgs) -> Result<(), CliError> {
             ("data_offset", Json::from(layout.data_offset)),
             ("file_size", Json::from(file_size)),
         ]);
-        return out::line(&obj.to_string());
+        return Ok(Info::Json(obj));
     }
     let format = match layout.version {
         Some((major, minor)) => format!(".npy version {major}.{minor}"),
@@ -194,7 +238,7 @@ fn info(a: &InfoArgs) -> Result<(), CliError> {
     if trailing > 0 {
         text.push_str(&format!("\nafter data: {trailing} bytes (ignored)"));
     }
-    out::line(&text)
+    Ok(Info::Text(text))
 }
 
 /// numpy's `repr()` of `view`, or of what numpy's indexing of a memmap with `spec`

@@ -12,6 +12,9 @@ pub(crate) enum CliError {
     Failed(String),
     /// Standard output was closed by its reader (e.g. `| head`): stop quietly.
     BrokenPipe,
+    /// Failures already reported on stderr one by one (e.g. some of `info`'s files): exit 1
+    /// without another message.
+    Reported,
 }
 
 impl CliError {
@@ -19,7 +22,7 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
-            CliError::Failed(_) => 1,
+            CliError::Failed(_) | CliError::Reported => 1,
             CliError::BrokenPipe => 0,
         }
     }
@@ -42,6 +45,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(m) | CliError::Failed(m) => write!(f, "error: {m}"),
             CliError::BrokenPipe => f.write_str("error: broken pipe"),
+            CliError::Reported => f.write_str("error: some files failed (reported above)"),
         }
     }
 }

@@ -67,7 +67,7 @@ fn access_from_env() -> Result<(), CliError> {
 }
 
 fn fail(e: &CliError) -> ExitCode {
-    if !matches!(e, CliError::BrokenPipe) {
+    if !matches!(e, CliError::BrokenPipe | CliError::Reported) {
         let _ = writeln!(std::io::stderr(), "{e}");
     }
     ExitCode::from(e.exit_code())

@@ -178,7 +178,8 @@ fn info_json_has_exactly_the_contract_fields() {
     assert_eq!(
         info,
         json!({
-            "format": "npy", "version": [1, 0], "descr": "<f8", "shape": [10000, 10000],
+            "format": "npy", "version": [1, 0], "descr": "<f8", "name": "float64",
+            "shape": [10000, 10000],
             "fortran_order": false, "itemsize": 8, "size": 100_000_000u64, "nbytes": 800_000_000u64,
             "data_offset": 128, "file_size": 800_000_128u64
         })
@@ -190,6 +191,7 @@ fn info_json_has_exactly_the_contract_fields() {
             "format",
             "version",
             "descr",
+            "name",
             "shape",
             "fortran_order",
             "itemsize",
@@ -1140,4 +1142,46 @@ fn summarised_tour_shape() {
         "{text}"
     );
     assert!(text.contains("shape=(1000, 1000))"), "{text}");
+}
+
+// ---------------------------------------------------------------- info on several files
+
+#[test]
+fn info_takes_several_files_and_goes_on_after_a_failure() {
+    let s = Scratch::new();
+    arange_file(&s, "a.npy", ">i2", "2,3");
+    arange_file(&s, "b.npy", "c8", "4");
+    let one = s.json(&["info", "a.npy", "--json"]);
+    assert!(one.is_object(), "{one}");
+    assert_eq!(
+        (one["descr"].clone(), one["name"].clone()),
+        (json!(">i2"), json!("int16"))
+    );
+    let both = s.json(&["info", "a.npy", "b.npy", "--json"]);
+    assert_eq!(both.as_array().map(Vec::len), Some(2), "{both}");
+    assert_eq!(both[0], one);
+    assert_eq!(both[1]["name"], "complex64");
+    assert_eq!(both[1]["shape"], json!([4]));
+
+    let run = s.run(&["info", "a.npy", "missing.npy", "b.npy", "--json"]);
+    run.fails(1, &["missing.npy"]);
+    let listed: Json = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(listed, both, "the readable files are still described");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+
+    let human = s.run(&["info", "missing.npy", "a.npy", "b.npy"]);
+    human.fails(1, &["missing.npy"]);
+    assert!(
+        human.stdout.contains("a.npy: .npy version 1.0"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("b.npy: .npy version 1.0"),
+        "{}",
+        human.stdout
+    );
+    // One file alone keeps its error as the command's error.
+    s.run(&["info", "missing.npy", "--json"])
+        .fails(1, &["missing.npy"]);
 }
