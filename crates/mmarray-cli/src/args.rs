@@ -77,10 +77,14 @@ Examples:
     Info(InfoArgs),
     /// Print the array (or a slice of it) as numpy's repr() of the memmap does.
     #[command(after_help = "\
+The print options mean what they mean to np.set_printoptions (defaults: precision 8,
+threshold 1000, edgeitems 3, linewidth 75).
+
 Examples:
   mmarray show data.npy
   mmarray show data.npy --slice ':2, ::1000'
-  mmarray show data.npy --slice -1")]
+  mmarray show data.npy --slice -1
+  mmarray show data.npy --precision 3 --threshold 20 --edgeitems 2")]
     Show(ShowArgs),
     /// Write VALUE into the array or a slice of it (the file is modified in place).
     #[command(after_help = "\
@@ -237,6 +241,18 @@ pub(crate) struct ShowArgs {
     /// Show only this part: numpy basic indexing such as ':5', '::2,-1', '1:-1,...,0'.
     #[arg(long, value_name = "SPEC", allow_hyphen_values = true, value_parser = parse_spec)]
     pub(crate) slice: Option<Spec>,
+    /// Most digits after the decimal point of floats (numpy's precision; default 8).
+    #[arg(long, value_name = "N")]
+    pub(crate) precision: Option<usize>,
+    /// Summarise with ... arrays of more than N items (numpy's threshold; default 1000).
+    #[arg(long, value_name = "N")]
+    pub(crate) threshold: Option<usize>,
+    /// Items shown at each edge of a summarised axis (numpy's edgeitems; default 3).
+    #[arg(long, value_name = "N")]
+    pub(crate) edgeitems: Option<usize>,
+    /// Characters per line (numpy's linewidth; default 75).
+    #[arg(long, value_name = "N")]
+    pub(crate) linewidth: Option<usize>,
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use mmarray_core::print::{repr, scalar_repr};
+use mmarray_core::print::{PrintOptions, repr, repr_with, scalar_repr};
 use mmarray_core::{DynArray, Index, Mode, Order, Spec, View};
 use mmarray_dtype::{ByteOrder, Class, DType, Kind, Native, Value, dispatch};
 use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
@@ -243,13 +243,14 @@ fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
 
 /// numpy's `repr()` of `view`, or of what numpy's indexing of a memmap with `spec`
 /// gives: a scalar when integers select one element, a plain array when nothing
-/// is selected.
+/// is selected; printed with `options` (numpy's `set_printoptions`).
 fn repr_of<T: Native>(
     view: &View<'_, T>,
     spec: Option<&Spec>,
+    options: &PrintOptions,
 ) -> Result<String, mmarray_core::Error> {
     let Some(spec) = spec else {
-        return Ok(repr(view, "memmap"));
+        return Ok(repr_with(view, "memmap", options));
     };
     let sub = view.slice(spec.clone())?;
     if sub.ndim() == 0 && !spec.indices().contains(&Index::Ellipsis) {
@@ -257,18 +258,25 @@ fn repr_of<T: Native>(
     } else if sub.is_empty() {
         // numpy's memmap turns views that share no memory with the file into
         // plain arrays, and an empty view shares none.
-        Ok(repr(&sub, "array"))
+        Ok(repr_with(&sub, "array", options))
     } else {
-        Ok(repr(&sub, "memmap"))
+        Ok(repr_with(&sub, "memmap", options))
     }
 }
 
 fn show(a: &ShowArgs) -> Result<(), CliError> {
     let path = a.path.as_path();
+    let defaults = PrintOptions::default();
+    let options = PrintOptions {
+        linewidth: a.linewidth.unwrap_or(defaults.linewidth),
+        threshold: a.threshold.unwrap_or(defaults.threshold),
+        edgeitems: a.edgeitems.unwrap_or(defaults.edgeitems),
+        precision: a.precision.unwrap_or(defaults.precision),
+    };
     let array = files::open_read(path, &a.input)?;
     let text = dispatch!(array.dtype().kind(), T => {
         let view = array.view::<T>().at(path)?;
-        repr_of(&view, a.slice.as_ref()).at(path)?
+        repr_of(&view, a.slice.as_ref(), &options).at(path)?
     });
     out::line(&text)
 }
