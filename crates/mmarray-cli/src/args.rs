@@ -86,6 +86,14 @@ Examples:
   mmarray show data.npy --slice -1
   mmarray show data.npy --precision 3 --threshold 20 --edgeitems 2")]
     Show(ShowArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "\
+Examples:
+  mmarray completions bash > ~/.local/share/bash-completion/completions/mmarray
+  mmarray completions zsh > ~/.zfunc/_mmarray
+  mmarray completions fish > ~/.config/fish/completions/mmarray.fish
+  mmarray completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
     /// Write VALUE into the array or a slice of it (the file is modified in place).
     #[command(after_help = "\
 Examples:
@@ -255,6 +263,14 @@ pub(crate) struct ShowArgs {
     pub(crate) linewidth: Option<usize>,
     #[command(flatten)]
     pub(crate) input: InputArgs,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_name = "SHELL")]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 /// `fill`.

@@ -11,8 +11,8 @@ use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
 use serde_json::Value as Json;
 
 use crate::args::{
-    AppendArgs, ByteOrderArg, Cli, Command, ConvertArgs, CreateArgs, DistArg, FillArgs, FloatDist,
-    InfoArgs, OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
+    AppendArgs, ByteOrderArg, Cli, Command, CompletionsArgs, ConvertArgs, CreateArgs, DistArg,
+    FillArgs, FloatDist, InfoArgs, OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
 };
 use crate::error::{CliError, Context};
 use crate::{files, json, out, progress, tour};
@@ -30,6 +30,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Create(a) => create(&ctx, &a),
         Command::Info(a) => info(&a),
         Command::Show(a) => show(&a),
+        Command::Completions(a) => completions(&a),
         Command::Fill(a) => fill(&ctx, &a),
         Command::Random(a) => random(&ctx, &a),
         Command::Reduce(a) => reduce(&ctx, &a),
@@ -279,6 +280,24 @@ fn show(a: &ShowArgs) -> Result<(), CliError> {
         repr_of(&view, a.slice.as_ref(), &options).at(path)?
     });
     out::line(&text)
+}
+
+/// Prints the completion script of `a.shell`.
+fn completions(a: &CompletionsArgs) -> Result<(), CliError> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(a.shell, &mut Cli::command(), "mmarray", &mut script);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&script)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                CliError::BrokenPipe
+            } else {
+                CliError::Failed(format!("standard output: {e}"))
+            }
+        })
 }
 
 fn fill(ctx: &Ctx, a: &FillArgs) -> Result<(), CliError> {

@@ -45,7 +45,18 @@ fn help_and_version() {
     let help = s.run(&["--help"]);
     assert!(help.ok().contains("Examples:"));
     for sub in [
-        "create", "info", "show", "fill", "random", "reduce", "stats", "slice", "convert", "tour",
+        "create",
+        "info",
+        "show",
+        "completions",
+        "fill",
+        "random",
+        "reduce",
+        "stats",
+        "slice",
+        "convert",
+        "append",
+        "tour",
     ] {
         assert!(help.stdout.contains(sub), "{sub} missing from --help");
         let sub_help = s.run(&[sub, "--help"]);
@@ -1184,4 +1195,49 @@ fn info_takes_several_files_and_goes_on_after_a_failure() {
     // One file alone keeps its error as the command's error.
     s.run(&["info", "missing.npy", "--json"])
         .fails(1, &["missing.npy"]);
+}
+
+// ---------------------------------------------------------------- completions
+
+#[test]
+fn completion_scripts_name_every_subcommand() {
+    let s = Scratch::new();
+    let subs = [
+        "create",
+        "info",
+        "show",
+        "completions",
+        "fill",
+        "random",
+        "reduce",
+        "stats",
+        "slice",
+        "convert",
+        "append",
+        "tour",
+    ];
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = s.run(&["completions", shell]).ok().to_owned();
+        assert!(script.len() > 1000, "{shell}: {} bytes", script.len());
+        for sub in subs {
+            assert!(script.contains(sub), "{shell} script does not name {sub}");
+        }
+        assert!(script.contains("precision"), "{shell}: no show flags");
+    }
+    s.write(
+        "mmarray.bash",
+        s.run(&["completions", "bash"]).ok().as_bytes(),
+    );
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(s.path("mmarray.bash"))
+        .output()
+        .expect("run bash -n");
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    s.run(&["completions", "tcsh"]).fails(2, &["tcsh"]);
+    s.run(&["completions"]).fails(2, &[]);
 }
