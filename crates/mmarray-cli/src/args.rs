@@ -12,6 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use mmarray_core::{Order, Spec};
 use mmarray_dtype::{DType, Value};
 
+use crate::printf::Printf;
+
 const EXAMPLES: &str = "\
 Examples:
   mmarray create data.npy --dtype float64 --shape 10000,10000
@@ -86,6 +88,21 @@ Examples:
   mmarray show data.npy --slice -1
   mmarray show data.npy --precision 3 --threshold 20 --edgeitems 2")]
     Show(ShowArgs),
+    /// Write a 0-d, 1-d or 2-d array (or slice) as text, as np.savetxt does.
+    #[command(after_help = "\
+The output is what np.savetxt(OUT, a, fmt=FMT, delimiter=D) writes: one line per row
+(one value per line for a 1-d array, one line for a 0-d array), values formatted
+with FMT by Python's % operator, complex values as ' (RE+IMj)'. FMT is one
+printf-style conversion (%d %i %u %x %X %o %e %E %f %F %g %G %s, with flags -+ 0#,
+width and precision), optionally with text around it, or one conversion per column.
+The file appears under its name only when complete.
+
+Examples:
+  mmarray export data.npy data.txt
+  mmarray export data.npy data.csv --fmt %.6g
+  mmarray export data.npy - --slice ':10, :3' --delimiter ';' --fmt %10.4f
+  mmarray export counts.npy --fmt %d | head")]
+    Export(ExportArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "\
 Examples:
@@ -265,12 +282,50 @@ pub(crate) struct ShowArgs {
     pub(crate) input: InputArgs,
 }
 
+/// `export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The array file.
+    pub(crate) path: PathBuf,
+    /// The new text file; - or nothing writes to standard output.
+    #[arg(value_name = "OUT|-")]
+    pub(crate) out: Option<PathBuf>,
+    /// Export only this part (numpy basic indexing); it must have at most 2 dimensions.
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true, value_parser = parse_spec)]
+    pub(crate) slice: Option<Spec>,
+    /// txt (values separated by a space) or csv (by a comma); default: csv for an OUT
+    /// ending in .csv, else txt.
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) format: Option<TextFormat>,
+    /// The text between values of a row (overrides the format's).
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
+    pub(crate) delimiter: Option<String>,
+    /// printf-style format of each value, as numpy's savetxt takes it.
+    #[arg(long, value_name = "FMT", default_value = "%.18e", allow_hyphen_values = true,
+          value_parser = parse_fmt)]
+    pub(crate) fmt: Printf,
+    /// Replace an existing OUT.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
 /// `completions`.
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
     /// The shell.
     #[arg(value_name = "SHELL")]
     pub(crate) shell: clap_complete::Shell,
+}
+
+/// The text formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TextFormat {
+    /// Values separated by a space (np.savetxt's default).
+    Txt,
+    /// Values separated by a comma.
+    Csv,
 }
 
 /// `fill`.
@@ -531,6 +586,10 @@ fn parse_order(text: &str) -> Result<Order, String> {
         "F" | "f" => Ok(Order::F),
         _ => Err(format!("invalid order {text:?}: expected C or F")),
     }
+}
+
+fn parse_fmt(text: &str) -> Result<Printf, String> {
+    Printf::parse(text).map_err(|e| format!("invalid format {text:?}: {e}"))
 }
 
 fn parse_spec(text: &str) -> Result<Spec, String> {

@@ -15,7 +15,7 @@ use crate::args::{
     FillArgs, FloatDist, InfoArgs, OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
 };
 use crate::error::{CliError, Context};
-use crate::{files, json, out, progress, tour};
+use crate::{export, files, json, out, progress, tour};
 
 /// Options that apply to every subcommand.
 pub(crate) struct Ctx {
@@ -30,6 +30,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Create(a) => create(&ctx, &a),
         Command::Info(a) => info(&a),
         Command::Show(a) => show(&a),
+        Command::Export(a) => export::run(&a),
         Command::Completions(a) => completions(&a),
         Command::Fill(a) => fill(&ctx, &a),
         Command::Random(a) => random(&ctx, &a),

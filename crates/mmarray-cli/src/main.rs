@@ -8,9 +8,11 @@
 mod args;
 mod commands;
 mod error;
+mod export;
 mod files;
 mod json;
 mod out;
+mod printf;
 mod progress;
 mod tour;
 

@@ -48,6 +48,7 @@ fn help_and_version() {
         "create",
         "info",
         "show",
+        "export",
         "completions",
         "fill",
         "random",
@@ -1206,6 +1207,7 @@ fn completion_scripts_name_every_subcommand() {
         "create",
         "info",
         "show",
+        "export",
         "completions",
         "fill",
         "random",
@@ -1240,4 +1242,97 @@ fn completion_scripts_name_every_subcommand() {
     );
     s.run(&["completions", "tcsh"]).fails(2, &["tcsh"]);
     s.run(&["completions"]).fails(2, &[]);
+}
+
+// ---------------------------------------------------------------- export
+
+#[test]
+fn export_writes_text_files_and_refuses_what_savetxt_cannot_write() {
+    let s = Scratch::new();
+    arange_file(&s, "m.npy", "i4", "2,3");
+    arange_file(&s, "cube.npy", "f8", "2,2,2");
+    assert_eq!(
+        s.run(&["export", "m.npy", "-", "--fmt", "%d"]).ok(),
+        "0 1 2\n3 4 5\n"
+    );
+    s.run(&["export", "m.npy", "m.csv", "--fmt", "%.1f"]).ok();
+    assert_eq!(s.read("m.csv"), b"0.0,1.0,2.0\n3.0,4.0,5.0\n");
+    // An existing OUT is refused (and kept) without --force, replaced with it.
+    s.run(&["export", "m.npy", "m.csv"])
+        .fails(1, &["m.csv", "--force"]);
+    assert_eq!(s.read("m.csv"), b"0.0,1.0,2.0\n3.0,4.0,5.0\n");
+    s.run(&["export", "m.npy", "m.csv", "--fmt", "%d", "--force"])
+        .ok();
+    assert_eq!(s.read("m.csv"), b"0,1,2\n3,4,5\n");
+    // More than 2 dimensions: an error that says how to select fewer.
+    s.run(&["export", "cube.npy", "c.txt"])
+        .fails(1, &["cube.npy", "3-d", "--slice"]);
+    assert_eq!(
+        s.run(&["export", "cube.npy", "--slice", "-1, 0", "--fmt", "%g"])
+            .ok(),
+        "4\n5\n"
+    );
+    // FMT that is no printf number format: usage errors, before any file is made.
+    for bad in ["%", "abc", "%c", "%*d", "%(x)d", "%q", "%r"] {
+        s.run(&["export", "m.npy", "bad.txt", "--fmt", bad])
+            .fails(2, &["--fmt"]);
+    }
+    s.run(&["export", "m.npy", "bad.txt", "--format", "json"])
+        .fails(2, &["json"]);
+    // Formats that do not fit the file: errors naming it (exit 1).
+    s.run(&[
+        "export", "cube.npy", "bad.txt", "--slice", "0", "--fmt", "%x",
+    ])
+    .fails(1, &["cube.npy", "%x", "integer"]);
+    s.run(&["export", "m.npy", "bad.txt", "--fmt", "%d %d"])
+        .fails(1, &["m.npy", "conversions"]);
+    std::fs::create_dir(s.path("dir.txt")).unwrap();
+    s.run(&["export", "m.npy", "dir.txt", "--force"])
+        .fails(1, &["dir.txt", "directory"]);
+    let left: Vec<String> = s
+        .files()
+        .into_iter()
+        .filter(|n| n.starts_with("bad") || n.contains("mmarray-tmp") || n.starts_with("c."))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn export_of_nan_with_an_integer_format_leaves_nothing_behind() {
+    let s = Scratch::new();
+    s.run(&["create", "n.npy", "--dtype", "f4", "--shape", "100000"])
+        .ok();
+    s.run(&["fill", "n.npy", "nan", "--slice", "-1"]).ok();
+    s.run(&["export", "n.npy", "n.txt", "--fmt", "%d"])
+        .fails(1, &["n.npy", "NaN"]);
+    assert_eq!(s.files(), ["n.npy"]);
+}
+
+#[test]
+fn export_into_a_closed_pipe_stops_without_a_panic() {
+    let s = Scratch::new();
+    s.run(&["create", "big.npy", "--dtype", "f8", "--shape", "2000000"])
+        .ok();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mmarray"))
+        .args(["export", "big.npy", "-"])
+        .current_dir(s.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mmarray");
+    // Read one line, then close the pipe as `head -1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 25];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"0.000000000000000000e+00\n");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal: {:?}",
+        out.status
+    );
+    assert!(out.status.code().unwrap() <= 1, "{:?} {stderr}", out.status);
 }
