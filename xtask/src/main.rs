@@ -4,12 +4,20 @@
 //!   fmt, clippy, tests, docs and bench compilation), stopping at the first failure.
 //! - `cargo xtask bench`: large-file benchmarks of the release CLI against numpy and the
 //!   machine's limits (Linux only; `cargo xtask bench --help`).
+//! - `cargo xtask man`: man pages of the `mmarray` command into `target/man/`.
 //!
-//! The `cargo xtask` alias lives in `.cargo/config.toml`. Besides `std`, this crate uses only
-//! `libc`, `memmap2` and `rayon` (for the benchmarks' limits), so that it builds in seconds.
+//! The `cargo xtask` alias lives in `.cargo/config.toml`. Besides `std`, this crate uses
+//! `libc`, `memmap2` and `rayon` (for the benchmarks' limits) and, for the man pages, `clap`,
+//! `clap_mangen` and the CLI's own command-line definition with the two small crates it needs
+//! (`mmarray-dtype`, `mmarray-core`), so that it still builds in seconds.
 
 #[cfg(target_os = "linux")]
 mod bench;
+mod man;
+/// The CLI's `--fmt` parser, which its command-line definition (see [`man`]) refers to.
+#[allow(dead_code, unreachable_pub, clippy::all, clippy::pedantic)]
+#[path = "../../crates/mmarray-cli/src/printf.rs"]
+mod printf;
 mod python;
 mod test_cmd;
 
@@ -28,6 +36,7 @@ commands:
           and bench --no-run, stopping at the first failure
   bench   large-file benchmarks of the release CLI against numpy and the machine's mapped
           read and fill+flush bandwidth (Linux; `cargo xtask bench --help` for the options)
+  man     write the man pages of `mmarray` (mmarray.1, mmarray-SUBCOMMAND.1) to target/man/
   help    print this message
 ";
 
@@ -41,6 +50,7 @@ fn main() -> ExitCode {
     match command.to_str() {
         Some("test") => test_cmd::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("man") => man::run(&rest),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
