@@ -113,3 +113,42 @@ impl Drop for StagedFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn dropped_or_refused_files_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.txt");
+        let mut f = StagedFile::create(&dest).unwrap();
+        f.write_all(b"half").unwrap();
+        assert!(f.temp_path().exists());
+        assert_eq!(f.temp_path().parent(), Some(dir.path()));
+        drop(f);
+        assert!(names(dir.path()).is_empty());
+
+        std::fs::write(&dest, b"old").unwrap();
+        let mut f = StagedFile::create(&dest).unwrap();
+        f.write_all(b"new").unwrap();
+        assert!(matches!(f.persist(false), Err(Error::Exists { .. })));
+        assert_eq!(names(dir.path()), ["out.txt"]);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"old");
+
+        let mut f = StagedFile::create(&dest).unwrap();
+        f.write_all(b"new").unwrap();
+        f.persist(true).unwrap();
+        assert_eq!(names(dir.path()), ["out.txt"]);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"new");
+    }
+}
