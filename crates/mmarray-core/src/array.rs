@@ -536,8 +536,20 @@ impl DynArray<ReadWrite> {
         options: &CreateOptions,
     ) -> Result<DynArray<ReadWrite>> {
         let path = path.as_ref();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for attempt in 0..100u32 {
-            let tmp = temp_path(path, attempt);
+            let tmp = dir.join(format!(
+                ".{name}.{}.{}.mmarray-tmp",
+                std::process::id(),
+                unique(attempt)
+            ));
             // SAFETY: forwarded to the caller.
             match unsafe { create_at(&tmp, dtype, shape, order, options, Some(path.to_owned())) } {
                 Err(Error::Exists { .. }) => {}
@@ -690,25 +702,6 @@ impl DynArray<ReadWrite> {
         self.layout = new_layout;
         Ok(old_len..old_len + n)
     }
-}
-
-/// A temporary name for a new file that is to appear as `path`: in the same
-/// folder (so that it can be renamed or linked into place), hidden, and unique to
-/// this process and call (`attempt` varies it further after a collision).
-pub(crate) fn temp_path(path: &Path, attempt: u32) -> PathBuf {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.join(format!(
-        ".{name}.{}.{}.mmarray-tmp",
-        std::process::id(),
-        unique(attempt)
-    ))
 }
 
 /// A number that differs between calls, for temporary names.

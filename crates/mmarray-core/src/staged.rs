@@ -1,12 +1,11 @@
 //! New files that appear under their name only when complete, for outputs that are
-//! not arrays (such as text exports): the same temporary names and the same
-//! link-or-rename as [`DynArray::create_staged`](crate::DynArray::create_staged).
+//! not arrays (such as text exports): temporary names of the same pattern and the
+//! same link-or-rename as [`DynArray::create_staged`](crate::DynArray::create_staged).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::array::temp_path;
 use crate::error::{Error, Result};
 use crate::sys;
 
@@ -104,6 +103,27 @@ impl Write for StagedFile {
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
     }
+}
+
+/// A temporary name for a new file that is to appear as `path`, with the pattern
+/// of staged arrays (`.NAME.PID.N.mmarray-tmp`): in the same folder, hidden, and
+/// unique to this process and call (`attempt` varies it after a collision).
+fn temp_path(path: &Path, attempt: u32) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    let n = nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(attempt);
+    dir.join(format!(".{name}.{}.{n}.mmarray-tmp", std::process::id()))
 }
 
 impl Drop for StagedFile {
