@@ -279,15 +279,22 @@ for name, a in arrays.items():
         hlen, start = struct.unpack("<I", raw[8:12])[0], 12
     header = ast.literal_eval(raw[start:start + hlen].decode("latin1" if major < 3 else "utf8"))
     dtype = np.dtype(header["descr"])
-    out[name] = {"format": "npy", "version": [major, raw[7]], "descr": dtype.str, "shape": list(header["shape"]),
+    out[name] = {"format": "npy", "version": [major, raw[7]], "descr": dtype.str, "name": dtype.name,
+                 "shape": list(header["shape"]),
                  "fortran_order": header["fortran_order"], "itemsize": dtype.itemsize, "size": a.size, "nbytes": a.nbytes,
                  "data_offset": start + hlen, "file_size": os.path.getsize(path)}
 print(json.dumps(out))
 "#,
     );
-    for (name, want) in expected.as_object().unwrap() {
+    let expected = expected.as_object().unwrap();
+    for (name, want) in expected {
         assert_eq!(&s.json(&["info", name, "--json"]), want, "{name}");
     }
+    // All at once: an array of the same objects, in the order given.
+    let mut args = vec!["info", "--json"];
+    args.extend(expected.keys().map(String::as_str));
+    let all: Vec<Json> = expected.values().cloned().collect();
+    assert_eq!(s.json(&args), Json::Array(all));
 }
 
 /// Compares JSON values: exactly, except floats within a relative tolerance.
