@@ -11,8 +11,8 @@ use std::mem::size_of;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
-use crate::element::f32_round_to_odd;
-use crate::{ByteOrder, DType, DTypeError, Element, Kind, Native};
+use crate::element::{cvtt_u32_vector, f32_round_to_odd};
+use crate::{ByteOrder, Class, DType, DTypeError, Element, Kind, Native};
 
 /// Reverses the bytes of every `unit`-byte group of `bytes` in place.
 ///
@@ -234,7 +234,7 @@ fn same_type_mut<T: bytemuck::Pod, U: bytemuck::Pod>(s: &mut [T]) -> Option<&mut
 /// ```
 /// let mut out = [0u8; 3];
 /// mmarray_dtype::cast_slice(&[1.9f64, -1.0, 300.0], &mut out)?;
-/// assert_eq!(out, [1, 0, 255]); // truncation toward zero, saturation out of range
+/// assert_eq!(out, [1, 255, 44]); // truncation toward zero, low bits out of range (as numpy)
 /// # Ok::<(), mmarray_dtype::DTypeError>(())
 /// ```
 pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), DTypeError> {
@@ -273,10 +273,34 @@ pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), 
             return Ok(());
         }
     }
+    if let Some(d) = same_type_mut::<D, u32>(dst)
+        && matches!(S::KIND.class(), Class::Float | Class::Complex)
+        && S::KIND != Kind::F16
+    {
+        float_to_u32_like_numpy(src, d);
+        return Ok(());
+    }
     for (d, s) in dst.iter_mut().zip(src) {
         *d = s.cast();
     }
     Ok(())
+}
+
+/// float32/float64/complex -> uint32 as numpy's contiguous cast loop gives it on
+/// x86-64: groups of four through the vector sequence, the last `len % 4` through
+/// the scalar one (they differ only for values that do not fit; see
+/// [`cvtt_u32_vector`]).
+fn float_to_u32_like_numpy<S: Native>(src: &[S], dst: &mut [u32]) {
+    let (groups, rest) = src.as_chunks::<4>();
+    let (dst_groups, dst_rest) = dst.as_chunks_mut::<4>();
+    for (d, s) in dst_groups.iter_mut().zip(groups) {
+        for (d, s) in d.iter_mut().zip(s) {
+            *d = cvtt_u32_vector(s.to_f64());
+        }
+    }
+    for (d, s) in dst_rest.iter_mut().zip(rest) {
+        *d = s.cast();
+    }
 }
 
 /// float64 -> float16 in bulk, rounded once (see [`crate::element::f16_from_f64`]): round to odd into a

@@ -135,7 +135,7 @@ pub trait Native: Element + PartialEq + Default + fmt::Debug + private::Sealed {
     fn from_i64(v: i64) -> Self;
     /// Converts from an unsigned integer (wrapping into narrower integers, rounding into floats).
     fn from_u64(v: u64) -> Self;
-    /// Converts from a float (saturating into integers, NaN becomes 0; see the crate docs).
+    /// Converts from a float (into integers as numpy on x86-64 does; see the crate docs).
     fn from_f64(v: f64) -> Self;
     /// Converts from a complex value (the real part, for real kinds).
     fn from_c128(v: Complex64) -> Self;
@@ -182,6 +182,86 @@ mod private {
     pub trait Sealed {}
 }
 
+/// x86-64's `cvttsd2si` with a 32-bit result, which C's float -> int casts compile to:
+/// truncation toward zero, and `i32::MIN` (the "integer indefinite") for NaN and for
+/// values out of range.
+#[inline]
+#[must_use]
+pub(crate) fn cvtt_i32(v: f64) -> i32 {
+    if v > -2_147_483_649.0 && v < 2_147_483_648.0 {
+        v as i32
+    } else {
+        i32::MIN
+    }
+}
+
+/// `cvttsd2si` with a 64-bit result: truncation, `i64::MIN` for NaN and out of range.
+#[inline]
+#[must_use]
+pub(crate) fn cvtt_i64(v: f64) -> i64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&v) {
+        v as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// float -> uint64 as C compiles it on x86-64: below 2^63 (or NaN) through
+/// `cvttsd2si`, from 2^63 on through `cvttsd2si(v - 2^63)` with the top bit flipped.
+#[inline]
+#[must_use]
+pub(crate) fn cvtt_u64(v: f64) -> u64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if v >= TWO_63 {
+        (cvtt_i64(v - TWO_63) as u64) ^ (1 << 63)
+    } else {
+        cvtt_i64(v) as u64
+    }
+}
+
+/// float -> uint32 the way numpy's contiguous cast loops compute four elements at
+/// a time on x86-64 (vector `cvttpd2dq` on `v` or `v - 2^31`); the scalar loop
+/// (used for the last `n % 4` elements and strided data) is [`FloatToInt::from_float`]
+/// (through `cvttsd2si` to int64, keeping the low 32 bits). They differ only for
+/// values that do not fit (below -2^31, from 2^32 on, NaN).
+#[inline]
+#[must_use]
+pub(crate) fn cvtt_u32_vector(v: f64) -> u32 {
+    const TWO_31: f64 = 2_147_483_648.0;
+    if v >= TWO_31 {
+        (cvtt_i32(v - TWO_31) as u32) ^ (1 << 31)
+    } else {
+        cvtt_i32(v) as u32
+    }
+}
+
+/// Float -> integer casts as numpy computes them on x86-64: C casts, compiled to
+/// `cvttsd2si` (32-bit for int8..int32, uint8 and uint16; 64-bit for int64 and
+/// uint32; the 2^63 split for uint64), then the low bits. So NaN and values out of
+/// range give the "integer indefinite" `0x80..0` or its low bits (e.g. `300.0 -> uint8`
+/// is 44, `-1.0 -> uint8` is 255, `NaN -> int64` is `i64::MIN`, `NaN -> uint8` is 0).
+pub(crate) trait FloatToInt {
+    /// The cast of `v` (a float, or a complex value's real part).
+    fn from_float(v: f64) -> Self;
+}
+
+macro_rules! float_to_int {
+    ($($t:ty => $via:ident),*) => {$(
+        impl FloatToInt for $t {
+            #[inline]
+            fn from_float(v: f64) -> Self {
+                $via(v) as $t
+            }
+        }
+    )*};
+}
+
+float_to_int!(
+    i8 => cvtt_i32, i16 => cvtt_i32, i32 => cvtt_i32, u8 => cvtt_i32, u16 => cvtt_i32,
+    i64 => cvtt_i64, u32 => cvtt_i64, u64 => cvtt_u64
+);
+
 macro_rules! int_native {
     ($($t:ty => $kind:ident),*) => {$(
         impl Element for $t {
@@ -192,8 +272,8 @@ macro_rules! int_native {
             #[inline] fn from_bool(v: bool) -> Self { Self::from(v) }
             #[inline] fn from_i64(v: i64) -> Self { v as $t }
             #[inline] fn from_u64(v: u64) -> Self { v as $t }
-            #[inline] fn from_f64(v: f64) -> Self { v as $t }
-            #[inline] fn from_c128(v: Complex64) -> Self { v.re as $t }
+            #[inline] fn from_f64(v: f64) -> Self { <$t as FloatToInt>::from_float(v) }
+            #[inline] fn from_c128(v: Complex64) -> Self { <$t as FloatToInt>::from_float(v.re) }
             #[inline] fn to_bool(self) -> bool { self != 0 }
             #[inline] fn to_i64(self) -> i64 { self as i64 }
             #[inline] fn to_u64(self) -> u64 { self as u64 }

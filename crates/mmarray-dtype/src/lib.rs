@@ -36,16 +36,29 @@
 //! integers, anything non-zero (NaN included) is `True`, `True` is 1, and complex
 //! to real keeps the real part (numpy warns with `ComplexWarning`; mmarray does not).
 //!
-//! Where numpy's result is undefined in C and depends on the CPU, mmarray is
-//! deterministic and uses Rust's saturating conversion instead:
+//! Floats (and complex values' real parts) cast into integers exactly as numpy does on
+//! x86-64, where C's casts compile to the `cvttsd2si` instruction: truncation toward
+//! zero, and for NaN and values out of range the "integer indefinite" `0x80..0` of a
+//! 32-bit (int8..int32, uint8, uint16) or 64-bit (int64, uint32) conversion, or its
+//! low bits; uint64 converts values from 2^63 on as `v - 2^63` with the top bit set.
+//!
+//! | cast (numpy 2.4 on x86-64) | result |
+//! |---|---|
+//! | `-1.0`, `300.0`, `1e20`, NaN, inf → uint8 | 255, 44, 0, 0, 0 |
+//! | `128.0`, NaN → int8 | -128, 0 |
+//! | `3e9`, NaN, ±inf → int32 | `i32::MIN` |
+//! | `1e19`, NaN, ±inf → int64 | `i64::MIN` |
+//! | `-1.0`, `2^64`, `1e19`, NaN, inf, -inf → uint64 | `u64::MAX`, 0, 10000000000000000000, 2^63, 0, 2^63 |
+//! | `-3e9`, `2^32 + 5`, NaN → uint32 | 1294967296, 5, 0 (scalars, strided data, the last `n % 4` items of a contiguous array) |
+//! | the same → uint32 in [`cast_slice`] groups of four | 2147483648, 0, 2147483648 (numpy's vectorised contiguous loop) |
+//!
+//! float32 → uint32 and complex → uint32 follow the same two rules; float16 always
+//! takes the scalar one. Where mmarray and numpy still differ:
 //!
 //! | cast | numpy on x86-64 | mmarray |
 //! |---|---|---|
-//! | float NaN → int | `INT_MIN` (e.g. `-9223372036854775808` for int64), with a warning | `0` |
-//! | float ±inf or out of range → int64 | `INT64_MIN` | saturates to `i64::MIN` / `i64::MAX` |
-//! | float out of range → narrower int | the low bits of a 32- or 64-bit conversion | saturates to the type's min / max |
-//! | negative float → unsigned int | wraps (`-1.0 -> uint8` is 255) | `0` |
 //! | signaling NaN → another float or complex kind, to or from float16, or between float32 and complex64 | stays signaling (numpy converts float16 in software and copies float32) | quiet, with the same sign and payload (as IEEE 754 conversions do) |
+//! | float/complex → uint32 of a value that does not fit, in data numpy does not loop over contiguously (other memory order, byte-swapped or unaligned input) | the vector or the scalar result, depending on numpy's buffering | the rule of [`cast_slice`] over mmarray's blocks |
 //!
 //! All other casts agree with numpy bit for bit, which the numpy interop tests check:
 //! float64 → float16 rounds once (not through float32), and a cast to the same kind
