@@ -47,6 +47,19 @@ pub enum DTypeError {
         /// The largest value of the kind.
         max: String,
     },
+    /// A finite number that would round to infinity in a float kind (`1e300` for
+    /// float32, `70000` for float16), or a part of a complex number that would.
+    #[error(
+        "value {text:?} is out of range for {kind}: it would round to infinity (largest finite {kind}: {max}; write inf for infinity)"
+    )]
+    FloatOverflow {
+        /// The text that was given.
+        text: String,
+        /// The kind it was meant for.
+        kind: Kind,
+        /// The largest finite value of the kind (of a part, for complex kinds).
+        max: &'static str,
+    },
     /// Source and destination buffers of a codec do not hold the same number of items.
     #[error(
         "buffer length mismatch for {dtype}: source holds {src} bytes, destination {dst} bytes (itemsize {itemsize})"

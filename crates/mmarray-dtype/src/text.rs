@@ -190,9 +190,18 @@ pub(crate) enum Number {
     Real(f64),
     /// A complex number `re + im j`.
     Complex(f64, f64),
+    /// A finite number (real, or a part of a complex number) too large for float64:
+    /// `1e400`, `1+1e999j`. It does not fit any kind.
+    Overflow,
 }
 
-fn parse_real(text: &str) -> Option<f64> {
+/// A finite decimal number whose magnitude exceeds float64's range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Overflow;
+
+/// A real number: `Some(Err(Overflow))` for finite text beyond float64's range
+/// (only the words `inf` and `infinity` mean infinity).
+fn parse_real(text: &str) -> Option<Result<f64, Overflow>> {
     let t = text.trim();
     let body = t.strip_prefix(['+', '-']).unwrap_or(t);
     let lower = body.to_ascii_lowercase();
@@ -202,7 +211,7 @@ fn parse_real(text: &str) -> Option<f64> {
         } else {
             f64::INFINITY
         };
-        return Some(if t.starts_with('-') { -v } else { v });
+        return Some(Ok(if t.starts_with('-') { -v } else { v }));
     }
     // Only decimal syntax: digits, one point, an exponent. Rust's parser accepts the same.
     if body.is_empty()
@@ -213,7 +222,8 @@ fn parse_real(text: &str) -> Option<f64> {
     {
         return None;
     }
-    t.parse::<f64>().ok()
+    let v = t.parse::<f64>().ok()?;
+    Some(if v.is_finite() { Ok(v) } else { Err(Overflow) })
 }
 
 /// Parses `text` as a number of any kind; `None` when it is no number at all.
@@ -228,17 +238,17 @@ pub(crate) fn parse_number(text: &str) -> Option<Number> {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return Some(match t.parse::<i128>() {
             Ok(i) => Number::Int(i),
-            Err(_) => Number::Real(t.parse::<f64>().ok()?),
+            Err(_) => parse_real(t)?.map_or(Number::Overflow, Number::Real),
         });
     }
     if let Some(v) = parse_real(t) {
-        return Some(Number::Real(v));
+        return Some(v.map_or(Number::Overflow, Number::Real));
     }
-    parse_complex(t).map(|(re, im)| Number::Complex(re, im))
+    parse_complex(t).map(|parts| parts.map_or(Number::Overflow, |(re, im)| Number::Complex(re, im)))
 }
 
 /// `1+2j`, `-1.5-2e3j`, `2j`, `j`, `(1+2j)`, `nan+infj`.
-fn parse_complex(text: &str) -> Option<(f64, f64)> {
+fn parse_complex(text: &str) -> Option<Result<(f64, f64), Overflow>> {
     let t = text
         .strip_prefix('(')
         .and_then(|t| t.strip_suffix(')'))
@@ -251,14 +261,14 @@ fn parse_complex(text: &str) -> Option<(f64, f64)> {
         .find(|&i| matches!(bytes[i], b'+' | b'-') && !matches!(bytes[i - 1], b'e' | b'E'));
     let (re, im) = match split {
         Some(i) => (parse_real(&body[..i])?, &body[i..]),
-        None => (0.0, body),
+        None => (Ok(0.0), body),
     };
     let im = match im {
-        "" | "+" => 1.0,
-        "-" => -1.0,
+        "" | "+" => Ok(1.0),
+        "-" => Ok(-1.0),
         other => parse_real(other)?,
     };
-    Some((re, im))
+    Some(re.and_then(|re| Ok((re, im?))))
 }
 
 #[cfg(test)]
@@ -325,6 +335,18 @@ mod tests {
         assert_eq!(parse_number("1e-3+2j"), Some(Number::Complex(0.001, 2.0)));
         assert_eq!(parse_number("2j"), Some(Number::Complex(0.0, 2.0)));
         assert_eq!(parse_number("(1-j)"), Some(Number::Complex(1.0, -1.0)));
+        // Finite text beyond float64 is no infinity; the words are.
+        for big in ["1e400", "-1e309", "1e400+2j", "1-1e999j", &"9".repeat(400)] {
+            assert_eq!(parse_number(big), Some(Number::Overflow), "{big}");
+        }
+        assert_eq!(
+            parse_number("inf-infj"),
+            Some(Number::Complex(f64::INFINITY, f64::NEG_INFINITY))
+        );
+        assert_eq!(
+            parse_number("-Infinity"),
+            Some(Number::Real(f64::NEG_INFINITY))
+        );
         for bad in [
             "", "abc", "1..2", "--1", "0x10", "1,5", "j1", "1+2", "e5", ".", "+",
         ] {

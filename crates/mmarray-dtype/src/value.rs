@@ -103,9 +103,11 @@ impl Value {
     /// - bool: `true`, `false`, `True`, `False`, `1`, `0`;
     /// - integers: a decimal integer within the kind's range (`2.5` and `300` for
     ///   uint8 are errors);
-    /// - floats: a decimal number, `nan`, `inf`, `-inf` (values beyond the range
-    ///   become infinite, as numpy's conversion from a Python float does);
-    /// - complex: also `2j`, `1+2j`, `-1.5-2e3j`, `(1+2j)`.
+    /// - floats: a decimal number, `nan`, `inf`, `-inf`; a finite number that would
+    ///   round to infinity in the kind (`1e300` for float32, `70000` for float16) is
+    ///   an error ([`DTypeError::FloatOverflow`]), like an integer that does not fit;
+    /// - complex: also `2j`, `1+2j`, `-1.5-2e3j`, `(1+2j)`, with the same check on
+    ///   each part.
     pub fn parse(kind: Kind, text: &str) -> Result<Value, DTypeError> {
         let Some(number) = parse_number(text) else {
             return Err(DTypeError::InvalidValue {
@@ -119,7 +121,22 @@ impl Value {
             kind,
             expected,
         };
-        match kind.class() {
+        if number == Number::Overflow {
+            return Err(match kind.class() {
+                Class::Signed | Class::Unsigned => {
+                    let (min, max) = int_range(kind);
+                    DTypeError::OutOfRange {
+                        text: text.to_owned(),
+                        kind,
+                        min: min.to_string(),
+                        max: max.to_string(),
+                    }
+                }
+                Class::Float | Class::Complex => overflow(kind, text),
+                Class::Bool => invalid("expected true, false, 1 or 0"),
+            });
+        }
+        let value = match kind.class() {
             Class::Bool => match number {
                 Number::Bool(b) => Ok(Value::Bool(b)),
                 Number::Int(0) => Ok(Value::Bool(false)),
@@ -139,9 +156,56 @@ impl Value {
                 Number::Int(i) => Ok(Value::F64(i as f64).cast_to(kind)),
                 Number::Real(v) => Ok(Value::C128(Complex64::new(v, 0.0)).cast_to(kind)),
                 Number::Complex(re, im) => Ok(Value::C128(Complex64::new(re, im)).cast_to(kind)),
-                Number::Bool(_) => Err(invalid("expected a number such as 1.5, 2j or 1+2j")),
+                _ => Err(invalid("expected a number such as 1.5, 2j or 1+2j")),
             },
+        }?;
+        // The number was finite (the words inf and nan are taken as given), so an
+        // infinite part means that it rounded to infinity in the kind.
+        let (re, im) = match number {
+            Number::Int(i) => (i as f64, 0.0),
+            Number::Real(v) => (v, 0.0),
+            Number::Complex(re, im) => (re, im),
+            Number::Bool(_) | Number::Overflow => (0.0, 0.0),
+        };
+        let (got_re, got_im) = match value {
+            Value::F16(v) => (v.to_f64(), 0.0),
+            Value::F32(v) => (f64::from(v), 0.0),
+            Value::F64(v) => (v, 0.0),
+            Value::C64(v) => (f64::from(v.re), f64::from(v.im)),
+            Value::C128(v) => (v.re, v.im),
+            _ => return Ok(value),
+        };
+        if (re.is_finite() && got_re.is_infinite()) || (im.is_finite() && got_im.is_infinite()) {
+            return Err(overflow(kind, text));
         }
+        Ok(value)
+    }
+}
+
+/// The error for a finite `text` that would round to infinity in the float or complex `kind`.
+fn overflow(kind: Kind, text: &str) -> DTypeError {
+    DTypeError::FloatOverflow {
+        text: text.to_owned(),
+        kind,
+        max: match kind {
+            Kind::F16 => "65504.0",
+            Kind::F32 | Kind::C64 => "3.4028235e+38",
+            _ => "1.7976931348623157e+308",
+        },
+    }
+}
+
+/// The smallest and largest values of an integer `kind` (uint64 for non-integer kinds).
+fn int_range(kind: Kind) -> (i128, i128) {
+    match kind {
+        Kind::I8 => (i8::MIN.into(), i8::MAX.into()),
+        Kind::I16 => (i16::MIN.into(), i16::MAX.into()),
+        Kind::I32 => (i32::MIN.into(), i32::MAX.into()),
+        Kind::I64 => (i64::MIN.into(), i64::MAX.into()),
+        Kind::U8 => (0, u8::MAX.into()),
+        Kind::U16 => (0, u16::MAX.into()),
+        Kind::U32 => (0, u32::MAX.into()),
+        _ => (0, u64::MAX.into()),
     }
 }
 
@@ -154,16 +218,7 @@ fn float_from_text(kind: Kind, v: f64, text: &str) -> Value {
 }
 
 fn int_in_range(kind: Kind, i: i128, text: &str) -> Result<Value, DTypeError> {
-    let (min, max): (i128, i128) = match kind {
-        Kind::I8 => (i8::MIN.into(), i8::MAX.into()),
-        Kind::I16 => (i16::MIN.into(), i16::MAX.into()),
-        Kind::I32 => (i32::MIN.into(), i32::MAX.into()),
-        Kind::I64 => (i64::MIN.into(), i64::MAX.into()),
-        Kind::U8 => (0, u8::MAX.into()),
-        Kind::U16 => (0, u16::MAX.into()),
-        Kind::U32 => (0, u32::MAX.into()),
-        _ => (0, u64::MAX.into()),
-    };
+    let (min, max) = int_range(kind);
     if i < min || i > max {
         return Err(DTypeError::OutOfRange {
             text: text.to_owned(),
@@ -273,8 +328,15 @@ mod tests {
             Ok(Value::F16(f16::from_f32(1.5)))
         );
         assert_eq!(
-            Value::parse(Kind::F64, "1e400"),
+            Value::parse(Kind::F64, "inf"),
             Ok(Value::F64(f64::INFINITY))
+        );
+        assert_eq!(Value::parse(Kind::F16, "65504"), Ok(Value::F16(f16::MAX)));
+        // Rounds down to the largest float16, as numpy's float16(65519) does.
+        assert_eq!(Value::parse(Kind::F16, "65519"), Ok(Value::F16(f16::MAX)));
+        assert_eq!(
+            Value::parse(Kind::C64, "-inf+nanj").map(|v| v.to_string()),
+            Ok("(-inf+nanj)".to_owned())
         );
         assert!(matches!(Value::parse(Kind::F64, "nan"), Ok(Value::F64(v)) if v.is_nan()));
         assert_eq!(
@@ -290,6 +352,39 @@ mod tests {
         assert_eq!(Value::parse(Kind::Bool, "true"), Ok(Value::Bool(true)));
         assert_eq!(Value::parse(Kind::Bool, "0"), Ok(Value::Bool(false)));
         assert!(Value::parse(Kind::Bool, "2").is_err());
+    }
+
+    #[test]
+    fn finite_values_that_round_to_infinity_are_out_of_range() {
+        for (kind, text) in [
+            (Kind::F16, "70000"),
+            (Kind::F16, "65520"),
+            (Kind::F16, "-1e5"),
+            (Kind::F32, "1e300"),
+            (Kind::F32, "-3.5e38"),
+            (Kind::F64, "1e400"),
+            (Kind::F64, &"9".repeat(400)),
+            (Kind::C64, "1e300"),
+            (Kind::C64, "1+1e39j"),
+            (Kind::C64, "1e39-2j"),
+            (Kind::C128, "1+1e400j"),
+        ] {
+            let err = Value::parse(kind, text).unwrap_err();
+            assert!(
+                matches!(err, DTypeError::FloatOverflow { .. }),
+                "{kind} {text}: {err}"
+            );
+            assert!(err.to_string().contains("infinity"), "{err}");
+        }
+        // Integers beyond every range, and real text for bool, stay what they were.
+        assert!(matches!(
+            Value::parse(Kind::U64, "1e400"),
+            Err(DTypeError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            Value::parse(Kind::Bool, "1e400"),
+            Err(DTypeError::InvalidValue { .. })
+        ));
     }
 
     #[test]
