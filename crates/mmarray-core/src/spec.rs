@@ -1,4 +1,5 @@
-//! numpy basic indexing: integers, `start:stop:step` slices and `...`.
+//! numpy basic indexing: integers, `start:stop:step` slices and `...` (no advanced
+//! indexing: lists, arrays and booleans are errors).
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,11 +97,20 @@ impl Spec {
             reason,
         };
         let trimmed = text.trim();
-        let trimmed = trimmed
-            .strip_prefix('[')
-            .and_then(|t| t.strip_suffix(']'))
-            .unwrap_or(trimmed);
-        if trimmed.trim().is_empty() {
+        // numpy reads `a[[1, 2]]` and `a[[True, False]]` as advanced indexing, which
+        // this type does not do: refuse them rather than read them as `a[1, 2]`.
+        if trimmed.contains(['[', ']'])
+            || trimmed
+                .split([',', ':'])
+                .any(|p| matches!(p.trim(), "True" | "False" | "true" | "false"))
+        {
+            return Err(fail(
+                "advanced indexing (lists, arrays, booleans) is not supported: \
+                 use basic indexing such as ':5', '::2, -1' or '1:-1, ..., 0'"
+                    .to_owned(),
+            ));
+        }
+        if trimmed.is_empty() {
             return Ok(Spec(Vec::new()));
         }
         let mut out = Vec::new();
@@ -287,6 +297,29 @@ mod tests {
         );
         for bad in ["::0", "...,...", "1,,2", "a", "1:2:3:4", "1.5", "1:x"] {
             assert!(Spec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn advanced_indexing_is_refused() {
+        for bad in [
+            "[1,2]",
+            "[1, 2]",
+            "[0]",
+            "[]",
+            ":, [0, 1]",
+            "[True, False]",
+            "True",
+            "0, False",
+            "[[1]]",
+            "1]",
+        ] {
+            let e = Spec::parse(bad).unwrap_err();
+            assert!(
+                e.reason.starts_with("advanced indexing"),
+                "{bad}: {}",
+                e.reason
+            );
         }
     }
 
