@@ -153,11 +153,10 @@ impl NpyHeader {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HeaderError {
-    /// The file does not start with [`MAGIC`].
-    #[error(
-        "not a .npy file: expected the magic string \\x93NUMPY at byte 0, found {}",
-        EscapedBytes(found)
-    )]
+    /// The file does not start with [`MAGIC`]. The message says what to do instead: a
+    /// zip archive (`PK\x03\x04`, as `np.savez` writes) is named as such, anything else
+    /// gets the hint to read it as a raw (headerless) file.
+    #[error("{}", bad_magic(found))]
     BadMagic {
         /// The first bytes of the file (at most 8).
         found: Vec<u8>,
@@ -238,8 +237,9 @@ pub enum HeaderError {
         /// Its text.
         key: String,
     },
-    /// The `descr` is not a dtype, or one that mmarray does not support.
-    #[error("invalid descr at byte {offset} of the .npy header: {source}")]
+    /// The `descr` is not a dtype, or one that mmarray does not support (then the message
+    /// names the dtype as unsupported, not the header as invalid).
+    #[error("{}", descr_message(*offset, source))]
     Descr {
         /// Where the descr value starts.
         offset: u64,
@@ -312,6 +312,31 @@ pub enum HeaderError {
 
 /// Bytes shown as a Python bytes literal would show them: `b'\x93NUMPY\x01\x00'`.
 struct EscapedBytes<'a>(&'a [u8]);
+
+/// The message of [`HeaderError::BadMagic`]: the one place that says "not a .npy file".
+fn bad_magic(found: &[u8]) -> String {
+    if found.starts_with(b"PK\x03\x04") || found.starts_with(b"PK\x05\x06") {
+        return format!(
+            "not a .npy file but a zip archive (a .npz file, as np.savez writes), found {}",
+            EscapedBytes(found)
+        );
+    }
+    format!(
+        "not a .npy file: expected the magic string \\x93NUMPY at byte 0, found {}; \
+         to read a headerless file, give its layout (use --raw --dtype DTYPE on the command line)",
+        EscapedBytes(found)
+    )
+}
+
+/// The message of [`HeaderError::Descr`].
+fn descr_message(offset: u64, source: &DTypeError) -> String {
+    match source {
+        DTypeError::Unsupported { .. } => {
+            format!("{source} (the descr at byte {offset} of the .npy header)")
+        }
+        _ => format!("invalid descr at byte {offset} of the .npy header: {source}"),
+    }
+}
 
 impl fmt::Display for EscapedBytes<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -494,7 +494,13 @@ fn bad_magic_numpys_malformed_magic_list() {
     assert!(matches!(&e, HeaderError::BadMagic { found } if found == b"PK\x03\x04 a z"));
     assert_eq!(
         e.to_string(),
-        r"not a .npy file: expected the magic string \x93NUMPY at byte 0, found b'PK\x03\x04 a z'"
+        r"not a .npy file but a zip archive (a .npz file, as np.savez writes), found b'PK\x03\x04 a z'"
+    );
+    // Anything else gets the hint to read it as a raw file.
+    let e = err(b"\xa8@\x00\x00\x00\x00\x00\x00\xf0?");
+    assert_eq!(
+        e.to_string(),
+        r"not a .npy file: expected the magic string \x93NUMPY at byte 0, found b'\xa8@\x00\x00\x00\x00\x00\x00'; to read a headerless file, give its layout (use --raw --dtype DTYPE on the command line)"
     );
 }
 
@@ -666,9 +672,14 @@ fn unsupported_and_unknown_descr() {
     let e = err(&v1(&dict("'|O'", "False", "(3,)")));
     let message = e.to_string();
     assert!(
-        message.starts_with(
-            "invalid descr at byte 20 of the .npy header: unsupported dtype \"|O\" (object)"
-        ),
+        message.starts_with("unsupported dtype \"|O\" (object)")
+            && message.ends_with("(the descr at byte 20 of the .npy header)"),
+        "{message}"
+    );
+    // A descr that is no dtype at all is still an invalid header.
+    let message = err(&v1(&dict("'x'", "False", "(3,)"))).to_string();
+    assert!(
+        message.starts_with("invalid descr at byte 20 of the .npy header: unknown dtype"),
         "{message}"
     );
     assert!(std::error::Error::source(&e).is_some());
