@@ -102,12 +102,14 @@ pub enum Dist {
     Normal,
     /// Uniform in `[0, 1)` (float and complex).
     Uniform,
-    /// Integers uniform in `[low, high)` (integer kinds).
+    /// Integers uniform in `[low, high)` (integer kinds), as numpy's
+    /// `Generator.integers(low, high)`: any range within the kind, from
+    /// `[i64::MIN, 2^63)` for int64 to `[0, 2^64)` for uint64.
     Integers {
         /// Smallest value.
-        low: i64,
+        low: i128,
         /// One past the largest value.
-        high: i64,
+        high: i128,
     },
 }
 
@@ -144,7 +146,6 @@ fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
         }
         (Class::Signed | Class::Unsigned, Dist::Integers { low, high }) => {
             let (min, max) = int_range(kind);
-            let (low, high) = (i128::from(low), i128::from(high));
             if low >= high {
                 return Err(Error::Invalid(format!(
                     "integers: low ({low}) must be less than high ({high})"
@@ -155,6 +156,7 @@ fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
                     "integers: [{low}, {high}) does not fit {kind} ({min}..={max})"
                 )));
             }
+            // A range of 2^64 (all of int64 or uint64) is 0: `below` then draws all 64 bits.
             Ok((low, (high - low) as u64))
         }
         (Class::Signed | Class::Unsigned, d) => Err(Error::Invalid(format!(

@@ -380,7 +380,7 @@ fn uniform_is_in_zero_one() {
     assert!(correlation(&re, &im).abs() < 0.01);
 }
 
-fn check_integers<T: Native>(low: i64, high: i64, every: bool) {
+fn check_integers<T: Native>(low: i128, high: i128, every: bool) {
     for bo in BYTE_ORDERS {
         let v = draw::<T>(40_000, Dist::Integers { low, high }, 7, bo);
         let ctx = format!("{:?} [{low}, {high}) {bo:?}", T::KIND);
@@ -391,27 +391,32 @@ fn check_integers<T: Native>(low: i64, high: i64, every: bool) {
                 i128::from(x.to_i64())
             }
         };
-        assert!(
-            v.iter()
-                .all(|x| (i128::from(low)..i128::from(high)).contains(&as_i128(x))),
-            "{ctx}"
-        );
+        assert!(v.iter().all(|x| (low..high).contains(&as_i128(x))), "{ctx}");
         if every {
             let distinct: std::collections::BTreeSet<i128> = v.iter().map(as_i128).collect();
-            assert_eq!(
-                distinct.len() as i128,
-                i128::from(high) - i128::from(low),
-                "{ctx}"
-            );
+            assert_eq!(distinct.len() as i128, high - low, "{ctx}");
         } else {
             // Spread over the whole range: values in both halves.
-            let mid = i128::midpoint(i128::from(low), i128::from(high));
+            let mid = i128::midpoint(low, high);
             assert!(
                 v.iter().any(|x| as_i128(x) < mid) && v.iter().any(|x| as_i128(x) >= mid),
                 "{ctx}"
             );
         }
     }
+}
+
+/// numpy's `integers(low, high)` takes any range within the dtype: all of uint64 is
+/// `[0, 2^64)`, all of int64 `[-2^63, 2^63)`.
+#[test]
+fn integers_cover_the_whole_64_bit_ranges() {
+    const TWO_64: i128 = 1 << 64;
+    check_integers::<u64>(0, TWO_64, false);
+    check_integers::<u64>(0, TWO_64 - 1, false);
+    check_integers::<u64>(TWO_64 - 10, TWO_64, true);
+    check_integers::<u64>(1 << 63, TWO_64, false);
+    check_integers::<i64>(i64::MIN.into(), 1 << 63, false);
+    check_integers::<i64>((1 << 63) - 4, 1 << 63, true);
 }
 
 #[test]
@@ -423,9 +428,9 @@ fn integers_are_in_range_and_hit_every_value() {
     check_integers::<i32>(-1000, -990, true);
     check_integers::<u32>(0, 1, true);
     check_integers::<u64>(0, 10, true);
-    check_integers::<i64>(i64::MIN, i64::MAX, false);
-    check_integers::<u64>(1 << 40, i64::MAX, false);
-    check_integers::<i32>(i64::from(i32::MIN), i64::from(i32::MAX) + 1, false);
+    check_integers::<i64>(i64::MIN.into(), i64::MAX.into(), false);
+    check_integers::<u64>(1 << 40, i64::MAX.into(), false);
+    check_integers::<i32>(i32::MIN.into(), i128::from(i32::MAX) + 1, false);
 }
 
 #[test]
@@ -467,6 +472,18 @@ fn invalid_requests_are_errors_and_change_nothing() {
     attempt::<i16>(Dist::Integers {
         low: 0,
         high: 40_000,
+    });
+    attempt::<u64>(Dist::Integers {
+        low: 0,
+        high: (1 << 64) + 1,
+    });
+    attempt::<i64>(Dist::Integers {
+        low: 0,
+        high: (1 << 63) + 1,
+    });
+    attempt::<i64>(Dist::Integers {
+        low: i128::from(i64::MIN) - 1,
+        high: 0,
     });
     // Through a whole array too.
     let dir = tempfile::tempdir().unwrap();
@@ -527,8 +544,8 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     reproducible::<Complex32>(Dist::Normal);
     reproducible::<Complex64>(Dist::Uniform);
     reproducible::<i64>(Dist::Integers {
-        low: i64::MIN,
-        high: i64::MAX,
+        low: i64::MIN.into(),
+        high: i64::MAX.into(),
     });
     reproducible::<u32>(Dist::Integers {
         low: 0,

@@ -245,7 +245,7 @@ fn random_fills() {
         "1:",
         Dist::Integers {
             low: 0,
-            high: i64::MAX,
+            high: i64::MAX.into(),
         },
     );
     same_fill_on_every_pool::<Bool>(
