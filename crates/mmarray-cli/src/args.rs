@@ -35,6 +35,7 @@ modified; new files appear under their name only when complete.
 Environment: MMARRAY_ACCESS=map|read|auto sets how reductions read an input file:
 through the mapping, with read(2), or (auto, the default) whichever is measured
 faster on the file at hand. Results are the same either way.
+MMARRAY_PROGRESS_DELAY_MS=N shows progress bars after N milliseconds (default 1000).
 
 Exit status: 0 on success, 1 when a file cannot be read or written (or does not fit
 the request), 2 for a malformed command line.";
@@ -42,7 +43,8 @@ the request), 2 for a malformed command line.";
 /// numpy.memmap and .npy files from the command line: create, inspect, fill,
 /// reduce, slice and convert N-d arrays that live in files.
 #[derive(Debug, Parser)]
-#[command(name = "mmarray", version, after_help = EXAMPLES, max_term_width = 100, arg_required_else_help = false)]
+#[command(name = "mmarray", version, after_help = EXAMPLES, max_term_width = 100, arg_required_else_help = false,
+          color = clap::ColorChoice::Never)]
 pub(crate) struct Cli {
     /// Number of worker threads (default: one per CPU core).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536))]
@@ -352,11 +354,11 @@ pub(crate) struct RandomArgs {
     #[arg(long, value_name = "DIST")]
     pub(crate) dist: Option<DistArg>,
     /// Smallest integer drawn by --dist integers (default 0).
-    #[arg(long, value_name = "A", allow_negative_numbers = true)]
-    pub(crate) low: Option<i64>,
-    /// One past the largest integer drawn by --dist integers.
-    #[arg(long, value_name = "B", allow_negative_numbers = true)]
-    pub(crate) high: Option<i64>,
+    #[arg(long, value_name = "A", allow_negative_numbers = true, value_parser = parse_bound)]
+    pub(crate) low: Option<i128>,
+    /// One past the largest integer drawn by --dist integers (up to 18446744073709551616 for uint64).
+    #[arg(long, value_name = "B", allow_negative_numbers = true, value_parser = parse_bound)]
+    pub(crate) high: Option<i128>,
     /// Seed (default: a random seed, printed on stderr); the same seed gives the same bytes.
     #[arg(long, value_name = "N")]
     pub(crate) seed: Option<u64>,
@@ -578,6 +580,22 @@ pub(crate) fn parse_shape(text: &str) -> Result<Shape, String> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Shape)
+}
+
+/// Parses a bound of `random --dist integers`: an integer between -2^63 and 2^64,
+/// the widest range any integer dtype has.
+fn parse_bound(text: &str) -> Result<i128, String> {
+    let v: i128 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an integer"))?;
+    if (i128::from(i64::MIN)..=1 << 64).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is outside every integer dtype's range (-9223372036854775808..=18446744073709551616)"
+        ))
+    }
 }
 
 fn parse_order(text: &str) -> Result<Order, String> {

@@ -67,9 +67,14 @@ impl From<FloatDist> for Dist {
     }
 }
 
-/// Refuses to go on when `path` exists and replacing it was not asked for (the
-/// final rename checks again, so a file that appears meanwhile is not replaced).
+/// Refuses to go on when `path` is a directory (with or without `--force`), or
+/// exists and replacing it was not asked for (the final rename checks again, so a
+/// file that appears meanwhile is not replaced). Every command that writes a new
+/// file calls this before it starts.
 pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(CliError::file(path, "is a directory"));
+    }
     if !force && std::fs::symlink_metadata(path).is_ok() {
         return Err(CliError::file(
             path,
@@ -102,11 +107,17 @@ fn announce_seed((seed, random): (u64, bool)) {
 
 /// Bytes of the elements of `array` that `spec` selects (for progress bars).
 pub(crate) fn selected_bytes<M: Mode>(array: &DynArray<M>, spec: &Spec) -> u64 {
+    selection(array, spec).unwrap_or(array.nbytes() as u64)
+}
+
+/// Bytes of the elements of `array` that `spec` selects, or why `spec` does not fit
+/// the array's shape.
+fn selection<M: Mode>(array: &DynArray<M>, spec: &Spec) -> Result<u64, mmarray_core::Error> {
     let itemsize = array.dtype().itemsize() as u64;
     dispatch!(array.dtype().kind(), T => array
         .view::<T>()
         .and_then(|v| v.slice(spec.clone()))
-        .map_or(array.nbytes() as u64, |v| v.len() as u64 * itemsize))
+        .map(|v| v.len() as u64 * itemsize))
 }
 
 fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
@@ -126,14 +137,17 @@ fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
     check_new(path, a.force)?;
     let mut array = files::create_staged(path, a.dtype, &a.shape.0, a.order, a.raw, a.force)?;
     {
+        // The seed goes out before the progress bar can appear.
+        let seed = a.random.map(|_| seed_or_random(a.seed));
+        if let Some(seed) = seed {
+            announce_seed(seed);
+        }
         let _bar = progress::start("create", array.nbytes() as u64, ctx.quiet);
         let all = Spec::default();
         if let Some(v) = value {
             mmarray_ops::fill_value(&mut array, &all, v).at(path)?;
-        } else if let Some(dist) = a.random {
-            let seed = seed_or_random(a.seed);
+        } else if let (Some(dist), Some(seed)) = (a.random, seed) {
             mmarray_ops::random_fill(&mut array, &all, dist.into(), seed.0).at(path)?;
-            announce_seed(seed);
         } else if a.arange {
             mmarray_ops::arange(&mut array).at(path)?;
         }
@@ -224,21 +238,25 @@ fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
     let trailing = file_size.saturating_sub(layout.data_offset + nbytes);
     let mut text = format!(
         "{}: {format}\n\
-         dtype:      {} ('{}', {} bytes per item)\n\
+         dtype:      {} ('{}', {} per item)\n\
          shape:      {}, {order}\n\
-         size:       {size} items, {} of data from byte {}\n\
+         size:       {}, {} of data from byte {}\n\
          file size:  {}",
         path.display(),
         dtype.kind(),
         dtype.descr(),
-        dtype.itemsize(),
+        out::count(dtype.itemsize() as u64, "byte"),
         out::py_shape(&layout.shape),
+        out::count(size, "item"),
         out::bytes_text(nbytes),
         layout.data_offset,
         out::bytes_text(file_size),
     );
     if trailing > 0 {
-        text.push_str(&format!("\nafter data: {trailing} bytes (ignored)"));
+        text.push_str(&format!(
+            "\nafter data: {} (ignored)",
+            out::count(trailing, "byte")
+        ));
     }
     Ok(Info::Text(text))
 }
@@ -315,7 +333,7 @@ fn fill(ctx: &Ctx, a: &FillArgs) -> Result<(), CliError> {
 
 /// The distribution `random` uses for an array of `kind`.
 fn resolve_dist(a: &RandomArgs, kind: Kind, path: &Path) -> Result<Dist, CliError> {
-    let integers = |low: Option<i64>, high: Option<i64>| -> Result<Dist, CliError> {
+    let integers = |low: Option<i128>, high: Option<i128>| -> Result<Dist, CliError> {
         let Some(high) = high else {
             return Err(CliError::file(
                 path,
@@ -369,15 +387,19 @@ fn random(ctx: &Ctx, a: &RandomArgs) -> Result<(), CliError> {
     }
     let mut array = files::open_write(path, &a.input)?;
     let dist = resolve_dist(a, array.dtype().kind(), path)?;
+    // Everything that can be refused is refused before the seed is printed.
+    mmarray_ops::check_random(array.dtype().kind(), dist).at(path)?;
     let spec = a.slice.clone().unwrap_or_default();
+    let selected = selection(&array, &spec).at(path)?;
     let seed = seed_or_random(a.seed);
+    // The seed goes out before the progress bar can appear (and so also when the
+    // fill is interrupted).
+    announce_seed(seed);
     {
-        let _bar = progress::start("random", selected_bytes(&array, &spec), ctx.quiet);
+        let _bar = progress::start("random", selected, ctx.quiet);
         mmarray_ops::random_fill(&mut array, &spec, dist, seed.0).at(path)?;
     }
-    array.close().at(path)?;
-    announce_seed(seed);
-    Ok(())
+    array.close().at(path)
 }
 
 /// The values of `view` as nested JSON lists (a bare value for 0-d).

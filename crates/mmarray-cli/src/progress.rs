@@ -1,27 +1,37 @@
 //! Progress bars for long operations: on stderr, only when it is a terminal, only
 //! once an operation has run for about a second, and never with `--quiet`.
 
+use std::fmt;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-/// How long an operation runs before its bar appears.
-const DELAY: Duration = Duration::from_secs(1);
+use crate::out;
+
+/// How long an operation runs before its bar appears: one second, or
+/// `MMARRAY_PROGRESS_DELAY_MS` milliseconds (0 shows bars at once).
+fn delay() -> Duration {
+    std::env::var("MMARRAY_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis)
+}
 
 /// An indicatif bar fed by `mmarray_ops`' progress hook.
 struct Bar {
     inner: ProgressBar,
     start: Instant,
+    delay: Duration,
     shown: AtomicBool,
 }
 
 impl mmarray_ops::Progress for Bar {
     fn advance(&self, bytes: u64) {
         self.inner.inc(bytes);
-        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() >= DELAY {
+        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() >= self.delay {
             self.shown.store(true, Ordering::Relaxed);
             self.inner.set_draw_target(ProgressDrawTarget::stderr());
         }
@@ -49,18 +59,35 @@ pub(crate) fn start(what: &str, total: u64, quiet: bool) -> Guard {
         return Guard { bar: None };
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-    let style = ProgressStyle::with_template(
-        "{msg} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    )
-    .map_or_else(
-        |_| ProgressStyle::default_bar(),
-        |s| s.progress_chars("=> "),
-    );
+    // Sizes in the CLI's one format (`out::human_size`), not indicatif's.
+    let style = ProgressStyle::with_template("{msg} [{wide_bar}] {done}/{total} {rate} eta {eta}")
+        .map_or_else(
+            |_| ProgressStyle::default_bar(),
+            |s| {
+                s.progress_chars("=> ")
+                    .with_key("done", |s: &ProgressState, w: &mut dyn fmt::Write| {
+                        let _ = w.write_str(&out::human_size(s.pos()));
+                    })
+                    .with_key("total", |s: &ProgressState, w: &mut dyn fmt::Write| {
+                        let _ = w.write_str(&out::human_size(s.len().unwrap_or(0)));
+                    })
+                    .with_key("rate", |s: &ProgressState, w: &mut dyn fmt::Write| {
+                        let rate = s.per_sec();
+                        let rate = if rate.is_finite() && rate > 0.0 {
+                            rate as u64
+                        } else {
+                            0
+                        };
+                        let _ = write!(w, "{}/s", out::human_size(rate));
+                    })
+            },
+        );
     bar.set_style(style);
     bar.set_message(what.to_owned());
     let bar = Arc::new(Bar {
         inner: bar,
         start: Instant::now(),
+        delay: delay(),
         shown: AtomicBool::new(false),
     });
     mmarray_ops::set_progress(Some(bar.clone()));

@@ -1086,7 +1086,7 @@ fn tour_walks_through_numpy_memmap() {
     );
     assert!(out.contains("np.load('data.npy', mmap_mode='r')"), "{out}");
     assert!(
-        out.contains("data.npy: 4.8 KiB (4928 bytes): a 128-byte header and 4800 bytes of data"),
+        out.contains("data.npy: 4.812 KiB (4928 bytes): a 128-byte header and 4800 bytes of data"),
         "{out}"
     );
     assert!(out.contains("timings:"), "{out}");
