@@ -49,16 +49,20 @@
 //! | `3e9`, NaN, ±inf → int32 | `i32::MIN` |
 //! | `1e19`, NaN, ±inf → int64 | `i64::MIN` |
 //! | `-1.0`, `2^64`, `1e19`, NaN, inf, -inf → uint64 | `u64::MAX`, 0, 10000000000000000000, 2^63, 0, 2^63 |
-//! | `-3e9`, `2^32 + 5`, NaN → uint32 | 1294967296, 5, 0 (scalars, strided data, the last `n % 4` items of a contiguous array) |
-//! | the same → uint32 in [`cast_slice`] groups of four | 2147483648, 0, 2147483648 (numpy's vectorised contiguous loop) |
+//! | `-3e9`, `2^32 + 5`, NaN → uint32 | 1294967296, 5, 0 (scalars, strided data, the end of a contiguous array) |
+//! | the same → uint32 in numpy's vectorised contiguous loop | 2147483648, 0, 2147483648 |
 //!
-//! float32 → uint32 and complex → uint32 follow the same two rules; float16 always
-//! takes the scalar one. Where mmarray and numpy still differ:
+//! float32 and complex → uint32 follow the same two rules; float16 always takes the
+//! scalar one. [`cast_slice`] and [`convert`] treat their input as one contiguous
+//! array, as numpy's `astype` does: groups of four from its start through the vector
+//! rule, and at its end the items numpy's loop leaves to the scalar rule (`n % 4` for
+//! float32/float64, one to four for complex; see `float_to_u32_like_numpy`).
+//! Where mmarray and numpy still differ:
 //!
 //! | cast | numpy on x86-64 | mmarray |
 //! |---|---|---|
 //! | signaling NaN → another float or complex kind, to or from float16, or between float32 and complex64 | stays signaling (numpy converts float16 in software and copies float32) | quiet, with the same sign and payload (as IEEE 754 conversions do) |
-//! | float/complex → uint32 of a value that does not fit, in data numpy does not loop over contiguously (other memory order, byte-swapped or unaligned input) | the vector or the scalar result, depending on numpy's buffering | the rule of [`cast_slice`] over mmarray's blocks |
+//! | float/complex → uint32 of a value that does not fit, where numpy does not run one contiguous loop over the whole array (other memory order, byte-swapped or unaligned input), or where a caller converts an array in several pieces (complex: the one to four items at the end of each piece) | the vector or the scalar result, depending on numpy's buffering | the rule of [`cast_slice`] per piece |
 //!
 //! All other casts agree with numpy bit for bit, which the numpy interop tests check:
 //! float64 → float16 rounds once (not through float32), and a cast to the same kind

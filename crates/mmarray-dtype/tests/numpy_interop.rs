@@ -947,3 +947,46 @@ for arg in sys.argv[1:]:
         failures.join("\n")
     );
 }
+
+/// numpy's contiguous float/complex -> uint32 loop computes groups of four its own way and
+/// leaves the end of the array to the scalar rule (`n % 4` items for floats, one to four for
+/// complex, all of a complex128 array of at most five): [`cast_slice`] of arrays of every
+/// length from 1 to 13 of values that do not fit gives numpy's bytes.
+#[test]
+fn float_to_uint32_array_ends_match_numpy() {
+    let script = "for arg in sys.argv[1:]:
+    descr, n, v = arg.split(':')
+    a = np.full(int(n), float(v), dtype=descr)
+    print(a.astype('=u4').tobytes().hex())
+";
+    let values = [-3e9, f64::NAN, 4_294_967_301.0, f64::NEG_INFINITY, -1e19];
+    let kinds = [Kind::F32, Kind::F64, Kind::C64, Kind::C128];
+    let mut args = Vec::new();
+    for kind in kinds {
+        for n in 1..=13 {
+            for v in values {
+                args.push(format!("{}:{n}:{v:?}", DType::native(kind).descr()));
+            }
+        }
+    }
+    let lines = py(script, &args);
+    assert_eq!(lines.len(), args.len());
+    let mut compared = 0;
+    let mut line = lines.iter();
+    for kind in kinds {
+        for n in 1..=13 {
+            for v in values {
+                let want = unhex(line.next().unwrap());
+                let mut got = vec![0u32; n];
+                dispatch!(kind, S => cast_slice(&vec![S::from_f64(v); n], &mut got).unwrap());
+                compared += n;
+                assert_eq!(
+                    bytemuck::cast_slice::<u32, u8>(&got),
+                    &want[..],
+                    "{kind} x {n} of {v}"
+                );
+            }
+        }
+    }
+    println!("float -> uint32 at array ends: {compared} values compared with numpy");
+}
