@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(human_size(u64::MAX), "16.00 EiB");
         // Rounding at each digit boundary keeps four significant digits.
         assert_eq!(human_size(10 * 1024 - 1), "9.999 KiB");
-        assert_eq!(human_size(10 * 1024 - 0), "10.00 KiB");
+        assert_eq!(human_size(10 * 1024), "10.00 KiB");
     }
 
     #[test]
