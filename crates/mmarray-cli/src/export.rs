@@ -46,9 +46,7 @@ pub(crate) fn run(a: &ExportArgs) -> Result<(), CliError> {
     });
     let array = files::open_read(path, &a.input)?;
     if let Sink::File(out) = sink {
-        if out.is_dir() {
-            return Err(CliError::file(out, "is a directory"));
-        }
+        // Also refuses a directory, with or without --force.
         check_new(out, a.force)?;
     }
     dispatch!(array.dtype().kind(), T => {

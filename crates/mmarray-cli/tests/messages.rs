@@ -158,8 +158,9 @@ fn a_directory_as_the_output_is_an_error_saying_so() {
     arange_file(&s, "a.npy", "f8", "3,4");
     std::fs::create_dir(s.path("d")).unwrap();
     for force in [false, true] {
-        let runs: [&[&str]; 6] = [
+        let runs: [&[&str]; 7] = [
             &["slice", "a.npy", "d", ":2"],
+            &["export", "a.npy", "d"],
             &["slice", "a.npy", ".", ":5"],
             &["create", "d", "--dtype", "f8", "--shape", "3"],
             &["convert", "a.npy", "d", "--out-dtype", "f4"],
