@@ -100,6 +100,8 @@ fn a_random_seed_is_printed_before_the_progress_bar() {
         // The bar came after it, and nothing but the bar's drawing follows.
         assert!(rest.contains(args[0]), "{args:?}: no bar drawn: {screen:?}");
         assert!(!rest.contains("seed"), "{args:?}: {screen:?}");
+        // ... and the bar is cleared at the end: no frozen bar is left on the screen.
+        assert!(rest.ends_with("\r\x1b[2K"), "{args:?}: {screen:?}");
     }
 }
 
