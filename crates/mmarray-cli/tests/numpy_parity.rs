@@ -247,3 +247,49 @@ print(json.dumps({"flat": flat, "axis": axis, "casts": casts, "stats": stats}))
         );
     }
 }
+
+/// Files larger than the pieces `convert` works in (1 MiB) give numpy's bytes too, where
+/// numpy's float/complex -> uint32 loop treats the end of the array apart from the rest.
+#[test]
+fn convert_large_files_to_uint32_as_numpy() {
+    let s = Scratch::new();
+    let expected = py_json(
+        &s,
+        r#"
+import json, os, sys, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+d = sys.argv[1]
+out = {}
+for src, n in (("f4", 3 * 262144 + 3), ("f8", 2 * 131072 + 1), ("c8", 2 * 131072 + 2),
+               ("c16", 3 * 65536 + 4), ("c16", 65536 * 2)):
+    vals = np.array([-3e9, np.nan, 2.0**32 + 5, -np.inf, 1.0, -1e19, 3e9], dtype=np.float64)
+    a = np.resize(vals, n).astype(src)
+    name = f"{src}_{n}"
+    np.save(os.path.join(d, name + ".npy"), a)
+    u = a.astype("u4")
+    out[name] = u.tobytes().hex()
+print(json.dumps(out))
+"#,
+        &[],
+    );
+    for (name, hex) in expected.as_object().unwrap() {
+        let out = format!("{name}_u4.npy");
+        s.run(&["convert", &format!("{name}.npy"), &out, "--out-dtype", "u4"])
+            .ok();
+        let bytes = s.read(&out);
+        let want = unhex(hex.as_str().unwrap());
+        let got = &bytes[bytes.len() - want.len()..];
+        let differ: Vec<usize> = got
+            .chunks(4)
+            .zip(want.chunks(4))
+            .enumerate()
+            .filter(|(_, (g, w))| g != w)
+            .map(|(i, _)| i)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{name}: items {differ:?} differ from numpy"
+        );
+    }
+}

@@ -346,6 +346,34 @@ const BLOCK: usize = 1024;
 /// # Ok::<(), mmarray_dtype::DTypeError>(())
 /// ```
 pub fn convert(src: &[u8], from: DType, dst: &mut [u8], to: DType) -> Result<(), DTypeError> {
+    convert_part(src, from, dst, to, true)
+}
+
+/// [`convert`] for one piece of a larger array converted piece by piece in order:
+/// `last` says whether the array ends with this piece. numpy's contiguous
+/// float/complex -> uint32 loops treat the end of an array differently from the
+/// rest (see the [crate docs](crate#casting)), so the pieces of an array converted
+/// with the right `last` give numpy's bytes for the whole array. Pieces other than
+/// the last should hold a multiple of four items.
+///
+/// ```
+/// use mmarray_dtype::{DType, Kind, convert_part};
+/// let (c8, u4) = (DType::native(Kind::C64), DType::native(Kind::U32));
+/// let src: Vec<u8> = [-3e9f32, 0.0].repeat(8).iter().flat_map(|v| v.to_ne_bytes()).collect();
+/// let (mut whole, mut parts) = ([0u8; 32], [0u8; 32]);
+/// mmarray_dtype::convert(&src, c8, &mut whole, u4)?;
+/// convert_part(&src[..32], c8, &mut parts[..16], u4, false)?;
+/// convert_part(&src[32..], c8, &mut parts[16..], u4, true)?;
+/// assert_eq!(whole, parts);
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
+pub fn convert_part(
+    src: &[u8],
+    from: DType,
+    dst: &mut [u8],
+    to: DType,
+    last: bool,
+) -> Result<(), DTypeError> {
     let n = src.len() / from.itemsize();
     check_lengths(from, src.len(), n * from.itemsize())?;
     check_lengths(to, n * to.itemsize(), dst.len())?;
@@ -358,7 +386,7 @@ pub fn convert(src: &[u8], from: DType, dst: &mut [u8], to: DType) -> Result<(),
         return Ok(());
     }
     crate::dispatch!(from.kind(), S => crate::dispatch!(to.kind(), D => {
-        convert_blocks::<S, D>(src, from.byte_order(), dst, to.byte_order());
+        convert_blocks::<S, D>(src, from.byte_order(), dst, to.byte_order(), last);
     }));
     Ok(())
 }
@@ -368,6 +396,7 @@ fn convert_blocks<S: Native, D: Native>(
     from: ByteOrder,
     dst: &mut [u8],
     to: ByteOrder,
+    last: bool,
 ) {
     let mut a = [S::zeroed(); BLOCK];
     let mut b = [D::zeroed(); BLOCK];
@@ -378,7 +407,7 @@ fn convert_blocks<S: Native, D: Native>(
         let k = s.len() / size_of::<S>();
         // The lengths agree by construction (`convert` checked them), so these cannot fail.
         let ok = decode(s, from, &mut a[..k]).is_ok();
-        cast_elements(&a[..k], &mut b[..k], i + 1 == blocks);
+        cast_elements(&a[..k], &mut b[..k], last && i + 1 == blocks);
         let ok = ok && encode(&b[..k], to, d).is_ok();
         debug_assert!(ok);
     }

@@ -12,7 +12,8 @@
 //! - [`Element`]: a Rust type whose bytes hold one element (open to your own `Pod`
 //!   types); [`Native`]: the 14 types mmarray computes with; [`Bool`] is numpy's
 //!   one-byte bool (never Rust `bool`, for which bytes other than 0/1 are UB).
-//! - Codecs: [`decode`], [`encode`], [`byteswap`], [`cast_slice`], [`convert`].
+//! - Codecs: [`decode`], [`encode`], [`byteswap`], [`cast_slice`], [`convert`],
+//!   [`convert_part`].
 //! - [`Value`]: one element of a kind known at run time, parsed from and printed
 //!   as text the way numpy does.
 //! - [`dispatch!`]: the one place where a run-time [`Kind`] becomes a Rust type.
@@ -62,7 +63,7 @@
 //! | cast | numpy on x86-64 | mmarray |
 //! |---|---|---|
 //! | signaling NaN → another float or complex kind, to or from float16, or between float32 and complex64 | stays signaling (numpy converts float16 in software and copies float32) | quiet, with the same sign and payload (as IEEE 754 conversions do) |
-//! | float/complex → uint32 of a value that does not fit, where numpy does not run one contiguous loop over the whole array (other memory order, byte-swapped or unaligned input), or where a caller converts an array in several pieces (complex: the one to four items at the end of each piece) | the vector or the scalar result, depending on numpy's buffering | the rule of [`cast_slice`] per piece |
+//! | float/complex → uint32 of a value that does not fit, where numpy does not run one contiguous loop over the whole array (other memory order, byte-swapped or unaligned input) | the vector or the scalar result, depending on numpy's buffering | the rule of [`cast_slice`] / [`convert_part`] over the pieces mmarray converts |
 //!
 //! All other casts agree with numpy bit for bit, which the numpy interop tests check:
 //! float64 → float16 rounds once (not through float32), and a cast to the same kind
@@ -90,7 +91,9 @@ mod error;
 pub mod text;
 mod value;
 
-pub use codec::{byteswap, byteswap_bytes, cast_slice, convert, decode, encode, is_kind};
+pub use codec::{
+    byteswap, byteswap_bytes, cast_slice, convert, convert_part, decode, encode, is_kind,
+};
 pub use dtype::{ByteOrder, Class, DType, Kind};
 pub use element::{Bool, Complex32, Complex64, Element, Native};
 pub use error::DTypeError;

@@ -7,7 +7,9 @@ use std::path::Path;
 use mmarray_core::{
     Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable,
 };
-use mmarray_dtype::{DType, Element, byteswap_bytes, convert, decode, dispatch, encode};
+use mmarray_dtype::{
+    DType, Element, byteswap_bytes, convert, convert_part, decode, dispatch, encode,
+};
 use rayon::prelude::*;
 
 use crate::engine::{BLOCK, SEGMENT_BYTES, advance, for_each_piece_mut};
@@ -66,11 +68,14 @@ pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOption
     let (si, di) = (from.itemsize(), to.itemsize());
     let per = (SEGMENT_BYTES / si.max(di)).max(1);
     if src.order() == opts.order || src.ndim() <= 1 || src.len() <= 1 {
+        let pieces = src.len().div_ceil(per);
         dst.bytes_mut()
             .par_chunks_mut(per * di)
             .zip(src.bytes().par_chunks(per * si))
-            .try_for_each(|(d, s)| {
-                convert(s, from, d, to)?;
+            .enumerate()
+            .try_for_each(|(i, (d, s))| {
+                // The whole array in pieces, as numpy's astype loops over it once.
+                convert_part(s, from, d, to, i + 1 == pieces)?;
                 advance(s.len());
                 Ok::<(), Error>(())
             })?;
