@@ -224,6 +224,7 @@ pub struct Runs {
     run_len: usize,
     count: usize,
     c_linear: bool,
+    f_linear: bool,
     /// C-order strides of the logical shape, in elements, per axis.
     c_strides: Vec<usize>,
 }
@@ -268,8 +269,9 @@ impl Runs {
         };
         // Memory order equals logical C order when the dims are the axes from last to
         // first without flips.
-        let c_linear =
-            dims.windows(2).all(|w| w[0].axis > w[1].axis) && dims.iter().all(|d| !d.flipped);
+        let unflipped = dims.iter().all(|d| !d.flipped);
+        let c_linear = dims.windows(2).all(|w| w[0].axis > w[1].axis) && unflipped;
+        let f_linear = dims.windows(2).all(|w| w[0].axis < w[1].axis) && unflipped;
         let mut c_strides = vec![0; g.shape.len()];
         let mut acc = 1usize;
         for (s, &n) in c_strides.iter_mut().zip(&g.shape).rev() {
@@ -285,6 +287,7 @@ impl Runs {
             run_len,
             count: n_runs,
             c_linear,
+            f_linear,
             c_strides,
         }
     }
@@ -330,6 +333,23 @@ impl Runs {
     #[must_use]
     pub fn is_c_linear(&self) -> bool {
         self.c_linear
+    }
+
+    /// Whether memory order is the logical `order` (C: last axis fastest; F: first
+    /// axis fastest) with no reversed axis, so that element `j` of run `k` is
+    /// element `k * run_len() + j` of the view's elements listed in that order.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, Runs};
+    /// let runs = Runs::of_contiguous(&[3, 4], 8, Order::F);
+    /// assert!(runs.is_linear(Order::F) && !runs.is_linear(Order::C));
+    /// ```
+    #[must_use]
+    pub fn is_linear(&self, order: Order) -> bool {
+        match order {
+            Order::C => self.c_linear,
+            Order::F => self.f_linear,
+        }
     }
 
     /// The logical index (one entry per axis of the view) of element `j` of run `k`.

@@ -329,6 +329,26 @@ impl<'a, T: Element> View<'a, T> {
         self.bytes
     }
 
+    /// The whole region of bytes the view's geometry indexes into: the offsets of
+    /// its [`runs`](Self::runs) count from its first byte. Views sliced from the
+    /// same array share it, so code that walks several sub-views of one view (the
+    /// rows of an axis reduction, say) can address them all from one offset table.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes: Vec<u8> = (0u8..12).collect();
+    /// let v = View::<u8>::from_bytes(&bytes, &[3, 4], Order::C, ByteOrder::Little)?;
+    /// let row = v.slice("2, :")?;
+    /// assert_eq!(row.region().len(), 12);
+    /// assert_eq!(row.runs().offset(0), 8);
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn region(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// Whether the view shows a file's pages through a shared mapping (arrays
     /// opened `r` or `r+`), so that [`read_region`](Self::read_region) reads the
     /// file instead of the mapping.

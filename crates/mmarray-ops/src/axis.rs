@@ -1,29 +1,36 @@
-//! Reductions along one axis of an array, into memory or into a new `.npy` file.
+//! Reductions along one axis of any view, into memory or into a new `.npy` file.
+//!
+//! The view is seen as `n` rows (the entries of the axis), each a sub-view of the
+//! result's shape; all rows share one run layout ([`Runs`] of row 0), shifted by
+//! the axis stride. Two ways through it, both cut into pieces of about one
+//! segment whose boundaries depend on the shape only, never on the thread count:
+//!
+//! - **lanes**, when the axis is contiguous in memory: each result reduces one
+//!   contiguous lane, long lanes with the whole-array kernels (in parallel inside
+//!   the lane), short ones grouped a segment at a time;
+//! - **rows**, otherwise: the results are cut into tiles, the rows into blocks of
+//!   about a segment per tile; every (tile, block) is a parallel task that adds
+//!   its rows in axis order into one accumulator per result, and the blocks of a
+//!   tile are merged in block order. A tall narrow array is as parallel as a wide one.
 
 use std::mem::size_of;
 use std::path::Path;
 
-use mmarray_core::{CreateOptions, DynArray, Mode, Order, View};
-use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Native, Value, decode, dispatch};
+use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Runs, Spec, View};
+use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Value, decode, dispatch};
 use rayon::prelude::*;
 
-use crate::engine::advance;
+use crate::engine::{BATCH, SEGMENT_BYTES, advance};
 use crate::num::{Elem, Num};
 use crate::reduce::{Op, ReduceOptions, reduce};
 use crate::{Error, Result};
 
-/// Fewest outputs per tile of the elementwise path.
-const TILE: usize = 4096;
-
-/// Outputs per tile of the elementwise path: about two tiles per thread, so that
-/// each row is read in long stretches, within `TILE..=4 * TILE` (the accumulators
-/// stay in L2). Results do not depend on it: each output adds its own values in
-/// axis order.
-fn tile_width(inner: usize) -> usize {
-    inner
-        .div_ceil(2 * rayon::current_num_threads())
-        .clamp(TILE, 4 * TILE)
-}
+/// Results per tile of the row path for plain sums (one `f64`/`u64` each).
+const SUM_TILE: usize = 4096;
+/// Results per tile of the row path for the other reductions.
+const ACC_TILE: usize = 1024;
+/// Lanes shorter than this are reduced element by element (no kernel set-up).
+const SHORT_LANE: usize = 64;
 
 /// The dtype numpy gives the result of `op` over elements of `kind`.
 #[must_use]
@@ -51,19 +58,6 @@ pub struct AxisResult {
     pub data: Vec<u8>,
 }
 
-/// `(outer, n, inner)`: the array in memory as `outer` blocks of `n` entries of the
-/// axis, each `inner` contiguous elements long.
-fn plan(shape: &[usize], order: Order, axis: usize) -> (usize, usize, usize) {
-    let (before, after): (usize, usize) = (
-        shape[..axis].iter().product(),
-        shape[axis + 1..].iter().product(),
-    );
-    match order {
-        Order::C => (before, shape[axis], after),
-        Order::F => (after, shape[axis], before),
-    }
-}
-
 fn normalize_axis(axis: isize, ndim: usize) -> Result<usize> {
     let n = ndim as isize;
     let a = if axis < 0 { axis + n } else { axis };
@@ -80,7 +74,7 @@ fn put(v: Value, out: &mut [u8]) {
     dispatch!(v.kind(), O => out.copy_from_slice(bytemuck::bytes_of(&v.cast::<O>())));
 }
 
-/// Per-element accumulator of the elementwise (tiled) path.
+/// Per-result accumulator of the general row and lane paths.
 #[derive(Debug, Clone, Copy)]
 struct Acc<W> {
     /// Wrapping integer sum, or count of used values.
@@ -158,6 +152,53 @@ impl<W: Num> Acc<W> {
         }
     }
 
+    /// Appends `later`, the accumulator of later values along the axis: first
+    /// occurrences stay first, sums add, moments merge (Chan, Golub and LeVeque).
+    fn merge(&mut self, op: Op, later: &Self) {
+        if self.nan.is_none() {
+            self.nan = later.nan;
+        }
+        match op {
+            Op::Sum | Op::Mean => {
+                self.int = self.int.wrapping_add(later.int);
+                self.re += later.re;
+                self.im += later.im;
+                self.count += later.count;
+            }
+            Op::Min | Op::Max | Op::Argmin | Op::Argmax => {
+                if let Some((x, _)) = later.best {
+                    let better = match self.best {
+                        None => true,
+                        Some((b, _)) if matches!(op, Op::Min | Op::Argmin) => x.lt(b),
+                        Some((b, _)) => b.lt(x),
+                    };
+                    if better {
+                        self.best = later.best;
+                    }
+                }
+            }
+            Op::Var | Op::Std => {
+                if later.count == 0 {
+                    return;
+                }
+                if self.count == 0 {
+                    *self = Acc {
+                        nan: self.nan,
+                        ..*later
+                    };
+                    return;
+                }
+                let (a, b) = (self.count as f64, later.count as f64);
+                let total = a + b;
+                let (dr, di) = (later.re - self.re, later.im - self.im);
+                self.re += dr * b / total;
+                self.im += di * b / total;
+                self.m2 += later.m2 + (dr * dr + di * di) * a * b / total;
+                self.count += later.count;
+            }
+        }
+    }
+
     fn finish<T: Elem<Work = W>>(&self, op: Op, opts: &ReduceOptions, n: usize) -> Result<Value> {
         let skip = opts.skipna;
         Ok(match op {
@@ -202,24 +243,415 @@ impl<W: Num> Acc<W> {
     }
 }
 
-/// Reduces the contiguous array `data` (dtype `T` in `order`, logical `shape`)
-/// along `axis` into `out` (native elements of [`result_kind`], in the same memory
-/// order).
-#[allow(clippy::too_many_arguments)] // a private helper called from two places
-fn reduce_axis_bytes<T: Elem>(
-    data: &[u8],
-    byte_order: ByteOrder,
-    shape: &[usize],
-    order: Order,
+/// Accumulators of a tile of results along the rows of the row path.
+trait Tile<W: Num>: Send + Sized {
+    /// Accumulators for `width` results.
+    fn new(width: usize, op: Op, opts: &ReduceOptions) -> Self;
+    /// Adds the values of row `j` for results `at..at + values.len()` of the tile.
+    fn row(&mut self, at: usize, values: &[W], j: usize);
+    /// Appends the accumulators of later rows.
+    fn merge(&mut self, later: Self);
+    /// The value of result `i` of the tile, over an axis of `n` entries.
+    fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value>;
+}
+
+/// Sums (or means) of real values as `f64`, one per result.
+struct FloatSums {
+    sums: Vec<f64>,
+    mean: bool,
+}
+
+impl<W: Num> Tile<W> for FloatSums {
+    fn new(width: usize, op: Op, _: &ReduceOptions) -> Self {
+        FloatSums {
+            sums: vec![0.0; width],
+            mean: op == Op::Mean,
+        }
+    }
+    #[inline]
+    fn row(&mut self, at: usize, values: &[W], _: usize) {
+        for (a, &x) in self.sums[at..].iter_mut().zip(values) {
+            *a += x.parts().0;
+        }
+    }
+    fn merge(&mut self, later: Self) {
+        for (a, b) in self.sums.iter_mut().zip(later.sums) {
+            *a += b;
+        }
+    }
+    fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value> {
+        let s = self.sums[i];
+        Ok(Value::F64(if self.mean { s / n as f64 } else { s }))
+    }
+}
+
+/// Wrapping 64-bit integer sums, one per result.
+struct IntSums(Vec<u64>);
+
+impl<W: Num> Tile<W> for IntSums {
+    fn new(width: usize, _: Op, _: &ReduceOptions) -> Self {
+        IntSums(vec![0; width])
+    }
+    #[inline]
+    fn row(&mut self, at: usize, values: &[W], _: usize) {
+        if W::KIND.class() == Class::Signed {
+            for (a, &x) in self.0[at..].iter_mut().zip(values) {
+                *a = a.wrapping_add(x.to_i64() as u64);
+            }
+        } else {
+            for (a, &x) in self.0[at..].iter_mut().zip(values) {
+                *a = a.wrapping_add(x.to_u64());
+            }
+        }
+    }
+    fn merge(&mut self, later: Self) {
+        for (a, b) in self.0.iter_mut().zip(later.0) {
+            *a = a.wrapping_add(b);
+        }
+    }
+    fn value<T: Elem<Work = W>>(&self, i: usize, _: usize) -> Result<Value> {
+        Ok(if W::KIND.class() == Class::Unsigned {
+            Value::U64(self.0[i])
+        } else {
+            Value::I64(self.0[i] as i64)
+        })
+    }
+}
+
+/// Every other reduction: one [`Acc`] per result.
+struct Accs<W> {
+    accs: Vec<Acc<W>>,
+    op: Op,
+    opts: ReduceOptions,
+}
+
+impl<W: Num> Tile<W> for Accs<W> {
+    fn new(width: usize, op: Op, opts: &ReduceOptions) -> Self {
+        Accs {
+            accs: vec![Acc::EMPTY; width],
+            op,
+            opts: *opts,
+        }
+    }
+    #[inline]
+    fn row(&mut self, at: usize, values: &[W], j: usize) {
+        for (a, &x) in self.accs[at..].iter_mut().zip(values) {
+            a.update(self.op, self.opts.skipna, x, j);
+        }
+    }
+    fn merge(&mut self, later: Self) {
+        for (a, b) in self.accs.iter_mut().zip(&later.accs) {
+            a.merge(self.op, b);
+        }
+    }
+    fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value> {
+        self.accs[i].finish::<T>(self.op, &self.opts, n)
+    }
+}
+
+/// A view as the `n` rows of an axis: row `j` is the sub-view at index `j` of the
+/// axis, whose runs are those of row 0 moved by `j * stride` bytes.
+struct Rows<'a, T> {
+    region: &'a [u8],
+    order: ByteOrder,
+    /// The runs of row 0 (the result's elements in memory order).
+    runs: Runs,
+    stride: isize,
+    n: usize,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: Elem> Rows<'a, T> {
+    fn new(view: &View<'a, T>, axis: usize) -> Result<Rows<'a, T>> {
+        let mut index = vec![Index::ALL; view.ndim()];
+        index[axis] = Index::Int(0);
+        let row0 = view.slice(Spec::new(index).map_err(mmarray_core::Error::from)?)?;
+        Ok(Rows {
+            region: view.region(),
+            order: view.dtype().byte_order(),
+            runs: row0.runs(),
+            stride: view.strides()[axis],
+            n: view.shape()[axis],
+            _t: std::marker::PhantomData,
+        })
+    }
+
+    /// Results (elements of a row).
+    fn width(&self) -> usize {
+        self.runs.len() * self.runs.run_len()
+    }
+
+    /// The bytes of elements `p..p + len` of run `c` of row `j`.
+    fn bytes(&self, j: usize, c: usize, p: usize, len: usize) -> &'a [u8] {
+        let isz = size_of::<T>();
+        // Inside the region: the view's geometry addresses every element of every row.
+        let off = (self.runs.offset(c) as isize + j as isize * self.stride) as usize + p * isz;
+        &self.region[off..off + len * isz]
+    }
+
+    /// The contiguous lane of result `c` (the axis stride is one element), in
+    /// memory order, and whether memory order runs against the axis.
+    fn lane(&self, c: usize) -> (&'a [u8], bool) {
+        let isz = size_of::<T>();
+        let off = self.runs.offset(c);
+        let back = self.stride < 0;
+        let start = if back { off - (self.n - 1) * isz } else { off };
+        (&self.region[start..start + self.n * isz], back)
+    }
+
+    /// Feeds elements `t0..t1` (in memory order) of rows `j0..j1` to `tile`.
+    fn feed<Z: Tile<T::Work>>(
+        &self,
+        tile: &mut Z,
+        (t0, t1): (usize, usize),
+        (j0, j1): (usize, usize),
+    ) {
+        let len = self.runs.run_len();
+        let width = t1 - t0;
+        let mut raw = vec![T::zeroed(); width];
+        let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
+        for j in j0..j1 {
+            let mut t = t0;
+            while t < t1 {
+                let (c, p) = (t / len, t % len);
+                let k = (len - p).min(t1 - t);
+                let bytes = self.bytes(j, c, p, k);
+                let direct = if !T::WIDEN && self.order.is_native() {
+                    bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
+                } else {
+                    None
+                };
+                let values: &[T::Work] = if let Some(v) = direct {
+                    v
+                } else {
+                    // Lengths agree by construction, so decode cannot fail.
+                    let _ = decode(bytes, self.order, &mut raw[..k]);
+                    T::widen(&raw[..k], &mut work[..k]);
+                    &work[..k]
+                };
+                tile.row(t - t0, values, j);
+                t += k;
+            }
+        }
+        advance((j1 - j0) * width * size_of::<T>());
+    }
+}
+
+/// Where each result goes in the output buffer.
+struct Placement {
+    /// Results in memory order are the output in its order.
+    identity: bool,
+    /// Output strides (elements) of the result's axes.
+    strides: Vec<usize>,
+    osize: usize,
+}
+
+impl Placement {
+    fn new(runs: &Runs, shape: &[usize], order: Order, osize: usize) -> Placement {
+        let mut strides = vec![0; shape.len()];
+        let mut acc = 1usize;
+        let axes: Vec<usize> = match order {
+            Order::C => (0..shape.len()).rev().collect(),
+            Order::F => (0..shape.len()).collect(),
+        };
+        for a in axes {
+            strides[a] = acc;
+            acc = acc.saturating_mul(shape[a]);
+        }
+        Placement {
+            identity: runs.is_linear(order),
+            strides,
+            osize,
+        }
+    }
+
+    /// Writes `bytes` (native results `t0..` in memory order) into `out`.
+    fn put(&self, runs: &Runs, t0: usize, bytes: &[u8], out: &mut [u8]) {
+        let o = self.osize;
+        if self.identity {
+            out[t0 * o..t0 * o + bytes.len()].copy_from_slice(bytes);
+            return;
+        }
+        let len = runs.run_len();
+        let mut index = vec![0; self.strides.len()];
+        for (i, v) in bytes.chunks_exact(o).enumerate() {
+            let t = t0 + i;
+            runs.multi_index(t / len, t % len, &mut index);
+            let at: usize = index.iter().zip(&self.strides).map(|(i, s)| i * s).sum();
+            out[at * o..(at + 1) * o].copy_from_slice(v);
+        }
+    }
+}
+
+/// The native bytes of results `0..width` of `tile`.
+fn finish<T: Elem, Z: Tile<T::Work>>(
+    tile: &Z,
+    width: usize,
+    n: usize,
+    osize: usize,
+) -> Result<Vec<u8>> {
+    let mut bytes = vec![0u8; width * osize];
+    for (i, slot) in bytes.chunks_exact_mut(osize).enumerate() {
+        put(tile.value::<T>(i, n)?, slot);
+    }
+    Ok(bytes)
+}
+
+/// The row path: tiles of results by blocks of rows, in parallel, blocks merged in order.
+fn by_rows<T: Elem, Z: Tile<T::Work>>(
+    rows: &Rows<'_, T>,
+    op: Op,
+    opts: &ReduceOptions,
+    tile_len: usize,
+    place: &Placement,
+    out: &mut [u8],
+) -> Result<()> {
+    let (n, width) = (rows.n, rows.width());
+    let tw = tile_len.min(width).max(1);
+    let tiles = width.div_ceil(tw);
+    let rb = (SEGMENT_BYTES / size_of::<T>() / tw).max(1);
+    let blocks = n.div_ceil(rb);
+    let bounds = |task: usize| {
+        let (tile, block) = (task / blocks, task % blocks);
+        let t = (tile * tw, ((tile + 1) * tw).min(width));
+        let j = (block * rb, ((block + 1) * rb).min(n));
+        (t, j, block)
+    };
+    let tasks = tiles * blocks;
+    let mut current: Option<Z> = None;
+    let mut start = 0;
+    while start < tasks {
+        let end = (start + BATCH).min(tasks);
+        if blocks == 1 {
+            // Each task is a whole tile: finish it in parallel too.
+            let done: Vec<Result<Vec<u8>>> = (start..end)
+                .into_par_iter()
+                .map(|task| {
+                    let (t, j, _) = bounds(task);
+                    let mut z = Z::new(t.1 - t.0, op, opts);
+                    rows.feed(&mut z, t, j);
+                    finish::<T, Z>(&z, t.1 - t.0, n, place.osize)
+                })
+                .collect();
+            for (task, bytes) in (start..end).zip(done) {
+                place.put(&rows.runs, bounds(task).0.0, &bytes?, out);
+            }
+        } else {
+            let parts: Vec<Z> = (start..end)
+                .into_par_iter()
+                .map(|task| {
+                    let (t, j, _) = bounds(task);
+                    let mut z = Z::new(t.1 - t.0, op, opts);
+                    rows.feed(&mut z, t, j);
+                    z
+                })
+                .collect();
+            for (task, part) in (start..end).zip(parts) {
+                let (t, _, block) = bounds(task);
+                match current.as_mut() {
+                    Some(z) if block > 0 => z.merge(part),
+                    _ => current = Some(part),
+                }
+                if block + 1 == blocks
+                    && let Some(z) = current.take()
+                {
+                    let bytes = finish::<T, Z>(&z, t.1 - t.0, n, place.osize)?;
+                    place.put(&rows.runs, t.0, &bytes, out);
+                }
+            }
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// The lane path: the axis is contiguous, each result reduces one lane.
+fn by_lanes<T: Elem>(
+    rows: &Rows<'_, T>,
+    op: Op,
+    opts: &ReduceOptions,
+    place: &Placement,
+    out: &mut [u8],
+) -> Result<()> {
+    let (n, width) = (rows.n, rows.width());
+    let isz = size_of::<T>();
+    let backwards = Spec::new(vec![Index::Slice {
+        start: None,
+        stop: None,
+        step: -1,
+    }])
+    .map_err(mmarray_core::Error::from)?;
+    let one = |c: usize, work: &mut Vec<T::Work>, raw: &mut Vec<T>| -> Result<Value> {
+        let (bytes, back) = rows.lane(c);
+        if n < SHORT_LANE {
+            raw.resize(n, T::zeroed());
+            work.resize(n, <T::Work as bytemuck::Zeroable>::zeroed());
+            // Lengths agree by construction, so decode cannot fail.
+            let _ = decode(bytes, rows.order, raw);
+            T::widen(raw, work);
+            let mut acc = Acc::<T::Work>::EMPTY;
+            for j in 0..n {
+                let x = if back { work[n - 1 - j] } else { work[j] };
+                acc.update(op, opts.skipna, x, j);
+            }
+            return acc.finish::<T>(op, opts, n);
+        }
+        let lane = View::<T>::from_bytes(bytes, &[n], Order::C, rows.order)?;
+        let lane = if back {
+            lane.slice(backwards.clone())?
+        } else {
+            lane
+        };
+        reduce(&lane, op, opts)
+    };
+    let osize = place.osize;
+    if n * isz >= SEGMENT_BYTES {
+        // Long lanes: one at a time, each in parallel inside.
+        let (mut work, mut raw) = (Vec::new(), Vec::new());
+        let mut slot = vec![0u8; osize];
+        for c in 0..width {
+            put(one(c, &mut work, &mut raw)?, &mut slot);
+            place.put(&rows.runs, c, &slot, out);
+        }
+        return Ok(());
+    }
+    let group = (SEGMENT_BYTES / (n * isz).max(1)).max(1);
+    let groups = width.div_ceil(group);
+    let mut start = 0;
+    while start < groups {
+        let end = (start + BATCH).min(groups);
+        let done: Vec<Result<Vec<u8>>> = (start..end)
+            .into_par_iter()
+            .map(|g| {
+                let (from, to) = (g * group, ((g + 1) * group).min(width));
+                let (mut work, mut raw) = (Vec::new(), Vec::new());
+                let mut bytes = vec![0u8; (to - from) * osize];
+                for (c, slot) in (from..to).zip(bytes.chunks_exact_mut(osize)) {
+                    put(one(c, &mut work, &mut raw)?, slot);
+                }
+                advance((to - from) * n * isz);
+                Ok(bytes)
+            })
+            .collect();
+        for (g, bytes) in (start..end).zip(done) {
+            place.put(&rows.runs, g * group, &bytes?, out);
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// Reduces `view` along `axis` (already normalised) into `out`: native elements of
+/// [`result_kind`] for the result's shape, in `order`.
+fn reduce_axis_into<T: Elem>(
+    view: &View<'_, T>,
     axis: usize,
     op: Op,
     opts: &ReduceOptions,
+    order: Order,
     out: &mut [u8],
 ) -> Result<()> {
-    let (_, n, inner) = plan(shape, order, axis);
-    let tile = tile_width(inner);
-    let osize = result_kind(op, T::KIND).itemsize();
-    let isize_ = size_of::<T>();
+    let n = view.shape()[axis];
     // As numpy: an empty axis is an error for reductions without identity, even
     // when the result is empty too.
     if n == 0 && matches!(op, Op::Min | Op::Max | Op::Argmin | Op::Argmax) {
@@ -228,121 +660,105 @@ fn reduce_axis_bytes<T: Elem>(
     if out.is_empty() {
         return Ok(());
     }
-    if inner == 1 {
-        // Each output reduces one contiguous row: the whole-array kernels apply.
-        return out
-            .par_chunks_mut(osize * 64)
-            .enumerate()
-            .try_for_each(|(c, outs)| {
-                for (r, slot) in outs.chunks_mut(osize).enumerate() {
-                    let o = c * 64 + r;
-                    let row = &data[o * n * isize_..(o + 1) * n * isize_];
-                    let view = View::<T>::from_bytes(row, &[n], Order::C, byte_order)?;
-                    put(reduce(&view, op, opts)?, slot);
-                }
-                Ok(())
-            });
+    let osize = result_kind(op, T::KIND).itemsize();
+    if n == 0 {
+        let mut slot = vec![0u8; osize];
+        put(Acc::<T::Work>::EMPTY.finish::<T>(op, opts, 0)?, &mut slot);
+        for o in out.chunks_exact_mut(osize) {
+            o.copy_from_slice(&slot);
+        }
+        return Ok(());
     }
-    out.par_chunks_mut(inner * osize)
-        .enumerate()
-        .try_for_each(|(o, out_row)| {
-            out_row
-                .par_chunks_mut(tile * osize)
-                .enumerate()
-                .try_for_each(|(t, out_tile)| {
-                    let width = out_tile.len() / osize;
-                    let at = |j: usize| ((o * n + j) * inner + t * tile) * isize_;
-                    if matches!(op, Op::Sum | Op::Mean)
-                        && !<T::Work as Num>::COMPLEX
-                        && !(opts.skipna && <T::Work as Num>::FLOAT)
-                    {
-                        sum_tile::<T>(data, byte_order, n, width, at, op, out_tile);
-                        return Ok(());
-                    }
-                    let mut accs = vec![Acc::<T::Work>::EMPTY; width];
-                    let mut raw = vec![T::zeroed(); width];
-                    let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
-                    for j in 0..n {
-                        let start = ((o * n + j) * inner + t * tile) * isize_;
-                        let bytes = &data[start..start + width * isize_];
-                        let _ = decode(bytes, byte_order, &mut raw);
-                        T::widen(&raw, &mut work);
-                        for (a, &x) in accs.iter_mut().zip(&work) {
-                            a.update(op, opts.skipna, x, j);
-                        }
-                    }
-                    advance(n * width * isize_);
-                    for (a, slot) in accs.iter().zip(out_tile.chunks_mut(osize)) {
-                        put(a.finish::<T>(op, opts, n)?, slot);
-                    }
-                    Ok(())
-                })
-        })
+    let rows = Rows::new(view, axis)?;
+    let mut shape = view.shape().to_vec();
+    shape.remove(axis);
+    let place = Placement::new(&rows.runs, &shape, order, osize);
+    if n > 1 && rows.stride.unsigned_abs() == size_of::<T>() && rows.runs.run_len() == 1 {
+        return by_lanes(&rows, op, opts, &place, out);
+    }
+    let work = <T::Work as Num>::FLOAT;
+    match op {
+        Op::Sum if !work => by_rows::<T, IntSums>(&rows, op, opts, SUM_TILE, &place, out),
+        Op::Sum | Op::Mean if !<T::Work as Num>::COMPLEX && !(opts.skipna && work) => {
+            by_rows::<T, FloatSums>(&rows, op, opts, SUM_TILE, &place, out)
+        }
+        _ => by_rows::<T, Accs<T::Work>>(&rows, op, opts, ACC_TILE, &place, out),
+    }
 }
 
-/// The fast path of sums and means of real values along a non-contiguous axis:
-/// one accumulator per output, added row by row (in axis order, as numpy does),
-/// reading native data in place.
-fn sum_tile<T: Elem>(
-    data: &[u8],
-    byte_order: ByteOrder,
-    n: usize,
-    width: usize,
-    at: impl Fn(usize) -> usize,
+/// The result's shape and dtype, and a buffer for it (refused, not aborted, when
+/// it cannot be allocated).
+fn result_buffer(
+    shape: &[usize],
     op: Op,
-    out: &mut [u8],
-) {
-    let isize_ = size_of::<T>();
-    let ints = !<T::Work as Num>::FLOAT && op == Op::Sum;
-    let mut accf = vec![0.0f64; if ints { 0 } else { width }];
-    let mut acci = vec![0u64; if ints { width } else { 0 }];
-    let mut raw = vec![T::zeroed(); width];
-    let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
-    for j in 0..n {
-        let bytes = &data[at(j)..at(j) + width * isize_];
-        let direct = if !T::WIDEN && byte_order.is_native() {
-            bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
-        } else {
-            None
-        };
-        let values: &[T::Work] = if let Some(v) = direct {
-            v
-        } else {
-            let _ = decode(bytes, byte_order, &mut raw);
-            T::widen(&raw, &mut work);
-            &work
-        };
-        if ints {
-            let signed = T::KIND.class() == Class::Signed;
-            for (a, &x) in acci.iter_mut().zip(values) {
-                *a = a.wrapping_add(if signed {
-                    x.to_i64() as u64
-                } else {
-                    x.to_u64()
-                });
-            }
-        } else {
-            for (a, &x) in accf.iter_mut().zip(values) {
-                *a += x.parts().0;
-            }
-        }
-    }
-    advance(n * width * isize_);
-    let osize = out.len() / width.max(1);
-    for (k, slot) in out.chunks_mut(osize).enumerate() {
-        let v = if ints {
-            if T::KIND.class() == Class::Unsigned {
-                Value::U64(acci[k])
-            } else {
-                Value::I64(acci[k] as i64)
-            }
-        } else if op == Op::Mean {
-            Value::F64(accf[k] / n as f64)
-        } else {
-            Value::F64(accf[k])
-        };
-        put(v, slot);
-    }
+    kind: Kind,
+    axis: usize,
+) -> Result<(Vec<usize>, Vec<u8>)> {
+    let mut out_shape = shape.to_vec();
+    out_shape.remove(axis);
+    // The result can be far larger than the input (a zero-length axis makes an
+    // empty array of any width): refuse what cannot be allocated instead of aborting.
+    let too_large = || {
+        Error::Invalid(format!(
+            "the result of {} along axis {axis} has shape {out_shape:?} of {}: too large for memory \
+             (write it to a file instead)",
+            op.name(),
+            DType::native(result_kind(op, kind))
+        ))
+    };
+    let bytes = out_shape
+        .iter()
+        .try_fold(result_kind(op, kind).itemsize(), |acc, &n| {
+            acc.checked_mul(n)
+        })
+        .ok_or_else(too_large)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(bytes).map_err(|_| too_large())?;
+    data.resize(bytes, 0u8);
+    Ok((out_shape, data))
+}
+
+/// Reduces any view along `axis` (negative counts from the end) into memory, in
+/// parallel; the same bits for any number of threads.
+///
+/// The result is in F order when the view is F-contiguous (and not C-contiguous),
+/// in C order otherwise; argmin/argmax give indices along the axis. Along a
+/// contiguous axis the whole-array kernels apply; along other axes each result
+/// adds its values in axis order within blocks of rows, and the blocks are added
+/// in order.
+///
+/// ```
+/// use mmarray_core::{Order, View};
+/// use mmarray_dtype::ByteOrder;
+/// use mmarray_ops::{Op, ReduceOptions, reduce_axis_view};
+/// let bytes: Vec<u8> = (1..=6i32).flat_map(|v| v.to_be_bytes()).collect();
+/// let v = View::<i32>::from_bytes(&bytes, &[2, 3], Order::C, ByteOrder::Big)?;
+/// let r = reduce_axis_view(&v.slice(":, ::-1")?, Op::Sum, 0, &ReduceOptions::default())?;
+/// assert_eq!(r.shape, [3]);
+/// let sums: Vec<i64> = r.data.chunks(8).map(|c| i64::from_ne_bytes(c.try_into().unwrap())).collect();
+/// assert_eq!(sums, [9, 7, 5]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn reduce_axis_view<T: Elem>(
+    view: &View<'_, T>,
+    op: Op,
+    axis: isize,
+    opts: &ReduceOptions,
+) -> Result<AxisResult> {
+    let axis = normalize_axis(axis, view.ndim())?;
+    let order = if view.ndim() > 1 && view.is_f_contiguous() && !view.is_c_contiguous() {
+        Order::F
+    } else {
+        Order::C
+    };
+    let (shape, mut data) = result_buffer(view.shape(), op, T::KIND, axis)?;
+    reduce_axis_into(view, axis, op, opts, order, &mut data)?;
+    Ok(AxisResult {
+        dtype: DType::native(result_kind(op, T::KIND)),
+        shape,
+        order,
+        data,
+    })
 }
 
 /// Reduces `array` along `axis` (negative counts from the end) into memory.
@@ -357,31 +773,14 @@ pub fn reduce_axis<M: Mode>(
     opts: &ReduceOptions,
 ) -> Result<AxisResult> {
     let axis = normalize_axis(axis, array.ndim())?;
-    let kind = result_kind(op, array.dtype().kind());
-    let mut shape = array.shape().to_vec();
-    shape.remove(axis);
-    // The result can be far larger than the input (a zero-length axis makes an
-    // empty array of any width): refuse what cannot be allocated instead of aborting.
-    let too_large = || {
-        Error::Invalid(format!(
-            "the result of {} along axis {axis} has shape {shape:?} of {}: too large for memory \
-             (write it to a file instead)",
-            op.name(),
-            DType::native(kind)
-        ))
-    };
-    let bytes = shape
-        .iter()
-        .try_fold(kind.itemsize(), |acc, &n| acc.checked_mul(n))
-        .ok_or_else(too_large)?;
-    let mut data = Vec::new();
-    data.try_reserve_exact(bytes).map_err(|_| too_large())?;
-    data.resize(bytes, 0u8);
-    dispatch!(array.dtype().kind(), T => reduce_axis_bytes::<T>(
-        array.bytes(), array.dtype().byte_order(), array.shape(), array.order(), axis, op, opts, &mut data,
+    let kind = array.dtype().kind();
+    let (shape, mut data) = result_buffer(array.shape(), op, kind, axis)?;
+    array.advise(mmarray_core::Advice::Sequential);
+    dispatch!(kind, T => reduce_axis_into::<T>(
+        &array.view::<T>()?, axis, op, opts, array.order(), &mut data,
     ))?;
     Ok(AxisResult {
-        dtype: DType::native(kind),
+        dtype: DType::native(result_kind(op, kind)),
         shape,
         order: array.order(),
         data,
@@ -420,8 +819,8 @@ pub fn reduce_axis_to_npy<M: Mode>(
         )
     }?;
     array.advise(mmarray_core::Advice::Sequential);
-    dispatch!(array.dtype().kind(), T => reduce_axis_bytes::<T>(
-        array.bytes(), array.dtype().byte_order(), array.shape(), array.order(), axis, op, opts, dst.bytes_mut(),
+    dispatch!(array.dtype().kind(), T => reduce_axis_into::<T>(
+        &array.view::<T>()?, axis, op, opts, array.order(), dst.bytes_mut(),
     ))?;
     dst.persist(overwrite)?.close()?;
     Ok(())

@@ -19,7 +19,7 @@ pub(crate) const SEGMENT_BYTES: usize = 1 << 20;
 pub(crate) const BLOCK: usize = 1024;
 /// Segments processed per parallel batch: bounds the memory for partial results,
 /// and is the readahead window for files that are not cached.
-const BATCH: usize = 64;
+pub(crate) const BATCH: usize = 64;
 
 /// Reports progress of long operations (e.g. to a progress bar).
 pub trait Progress: Send + Sync {

@@ -48,7 +48,7 @@ mod num;
 mod reduce;
 mod rng;
 
-pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, result_kind};
+pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, result_kind};
 pub use convert::{ConvertOptions, byteswap_in_place, convert_file, map_in_place, slice_to_file};
 pub use engine::{Access, Progress, access, set_access, set_progress};
 pub use error::{Error, Result};

@@ -9,9 +9,12 @@ use common::{
     BYTE_ORDERS, Expected, Flavor, ORDERS, Reference, Rng, Want, all_ops, check, flavors, npy_with,
     open, random_values, values_of,
 };
-use mmarray_core::{DynArray, Order, ReadWrite};
+use mmarray_core::{DynArray, Order, ReadWrite, View};
 use mmarray_dtype::{Bool, ByteOrder, Complex32, Complex64, DType, Kind, Native, Value, f16};
-use mmarray_ops::{Elem, Error, Op, ReduceOptions, reduce_axis, reduce_axis_to_npy, result_kind};
+use mmarray_ops::{
+    AxisResult, Elem, Error, Op, ReduceOptions, reduce_axis, reduce_axis_to_npy, reduce_axis_view,
+    result_kind,
+};
 
 /// C-order strides (in elements) of `shape`.
 fn c_strides(shape: &[usize]) -> Vec<usize> {
@@ -397,4 +400,132 @@ fn integer_sums_along_an_axis_wrap() {
         [Value::I64(2), Value::I64(1)]
     );
     let _ = (f16::ONE, Complex32::new(0.0, 0.0), Complex64::new(0.0, 0.0));
+}
+
+/// Checks `got` (an axis result) against the reference lanes of `values` (the
+/// view's elements in logical C order, of `shape`) along `axis`.
+fn check_result<T: Native>(
+    got: Result<AxisResult, Error>,
+    values: &[T],
+    shape: &[usize],
+    axis: usize,
+    op: Op,
+    opts: &ReduceOptions,
+    ctx: &str,
+) {
+    let lanes = lanes(values, shape, axis);
+    match (got, expected(&lanes, op, opts)) {
+        (Ok(res), Ok(want)) => {
+            let mut out_shape = shape.to_vec();
+            out_shape.remove(axis);
+            assert_eq!(res.shape, out_shape, "{ctx}");
+            assert_eq!(res.dtype, DType::native(result_kind(op, T::KIND)), "{ctx}");
+            let got = values_of(
+                res.dtype.kind(),
+                &res.data,
+                &res.shape,
+                res.order,
+                ByteOrder::NATIVE,
+            );
+            assert_eq!(got.len(), want.len(), "{ctx}");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                check(&Ok(*g), w, &format_args!("{ctx} [{i}]"));
+            }
+        }
+        (Err(Error::Empty { .. }), Err(Want::Empty))
+        | (Err(Error::AllNan { .. }), Err(Want::AllNan)) => {}
+        (got, want) => panic!("{ctx}: got {got:?}, want {want:?}"),
+    }
+}
+
+fn views_of<T: Elem>(rng: &mut Rng, dir: &std::path::Path) {
+    let specs = [
+        ":",
+        "::-1",
+        "1:-1, ::2",
+        "..., ::-3",
+        "::2, 3",
+        "-1::-2, :, 1:",
+        "2, ::-1",
+        "5:5",
+    ];
+    for order in ORDERS {
+        for bo in BYTE_ORDERS {
+            let shape = [9usize, 7, 5];
+            let values = random_values::<T>(rng, 9 * 7 * 5, Flavor::Nans);
+            let name = format!("{:?}-{order:?}-{bo:?}.npy", T::KIND);
+            let a = npy_with(dir, &name, &values, &shape, order, bo);
+            for spec in specs {
+                let v: View<'_, T> = a.view::<T>().unwrap().slice(spec).unwrap();
+                let logical: Vec<T> = v.iter().collect();
+                for axis in 0..v.ndim() {
+                    for (op, opts) in all_ops() {
+                        let ctx = format!(
+                            "{:?} {order:?} {bo:?} [{spec}] axis {axis}: {op} skipna={} ddof={}",
+                            T::KIND,
+                            opts.skipna,
+                            opts.ddof
+                        );
+                        let got = reduce_axis_view(&v, op, axis as isize, &opts);
+                        if let Ok(res) = &got {
+                            let f = v.ndim() > 1 && v.is_f_contiguous() && !v.is_c_contiguous();
+                            assert_eq!(res.order == Order::F, f, "{ctx}: result order");
+                        }
+                        check_result(got, &logical, v.shape(), axis, op, &opts, &ctx);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn views_along_every_axis_against_lanes() {
+    // Strided, reversed and indexed views of C and F arrays in both byte orders:
+    // the row path, the lane path (forwards and backwards) and their placements.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(21);
+    for kind in [
+        Kind::F64,
+        Kind::F16,
+        Kind::I32,
+        Kind::U8,
+        Kind::Bool,
+        Kind::C64,
+    ] {
+        mmarray_dtype::dispatch!(kind, T => views_of::<T>(&mut rng, dir.path()));
+    }
+}
+
+#[test]
+fn tall_arrays_and_long_lanes_against_lanes() {
+    // Tall narrow arrays reduced over the long axis take several blocks of rows per
+    // tile, merged in order; lanes of more than a segment are reduced one at a time
+    // in parallel inside; lanes shorter than the kernel threshold element by element.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(5);
+    for (shape, order, bo) in [
+        (&[40_000usize, 6][..], Order::C, ByteOrder::Little),
+        (&[30_000, 5][..], Order::C, ByteOrder::Big),
+        (&[6, 40_000][..], Order::F, ByteOrder::Little),
+        (&[2, 140_000][..], Order::C, ByteOrder::Little),
+        (&[70_000, 3][..], Order::C, ByteOrder::Big),
+        (&[3, 9000, 4][..], Order::C, ByteOrder::Little),
+    ] {
+        let n: usize = shape.iter().product();
+        let values = random_values::<f64>(&mut rng, n, Flavor::Nans);
+        let name = format!("tall-{shape:?}-{order:?}.npy");
+        let a = npy_with(dir.path(), &name, &values, shape, order, bo);
+        let logical: Vec<f64> = a.view::<f64>().unwrap().iter().collect();
+        for axis in 0..shape.len() {
+            for op in [Op::Sum, Op::Mean, Op::Argmin, Op::Max, Op::Std] {
+                for skipna in [false, true] {
+                    let opts = ReduceOptions { skipna, ddof: 1 };
+                    let ctx = format!("{shape:?} {order:?} {bo:?} axis {axis}: {op} {skipna}");
+                    let got = reduce_axis(&a, op, axis as isize, &opts);
+                    check_result(got, &logical, shape, axis, op, &opts, &ctx);
+                }
+            }
+        }
+    }
 }

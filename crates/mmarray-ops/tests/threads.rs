@@ -6,7 +6,9 @@ mod common;
 use common::{Flavor, Rng, encode_bytes, random_values, same_bits, with_threads};
 use mmarray_core::{Order, View, ViewMut};
 use mmarray_dtype::{Bool, ByteOrder, Complex32, Value, f16};
-use mmarray_ops::{Dist, Elem, Op, ReduceOptions, Stats, fill_with, random_view, reduce, stats};
+use mmarray_ops::{
+    Dist, Elem, Op, ReduceOptions, Stats, fill_with, random_view, reduce, reduce_axis_view, stats,
+};
 
 const THREADS: [usize; 4] = [1, 2, 3, 8];
 
@@ -275,4 +277,85 @@ fn fill_with_on_every_pool() {
     for k in [2, 3, 8] {
         assert!(first == run(k), "fill_with differs with {k} threads");
     }
+}
+
+fn axis_same_on_every_pool<T: Elem>(view: &View<'_, T>, ctx: &str) {
+    let plain = ReduceOptions::default();
+    let skip = ReduceOptions {
+        skipna: true,
+        ddof: 1,
+    };
+    let ops = [
+        (Op::Sum, plain),
+        (Op::Mean, skip),
+        (Op::Std, skip),
+        (Op::Argmax, skip),
+    ];
+    for axis in 0..view.ndim() {
+        for (op, opts) in ops {
+            // Lanes of NaNs only make nanargmax an error: on every pool alike.
+            let run =
+                || reduce_axis_view(view, op, axis as isize, &opts).map_err(|e| e.to_string());
+            let Ok(first) = with_threads(THREADS[0], run) else {
+                for &k in &THREADS[1..] {
+                    assert!(with_threads(k, run).is_err(), "{ctx}: {op} axis {axis}");
+                }
+                continue;
+            };
+            for &k in &THREADS[1..] {
+                let other = with_threads(k, run).unwrap();
+                assert_eq!(
+                    (&first.shape, first.order),
+                    (&other.shape, other.order),
+                    "{ctx}"
+                );
+                assert!(
+                    first.data == other.data,
+                    "{ctx}: {op} {opts:?} along axis {axis} differs between 1 and {k} threads"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn axis_reductions_do_not_depend_on_threads() {
+    // Tall narrow, wide, square and 3-D shapes in both orders, native and
+    // big-endian, whole and strided: the row path with several blocks per tile
+    // and several tiles, the lane path with short and long lanes.
+    let mut rng = Rng::new(77);
+    let shapes: [&[usize]; 6] = [
+        &[40_000, 5],
+        &[5, 40_000],
+        &[300, 300],
+        &[20, 30, 40],
+        &[2, 140_000],
+        &[70_000, 2],
+    ];
+    for shape in shapes {
+        let n: usize = shape.iter().product();
+        let values = random_values::<f64>(&mut rng, n, Flavor::Nans);
+        for order in [Order::C, Order::F] {
+            for bo in [ByteOrder::Little, ByteOrder::Big] {
+                let bytes = encode_bytes(&values, bo);
+                let v = View::<f64>::from_bytes(&bytes, shape, order, bo).unwrap();
+                axis_same_on_every_pool(&v, &format!("{shape:?} {order:?} {bo:?}"));
+                let spec = if shape.len() == 2 {
+                    "1::3, ::-1"
+                } else {
+                    "::-1, 1:, ::2"
+                };
+                let s = v.slice(spec).unwrap();
+                axis_same_on_every_pool(&s, &format!("{shape:?} {order:?} {bo:?} [{spec}]"));
+            }
+        }
+    }
+    let halves: Vec<f16> = random_values::<f16>(&mut rng, 60_000 * 4, Flavor::Nans);
+    let bytes = encode_bytes(&halves, ByteOrder::Big);
+    let v = View::<f16>::from_bytes(&bytes, &[60_000, 4], Order::C, ByteOrder::Big).unwrap();
+    axis_same_on_every_pool(&v, "f16 [60000, 4] big-endian");
+    let ints: Vec<i32> = random_values::<i32>(&mut rng, 60_000 * 4, Flavor::Wide);
+    let bytes = encode_bytes(&ints, ByteOrder::Little);
+    let v = View::<i32>::from_bytes(&bytes, &[60_000, 4], Order::C, ByteOrder::Little).unwrap();
+    axis_same_on_every_pool(&v, "i32 [60000, 4]");
 }
