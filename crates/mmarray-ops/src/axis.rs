@@ -21,8 +21,9 @@ use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Value, decode, dis
 use rayon::prelude::*;
 
 use crate::engine::{BATCH, SEGMENT_BYTES, advance};
+use crate::kernels::merge_spread;
 use crate::num::{Elem, Num};
-use crate::reduce::{Op, ReduceOptions, reduce};
+use crate::reduce::{Op, ReduceOptions, mean_of, pick, reduce, variance};
 use crate::{Error, Result};
 
 /// Results per tile of the row path for plain sums (one `f64`/`u64` each).
@@ -153,7 +154,7 @@ impl<W: Num> Acc<W> {
     }
 
     /// Appends `later`, the accumulator of later values along the axis: first
-    /// occurrences stay first, sums add, moments merge (Chan, Golub and LeVeque).
+    /// occurrences stay first, sums add, moments merge (Chan, Golub and `LeVeque`).
     fn merge(&mut self, op: Op, later: &Self) {
         if self.nan.is_none() {
             self.nan = later.nan;
@@ -178,23 +179,13 @@ impl<W: Num> Acc<W> {
                 }
             }
             Op::Var | Op::Std => {
-                if later.count == 0 {
-                    return;
-                }
-                if self.count == 0 {
-                    *self = Acc {
-                        nan: self.nan,
-                        ..*later
-                    };
-                    return;
-                }
-                let (a, b) = (self.count as f64, later.count as f64);
-                let total = a + b;
-                let (dr, di) = (later.re - self.re, later.im - self.im);
-                self.re += dr * b / total;
-                self.im += di * b / total;
-                self.m2 += later.m2 + (dr * dr + di * di) * a * b / total;
-                self.count += later.count;
+                // `re` and `im` hold the mean here (Welford's update).
+                let mut mean = (self.re, self.im);
+                merge_spread(
+                    (&mut self.count, &mut mean, &mut self.m2),
+                    (later.count, (later.re, later.im), later.m2),
+                );
+                (self.re, self.im) = mean;
             }
         }
     }
@@ -210,33 +201,15 @@ impl<W: Num> Acc<W> {
             Op::Sum => Value::F64(self.re),
             Op::Mean => {
                 let c = if skip { self.count } else { n as u64 } as f64;
-                if W::COMPLEX {
-                    crate::reduce::complex_mean(self.re, self.im, c)
-                } else {
-                    Value::F64(self.re / c)
-                }
+                mean_of::<T>(self.re, self.im, c)
             }
-            Op::Min | Op::Max | Op::Argmin | Op::Argmax => {
-                let arg = matches!(op, Op::Argmin | Op::Argmax);
-                let pick = match (self.nan, self.best) {
-                    (Some(nan), _) if !skip => nan,
-                    (_, Some(best)) => best,
-                    (Some(_), None) if arg => return Err(Error::AllNan { op: op.name() }),
-                    (Some(nan), None) => nan,
-                    (None, None) => return Err(Error::Empty { op: op.name() }),
-                };
-                if arg {
-                    Value::I64(pick.1 as i64)
-                } else {
-                    pick.0.cast::<T>().to_value()
-                }
-            }
+            Op::Min | Op::Max => pick(op, skip, self.nan, self.best)?
+                .0
+                .cast::<T>()
+                .to_value(),
+            Op::Argmin | Op::Argmax => Value::I64(pick(op, skip, self.nan, self.best)?.1 as i64),
             Op::Var | Op::Std => {
-                let var = if self.count == 0 {
-                    f64::NAN
-                } else {
-                    self.m2 / self.count.saturating_sub(opts.ddof as u64) as f64
-                };
+                let var = variance(self.m2, self.count, opts.ddof as u64);
                 Value::F64(if op == Op::Std { var.sqrt() } else { var })
             }
         })
@@ -268,7 +241,7 @@ impl<W: Num> Tile<W> for FloatSums {
             mean: op == Op::Mean,
         }
     }
-    #[inline]
+    #[inline(always)]
     fn row(&mut self, at: usize, values: &[W], _: usize) {
         for (a, &x) in self.sums[at..].iter_mut().zip(values) {
             *a += x.parts().0;
@@ -292,7 +265,7 @@ impl<W: Num> Tile<W> for IntSums {
     fn new(width: usize, _: Op, _: &ReduceOptions) -> Self {
         IntSums(vec![0; width])
     }
-    #[inline]
+    #[inline(always)]
     fn row(&mut self, at: usize, values: &[W], _: usize) {
         if W::KIND.class() == Class::Signed {
             for (a, &x) in self.0[at..].iter_mut().zip(values) {
@@ -320,7 +293,7 @@ impl<W: Num> Tile<W> for IntSums {
 
 /// Every other reduction: one [`Acc`] per result.
 struct Accs<W> {
-    accs: Vec<Acc<W>>,
+    each: Vec<Acc<W>>,
     op: Op,
     opts: ReduceOptions,
 }
@@ -328,24 +301,24 @@ struct Accs<W> {
 impl<W: Num> Tile<W> for Accs<W> {
     fn new(width: usize, op: Op, opts: &ReduceOptions) -> Self {
         Accs {
-            accs: vec![Acc::EMPTY; width],
+            each: vec![Acc::EMPTY; width],
             op,
             opts: *opts,
         }
     }
-    #[inline]
+    #[inline(always)]
     fn row(&mut self, at: usize, values: &[W], j: usize) {
-        for (a, &x) in self.accs[at..].iter_mut().zip(values) {
+        for (a, &x) in self.each[at..].iter_mut().zip(values) {
             a.update(self.op, self.opts.skipna, x, j);
         }
     }
     fn merge(&mut self, later: Self) {
-        for (a, b) in self.accs.iter_mut().zip(&later.accs) {
+        for (a, b) in self.each.iter_mut().zip(&later.each) {
             a.merge(self.op, b);
         }
     }
     fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value> {
-        self.accs[i].finish::<T>(self.op, &self.opts, n)
+        self.each[i].finish::<T>(self.op, &self.opts, n)
     }
 }
 
@@ -399,8 +372,40 @@ impl<'a, T: Elem> Rows<'a, T> {
         (&self.region[start..start + self.n * isz], back)
     }
 
-    /// Feeds elements `t0..t1` (in memory order) of rows `j0..j1` to `tile`.
-    fn feed<Z: Tile<T::Work>>(
+    /// Feeds elements `t0..t1` (in memory order) of rows `j0..j1` to `tile`, in
+    /// a build for AVX2 when the CPU has it (the same results: every addition is
+    /// in the same order, and neither build contracts multiplications and additions).
+    fn feed<Z: Tile<T::Work>>(&self, tile: &mut Z, t: (usize, usize), j: (usize, usize)) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("f16c")
+        {
+            // SAFETY: the CPU has AVX2 and F16C (checked just above).
+            unsafe { self.feed_avx2(tile, t, j) };
+            return;
+        }
+        self.feed_any(tile, t, j);
+    }
+
+    /// [`feed_any`](Self::feed_any) compiled for AVX2 and F16C.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2 and F16C.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,f16c")]
+    unsafe fn feed_avx2<Z: Tile<T::Work>>(
+        &self,
+        tile: &mut Z,
+        t: (usize, usize),
+        j: (usize, usize),
+    ) {
+        self.feed_any(tile, t, j);
+    }
+
+    /// The body of [`feed`](Self::feed), inlined (with the tile's `row`) into each build.
+    #[inline(always)]
+    fn feed_any<Z: Tile<T::Work>>(
         &self,
         tile: &mut Z,
         (t0, t1): (usize, usize),
@@ -676,10 +681,11 @@ fn reduce_axis_into<T: Elem>(
     if n > 1 && rows.stride.unsigned_abs() == size_of::<T>() && rows.runs.run_len() == 1 {
         return by_lanes(&rows, op, opts, &place, out);
     }
-    let work = <T::Work as Num>::FLOAT;
+    let float = <T::Work as Num>::FLOAT;
+    let plain_real = !(<T::Work as Num>::COMPLEX || opts.skipna && float);
     match op {
-        Op::Sum if !work => by_rows::<T, IntSums>(&rows, op, opts, SUM_TILE, &place, out),
-        Op::Sum | Op::Mean if !<T::Work as Num>::COMPLEX && !(opts.skipna && work) => {
+        Op::Sum if !float => by_rows::<T, IntSums>(&rows, op, opts, SUM_TILE, &place, out),
+        Op::Sum | Op::Mean if plain_real => {
             by_rows::<T, FloatSums>(&rows, op, opts, SUM_TILE, &place, out)
         }
         _ => by_rows::<T, Accs<T::Work>>(&rows, op, opts, ACC_TILE, &place, out),

@@ -353,35 +353,36 @@ impl Moments {
     pub(crate) fn merge(&mut self, b: Moments) {
         self.sum.0.merge(b.sum.0);
         self.sum.1.merge(b.sum.1);
-        self.merge_spread(b.n, b.mean, b.m2);
+        merge_spread(
+            (&mut self.n, &mut self.mean, &mut self.m2),
+            (b.n, b.mean, b.m2),
+        );
     }
+}
 
-    /// Merges the count, mean and squared deviations of later values.
-    fn merge_spread(&mut self, n: u64, mean: (f64, f64), m2: f64) {
-        if n == 0 {
-            return;
-        }
-        if self.n == 0 {
-            (self.n, self.mean, self.m2) = (n, mean, m2);
-            return;
-        }
-        let total = self.n + n;
-        let (na, nb, nt) = (self.n as f64, n as f64, total as f64);
-        let dr = mean.0 - self.mean.0;
-        let di = mean.1 - self.mean.1;
-        self.mean.0 += dr * nb / nt;
-        self.mean.1 += di * nb / nt;
-        self.m2 += m2 + (dr * dr + di * di) * na * nb / nt;
-        self.n = total;
+/// Merges the count, mean (real and imaginary parts) and sum of squared
+/// deviations of later values `b` into `a` (Chan, Golub and LeVeque): the one
+/// place where spreads are combined, for whole-array and axis reductions alike.
+pub(crate) fn merge_spread(
+    a: (&mut u64, &mut (f64, f64), &mut f64),
+    (n, mean, m2): (u64, (f64, f64), f64),
+) {
+    let (an, amean, am2) = a;
+    if n == 0 {
+        return;
     }
-
-    /// Variance with `ddof` (numpy: divides by `max(n - ddof, 0)`).
-    pub(crate) fn var(&self, ddof: u64) -> f64 {
-        if self.n == 0 {
-            return f64::NAN;
-        }
-        self.m2 / self.n.saturating_sub(ddof) as f64
+    if *an == 0 {
+        (*an, *amean, *am2) = (n, mean, m2);
+        return;
     }
+    let total = *an + n;
+    let (na, nb, nt) = (*an as f64, n as f64, total as f64);
+    let dr = mean.0 - amean.0;
+    let di = mean.1 - amean.1;
+    amean.0 += dr * nb / nt;
+    amean.1 += di * nb / nt;
+    *am2 += m2 + (dr * dr + di * di) * na * nb / nt;
+    *an = total;
 }
 
 /// Values per block of [`block_moments`]: one Chan merge per block.
@@ -459,7 +460,10 @@ fn block_moments<W: Num, const SKIP: bool>(acc: &mut Moments, values: &[W]) {
     // Rounding can leave it just below zero; NaN stays NaN.
     let m2 = s2 - (sr * sr + si * si) / nf;
     let m2 = if m2 < 0.0 { 0.0 } else { m2 };
-    acc.merge_spread(n, (center.0 + sr / nf, center.1 + si / nf), m2);
+    merge_spread(
+        (&mut acc.n, &mut acc.mean, &mut acc.m2),
+        (n, (center.0 + sr / nf, center.1 + si / nf), m2),
+    );
 }
 
 pub(crate) struct MomentsKernel<const SKIP: bool>;

@@ -101,22 +101,43 @@ pub(crate) fn sum_value<T: Native>(acc: &SumAcc) -> Value {
     }
 }
 
-/// A complex sum divided by a count as numpy divides it: as complex numbers, so a
-/// NaN in either part makes both parts NaN.
-pub(crate) fn complex_mean(re: f64, im: f64, n: f64) -> Value {
+/// The mean of values of kind `T` from their sum (real and imaginary parts) and
+/// count: float64, or complex128 divided as numpy divides complex numbers (a NaN
+/// in either part makes both parts NaN).
+pub(crate) fn mean_of<T: Native>(re: f64, im: f64, n: f64) -> Value {
+    if T::KIND.class() != Class::Complex {
+        return Value::F64(re / n);
+    }
     if re.is_nan() || im.is_nan() {
         return Value::C128(Complex64::new(f64::NAN, f64::NAN));
     }
     Value::C128(Complex64::new(re / n, im / n))
 }
 
-/// The mean from a float sum and count.
-pub(crate) fn mean_value<T: Native>(acc: &SumAcc) -> Value {
-    let n = acc.count as f64;
-    if T::KIND.class() == Class::Complex {
-        complex_mean(acc.re.value(), acc.im.value(), n)
-    } else {
-        Value::F64(acc.re.value() / n)
+/// The variance from the sum of squared deviations `m2` of `n` values, with
+/// `ddof` delta degrees of freedom (NaN for no values, as numpy; infinite when
+/// `ddof >= n`).
+pub(crate) fn variance(m2: f64, n: u64, ddof: u64) -> f64 {
+    if n == 0 {
+        return f64::NAN;
+    }
+    m2 / n.saturating_sub(ddof) as f64
+}
+
+/// What min, max, argmin and argmax give, from the first NaN and the best other
+/// value (each with whatever identifies it: the value, its index), as numpy
+/// picks it: the first NaN unless NaNs are skipped; with only NaNs, `nanmin` and
+/// `nanmax` give NaN and `nanargmin`/`nanargmax` an error; no values at all are
+/// an error.
+pub(crate) fn pick<X>(op: Op, skipna: bool, nan: Option<X>, best: Option<X>) -> Result<X> {
+    match (nan, best) {
+        (Some(nan), _) if !skipna => Ok(nan),
+        (_, Some(best)) => Ok(best),
+        (Some(_), None) if matches!(op, Op::Argmin | Op::Argmax) => {
+            Err(Error::AllNan { op: op.name() })
+        }
+        (Some(nan), None) => Ok(nan),
+        (None, None) => Err(Error::Empty { op: op.name() }),
     }
 }
 
@@ -157,17 +178,12 @@ pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Resu
             } else {
                 reduce_view(view, &SumKernel::<false, true>)
             };
-            mean_value::<T>(&acc)
+            mean_of::<T>(acc.re.value(), acc.im.value(), acc.count as f64)
         }
         Op::Min | Op::Max => {
             let acc = reduce_view(view, &MinMaxKernel);
             let best = if op == Op::Min { acc.min } else { acc.max };
-            match (acc.nan, best) {
-                (Some(nan), _) if !skip => back::<T>(nan),
-                (_, Some(v)) => back::<T>(v),
-                (Some(nan), None) => back::<T>(nan),
-                (None, None) => return Err(Error::Empty { op: op.name() }),
-            }
+            back::<T>(pick(op, skip, acc.nan, best)?)
         }
         Op::Argmin | Op::Argmax => {
             let (best, nan) = if op == Op::Argmin {
@@ -177,13 +193,7 @@ pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Resu
                 let a = reduce_view(view, &ArgKernel::<true>);
                 (a.best.map(|b| b.1), a.nan)
             };
-            let index = match (nan, best) {
-                (Some(i), _) if !skip => i,
-                (_, Some(i)) => i,
-                (Some(_), None) => return Err(Error::AllNan { op: op.name() }),
-                (None, None) => return Err(Error::Empty { op: op.name() }),
-            };
-            Value::I64(index as i64)
+            Value::I64(pick(op, skip, nan, best)? as i64)
         }
         Op::Var | Op::Std => {
             let m: Moments = if skip {
@@ -191,7 +201,7 @@ pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Resu
             } else {
                 reduce_view(view, &MomentsKernel::<false>)
             };
-            let var = m.var(opts.ddof as u64);
+            let var = variance(m.m2, m.n, opts.ddof as u64);
             Value::F64(if op == Op::Std { var.sqrt() } else { var })
         }
     })
@@ -227,19 +237,10 @@ pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
     } else {
         reduce_view(view, &StatsKernel::<false>)
     };
-    let pick = |best: Option<T::Work>| match (acc.minmax.nan, best) {
-        (Some(nan), _) if !skipna => Some(back::<T>(nan)),
-        (_, Some(v)) => Some(back::<T>(v)),
-        (Some(nan), None) => Some(back::<T>(nan)),
-        (None, None) => None,
-    };
+    // No values: no extremes (the only error `pick` gives min and max).
+    let extreme = |op, best| pick(op, skipna, acc.minmax.nan, best).ok().map(back::<T>);
     let m = acc.moments;
-    let n = m.n as f64;
-    let mean = if T::KIND.class() == Class::Complex {
-        complex_mean(m.sum.0.value(), m.sum.1.value(), n)
-    } else {
-        Value::F64(m.sum.0.value() / n)
-    };
+    let mean = mean_of::<T>(m.sum.0.value(), m.sum.1.value(), m.n as f64);
     Ok(Stats {
         count: m.n,
         sum: if <T::Work as Num>::FLOAT {
@@ -253,9 +254,9 @@ pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
             sum_value::<T>(&acc.sum)
         },
         mean,
-        min: pick(acc.minmax.min),
-        max: pick(acc.minmax.max),
-        std: Value::F64(m.var(0).sqrt()),
+        min: extreme(Op::Min, acc.minmax.min),
+        max: extreme(Op::Max, acc.minmax.max),
+        std: Value::F64(variance(m.m2, m.n, 0).sqrt()),
     })
 }
 
