@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::fs::{File, OpenOptions as FsOpenOptions};
-use std::io::Read;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -32,6 +31,7 @@ use crate::{Error, Result, sys};
 pub struct OpenOptions {
     max_header_size: Option<usize>,
     raw: Option<Raw>,
+    member: Option<String>,
 }
 
 impl OpenOptions {
@@ -53,6 +53,40 @@ impl OpenOptions {
     pub fn raw(mut self, raw: Raw) -> OpenOptions {
         self.raw = Some(raw);
         self
+    }
+
+    /// Opens the member `name` (without `.npy`) of an `.npz` archive. An archive with
+    /// one member opens it without this option; with several, this option is needed.
+    /// Giving it for a file that is not an archive is an error.
+    #[must_use]
+    pub fn member(mut self, name: impl Into<String>) -> OpenOptions {
+        self.member = Some(name.into());
+        self
+    }
+
+    /// The one place where the format of an existing file is chosen: from the
+    /// options, then from the file's first bytes (`first`, up to 8 of them).
+    fn choose_format(&self, path: &Path, first: &[u8]) -> Result<Box<dyn Format>> {
+        let max_header_size = self.max_header_size.unwrap_or(crate::npy::MAX_HEADER_SIZE);
+        match (&self.raw, &self.member) {
+            (Some(_), Some(_)) => Err(Error::Unsupported(format!(
+                "{}: a raw layout and an archive member cannot both be given",
+                path.display()
+            ))),
+            (Some(raw), None) => Ok(Box::new(raw.clone())),
+            (None, member) if crate::npz::is_archive(first) => Ok(Box::new(crate::npz::Npz::new(
+                member.clone(),
+                max_header_size,
+            ))),
+            (None, Some(member)) => Err(Error::Archive {
+                path: path.to_owned(),
+                member: Some(member.clone()),
+                reason: "not an .npz archive (it does not start with the zip magic PK\\x03\\x04), \
+                         so it has no members"
+                    .to_owned(),
+            }),
+            (None, None) => Ok(Box::new(Npy { max_header_size })),
+        }
     }
 }
 
@@ -225,16 +259,20 @@ impl<M: Mode> DynArray<M> {
                 reason: "not a regular file".to_owned(),
             });
         }
-        let file_len = meta.len();
-        let format: Box<dyn Format> = match &options.raw {
-            Some(raw) => Box::new(raw.clone()),
-            None => Box::new(Npy {
-                max_header_size: options
-                    .max_header_size
-                    .unwrap_or(crate::npy::MAX_HEADER_SIZE),
-            }),
-        };
-        let layout = format.read_layout(&mut file as &mut dyn Read, path, file_len)?;
+        let mut file_len = meta.len();
+        let mut first = [0u8; 8];
+        let got = (file_len as usize).min(first.len());
+        sys::read_at(&file, &mut first[..got], 0).map_err(|e| Error::io(path, "read", e))?;
+        let format = options.choose_format(path, &first[..got])?;
+        let opened = format.open_data(&file, path, file_len, M::WRITES_FILE)?;
+        let layout = opened.layout;
+        if let Some(data_file) = opened.data_file {
+            file = data_file;
+            file_len = file
+                .metadata()
+                .map_err(|e| Error::io(path, "stat", e))?
+                .len();
+        }
         let n = data_len(path, &layout)?;
         let mut found = file_len.saturating_sub(layout.data_offset);
         if found < n as u64 {
@@ -326,7 +364,13 @@ impl<M: Mode> DynArray<M> {
         self.map.bytes().len()
     }
 
-    /// The format's name: `"npy"` or `"raw"`.
+    /// The `.npz` archive member the array was opened from (`None` for other files).
+    #[must_use]
+    pub fn npz_member(&self) -> Option<&crate::npz::MemberInfo> {
+        self.format.member()
+    }
+
+    /// The format's name: `"npy"`, `"raw"` or `"npz"`.
     #[must_use]
     pub fn format_name(&self) -> &'static str {
         self.format.name()
@@ -428,12 +472,14 @@ impl<M: Mode> DynArray<M> {
     }
 
     fn flush_inner(&self) -> Result<()> {
-        match &self.map {
-            Map::Mut(m) if M::WRITES_FILE => {
-                m.flush().map_err(|e| Error::io(self.path(), "flush", e))
-            }
-            _ => Ok(()),
+        if !M::WRITES_FILE {
+            return Ok(());
         }
+        if let Map::Mut(m) = &self.map {
+            m.flush().map_err(|e| Error::io(self.path(), "flush", e))?;
+        }
+        self.format
+            .flushed(&self.file, self.path(), &self.layout, self.map.bytes())
     }
 }
 
@@ -705,7 +751,7 @@ impl DynArray<ReadWrite> {
 }
 
 /// A number that differs between calls, for temporary names.
-fn unique(attempt: u32) -> u64 {
+pub(crate) fn unique(attempt: u32) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()

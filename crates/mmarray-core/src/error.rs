@@ -97,6 +97,16 @@ pub enum Error {
     /// Two arrays or a buffer and an array whose shapes or lengths disagree.
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// An `.npz` archive (or one of its members) that is malformed or unsupported.
+    #[error("{path}: {}{reason}", member.as_ref().map(|m| format!("member {m:?}: ")).unwrap_or_default())]
+    Archive {
+        /// The archive.
+        path: PathBuf,
+        /// The member concerned (its name without `.npy`), if any.
+        member: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
     /// An operation this array or view cannot do (e.g. growing a raw file with an offset).
     #[error("{0}")]
     Unsupported(String),

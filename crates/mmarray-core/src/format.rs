@@ -6,6 +6,7 @@
 //! chunked one, say) can plug in from a crate of its own.
 
 use std::fmt;
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -65,7 +66,18 @@ impl Layout {
     }
 }
 
-/// A file format that holds one array whose data is contiguous in the file.
+/// What [`Format::open_data`] found: the layout, and the file that holds the data
+/// when it is not the file that was opened.
+#[derive(Debug)]
+pub struct Opened {
+    /// Where the data is and how it is laid out (`data_offset` in `data_file` if set).
+    pub layout: Layout,
+    /// The file to map instead of the opened one (e.g. a member inflated into a
+    /// temporary file); `None`: the opened file holds the data.
+    pub data_file: Option<File>,
+}
+
+/// A file format that holds one array whose data is contiguous in a file.
 pub trait Format: fmt::Debug + Send + Sync {
     /// A short name: `"npy"`, `"raw"`.
     fn name(&self) -> &'static str;
@@ -74,6 +86,34 @@ pub trait Format: fmt::Debug + Send + Sync {
     /// reading only its header from `file` (positioned at byte 0). Checking that the
     /// data fits the file is left to the caller.
     fn read_layout(&self, file: &mut dyn Read, path: &Path, file_len: u64) -> Result<Layout>;
+
+    /// Opens the data of an existing file of `file_len` bytes for reading, or for
+    /// writing in place when `writable`. The default reads the layout with
+    /// [`read_layout`](Format::read_layout) from the start of `file`, whose data is
+    /// then mapped; a container format (an `.npz` archive) may point elsewhere in the
+    /// file, or hand over another file.
+    fn open_data(&self, file: &File, path: &Path, file_len: u64, writable: bool) -> Result<Opened> {
+        let _ = writable;
+        let mut reader = file;
+        let layout = self.read_layout(&mut reader, path, file_len)?;
+        Ok(Opened {
+            layout,
+            data_file: None,
+        })
+    }
+
+    /// Called after the mapped data (`data`, at `layout.data_offset` of `file`) was
+    /// flushed to the file, for formats that keep a checksum of it (an `.npz` member's
+    /// CRC-32). The default does nothing.
+    fn flushed(&self, file: &File, path: &Path, layout: &Layout, data: &[u8]) -> Result<()> {
+        let _ = (file, path, layout, data);
+        Ok(())
+    }
+
+    /// The archive member the array was opened from, for `.npz` archives.
+    fn member(&self) -> Option<&crate::npz::MemberInfo> {
+        None
+    }
 
     /// The bytes that precede the data of a new file, and the layout they describe.
     fn new_file(&self, dtype: DType, shape: &[usize], order: Order) -> Result<(Vec<u8>, Layout)>;

@@ -48,6 +48,7 @@ mod geometry;
 #[allow(private_interfaces)]
 mod mode;
 pub mod npy;
+pub mod npz;
 pub mod print;
 mod registry;
 mod spec;
@@ -57,7 +58,7 @@ mod view;
 
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
 pub use error::{Error, Result};
-pub use format::{Format, Layout, Npy, Raw};
+pub use format::{Format, Layout, Npy, Opened, Raw};
 pub use geometry::{MAX_DIMS, Order, Piece, Runs, Segments, checked_len};
 pub use memmap2::Advice;
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
