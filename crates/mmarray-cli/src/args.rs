@@ -26,7 +26,12 @@ Examples:
   mmarray convert data.npy data_f32.npy --out-dtype float32
   mmarray append data.npy --rows 100 --fill nan
   mmarray info data.dat --raw --dtype '>i4' --shape 100,3 --offset 16
+  mmarray stats arrays.npz --member x
   mmarray tour --shape 20,30
+
+.npz archives (np.savez, np.savez_compressed) are read member by member
+(--member NAME): stored members are mapped and can be written in place (fill,
+random; the archive's CRC-32 is updated), compressed ones are read-only.
 
 Files are memory-mapped for the duration of one command: they must not be modified
 or truncated by another program while mmarray runs. Input files are never
@@ -77,7 +82,9 @@ Examples:
   mmarray info data.npy
   mmarray info data.npy --json
   mmarray info a.npy b.npy c.npy --json
-  mmarray info data.dat --raw --dtype float32 --offset 128")]
+  mmarray info data.dat --raw --dtype float32 --offset 128
+  mmarray info arrays.npz
+  mmarray info arrays.npz --member x --json")]
     Info(InfoArgs),
     /// Print the array (or a slice of it) as numpy's repr() of the memmap does.
     #[command(after_help = "\
@@ -154,7 +161,12 @@ Examples:
   mmarray convert data.npy data_f32.npy --out-dtype float32
   mmarray convert data.npy data_be.npy --out-byte-order big
   mmarray convert data.npy data_f.npy --out-order F
-  mmarray convert data.dat data.npy --raw --dtype '<i2' --shape 100,100")]
+  mmarray convert data.dat data.npy --raw --dtype '<i2' --shape 100,100
+  mmarray convert data.npy data.npz --member x --compress
+  mmarray convert archive.npz y.npy --member y
+
+An OUT ending in .npz is written as a one-member archive that np.load reads
+(stored, or deflated with --compress).")]
     Convert(ConvertArgs),
     /// Grow the array by N entries along its growth axis (rows for C order, the last axis for F order).
     #[command(after_help = "\
@@ -209,6 +221,10 @@ pub(crate) struct InputArgs {
     /// Largest .npy header accepted, in bytes (numpy's default: 10000).
     #[arg(long, value_name = "N", help_heading = "Raw input")]
     pub(crate) max_header_size: Option<usize>,
+    /// The member (array name, without .npy) of an .npz archive to use; needed when the
+    /// archive has several. For `convert` to OUT.npz from another file: the output's name.
+    #[arg(long, value_name = "NAME", conflicts_with = "raw", help_heading = "Archives")]
+    pub(crate) member: Option<String>,
 }
 
 /// `create`.
@@ -450,6 +466,9 @@ pub(crate) struct ConvertArgs {
     /// Write a raw file (no header).
     #[arg(long)]
     pub(crate) out_raw: bool,
+    /// With OUT.npz: deflate the member (np.savez_compressed) instead of storing it (np.savez).
+    #[arg(long, conflicts_with = "out_raw")]
+    pub(crate) compress: bool,
     /// Replace an existing OUT.
     #[arg(long)]
     pub(crate) force: bool,

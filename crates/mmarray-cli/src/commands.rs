@@ -155,6 +155,65 @@ fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
     array.persist(a.force).at(path)?.close().at(path)
 }
 
+/// `info ARCHIVE.npz` without `--member`: the members.
+fn info_members(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
+    let max_header = a
+        .input
+        .max_header_size
+        .unwrap_or(mmarray_core::npy::MAX_HEADER_SIZE);
+    let archive = mmarray_core::npz::Archive::open_with(path, max_header).at(path)?;
+    let members = archive.members();
+    if a.json {
+        let list: Vec<Json> = members
+            .iter()
+            .map(|m| {
+                json::object([
+                    ("name", Json::from(m.name.clone())),
+                    ("descr", Json::from(m.header.dtype.descr())),
+                    ("shape", Json::from(m.header.shape.clone())),
+                    ("fortran_order", Json::from(m.header.fortran_order)),
+                    ("compressed", Json::from(m.compressed)),
+                    ("nbytes", Json::from(m.nbytes())),
+                ])
+            })
+            .collect();
+        let obj = json::object([
+            ("format", Json::from("npz")),
+            ("members", Json::Array(list)),
+        ]);
+        return Ok(Info::Json(obj));
+    }
+    let count = match members.len() {
+        1 => "1 member".to_owned(),
+        n => format!("{n} members"),
+    };
+    let mut text = format!(
+        "{}: .npz archive, {count}, file size {}",
+        path.display(),
+        out::bytes_text(archive.file_len())
+    );
+    for m in members {
+        let order = if m.header.fortran_order { "F" } else { "C" };
+        let storage = if m.compressed {
+            format!(
+                "deflated ({} in the archive)",
+                out::bytes_text(m.compressed_size)
+            )
+        } else {
+            format!("stored, data from byte {}", m.data_offset().unwrap_or(0))
+        };
+        text.push_str(&format!(
+            "\n  {}: {} ('{}'), shape {}, {order} order, {} of data, {storage}",
+            m.name,
+            m.header.dtype.kind(),
+            m.header.dtype.descr(),
+            out::py_shape(&m.header.shape),
+            out::bytes_text(m.nbytes()),
+        ));
+    }
+    Ok(Info::Text(text))
+}
+
 fn info(a: &InfoArgs) -> Result<(), CliError> {
     let mut objects = Vec::new();
     let mut failed = false;
@@ -200,7 +259,11 @@ enum Info {
 }
 
 fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
+    if !a.input.raw && a.input.member.is_none() && files::is_archive(path) {
+        return info_members(path, a);
+    }
     let array = files::open_read(path, &a.input)?;
+    let member = array.npz_member();
     let file_size = std::fs::metadata(path)
         .map_err(|e| CliError::file(path, e))?
         .len();
@@ -222,25 +285,56 @@ fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
             ("itemsize", Json::from(dtype.itemsize())),
             ("size", Json::from(size)),
             ("nbytes", Json::from(nbytes)),
-            ("data_offset", Json::from(layout.data_offset)),
+            (
+                "data_offset",
+                match member {
+                    // A deflated member's data is not in the archive file.
+                    Some(m) if m.compressed => Json::Null,
+                    _ => Json::from(layout.data_offset),
+                },
+            ),
             ("file_size", Json::from(file_size)),
         ]);
+        let obj = match member {
+            Some(m) => {
+                let mut obj = obj;
+                if let Json::Object(map) = &mut obj {
+                    map.insert("member".to_owned(), Json::from(m.name.clone()));
+                    map.insert("compressed".to_owned(), Json::from(m.compressed));
+                }
+                obj
+            }
+            None => obj,
+        };
         return Ok(Info::Json(obj));
     }
-    let format = match layout.version {
-        Some((major, minor)) => format!(".npy version {major}.{minor}"),
-        None => "raw data (no header)".to_owned(),
+    let format = match (member, layout.version) {
+        (Some(m), Some((major, minor))) => format!(
+            ".npz archive member {:?} (.npy version {major}.{minor}, {})",
+            m.name,
+            if m.compressed { "deflated" } else { "stored" }
+        ),
+        (_, Some((major, minor))) => format!(".npy version {major}.{minor}"),
+        (_, None) => "raw data (no header)".to_owned(),
     };
     let order = match layout.order {
         Order::C => "C order (row-major)",
         Order::F => "Fortran order (column-major)",
     };
-    let trailing = file_size.saturating_sub(layout.data_offset + nbytes);
+    let trailing = if member.is_some() {
+        0
+    } else {
+        file_size.saturating_sub(layout.data_offset + nbytes)
+    };
+    let location = match member {
+        Some(m) if m.compressed => "(deflated in the archive)".to_owned(),
+        _ => format!("from byte {}", layout.data_offset),
+    };
     let mut text = format!(
         "{}: {format}\n\
          dtype:      {} ('{}', {} per item)\n\
          shape:      {}, {order}\n\
-         size:       {}, {} of data from byte {}\n\
+         size:       {}, {} of data {location}\n\
          file size:  {}",
         path.display(),
         dtype.kind(),
@@ -249,7 +343,6 @@ fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
         out::py_shape(&layout.shape),
         out::count(size, "item"),
         out::bytes_text(nbytes),
-        layout.data_offset,
         out::bytes_text(file_size),
     );
     if trailing > 0 {
@@ -535,7 +628,31 @@ fn slice(ctx: &Ctx, a: &SliceArgs) -> Result<(), CliError> {
 
 fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
     let path = a.input_path.as_path();
-    let src = files::open_read(path, &a.input)?;
+    let to_npz = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    if a.compress && !to_npz {
+        return Err(CliError::Usage(
+            "--compress applies to an .npz output (OUT.npz)".to_owned(),
+        ));
+    }
+    if a.out_raw && to_npz {
+        return Err(CliError::Usage(
+            "--out-raw cannot write an .npz archive (its members are .npy files)".to_owned(),
+        ));
+    }
+    // With an input that is not an archive, --member names the output member.
+    let from_archive = !a.input.raw && files::is_archive(path);
+    let mut input = a.input.clone();
+    let mut out_member = "arr_0".to_owned();
+    if to_npz && !from_archive && let Some(name) = input.member.take() {
+        out_member = name;
+    }
+    let src = files::open_read(path, &input)?;
+    if let Some(m) = src.npz_member() {
+        out_member.clone_from(&m.name);
+    }
     let mut dtype = a.out_dtype.unwrap_or(src.dtype());
     if let Some(order) = a.out_byte_order {
         dtype = dtype.with_byte_order(match order {
@@ -552,7 +669,11 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
     };
     check_new(&a.out, a.force)?;
     let _bar = progress::start("convert", src.nbytes() as u64, ctx.quiet);
-    mmarray_ops::convert_file(&src, &a.out, &opts).at(path)
+    if to_npz {
+        mmarray_ops::convert_to_npz(&src, &a.out, &opts, &out_member, a.compress).at(path)
+    } else {
+        mmarray_ops::convert_file(&src, &a.out, &opts).at(path)
+    }
 }
 
 fn append(ctx: &Ctx, a: &AppendArgs) -> Result<(), CliError> {

@@ -28,7 +28,24 @@ pub(crate) fn open_options(input: &InputArgs) -> OpenOptions {
         }
         options = options.raw(raw);
     }
+    if let Some(member) = &input.member {
+        options = options.member(member.clone());
+    }
     options
+}
+
+/// Whether `path` starts with the zip magic, as `.npz` archives do (`false` for a
+/// file that cannot be read: opening it reports why).
+pub(crate) fn is_archive(path: &Path) -> bool {
+    use std::io::Read;
+    let mut first = [0u8; 4];
+    // Only regular files: opening a FIFO would block.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut first))
+        .is_ok_and(|()| mmarray_core::npz::is_archive(&first))
 }
 
 /// Opens an existing file read-only: it is never modified (bytes or mtime).

@@ -7,6 +7,7 @@ use std::path::Path;
 use mmarray_core::{
     Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable,
 };
+use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_dtype::{
     DType, Element, byteswap_bytes, convert, convert_part, decode, dispatch, encode,
 };
@@ -63,6 +64,62 @@ pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOption
         opts.raw,
         opts.overwrite,
     )?;
+    convert_into(src, &mut dst, opts)?;
+    dst.persist(opts.overwrite)?.close()?;
+    Ok(())
+}
+
+/// Writes a converted copy of `src` (as [`convert_file`]) as the only member, named
+/// `member`, of a new `.npz` archive `out`, stored or (with `compress`) deflated; see
+/// [`mmarray_core::npz::write_array`]. When the dtype and memory order stay, the
+/// archive is written straight from `src`; otherwise the conversion goes through a
+/// temporary `.npy` file in the folder of `out`, removed afterwards. `opts.raw` is an
+/// error (an archive member is a `.npy` file).
+pub fn convert_to_npz<M: Mode>(
+    src: &DynArray<M>,
+    out: &Path,
+    opts: &ConvertOptions,
+    member: &str,
+    compress: bool,
+) -> Result<()> {
+    if opts.raw {
+        return Err(mmarray_core::Error::Unsupported(format!(
+            "{}: an .npz archive member cannot be raw",
+            out.display()
+        ))
+        .into());
+    }
+    if !opts.overwrite && out.exists() {
+        return Err(mmarray_core::Error::Exists {
+            path: out.to_owned(),
+        }
+        .into());
+    }
+    let write = WriteOptions::new(member)
+        .compress(compress)
+        .overwrite(opts.overwrite);
+    let same_order = src.order() == opts.order || src.ndim() <= 1 || src.len() <= 1;
+    if src.dtype() == opts.dtype && same_order {
+        src.advise(Advice::Sequential);
+        let layout = src.layout();
+        write_bytes(out, opts.dtype, &layout.shape, opts.order, src.bytes(), &write)?;
+        advance(src.nbytes());
+        return Ok(());
+    }
+    // The temporary .npy is staged (never persisted): dropping it removes it.
+    let mut tmp = staged(out, opts.dtype, src.shape(), opts.order, false, true)?;
+    convert_into(src, &mut tmp, opts)?;
+    tmp.flush()?;
+    write_array(out, &tmp, &write)?;
+    Ok(())
+}
+
+/// Converts `src` into `dst`, a new array of the same shape.
+fn convert_into<M: Mode>(
+    src: &DynArray<M>,
+    dst: &mut DynArray<ReadWrite>,
+    opts: &ConvertOptions,
+) -> Result<()> {
     src.advise(Advice::Sequential);
     let (from, to) = (src.dtype(), opts.dtype);
     let (si, di) = (from.itemsize(), to.itemsize());
@@ -101,7 +158,6 @@ pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOption
                 Ok::<(), Error>(())
             })?;
     }
-    dst.persist(opts.overwrite)?.close()?;
     Ok(())
 }
 

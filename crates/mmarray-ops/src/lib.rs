@@ -49,7 +49,9 @@ mod reduce;
 mod rng;
 
 pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, result_kind};
-pub use convert::{ConvertOptions, byteswap_in_place, convert_file, map_in_place, slice_to_file};
+pub use convert::{
+    ConvertOptions, byteswap_in_place, convert_file, convert_to_npz, map_in_place, slice_to_file,
+};
 pub use engine::{Access, Progress, access, set_access, set_progress};
 pub use error::{Error, Result};
 pub use fill::{

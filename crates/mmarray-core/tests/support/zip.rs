@@ -414,7 +414,7 @@ pub(crate) fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "zip bomb",
     ));
     cases.push((
-        "deflate-produces-more.npz",
+        "inflate-more.npz",
         {
             // An 8-element header, then a megabyte of zeros in the deflate stream; the
             // archive declares only the header and the 8 elements.
@@ -430,7 +430,7 @@ pub(crate) fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "more than its declared",
     ));
     cases.push((
-        "deflate-produces-less.npz",
+        "inflate-less.npz",
         {
             // The stream inflates to 200 bytes; the archive declares 208.
             let mut b = build(&[Member::deflated("z", npy_f8(&[0.0; 9]))]);
@@ -443,7 +443,7 @@ pub(crate) fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "inflates to",
     ));
     cases.push((
-        "deflate-crc-wrong.npz",
+        "inflate-crc-wrong.npz",
         edit_z(&|b| {
             let (c, l) = (b.central[0], b.local[0]);
             let v = get32(&b.bytes, c + 16) ^ 0x8000;
