@@ -223,7 +223,12 @@ pub(crate) struct InputArgs {
     pub(crate) max_header_size: Option<usize>,
     /// The member (array name, without .npy) of an .npz archive to use; needed when the
     /// archive has several. For `convert` to OUT.npz from another file: the output's name.
-    #[arg(long, value_name = "NAME", conflicts_with = "raw", help_heading = "Archives")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "raw",
+        help_heading = "Archives"
+    )]
     pub(crate) member: Option<String>,
 }
 

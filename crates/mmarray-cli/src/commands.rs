@@ -646,7 +646,10 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
     let from_archive = !a.input.raw && files::is_archive(path);
     let mut input = a.input.clone();
     let mut out_member = "arr_0".to_owned();
-    if to_npz && !from_archive && let Some(name) = input.member.take() {
+    if to_npz
+        && !from_archive
+        && let Some(name) = input.member.take()
+    {
         out_member = name;
     }
     let src = files::open_read(path, &input)?;

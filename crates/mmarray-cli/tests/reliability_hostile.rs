@@ -789,7 +789,12 @@ fn every_hostile_npz_archive_is_refused_by_every_reading_subcommand() {
             // The damage is in the deflated data, seen when the member is opened:
             // listing the members (as np.load lists them) does not inflate them.
             commands.retain(|c| c[0] != "info");
-            commands.push(vec!["info".into(), name.clone(), "--member".into(), "z".into()]);
+            commands.push(vec![
+                "info".into(),
+                name.clone(),
+                "--member".into(),
+                "z".into(),
+            ]);
         }
         let with_member: Vec<Vec<String>> = [
             vec!["show", name, "--member", "x"],

@@ -4,10 +4,10 @@
 use std::mem::size_of;
 use std::path::Path;
 
+use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_core::{
     Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable,
 };
-use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_dtype::{
     DType, Element, byteswap_bytes, convert, convert_part, decode, dispatch, encode,
 };
@@ -64,7 +64,7 @@ pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOption
         opts.raw,
         opts.overwrite,
     )?;
-    convert_into(src, &mut dst, opts)?;
+    convert_into(src, &mut dst, *opts)?;
     dst.persist(opts.overwrite)?.close()?;
     Ok(())
 }
@@ -102,13 +102,20 @@ pub fn convert_to_npz<M: Mode>(
     if src.dtype() == opts.dtype && same_order {
         src.advise(Advice::Sequential);
         let layout = src.layout();
-        write_bytes(out, opts.dtype, &layout.shape, opts.order, src.bytes(), &write)?;
+        write_bytes(
+            out,
+            opts.dtype,
+            &layout.shape,
+            opts.order,
+            src.bytes(),
+            &write,
+        )?;
         advance(src.nbytes());
         return Ok(());
     }
     // The temporary .npy is staged (never persisted): dropping it removes it.
     let mut tmp = staged(out, opts.dtype, src.shape(), opts.order, false, true)?;
-    convert_into(src, &mut tmp, opts)?;
+    convert_into(src, &mut tmp, *opts)?;
     tmp.flush()?;
     write_array(out, &tmp, &write)?;
     Ok(())
@@ -118,7 +125,7 @@ pub fn convert_to_npz<M: Mode>(
 fn convert_into<M: Mode>(
     src: &DynArray<M>,
     dst: &mut DynArray<ReadWrite>,
-    opts: &ConvertOptions,
+    opts: ConvertOptions,
 ) -> Result<()> {
     src.advise(Advice::Sequential);
     let (from, to) = (src.dtype(), opts.dtype);
