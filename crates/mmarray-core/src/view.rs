@@ -847,7 +847,7 @@ mod tests {
         let nd = s.to_ndarray().unwrap();
         assert_eq!(nd.shape(), [2, 2]);
         assert_eq!(nd[[1, 1]], 10.0);
-        assert!(std::ptr::eq(&nd[[0, 0]], &values[1]));
+        assert!(std::ptr::eq(&raw const nd[[0, 0]], &raw const values[1]));
         assert!(v.slice("::-1").unwrap().to_ndarray().is_none());
         let be = View::<f64>::from_bytes(bytes, &[12], Order::C, ByteOrder::Big).unwrap();
         assert!(be.to_ndarray().is_none());
