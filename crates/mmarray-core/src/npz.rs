@@ -1068,7 +1068,8 @@ impl WriteOptions {
 /// let a = unsafe { DynArray::<ReadWrite>::create(&npy, "<i4".parse()?, &[1000], Default::default())? };
 /// let out = dir.path().join("small.npz");
 /// write_array(&out, &a, &WriteOptions::new("zeros").compress(true))?;
-/// let m = &Archive::open(&out)?.members()[0];
+/// let archive = Archive::open(&out)?;
+/// let m = &archive.members()[0];
 /// assert!(m.compressed && m.compressed_size < 100);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
