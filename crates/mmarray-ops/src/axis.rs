@@ -20,18 +20,16 @@ use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Runs, Spec, View
 use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Value, decode, dispatch};
 use rayon::prelude::*;
 
-use crate::engine::{BATCH, SEGMENT_BYTES, advance};
+use crate::engine::{BATCH, Lane, SEGMENT_BYTES, advance};
 use crate::kernels::merge_spread;
 use crate::num::{Elem, Num};
-use crate::reduce::{Op, ReduceOptions, mean_of, pick, reduce, variance};
+use crate::reduce::{Op, ReduceOptions, mean_of, pick, reduce, reduce_source, variance};
 use crate::{Error, Result};
 
 /// Results per tile of the row path for plain sums (one `f64`/`u64` each).
 const SUM_TILE: usize = 4096;
 /// Results per tile of the row path for the other reductions.
 const ACC_TILE: usize = 1024;
-/// Lanes shorter than this are reduced element by element (no kernel set-up).
-const SHORT_LANE: usize = 64;
 
 /// The dtype numpy gives the result of `op` over elements of `kind`.
 #[must_use]
@@ -570,7 +568,9 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
     Ok(())
 }
 
-/// The lane path: the axis is contiguous, each result reduces one lane.
+/// The lane path: the axis is contiguous, each result reduces one lane with the
+/// whole-array kernels (the same values in the same blocks as a whole-array
+/// reduction of that lane).
 fn by_lanes<T: Elem>(
     rows: &Rows<'_, T>,
     op: Op,
@@ -580,42 +580,30 @@ fn by_lanes<T: Elem>(
 ) -> Result<()> {
     let (n, width) = (rows.n, rows.width());
     let isz = size_of::<T>();
+    let osize = place.osize;
+    // The logical indices of a lane's elements in memory order (backwards when
+    // the axis stride is negative), for argmin/argmax.
     let backwards = Spec::new(vec![Index::Slice {
         start: None,
         stop: None,
         step: -1,
     }])
     .map_err(mmarray_core::Error::from)?;
-    let one = |c: usize, work: &mut Vec<T::Work>, raw: &mut Vec<T>| -> Result<Value> {
+    let lane_of = |c: usize| -> Result<View<'_, T>> {
         let (bytes, back) = rows.lane(c);
-        if n < SHORT_LANE {
-            raw.resize(n, T::zeroed());
-            work.resize(n, <T::Work as bytemuck::Zeroable>::zeroed());
-            // Lengths agree by construction, so decode cannot fail.
-            let _ = decode(bytes, rows.order, raw);
-            T::widen(raw, work);
-            let mut acc = Acc::<T::Work>::EMPTY;
-            for j in 0..n {
-                let x = if back { work[n - 1 - j] } else { work[j] };
-                acc.update(op, opts.skipna, x, j);
-            }
-            return acc.finish::<T>(op, opts, n);
-        }
         let lane = View::<T>::from_bytes(bytes, &[n], Order::C, rows.order)?;
-        let lane = if back {
+        Ok(if back {
             lane.slice(backwards.clone())?
         } else {
             lane
-        };
-        reduce(&lane, op, opts)
+        })
     };
-    let osize = place.osize;
+    let lane_runs = lane_of(0)?.runs();
     if n * isz >= SEGMENT_BYTES {
         // Long lanes: one at a time, each in parallel inside.
-        let (mut work, mut raw) = (Vec::new(), Vec::new());
         let mut slot = vec![0u8; osize];
         for c in 0..width {
-            put(one(c, &mut work, &mut raw)?, &mut slot);
+            put(reduce(&lane_of(c)?, op, opts)?, &mut slot);
             place.put(&rows.runs, c, &slot, out);
         }
         return Ok(());
@@ -629,10 +617,14 @@ fn by_lanes<T: Elem>(
             .into_par_iter()
             .map(|g| {
                 let (from, to) = (g * group, ((g + 1) * group).min(width));
-                let (mut work, mut raw) = (Vec::new(), Vec::new());
                 let mut bytes = vec![0u8; (to - from) * osize];
                 for (c, slot) in (from..to).zip(bytes.chunks_exact_mut(osize)) {
-                    put(one(c, &mut work, &mut raw)?, slot);
+                    let piece = Lane {
+                        bytes: rows.lane(c).0,
+                        order: rows.order,
+                        runs: &lane_runs,
+                    };
+                    put(reduce_source::<T>(&piece, op, opts)?, slot);
                 }
                 advance((to - from) * n * isz);
                 Ok(bytes)

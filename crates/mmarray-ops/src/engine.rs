@@ -88,7 +88,7 @@ pub(crate) trait Kernel<W: Num>: Sync {
 /// with the kernels compiled for AVX2 when the CPU has it (the same results: the
 /// kernels fix the order of every operation, and neither build contracts
 /// multiplications and additions).
-fn feed<T: Elem, K: Kernel<T::Work>>(
+pub(crate) fn feed<T: Elem, K: Kernel<T::Work>>(
     kernel: &K,
     acc: &mut K::Acc,
     bytes: &[u8],
@@ -224,6 +224,40 @@ fn feed_read<T: Elem, K: Kernel<T::Work>>(
             done += n;
         }
     });
+}
+
+/// What a reduction runs its kernel over: a whole view (in parallel segments),
+/// or one contiguous piece on the calling thread (a lane of an axis reduction).
+pub(crate) trait Source<T: Elem>: Sync {
+    /// Runs `kernel` over every element and returns the combined result.
+    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> K::Acc;
+}
+
+impl<T: Elem> Source<T> for View<'_, T> {
+    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> K::Acc {
+        reduce_view(self, kernel)
+    }
+}
+
+/// One contiguous lane: `bytes` in byte order `order`, whose elements in memory
+/// order are run 0 of `runs` (which gives their logical indices).
+pub(crate) struct Lane<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) order: ByteOrder,
+    pub(crate) runs: &'a Runs,
+}
+
+impl<T: Elem> Source<T> for Lane<'_> {
+    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> K::Acc {
+        let mut acc = kernel.init();
+        let at = At {
+            runs: self.runs,
+            run: 0,
+            start: 0,
+        };
+        feed::<T, K>(kernel, &mut acc, self.bytes, self.order, at);
+        acc
+    }
 }
 
 /// Runs `kernel` over every element of `view`, in parallel, and returns the

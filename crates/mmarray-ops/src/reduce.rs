@@ -7,7 +7,7 @@ use std::str::FromStr;
 use mmarray_core::{Advice, DynArray, Mode, View};
 use mmarray_dtype::{Class, Complex64, Native, Value, dispatch};
 
-use crate::engine::reduce_view;
+use crate::engine::Source;
 use crate::kernels::{
     ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc,
     SumKernel,
@@ -162,44 +162,54 @@ fn back<T: Elem>(w: T::Work) -> Value {
 /// # Ok::<(), mmarray_ops::Error>(())
 /// ```
 pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Result<Value> {
+    reduce_source::<T>(view, op, opts)
+}
+
+/// [`reduce`] over any [`Source`]: the one place where an [`Op`] picks its
+/// kernel and turns the kernel's result into numpy's value.
+pub(crate) fn reduce_source<T: Elem>(
+    view: &impl Source<T>,
+    op: Op,
+    opts: &ReduceOptions,
+) -> Result<Value> {
     let skip = opts.skipna;
     Ok(match op {
         Op::Sum => {
             let acc = if skip {
-                reduce_view(view, &SumKernel::<true, false>)
+                view.run(&SumKernel::<true, false>)
             } else {
-                reduce_view(view, &SumKernel::<false, false>)
+                view.run(&SumKernel::<false, false>)
             };
             sum_value::<T>(&acc)
         }
         Op::Mean => {
             let acc = if skip {
-                reduce_view(view, &SumKernel::<true, true>)
+                view.run(&SumKernel::<true, true>)
             } else {
-                reduce_view(view, &SumKernel::<false, true>)
+                view.run(&SumKernel::<false, true>)
             };
             mean_of::<T>(acc.re.value(), acc.im.value(), acc.count as f64)
         }
         Op::Min | Op::Max => {
-            let acc = reduce_view(view, &MinMaxKernel);
+            let acc = view.run(&MinMaxKernel);
             let best = if op == Op::Min { acc.min } else { acc.max };
             back::<T>(pick(op, skip, acc.nan, best)?)
         }
         Op::Argmin | Op::Argmax => {
             let (best, nan) = if op == Op::Argmin {
-                let a = reduce_view(view, &ArgKernel::<false>);
+                let a = view.run(&ArgKernel::<false>);
                 (a.best.map(|b| b.1), a.nan)
             } else {
-                let a = reduce_view(view, &ArgKernel::<true>);
+                let a = view.run(&ArgKernel::<true>);
                 (a.best.map(|b| b.1), a.nan)
             };
             Value::I64(pick(op, skip, nan, best)? as i64)
         }
         Op::Var | Op::Std => {
             let m: Moments = if skip {
-                reduce_view(view, &MomentsKernel::<true>)
+                view.run(&MomentsKernel::<true>)
             } else {
-                reduce_view(view, &MomentsKernel::<false>)
+                view.run(&MomentsKernel::<false>)
             };
             let var = variance(m.m2, m.n, opts.ddof as u64);
             Value::F64(if op == Op::Std { var.sqrt() } else { var })
@@ -210,7 +220,7 @@ pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Resu
 /// Number of non-zero elements (NaN counts as non-zero), as `np.count_nonzero`.
 #[must_use]
 pub fn count_nonzero<T: Elem>(view: &View<'_, T>) -> u64 {
-    reduce_view(view, &CountNonzeroKernel)
+    view.run(&CountNonzeroKernel)
 }
 
 /// Everything `mmarray stats` reports, from one pass over the data.
@@ -233,9 +243,9 @@ pub struct Stats {
 /// Count, sum, mean, min, max and std in one parallel pass.
 pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
     let acc = if skipna {
-        reduce_view(view, &StatsKernel::<true>)
+        view.run(&StatsKernel::<true>)
     } else {
-        reduce_view(view, &StatsKernel::<false>)
+        view.run(&StatsKernel::<false>)
     };
     // No values: no extremes (the only error `pick` gives min and max).
     let extreme = |op, best| pick(op, skipna, acc.minmax.nan, best).ok().map(back::<T>);
