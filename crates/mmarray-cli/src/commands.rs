@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use mmarray_core::print::{PrintOptions, repr, repr_with, scalar_repr};
-use mmarray_core::{DynArray, Index, Mode, Order, Spec, View};
+use mmarray_core::{Index, Order, Spec, View};
 use mmarray_dtype::{ByteOrder, Class, DType, Kind, Native, Value, dispatch};
 use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
 use serde_json::Value as Json;
@@ -15,13 +15,10 @@ use crate::args::{
     FillArgs, FloatDist, InfoArgs, OpArg, RandomArgs, ReduceArgs, ShowArgs, SliceArgs, StatsArgs,
 };
 use crate::error::{CliError, Context};
+use crate::files::check_new;
+use crate::progress::{Ctx, selected_bytes, selection};
+use crate::seed::{announce_seed, seed_or_random};
 use crate::{export, files, json, out, progress, tour};
-
-/// Options that apply to every subcommand.
-pub(crate) struct Ctx {
-    /// No progress bars.
-    pub(crate) quiet: bool,
-}
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
@@ -65,59 +62,6 @@ impl From<FloatDist> for Dist {
             FloatDist::Uniform => Dist::Uniform,
         }
     }
-}
-
-/// Refuses to go on when `path` is a directory (with or without `--force`), or
-/// exists and replacing it was not asked for (the final rename checks again, so a
-/// file that appears meanwhile is not replaced). Every command that writes a new
-/// file calls this before it starts.
-pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
-    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(CliError::file(path, "is a directory"));
-    }
-    if !force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(CliError::file(
-            path,
-            "file exists (use --force to replace it)",
-        ));
-    }
-    Ok(())
-}
-
-/// A seed that differs from run to run.
-pub(crate) fn random_seed() -> u64 {
-    use std::hash::BuildHasher;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    std::collections::hash_map::RandomState::new().hash_one((nanos, std::process::id()))
-}
-
-/// The seed to use: the given one, or a random one (then `true`: to be printed).
-fn seed_or_random(seed: Option<u64>) -> (u64, bool) {
-    seed.map_or_else(|| (random_seed(), true), |seed| (seed, false))
-}
-
-/// Prints a seed that was not given on stderr, so that the fill can be repeated.
-fn announce_seed((seed, random): (u64, bool)) {
-    if random {
-        let _ = writeln!(std::io::stderr(), "seed: {seed}");
-    }
-}
-
-/// Bytes of the elements of `array` that `spec` selects (for progress bars).
-pub(crate) fn selected_bytes<M: Mode>(array: &DynArray<M>, spec: &Spec) -> u64 {
-    selection(array, spec).unwrap_or(array.nbytes() as u64)
-}
-
-/// Bytes of the elements of `array` that `spec` selects, or why `spec` does not fit
-/// the array's shape.
-fn selection<M: Mode>(array: &DynArray<M>, spec: &Spec) -> Result<u64, mmarray_core::Error> {
-    let itemsize = array.dtype().itemsize() as u64;
-    dispatch!(array.dtype().kind(), T => array
-        .view::<T>()
-        .and_then(|v| v.slice(spec.clone()))
-        .map(|v| v.len() as u64 * itemsize))
 }
 
 fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {

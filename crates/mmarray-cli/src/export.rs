@@ -9,9 +9,9 @@ use mmarray_core::{StagedFile, View};
 use mmarray_dtype::{Class, Element, Kind, Native, Value, dispatch};
 
 use crate::args::{ExportArgs, TextFormat};
-use crate::commands::check_new;
 use crate::error::{CliError, Context};
 use crate::files;
+use crate::files::check_new;
 use crate::printf::{Arg, FormatError, RowFormat};
 
 /// Where the text goes.

@@ -92,3 +92,20 @@ pub(crate) fn open_read_with(
     // SAFETY: as in `open_read`.
     unsafe { DynArray::<ReadOnly>::open_with(path, options) }.at(path)
 }
+
+/// Refuses to go on when `path` is a directory (with or without `--force`), or
+/// exists and replacing it was not asked for (the final rename checks again, so a
+/// file that appears meanwhile is not replaced). Every command that writes a new
+/// file calls this before it starts.
+pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(CliError::file(path, "is a directory"));
+    }
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(CliError::file(
+            path,
+            "file exists (use --force to replace it)",
+        ));
+    }
+    Ok(())
+}

@@ -14,6 +14,7 @@ mod json;
 mod out;
 mod printf;
 mod progress;
+mod seed;
 mod tour;
 
 use std::io::Write;

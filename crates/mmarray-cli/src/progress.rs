@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use mmarray_core::{DynArray, Mode, Spec};
+use mmarray_dtype::dispatch;
 
 use crate::out;
 
@@ -92,4 +94,28 @@ pub(crate) fn start(what: &str, total: u64, quiet: bool) -> Guard {
     });
     mmarray_ops::set_progress(Some(bar.clone()));
     Guard { bar: Some(bar) }
+}
+
+/// Options that apply to every subcommand.
+pub(crate) struct Ctx {
+    /// No progress bars.
+    pub(crate) quiet: bool,
+}
+
+/// Bytes of the elements of `array` that `spec` selects (for progress bars).
+pub(crate) fn selected_bytes<M: Mode>(array: &DynArray<M>, spec: &Spec) -> u64 {
+    selection(array, spec).unwrap_or(array.nbytes() as u64)
+}
+
+/// Bytes of the elements of `array` that `spec` selects, or why `spec` does not fit
+/// the array's shape.
+pub(crate) fn selection<M: Mode>(
+    array: &DynArray<M>,
+    spec: &Spec,
+) -> Result<u64, mmarray_core::Error> {
+    let itemsize = array.dtype().itemsize() as u64;
+    dispatch!(array.dtype().kind(), T => array
+        .view::<T>()
+        .and_then(|v| v.slice(spec.clone()))
+        .map(|v| v.len() as u64 * itemsize))
 }

@@ -9,8 +9,10 @@ use mmarray_dtype::{DType, Kind};
 use mmarray_ops::Dist;
 
 use crate::args::TourArgs;
-use crate::commands::{Ctx, check_new, random_seed, selected_bytes};
 use crate::error::{CliError, Context};
+use crate::files::check_new;
+use crate::progress::{Ctx, selected_bytes};
+use crate::seed::random_seed;
 use crate::{files, out, progress};
 
 /// A temporary folder, removed with everything in it when dropped.
