@@ -85,6 +85,7 @@
 #![allow(clippy::inline_always)]
 
 mod codec;
+pub mod dragon4;
 mod dtype;
 mod element;
 mod error;

@@ -2,32 +2,24 @@
 
 use half::f16;
 
-/// Shortest decimal digits and exponent of a float: `value = 0.d1d2d3.. * 10^(exp+1)`,
-/// i.e. `d1.d2d3.. * 10^exp`, as produced by Rust's round-trip `{:e}` formatting.
+use crate::Kind;
+use crate::dragon4::{Cutoff, digits_text, float_digits};
+
+/// Shortest decimal digits and exponent of a float: `value = d1.d2d3.. * 10^exp`.
 struct Digits {
     negative: bool,
     mantissa: String,
     exp: i32,
 }
 
-fn digits_from_exp_format(s: &str) -> Digits {
-    // `s` looks like "-1.2345e-5" or "3e0" (Rust's LowerExp, shortest round trip).
-    let (negative, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (mantissa, exp) = s.split_once('e').unwrap_or((s, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let digits = digits.trim_end_matches('0');
-    let digits = if digits.is_empty() {
-        "0".to_owned()
-    } else {
-        digits.to_owned()
-    };
+/// The shortest digits of the finite `v` that identify it among the values of
+/// `kind` (numpy's Dragon4 "unique" mode, as numpy's `str` uses).
+fn shortest(v: f64, kind: Kind) -> Digits {
+    let (digits, exp) = float_digits(v.abs(), kind, Cutoff::Total, None, None);
     Digits {
-        negative,
-        mantissa: digits,
-        exp: exp.parse().unwrap_or(0),
+        negative: v.is_sign_negative(),
+        mantissa: digits_text(&digits),
+        exp,
     }
 }
 
@@ -106,10 +98,7 @@ fn special(v: f64) -> Option<&'static str> {
 pub fn format_f64(v: f64) -> String {
     match special(v) {
         Some(s) => s.to_owned(),
-        None => layout(
-            &digits_from_exp_format(&format!("{v:e}")),
-            positional(v, 1e16),
-        ),
+        None => layout(&shortest(v, Kind::F64), positional(v, 1e16)),
     }
 }
 
@@ -126,7 +115,7 @@ pub fn format_f32(v: f32) -> String {
     match special(f64::from(v)) {
         Some(s) => s.to_owned(),
         None => layout(
-            &digits_from_exp_format(&format!("{v:e}")),
+            &shortest(f64::from(v), Kind::F32),
             positional(f64::from(v), 1e6),
         ),
     }
@@ -143,24 +132,11 @@ pub fn format_f32(v: f32) -> String {
 /// ```
 #[must_use]
 pub fn format_f16(v: f16) -> String {
-    let wide = f32::from(v);
-    if let Some(s) = special(f64::from(wide)) {
-        return s.to_owned();
+    let wide = f64::from(v);
+    match special(wide) {
+        Some(s) => s.to_owned(),
+        None => layout(&shortest(wide, Kind::F16), positional(wide, 1e3)),
     }
-    // float16 has at most 5 significant decimal digits; find the fewest that round-trip.
-    for precision in 0..5 {
-        let s = format!("{wide:.precision$e}");
-        if s.parse::<f32>().is_ok_and(|back| f16::from_f32(back) == v) {
-            return layout(
-                &digits_from_exp_format(&s),
-                positional(f64::from(wide), 1e3),
-            );
-        }
-    }
-    layout(
-        &digits_from_exp_format(&format!("{wide:e}")),
-        positional(f64::from(wide), 1e3),
-    )
 }
 
 /// Formats a complex number as Python/numpy do: `(1+2j)`, `2j`, `(-0-1j)`, `(nan+infj)`.
