@@ -281,10 +281,11 @@ fn convert_writes_archives_numpy_loads() {
     py(
         &s,
         r"
-import sys, os, numpy as np
+import sys, os, zipfile, numpy as np
 os.chdir(sys.argv[1])
 r = np.arange(15).reshape(3, 5).astype('>f4')
 def one(name):
+    assert zipfile.ZipFile(name).testzip() is None, name
     with np.load(name) as a:
         assert len(a.files) == 1, a.files
         return a.files[0], a[a.files[0]]

@@ -2,7 +2,7 @@
 //! --axis/--out/--json, stats, slice, convert), succeeding or failing, leaves its input's
 //! bytes and mtime unchanged, for every kind of input: C and F order, big-endian,
 //! versions 1.0 and 3.0, unpadded numpy-style headers with bytes after the data, raw
-//! files with an offset, empty and 0-d arrays. (`cli.rs` checks the common cases on
+//! files with an offset, empty and 0-d arrays, stored and deflated `.npz` members. (`cli.rs` checks the common cases on
 //! one file; this covers the rest.)
 
 mod reliability_util;
@@ -30,6 +30,9 @@ fn inputs(d: &std::path::Path) -> Vec<(&'static str, Vec<&'static str>)> {
         "create", "raw.dat", "--raw", "--dtype", ">u2", "--shape", "7,4", "--arange",
     ]);
     make(&["random", "c.npy", "--seed", "4", "--slice", "::2"]);
+    // .npz archives: a stored member (mapped from the archive) and a deflated one.
+    make(&["convert", "f.npy", "s.npz"]);
+    make(&["convert", "c.npy", "cz.npz", "--member", "c", "--compress"]);
     // numpy-style headers mmarray does not write: version 3.0, and one without
     // padding or alignment followed by bytes numpy ignores.
     let header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2)}";
@@ -61,6 +64,8 @@ fn inputs(d: &std::path::Path) -> Vec<(&'static str, Vec<&'static str>)> {
             vec!["--raw", "--dtype", ">u2", "--offset", "8", "--shape", "6,4"],
         ),
         ("raw.dat", vec!["--raw", "--dtype", "<i4"]),
+        ("s.npz", vec![]),
+        ("cz.npz", vec!["--member", "c"]),
     ]
 }
 
@@ -124,6 +129,7 @@ fn every_read_command_leaves_every_kind_of_input_untouched() {
             "--force",
         ],
         &["convert", "@", "k.npy"],
+        &["convert", "@", "k.npz", "--compress", "--force"],
     ];
     let mut runs = 0;
     for (name, options) in inputs(d) {

@@ -109,6 +109,12 @@ const METHOD_STORED: u16 = 0;
 const METHOD_DEFLATE: u16 = 8;
 /// Size of the buffers used to copy, inflate and checksum.
 const BUF: usize = 256 * 1024;
+/// A block of zeros, to find zero blocks with one `memcmp`.
+static ZEROS: [u8; BUF] = [0; BUF];
+
+fn is_zero(bytes: &[u8]) -> bool {
+    bytes.chunks(BUF).all(|c| c == &ZEROS[..c.len()])
+}
 
 /// Whether `first` (the first bytes of a file) is the start of a zip archive.
 ///
@@ -1196,7 +1202,7 @@ struct Sink<'a> {
 
 impl Write for Sink<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if !(self.sparse && buf.iter().all(|&b| b == 0)) {
+        if !(self.sparse && is_zero(buf)) {
             sys::write_at(self.file, buf, self.pos)?;
         }
         self.pos += buf.len() as u64;
@@ -1330,11 +1336,11 @@ fn write_archive(
         crc.update(header);
         let mut zeros: Option<crc32fast::Hasher> = None;
         for chunk in data.chunks(BUF) {
-            if chunk.len() == BUF && chunk.iter().all(|&b| b == 0) {
+            if chunk.len() == BUF && is_zero(chunk) {
                 // The CRC of a zero block, computed once and combined; not written.
                 let z = zeros.get_or_insert_with(|| {
                     let mut h = crc32fast::Hasher::new();
-                    h.update(&vec![0u8; BUF]);
+                    h.update(&ZEROS);
                     h
                 });
                 crc.combine(z);
