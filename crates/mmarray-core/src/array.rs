@@ -670,6 +670,7 @@ impl DynArray<ReadWrite> {
         write: impl FnOnce(&mut [u8]) -> Result<()>,
     ) -> Result<std::ops::Range<usize>> {
         let path = self.path().to_owned();
+        self.format.check_grow(&path)?;
         let Some(axis) = self.layout.growth_axis() else {
             return Err(Error::Unsupported(format!(
                 "{}: a 0-d array cannot grow",

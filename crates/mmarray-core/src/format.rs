@@ -118,6 +118,13 @@ pub trait Format: fmt::Debug + Send + Sync {
     /// The bytes that precede the data of a new file, and the layout they describe.
     fn new_file(&self, dtype: DType, shape: &[usize], order: Order) -> Result<(Vec<u8>, Layout)>;
 
+    /// Whether the array can grow in place (checked before anything is read or
+    /// changed); an error says why not. The default allows it.
+    fn check_grow(&self, path: &Path) -> Result<()> {
+        let _ = path;
+        Ok(())
+    }
+
     /// The bytes to write over `old_header` (the first `layout.data_offset` bytes of
     /// the file) when the array grows to `new_shape`. Must have the same length, so
     /// that the data does not move.

@@ -1010,12 +1010,21 @@ impl Format for Npz {
         ))
     }
 
-    fn grown_header(&self, _: &Layout, _: &[u8], _: &[usize]) -> Result<Vec<u8>> {
+    fn check_grow(&self, path: &Path) -> Result<()> {
         let name = self.opened.get().map_or("", |m| m.name.as_str());
-        Err(Error::Unsupported(format!(
-            "member {name:?} of an .npz archive cannot grow: archives cannot grow in place \
-             (convert the member to .npy to append to it)"
-        )))
+        Err(Error::Archive {
+            path: path.to_owned(),
+            member: Some(name.to_owned()),
+            reason: "an .npz archive member cannot grow: archives cannot grow in place \
+                     (convert the member to .npy to append to it)"
+                .to_owned(),
+        })
+    }
+
+    fn grown_header(&self, _: &Layout, _: &[u8], _: &[usize]) -> Result<Vec<u8>> {
+        Err(Error::Unsupported(
+            "an .npz archive member cannot grow in place".to_owned(),
+        ))
     }
 }
 

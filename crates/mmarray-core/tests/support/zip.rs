@@ -242,6 +242,28 @@ pub(crate) fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "zip64",
     ));
     cases.push((
+        "zip64-locator-wrong.npz",
+        {
+            // A zip64 locator before the end record, pointing nowhere useful.
+            let mut v = good.bytes[..good.end].to_vec();
+            v.extend(0x0706_4b50u32.to_le_bytes());
+            v.extend(0u32.to_le_bytes());
+            v.extend(12345u64.to_le_bytes());
+            v.extend(1u32.to_le_bytes());
+            v.extend(&good.bytes[good.end..]);
+            v
+        },
+        "zip64 locator",
+    ));
+    cases.push((
+        "zip64-extra-missing.npz",
+        edit(&|b| {
+            let c = b.central[0];
+            set32(&mut b.bytes, c + 24, u32::MAX);
+        }),
+        "no zip64 extra field",
+    ));
+    cases.push((
         "multi-disk.npz",
         edit(&|b| {
             let e = b.end;
@@ -451,6 +473,28 @@ pub(crate) fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             set32(&mut b.bytes, l + 14, v);
         }),
         "CRC-32",
+    ));
+    cases.push((
+        "inflate-truncated.npz",
+        {
+            // The deflate stream is cut in half: the header inflates, the data does not.
+            let values: Vec<f64> = (0..4096).map(|i| f64::from(i % 7)).collect();
+            let mut b = build(&[Member::deflated("z", npy_f8(&values))]);
+            let (c, l) = (b.central[0], b.local[0]);
+            let half = get32(&b.bytes, c + 20) / 2;
+            set32(&mut b.bytes, c + 20, half);
+            set32(&mut b.bytes, l + 18, half);
+            // Move the central directory to right after the shortened data.
+            let data_end = l + 30 + 5 + half as usize;
+            let mut v = b.bytes[..data_end].to_vec();
+            let cd = b.bytes[c..].to_vec();
+            let new_cd = v.len();
+            v.extend(cd);
+            let end = v.len() - 22;
+            set32(&mut v, end + 16, new_cd as u32);
+            v
+        },
+        "invalid deflate data",
     ));
     cases.push((
         "deflate-garbage.npz",
