@@ -499,3 +499,54 @@ fn numpy_loads_archives_mmarray_writes_and_fills() {
     let got: Vec<&str> = got.lines().collect();
     assert_eq!(got, expected);
 }
+
+// ---------------------------------------------------------------- mutated archives
+
+mod mutated {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A good archive: a stored member, a deflated one and a stored 0-d one.
+    fn good() -> Vec<u8> {
+        let values: Vec<f64> = (0..40).map(f64::from).collect();
+        build(&[
+            Member::stored("x", npy_f8(&[1.0, 2.0, 3.0])),
+            Member::deflated("y", npy_f8(&values)),
+            Member::stored("z", npy("<i2", &[], &[7, 0])),
+        ])
+        .bytes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Bytes replaced anywhere, or the archive cut short: opening never panics,
+        /// whatever opens reads fully, a failed writable opening changes nothing, and a
+        /// writable opening that writes nothing leaves the archive as it was.
+        #[test]
+        fn mutated_archives_never_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..5),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = good();
+            for (at, value) in &edits {
+                let i = at.index(bytes.len());
+                bytes[i] = *value;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let p = write(dir.path(), "m.npz", &bytes);
+            let _ = Archive::open(&p);
+            for name in ["x", "y", "z"] {
+                if let Ok(a) = open_ro(&p, Some(name)) {
+                    let _ = a.bytes().iter().map(|&b| u64::from(b)).sum::<u64>();
+                    prop_assert!(a.nbytes() <= bytes.len() * 1100);
+                }
+                let _ = open_rw(&p, Some(name));
+                prop_assert_eq!(&std::fs::read(&p).unwrap(), &bytes);
+            }
+        }
+    }
+}
