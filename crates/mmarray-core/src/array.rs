@@ -17,14 +17,17 @@ use crate::registry::Registration;
 use crate::view::{View, ViewMut};
 use crate::{Error, Result, sys};
 
-/// How to read an existing file: as `.npy` (the default, recognised by its magic)
-/// or as raw data, and with which header-size cap.
+/// How to read an existing file: as `.npy` (the default, recognised by its magic),
+/// as a member of an `.npz` archive (recognised by the zip magic, whatever the file's
+/// name; [`member`](OpenOptions::member) picks the member), or as raw data, and with
+/// which header-size cap.
 ///
 /// ```
 /// use mmarray_core::{OpenOptions, Raw};
 /// let npy = OpenOptions::new().max_header_size(1 << 20);
 /// let raw = OpenOptions::new().raw(Raw::new("<f4".parse()?).offset(128));
-/// # let _ = (npy, raw);
+/// let member = OpenOptions::new().member("weights");
+/// # let _ = (npy, raw, member);
 /// # Ok::<(), mmarray_dtype::DTypeError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -233,9 +236,12 @@ impl<M: Mode> DynArray<M> {
         unsafe { DynArray::open_with(path, &OpenOptions::new()) }
     }
 
-    /// Opens an existing file as `.npy` or, with [`OpenOptions::raw`], as raw data.
+    /// Opens an existing file as `.npy`, as a member of an `.npz` archive (see
+    /// [`npz`](crate::npz)), or, with [`OpenOptions::raw`], as raw data.
     ///
-    /// The file is never grown, shrunk or rewritten by opening it, in any mode.
+    /// The file is never grown, shrunk or rewritten by opening it, in any mode. (A
+    /// stored archive member opened read-write gets its CRC-32 rewritten in the
+    /// archive after writes, when it is flushed.)
     ///
     /// # Safety
     ///
