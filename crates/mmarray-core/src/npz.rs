@@ -34,7 +34,7 @@
 //! past the central directory or overlaps another member, a stored member whose sizes
 //! differ, a deflated member that claims more than deflate's maximum ratio (1032:1) of
 //! its compressed size, a `.npy` header that is invalid (all the checks of
-//! [`npy`](crate::npy), with the same header-size cap) or needs more bytes than the
+//! [`npy`], with the same header-size cap) or needs more bytes than the
 //! member holds. Inflating stops at the declared size: a stream that produces more, less,
 //! or a different CRC-32 is an error, and nothing is allocated in proportion to a size
 //! the archive claims. The CRC-32 of a stored member is checked when it is opened for
