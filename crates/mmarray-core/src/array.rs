@@ -191,18 +191,7 @@ fn data_len(path: &Path, layout: &Layout) -> Result<usize> {
             ),
         });
     }
-    // As numpy ("array is too big"): the byte size of the non-zero axes must fit in
-    // `isize` too, so that every stride does, even when a zero-length axis makes the
-    // array empty.
-    let spans = layout
-        .shape
-        .iter()
-        .filter(|&&d| d != 0)
-        .try_fold(layout.dtype.itemsize() as u64, |acc, &d| {
-            acc.checked_mul(d as u64)
-        })
-        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
-    if !spans {
+    if !crate::geometry::spans_fit(&layout.shape, layout.dtype.itemsize()) {
         return Err(too_large());
     }
     let n = layout.nbytes().ok_or_else(too_large)?;

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use mmarray_dtype::DType;
 
-use crate::geometry::{Order, checked_len};
+use crate::geometry::{Order, checked_len, checked_nbytes};
 use crate::npy::{self, HeaderError};
 use crate::{Error, Result};
 
@@ -47,11 +47,7 @@ impl Layout {
     /// Bytes of data (`len * itemsize`), `None` when it overflows 64 bits.
     #[must_use]
     pub fn nbytes(&self) -> Option<u64> {
-        let mut n = self.dtype.itemsize() as u64;
-        for &d in &self.shape {
-            n = n.checked_mul(d as u64)?;
-        }
-        Some(n)
+        u64::try_from(checked_nbytes(&self.shape, self.dtype.itemsize())?).ok()
     }
 
     /// The axis that can grow by appending: the first for C order, the last for F

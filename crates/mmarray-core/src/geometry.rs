@@ -31,10 +31,40 @@ impl Order {
 /// code that walks the axes recursively (printing, nested lists) then stays shallow.
 pub const MAX_DIMS: usize = 64;
 
-/// Number of elements of `shape` (1 for `()`), `None` on overflow.
+/// Number of elements of `shape` (1 for `()`, 0 when any axis is 0), `None` on
+/// overflow: the one place where a shape's product is taken.
+///
+/// ```
+/// use mmarray_core::{checked_len, checked_nbytes};
+/// assert_eq!(checked_len(&[3, 4]), Some(12));
+/// assert_eq!(checked_len(&[]), Some(1));
+/// assert_eq!(checked_len(&[usize::MAX, 2, 0]), Some(0));
+/// assert_eq!(checked_len(&[usize::MAX, 2]), None);
+/// assert_eq!(checked_nbytes(&[3, 4], 8), Some(96));
+/// ```
 #[must_use]
 pub fn checked_len(shape: &[usize]) -> Option<usize> {
+    if shape.contains(&0) {
+        return Some(0);
+    }
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// Bytes of an array of `shape` with `itemsize`-byte elements, `None` on overflow.
+#[must_use]
+pub fn checked_nbytes(shape: &[usize], itemsize: usize) -> Option<usize> {
+    checked_len(shape)?.checked_mul(itemsize)
+}
+
+/// numpy's "array is too big" rule: the byte size of the non-zero axes must fit in
+/// `isize`, so that every stride does, even when a zero-length axis makes the
+/// array empty.
+pub(crate) fn spans_fit(shape: &[usize], itemsize: usize) -> bool {
+    shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(itemsize, |acc, &d| acc.checked_mul(d))
+        .is_some_and(|bytes| isize::try_from(bytes).is_ok())
 }
 
 /// Where a view's elements are in its byte region: the byte offset of the first

@@ -1121,13 +1121,13 @@ pub fn write_bytes(
         path: out.to_owned(),
         source: e,
     })?;
-    let expected = crate::geometry::checked_len(shape)
-        .and_then(|n| n.checked_mul(dtype.itemsize()))
-        .ok_or_else(|| Error::TooLarge {
+    let expected = crate::geometry::checked_nbytes(shape, dtype.itemsize()).ok_or_else(|| {
+        Error::TooLarge {
             path: out.to_owned(),
             shape: shape.to_vec(),
             dtype,
-        })?;
+        }
+    })?;
     if expected != data.len() {
         return Err(Error::Shape(format!(
             "{} data bytes for shape {shape:?} of {dtype} ({expected} bytes)",

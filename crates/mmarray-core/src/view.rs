@@ -456,8 +456,7 @@ impl<'a, T: Element> View<'a, T> {
 }
 
 fn geometry_for<T: Element>(len: usize, shape: &[usize], order: Order) -> Result<Geometry> {
-    let n = crate::geometry::checked_len(shape)
-        .and_then(|n| n.checked_mul(size_of::<T>()))
+    let n = crate::geometry::checked_nbytes(shape, size_of::<T>())
         .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
     if n != len {
         return Err(Error::Shape(format!(

@@ -704,11 +704,7 @@ fn result_buffer(
             DType::native(result_kind(op, kind))
         ))
     };
-    let bytes = out_shape
-        .iter()
-        .try_fold(result_kind(op, kind).itemsize(), |acc, &n| {
-            acc.checked_mul(n)
-        })
+    let bytes = mmarray_core::checked_nbytes(&out_shape, result_kind(op, kind).itemsize())
         .ok_or_else(too_large)?;
     let mut data = Vec::new();
     data.try_reserve_exact(bytes).map_err(|_| too_large())?;

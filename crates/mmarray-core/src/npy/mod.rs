@@ -132,7 +132,7 @@ impl NpyHeader {
     /// `None` if the product overflows `usize` (never for a header this module parsed).
     #[must_use]
     pub fn len(&self) -> Option<usize> {
-        element_count(&self.shape)
+        crate::geometry::checked_len(&self.shape)
     }
 
     /// Whether the array has no elements (some axis has length 0).
@@ -544,22 +544,9 @@ fn decimal_digits(n: usize) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
-/// Product of the shape, 0 if any axis is 0, `None` on overflow of the non-zero axes.
-fn element_count(shape: &[usize]) -> Option<usize> {
-    if shape.contains(&0) {
-        return Some(0);
-    }
-    shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n))
-}
-
 /// numpy's "array is too big": the byte size of the non-zero axes must fit in `isize`.
 fn check_size(shape: &[usize], itemsize: usize) -> Result<(), HeaderError> {
-    let fits = shape
-        .iter()
-        .filter(|&&n| n != 0)
-        .try_fold(itemsize, |acc, &n| acc.checked_mul(n))
-        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
-    if fits {
+    if crate::geometry::spans_fit(shape, itemsize) {
         Ok(())
     } else {
         Err(HeaderError::SizeOverflow {
@@ -760,9 +747,12 @@ pub(crate) mod tests {
         assert!(check_size(&[isize::MAX as usize], 1).is_ok());
         assert!(check_size(&[isize::MAX as usize], 2).is_err());
         assert!(check_size(&[1 << 32, 1 << 32], 1).is_err());
-        assert_eq!(element_count(&[1 << 40, 1 << 40, 0]), Some(0));
-        assert_eq!(element_count(&[1 << 40, 1 << 40]), None);
-        assert_eq!(element_count(&[]), Some(1));
+        assert_eq!(
+            crate::geometry::checked_len(&[1 << 40, 1 << 40, 0]),
+            Some(0)
+        );
+        assert_eq!(crate::geometry::checked_len(&[1 << 40, 1 << 40]), None);
+        assert_eq!(crate::geometry::checked_len(&[]), Some(1));
     }
 
     #[test]
