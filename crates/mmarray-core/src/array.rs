@@ -747,7 +747,7 @@ impl DynArray<ReadWrite> {
 }
 
 /// A number that differs between calls, for temporary names.
-pub(crate) fn unique(attempt: u32) -> u64 {
+fn unique(attempt: u32) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()

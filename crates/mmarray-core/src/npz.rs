@@ -77,7 +77,7 @@ use crate::format::{Format, Layout, Opened};
 use crate::geometry::Order;
 use crate::mode::Mode;
 use crate::npy::{self, NpyHeader};
-use crate::{DynArray, Error, Result, sys};
+use crate::{DynArray, Error, Result, StagedFile, sys};
 
 /// The first four bytes of a zip file with members (a local file header).
 pub const LOCAL_MAGIC: &[u8; 4] = b"PK\x03\x04";
@@ -1134,72 +1134,16 @@ pub fn write_bytes(
             data.len()
         )));
     }
-    let (tmp, file) = create_temp(out)?;
-    let result = write_archive(&file, out, name, &header, data, options.compress)
-        .and_then(|()| file.sync_all().map_err(|e| Error::io(out, "sync", e)))
-        .and_then(|()| place(&tmp, out, options.overwrite));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn create_temp(out: &Path) -> Result<(PathBuf, File)> {
     if out.is_dir() {
         return Err(Error::Layout {
             path: out.to_owned(),
             reason: "is a directory".to_owned(),
         });
     }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let base = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    for attempt in 0..100u32 {
-        let tmp = dir.join(format!(
-            ".{base}.{}.{}.mmarray-tmp",
-            std::process::id(),
-            crate::array::unique(attempt)
-        ));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::io(out, "create", e)),
-        }
-    }
-    Err(Error::Exists {
-        path: out.to_owned(),
-    })
-}
-
-fn place(tmp: &Path, out: &Path, overwrite: bool) -> Result<()> {
-    if overwrite {
-        std::fs::rename(tmp, out).map_err(|e| Error::io(out, "rename into place", e))?;
-    } else {
-        std::fs::hard_link(tmp, out).map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                Error::Exists {
-                    path: out.to_owned(),
-                }
-            } else {
-                Error::io(out, "link into place", e)
-            }
-        })?;
-        std::fs::remove_file(tmp).map_err(|e| Error::io(tmp, "remove temporary name", e))?;
-    }
-    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync folder", e))?;
-    }
-    Ok(())
+    // Dropped on an error, the staged file removes its temporary name.
+    let staged = StagedFile::create(out)?;
+    write_archive(staged.file(), out, name, &header, data, options.compress)?;
+    staged.persist(options.overwrite)
 }
 
 /// Writes at increasing offsets of a file, skipping (not writing) zero runs when asked.

@@ -59,6 +59,13 @@ impl StagedFile {
         })
     }
 
+    /// The open file, for positional writes (`pwrite`) and `set_len` (an `.npz`
+    /// writer goes back to its local header once the CRC-32 is known).
+    #[must_use]
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
     /// The temporary name the data is written under until [`persist`](StagedFile::persist).
     #[must_use]
     pub fn temp_path(&self) -> &Path {
