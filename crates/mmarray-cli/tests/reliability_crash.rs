@@ -1,6 +1,6 @@
 //! Crash consistency: `mmarray` killed with SIGKILL at random points (fixed seeds, so
-//! the points repeat) of `create`, `fill`, `convert`, `slice`, `reduce --out` and
-//! `append`. Afterwards:
+//! the points repeat) of `create`, `fill`, `convert` (to `.npy` and `.npz`), `slice`,
+//! `reduce --out` and `append`. Afterwards:
 //!
 //! - a new file (create, convert, slice, reduce --out) is absent or complete, byte for
 //!   byte what an uninterrupted run writes; nothing else is left under its name (a
@@ -201,6 +201,33 @@ fn a_killed_convert_slice_or_reduce_leaves_no_file_or_the_complete_file() {
         let expected = std::fs::read(d.join("out.npy")).unwrap();
         std::fs::remove_file(d.join("out.npy")).unwrap();
         kill_new_file_writer(d, args, "out.npy", &["in.npy"], &expected, full);
+        assert_eq!(std::fs::read(d.join("in.npy")).unwrap(), before);
+    }
+}
+
+#[test]
+fn a_killed_convert_to_an_archive_leaves_no_file_or_the_complete_archive() {
+    let dir = input();
+    let d = dir.path();
+    let before = std::fs::read(d.join("in.npy")).unwrap();
+    let writers: [&[&str]; 2] = [
+        // Stored, straight from the input.
+        &["convert", "in.npy", "out.npz", "--member", "x"],
+        // Deflated, through a staged temporary .npy of the converted values.
+        &[
+            "convert",
+            "in.npy",
+            "out.npz",
+            "--compress",
+            "--out-dtype",
+            "f4",
+        ],
+    ];
+    for args in writers {
+        let full = completed(d, args);
+        let expected = std::fs::read(d.join("out.npz")).unwrap();
+        std::fs::remove_file(d.join("out.npz")).unwrap();
+        kill_new_file_writer(d, args, "out.npz", &["in.npy"], &expected, full);
         assert_eq!(std::fs::read(d.join("in.npy")).unwrap(), before);
     }
 }
