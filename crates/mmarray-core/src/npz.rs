@@ -221,11 +221,13 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// An error in the zip structure: the file starts like a zip archive (an `.npz`
+    /// file) but is not a valid one.
     fn err(&self, reason: impl Into<String>) -> Error {
         Error::Archive {
             path: self.path.to_owned(),
             member: None,
-            reason: reason.into(),
+            reason: format!("invalid .npz (zip) archive: {}", reason.into()),
         }
     }
 
