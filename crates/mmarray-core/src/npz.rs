@@ -20,6 +20,9 @@
 //!   at a disk for large members). Decoding chunk by chunk through the chunk seam,
 //!   without the temporary file, is future work of issue 11.
 //!
+//! Archives are written by [`NpzWriter`] (any number of members, as `np.savez` writes
+//! them) or, for one array, [`write_array`].
+//!
 //! # What is checked
 //!
 //! The zip structure is parsed by the small strict parser in this module (the inflating
@@ -1112,40 +1115,188 @@ pub fn write_bytes(
     data: &[u8],
     options: &WriteOptions,
 ) -> Result<()> {
-    let name = &options.member;
-    if name.is_empty() || name.contains('\0') || name.len() > 0xffff - 4 {
-        return Err(Error::Unsupported(format!(
-            "{}: invalid member name {name:?}",
-            out.display()
-        )));
-    }
-    let header = npy::header_bytes(dtype, shape, order == Order::F).map_err(|e| Error::Header {
-        path: out.to_owned(),
-        source: e,
-    })?;
-    let expected = crate::geometry::checked_nbytes(shape, dtype.itemsize()).ok_or_else(|| {
-        Error::TooLarge {
-            path: out.to_owned(),
-            shape: shape.to_vec(),
-            dtype,
+    let mut writer = NpzWriter::create(out)?.overwrite(options.overwrite);
+    writer.add_bytes(&options.member, dtype, shape, order, data, options.compress)?;
+    writer.finish()
+}
+
+/// Writes an archive of several members, as `np.savez(out, a=..., b=...)` does: each
+/// member is written as it is added (stored or deflated, streaming, in bounded memory),
+/// the central directory on [`finish`](NpzWriter::finish). The archive is written under
+/// a temporary name next to `out` and appears there only when finished; dropping the
+/// writer unfinished (or after an error) removes it.
+///
+/// ```
+/// use mmarray_core::npz::{Archive, NpzWriter};
+/// use mmarray_core::Order;
+/// # let dir = tempfile::tempdir()?;
+/// let out = dir.path().join("ab.npz");
+/// let mut w = NpzWriter::create(&out)?;
+/// w.add_bytes("a", "<i2".parse()?, &[2], Order::C, &[1, 0, 2, 0], false)?;
+/// w.add_bytes("b", "|u1".parse()?, &[], Order::C, &[7], true)?;
+/// w.finish()?;
+/// let names: Vec<_> = Archive::open(&out)?.members().iter().map(|m| m.name.clone()).collect();
+/// assert_eq!(names, ["a", "b"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct NpzWriter {
+    staged: StagedFile,
+    out: PathBuf,
+    pos: u64,
+    members: Vec<Written>,
+    names: HashSet<String>,
+    overwrite: bool,
+    failed: bool,
+}
+
+/// A member already written, as the central directory describes it.
+#[derive(Debug)]
+struct Written {
+    name: Vec<u8>,
+    flags: u16,
+    method: u16,
+    crc: u32,
+    csize: u64,
+    size: u64,
+    lho: u64,
+}
+
+impl NpzWriter {
+    /// Starts a new archive that will appear at `out`; an existing `out` is an error
+    /// when finishing unless [`overwrite`](NpzWriter::overwrite).
+    pub fn create(out: impl AsRef<Path>) -> Result<NpzWriter> {
+        let out = out.as_ref();
+        if out.is_dir() {
+            return Err(Error::Layout {
+                path: out.to_owned(),
+                reason: "is a directory".to_owned(),
+            });
         }
-    })?;
-    if expected != data.len() {
-        return Err(Error::Shape(format!(
-            "{} data bytes for shape {shape:?} of {dtype} ({expected} bytes)",
-            data.len()
-        )));
+        Ok(NpzWriter {
+            staged: StagedFile::create(out)?,
+            out: out.to_owned(),
+            pos: 0,
+            members: Vec::new(),
+            names: HashSet::new(),
+            overwrite: false,
+            failed: false,
+        })
     }
-    if out.is_dir() {
-        return Err(Error::Layout {
-            path: out.to_owned(),
-            reason: "is a directory".to_owned(),
-        });
+
+    /// Replace an existing file at the output path when finishing.
+    #[must_use]
+    pub fn overwrite(mut self, yes: bool) -> NpzWriter {
+        self.overwrite = yes;
+        self
     }
-    // Dropped on an error, the staged file removes its temporary name.
-    let staged = StagedFile::create(out)?;
-    write_archive(staged.file(), out, name, &header, data, options.compress)?;
-    staged.persist(options.overwrite)
+
+    /// Adds `array` as member `name` (without `.npy`), deflated if `compress`.
+    pub fn add_array<M: Mode>(
+        &mut self,
+        name: &str,
+        array: &DynArray<M>,
+        compress: bool,
+    ) -> Result<()> {
+        let layout = array.layout();
+        self.add_bytes(
+            name,
+            layout.dtype,
+            &layout.shape,
+            layout.order,
+            array.bytes(),
+            compress,
+        )
+    }
+
+    /// Adds member `name` from the data bytes of an array of `dtype`, `shape` and
+    /// `order` (in the dtype's byte order and in that memory order).
+    pub fn add_bytes(
+        &mut self,
+        name: &str,
+        dtype: DType,
+        shape: &[usize],
+        order: Order,
+        data: &[u8],
+        compress: bool,
+    ) -> Result<()> {
+        let out = self.out.clone();
+        if name.is_empty() || name.contains('\0') || name.len() > 0xffff - 4 {
+            return Err(Error::Unsupported(format!(
+                "{}: invalid member name {name:?}",
+                out.display()
+            )));
+        }
+        if self.names.contains(name) {
+            return Err(Error::Archive {
+                path: out,
+                member: Some(name.to_owned()),
+                reason: "a member of this name was already added".to_owned(),
+            });
+        }
+        if self.members.len() >= MAX_MEMBERS {
+            return Err(Error::Unsupported(format!(
+                "{}: more than {MAX_MEMBERS} members",
+                out.display()
+            )));
+        }
+        let header =
+            npy::header_bytes(dtype, shape, order == Order::F).map_err(|e| Error::Header {
+                path: out.clone(),
+                source: e,
+            })?;
+        let expected =
+            crate::geometry::checked_nbytes(shape, dtype.itemsize()).ok_or_else(|| {
+                Error::TooLarge {
+                    path: out.clone(),
+                    shape: shape.to_vec(),
+                    dtype,
+                }
+            })?;
+        if expected != data.len() {
+            return Err(Error::Shape(format!(
+                "{} data bytes for shape {shape:?} of {dtype} ({expected} bytes)",
+                data.len()
+            )));
+        }
+        if self.failed {
+            return Err(Error::Unsupported(format!(
+                "{}: an earlier member failed to be written",
+                out.display()
+            )));
+        }
+        self.failed = true;
+        let (written, end) = write_member(
+            self.staged.file(),
+            &out,
+            self.pos,
+            name,
+            &header,
+            data,
+            compress,
+        )?;
+        self.failed = false;
+        self.pos = end;
+        self.names.insert(name.to_owned());
+        self.members.push(written);
+        Ok(())
+    }
+
+    /// Writes the central directory and moves the archive to its name.
+    pub fn finish(self) -> Result<()> {
+        if self.failed {
+            return Err(Error::Unsupported(format!(
+                "{}: a member failed to be written",
+                self.out.display()
+            )));
+        }
+        let cd = central_directory(&self.members, self.pos);
+        let file = self.staged.file();
+        let io_err = |e| Error::io(&self.out, "write", e);
+        sys::write_at(file, &cd, self.pos).map_err(io_err)?;
+        file.set_len(self.pos + cd.len() as u64).map_err(io_err)?;
+        self.staged.persist(self.overwrite)
+    }
 }
 
 /// Writes at increasing offsets of a file, skipping (not writing) zero runs when asked.
@@ -1230,14 +1381,16 @@ fn local_header(
     v
 }
 
-fn write_archive(
+/// Writes one member at byte `at`; returns it and where its bytes end.
+fn write_member(
     file: &File,
     out: &Path,
+    at: u64,
     name: &str,
     header: &[u8],
     data: &[u8],
     compress: bool,
-) -> Result<()> {
+) -> Result<(Written, u64)> {
     let io_err = |e| Error::io(out, "write", e);
     let file_name = format!("{name}.npy");
     let name_bytes = file_name.as_bytes();
@@ -1248,7 +1401,7 @@ fn write_archive(
         METHOD_STORED
     };
     // Align the stored data to 64 bytes (the .npy header keeps that alignment).
-    let unpadded = (30 + name_bytes.len() + 20) % 64;
+    let unpadded = ((at % 64) as usize + 30 + name_bytes.len() + 20) % 64;
     let pad = match (64 - unpadded) % 64 {
         p if compress || p == 0 => 0,
         p if p < 4 => p + 64,
@@ -1256,8 +1409,8 @@ fn write_archive(
     };
     let size = (header.len() + data.len()) as u64;
     let first = local_header(name_bytes, flags, method, 0, 0, size, pad);
-    sys::write_at(file, &first, 0).map_err(io_err)?;
-    let start = first.len() as u64;
+    sys::write_at(file, &first, at).map_err(io_err)?;
+    let start = at + first.len() as u64;
     let mut crc = crc32fast::Hasher::new();
     let csize = if compress {
         let sink = Sink {
@@ -1309,70 +1462,72 @@ fn write_archive(
     };
     let crc = crc.finalize();
     let local = local_header(name_bytes, flags, method, crc, csize, size, pad);
-    sys::write_at(file, &local, 0).map_err(io_err)?;
-    let cd_offset = start + csize;
-    let cd = central_directory(name_bytes, flags, method, crc, csize, size, cd_offset);
-    sys::write_at(file, &cd, cd_offset).map_err(io_err)?;
-    file.set_len(cd_offset + cd.len() as u64).map_err(io_err)?;
-    Ok(())
+    sys::write_at(file, &local, at).map_err(io_err)?;
+    let written = Written {
+        name: name_bytes.to_vec(),
+        flags,
+        method,
+        crc,
+        csize,
+        size,
+        lho: at,
+    };
+    Ok((written, start + csize))
 }
 
-/// The central directory of a one-member archive whose member starts at byte 0 and
-/// whose compressed bytes end at `start + csize`, with the end records.
-fn central_directory(
-    name_bytes: &[u8],
-    flags: u16,
-    method: u16,
-    crc: u32,
-    csize: u64,
-    size: u64,
-    cd_offset: u64,
-) -> Vec<u8> {
-    let zip64 = [size, csize, 0].iter().any(|&x| field32(x) == u32::MAX);
-    let mut cd = Vec::with_capacity(128 + name_bytes.len());
-    put32(&mut cd, SIG_CENTRAL);
-    put16(&mut cd, MADE_BY);
-    put16(&mut cd, if zip64 { 45 } else { 20 });
-    put16(&mut cd, flags);
-    put16(&mut cd, method);
-    put16(&mut cd, 0);
-    put16(&mut cd, DOS_DATE);
-    put32(&mut cd, crc);
-    put32(&mut cd, field32(csize));
-    put32(&mut cd, field32(size));
-    put16(&mut cd, name_bytes.len() as u16);
-    let mut extra = Vec::new();
-    if zip64 {
-        let mut body = Vec::new();
-        if field32(size) == u32::MAX {
-            put64(&mut body, size);
+/// The central directory of `members`, starting at `cd_offset`, and the end records
+/// (zip64 ones when a count, size or offset needs them).
+fn central_directory(members: &[Written], cd_offset: u64) -> Vec<u8> {
+    let mut cd = Vec::new();
+    for m in members {
+        let big = |x: u64| field32(x) == u32::MAX;
+        let zip64 = big(m.size) || big(m.csize) || big(m.lho);
+        put32(&mut cd, SIG_CENTRAL);
+        put16(&mut cd, MADE_BY);
+        put16(&mut cd, if zip64 { 45 } else { 20 });
+        put16(&mut cd, m.flags);
+        put16(&mut cd, m.method);
+        put16(&mut cd, 0);
+        put16(&mut cd, DOS_DATE);
+        put32(&mut cd, m.crc);
+        put32(&mut cd, field32(m.csize));
+        put32(&mut cd, field32(m.size));
+        put16(&mut cd, m.name.len() as u16);
+        let mut extra = Vec::new();
+        if zip64 {
+            // In the order of the zip format: size, compressed size, offset.
+            let mut body = Vec::new();
+            for x in [m.size, m.csize, m.lho] {
+                if big(x) {
+                    put64(&mut body, x);
+                }
+            }
+            put16(&mut extra, ZIP64_EXTRA);
+            put16(&mut extra, body.len() as u16);
+            extra.extend_from_slice(&body);
         }
-        if field32(csize) == u32::MAX {
-            put64(&mut body, csize);
-        }
-        put16(&mut extra, ZIP64_EXTRA);
-        put16(&mut extra, body.len() as u16);
-        extra.extend_from_slice(&body);
+        put16(&mut cd, extra.len() as u16);
+        put16(&mut cd, 0); // comment
+        put16(&mut cd, 0); // disk
+        put16(&mut cd, 0); // internal attributes
+        put32(&mut cd, 0o100_644 << 16); // external attributes: a regular file, rw-r--r--
+        put32(&mut cd, field32(m.lho));
+        cd.extend_from_slice(&m.name);
+        cd.extend_from_slice(&extra);
     }
-    put16(&mut cd, extra.len() as u16);
-    put16(&mut cd, 0); // comment
-    put16(&mut cd, 0); // disk
-    put16(&mut cd, 0); // internal attributes
-    put32(&mut cd, 0o100_644 << 16); // external attributes: a regular file, rw-r--r--
-    put32(&mut cd, 0); // local header offset
-    cd.extend_from_slice(name_bytes);
-    cd.extend_from_slice(&extra);
     let cd_size = cd.len() as u64;
+    let count = members.len() as u64;
     let end_at = cd_offset + cd_size;
-    if field32(cd_offset) == u32::MAX {
+    let count16 = u16::try_from(count).ok().filter(|&c| c != u16::MAX);
+    if field32(cd_offset) == u32::MAX || field32(cd_size) == u32::MAX || count16.is_none() {
         put32(&mut cd, SIG_END64);
         put64(&mut cd, (END64_LEN - 12) as u64);
         put16(&mut cd, MADE_BY);
         put16(&mut cd, 45);
         put32(&mut cd, 0);
         put32(&mut cd, 0);
-        put64(&mut cd, 1);
-        put64(&mut cd, 1);
+        put64(&mut cd, count);
+        put64(&mut cd, count);
         put64(&mut cd, cd_size);
         put64(&mut cd, cd_offset);
         put32(&mut cd, SIG_LOCATOR64);
@@ -1380,11 +1535,12 @@ fn central_directory(
         put64(&mut cd, end_at);
         put32(&mut cd, 1);
     }
+    let count16 = count16.unwrap_or(u16::MAX);
     put32(&mut cd, SIG_END);
     put16(&mut cd, 0);
     put16(&mut cd, 0);
-    put16(&mut cd, 1);
-    put16(&mut cd, 1);
+    put16(&mut cd, count16);
+    put16(&mut cd, count16);
     put32(&mut cd, field32(cd_size));
     put32(&mut cd, field32(cd_offset));
     put16(&mut cd, 0);

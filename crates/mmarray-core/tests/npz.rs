@@ -10,7 +10,7 @@ mod zip;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use mmarray_core::npz::{Archive, WriteOptions, is_archive, write_array, write_bytes};
+use mmarray_core::npz::{Archive, NpzWriter, WriteOptions, is_archive, write_array, write_bytes};
 use mmarray_core::{CopyOnWrite, DynArray, Error, OpenOptions, Order, ReadOnly, ReadWrite};
 use zip::{Member, build, crc, get32, hostile_archives, npy, npy_f8};
 
@@ -508,6 +508,96 @@ fn numpy_loads_archives_mmarray_writes_and_fills() {
     let got = numpy::run_py(NUMPY_READS, &args);
     let got: Vec<&str> = got.lines().collect();
     assert_eq!(got, expected);
+}
+
+#[test]
+fn npz_writer_writes_several_members_numpy_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("many.npz");
+    let ramp: Vec<u8> = (0..200u8).collect();
+    let mut w = NpzWriter::create(&out).unwrap();
+    w.add_bytes("a", "|u1".parse().unwrap(), &[200], Order::C, &ramp, true)
+        .unwrap();
+    // Stored after a deflated member: still 64-byte aligned.
+    w.add_bytes(
+        "b",
+        ">i2".parse().unwrap(),
+        &[2, 2],
+        Order::F,
+        &[0, 1, 0, 2, 0, 3, 0, 4],
+        false,
+    )
+    .unwrap();
+    w.add_bytes(
+        "c",
+        "<f8".parse().unwrap(),
+        &[],
+        Order::C,
+        &2.5f64.to_le_bytes(),
+        false,
+    )
+    .unwrap();
+    w.add_bytes(
+        "empty",
+        "<c8".parse().unwrap(),
+        &[0, 3],
+        Order::C,
+        &[],
+        true,
+    )
+    .unwrap();
+    let e = w
+        .add_bytes("a", "|u1".parse().unwrap(), &[1], Order::C, &[1], false)
+        .unwrap_err();
+    assert!(e.to_string().contains("already added"), "{e}");
+    let e = w
+        .add_bytes("bad", "|u1".parse().unwrap(), &[3], Order::C, &[1], false)
+        .unwrap_err();
+    assert!(matches!(e, Error::Shape(_)), "{e}");
+    assert!(!out.exists(), "nothing appears before finish");
+    w.finish().unwrap();
+    let archive = Archive::open(&out).unwrap();
+    let names: Vec<&str> = archive.members().iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c", "empty"]);
+    let b = open_ro(&out, Some("b")).unwrap();
+    assert_eq!(b.layout().data_offset % 64, 0);
+    assert_eq!(b.bytes(), [0, 1, 0, 2, 0, 3, 0, 4]);
+    assert_eq!(open_ro(&out, Some("a")).unwrap().bytes(), ramp.as_slice());
+    // An archive without members is np.savez's empty archive.
+    let empty = dir.path().join("none.npz");
+    NpzWriter::create(&empty).unwrap().finish().unwrap();
+    assert!(Archive::open(&empty).unwrap().members().is_empty());
+    // A writer dropped unfinished leaves nothing.
+    let mut dropped = NpzWriter::create(dir.path().join("dropped.npz")).unwrap();
+    dropped
+        .add_bytes("a", "|u1".parse().unwrap(), &[1], Order::C, &[1], false)
+        .unwrap();
+    drop(dropped);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["many.npz", "none.npz"]);
+    let got = numpy::run_py(
+        r"
+import sys, zipfile, numpy as np
+many, none = sys.argv[1:]
+assert zipfile.ZipFile(many).testzip() is None
+with np.load(many) as z:
+    assert z.files == ['a', 'b', 'c', 'empty'], z.files
+    assert (z['a'] == np.arange(200, dtype='u1')).all()
+    assert z['b'].dtype.str == '>i2' and z['b'].flags.f_contiguous
+    assert (z['b'] == np.array([[1, 3], [2, 4]])).all(), z['b']
+    assert z['c'].shape == () and z['c'] == 2.5
+    assert z['empty'].shape == (0, 3) and z['empty'].dtype.str == '<c8'
+with np.load(none) as z:
+    assert z.files == []
+print('ok')
+",
+        &[out.as_os_str(), empty.as_os_str()],
+    );
+    assert_eq!(got.trim(), "ok");
 }
 
 // ---------------------------------------------------------------- mutated archives
