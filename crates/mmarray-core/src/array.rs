@@ -153,14 +153,18 @@ impl CreateOptions {
 /// ```
 pub struct DynArray<M: Mode = ReadOnly> {
     path: PathBuf,
-    file: File,
+    // Fields drop in this order: the mapping, then the registration, then the file.
+    // The registration must go before the file is closed: once an unlinked file (a
+    // staged array dropped unpersisted) is closed, its inode number can be reused by a
+    // new file, which would find the stale registration and be refused as busy.
     map: Map,
+    _registration: Registration,
+    file: File,
     layout: Layout,
     format: Box<dyn Format>,
     /// Set while the file lives under a temporary name: where [`persist`](DynArray::persist) puts it.
     staged: Option<PathBuf>,
     closed: bool,
-    _registration: Registration,
     _mode: PhantomData<M>,
 }
 
