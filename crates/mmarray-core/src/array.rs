@@ -15,7 +15,7 @@ use crate::mode::private::Sealed;
 use crate::mode::{Map, Mode, ReadOnly, ReadWrite, Writable};
 use crate::registry::Registration;
 use crate::view::{View, ViewMut};
-use crate::{Error, Result, sys};
+use crate::{Error, Result, staging, sys};
 
 /// How to read an existing file: as `.npy` (the default, recognised by its magic),
 /// as a member of an `.npz` archive (recognised by the zip magic, whatever the file's
@@ -162,8 +162,9 @@ pub struct DynArray<M: Mode = ReadOnly> {
     file: File,
     layout: Layout,
     format: Box<dyn Format>,
-    /// Set while the file lives under a temporary name: where [`persist`](DynArray::persist) puts it.
-    staged: Option<PathBuf>,
+    /// Set while the file is staged (unnamed, or under a temporary name): where
+    /// [`persist`](DynArray::persist) puts it.
+    staged: Option<Staged>,
     closed: bool,
     _mode: PhantomData<M>,
 }
@@ -312,7 +313,7 @@ impl<M: Mode> DynArray<M> {
     /// The file's path (its final name for a staged array).
     #[must_use]
     pub fn path(&self) -> &Path {
-        self.staged.as_deref().unwrap_or(&self.path)
+        self.staged.as_ref().map_or(&self.path, |s| &s.dest)
     }
 
     /// The layout: dtype, shape, order, data offset, version.
@@ -463,9 +464,9 @@ impl<M: Mode> DynArray<M> {
         self.closed = true;
         let result = self.flush_inner();
         self.map = Map::Empty;
-        if self.staged.is_some() {
+        if let Some(staged) = &self.staged {
             // A staged array that was not persisted is discarded.
-            let _ = std::fs::remove_file(&self.path);
+            staging::discard(&staged.ticket);
         }
         result
     }
@@ -561,14 +562,21 @@ impl DynArray<ReadWrite> {
             staged.persist(true)
         } else {
             // SAFETY: forwarded to the caller.
-            unsafe { create_at(path, dtype, shape, order, options, None) }
+            unsafe { create_at(path, dtype, shape, order, options) }
         }
     }
 
-    /// Creates a new zero-filled file under a temporary name in the folder of
-    /// `path`; [`persist`](DynArray::persist) moves it to `path` once it is
-    /// complete, and dropping it unpersisted deletes it. So `path` only ever appears
-    /// with complete contents.
+    /// Creates a new zero-filled file that appears at `path` only once complete:
+    /// [`persist`](DynArray::persist) moves it there, and dropping it unpersisted
+    /// deletes it. So `path` only ever appears with complete contents.
+    ///
+    /// On Linux the file is made unnamed in the folder of `path` (`O_TMPFILE`) where
+    /// the filesystem allows it, so that nothing shows in the folder while it is
+    /// written and a killed process leaves nothing at all; elsewhere (or after
+    /// [`set_unnamed_temporaries(false)`](crate::set_unnamed_temporaries)) it lives
+    /// under a hidden temporary name, `.NAME.PID.N.mmarray-tmp`, in that folder.
+    /// Such temporaries that killed processes left behind (their process is gone)
+    /// are removed here first. See also [`abandon_staged`](crate::abandon_staged).
     ///
     /// # Safety
     ///
@@ -581,24 +589,52 @@ impl DynArray<ReadWrite> {
         options: &CreateOptions,
     ) -> Result<DynArray<ReadWrite>> {
         let path = path.as_ref();
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        };
+        let dir = folder_of(path);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let plan = Plan::new(path, dtype, shape, order, options)?;
+        staging::remove_stale(&dir);
+        let interrupted = || Error::Interrupted {
+            path: path.to_owned(),
+        };
+        if staging::unnamed() {
+            let opened =
+                staging::begin(None, || sys::open_unnamed(&dir)).ok_or_else(interrupted)?;
+            if let Ok((file, ticket)) = opened {
+                let staged = Staged {
+                    dest: path.to_owned(),
+                    tmp: None,
+                    ticket,
+                };
+                // SAFETY: forwarded to the caller.
+                return unsafe { plan.finish(file, path, Some(staged)) };
+            }
+            // The filesystem refuses unnamed files: use a named temporary.
+        }
         for attempt in 0..100u32 {
-            let tmp = dir.join(format!(
-                ".{name}.{}.{}.mmarray-tmp",
-                std::process::id(),
-                unique(attempt)
-            ));
-            // SAFETY: forwarded to the caller.
-            match unsafe { create_at(&tmp, dtype, shape, order, options, Some(path.to_owned())) } {
-                Err(Error::Exists { .. }) => {}
-                other => return other,
+            let tmp = dir.join(staging::temp_name(&name, unique(attempt)));
+            let opened = staging::begin(Some(&tmp), || {
+                FsOpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+            })
+            .ok_or_else(interrupted)?;
+            match opened {
+                Ok((file, ticket)) => {
+                    let staged = Staged {
+                        dest: path.to_owned(),
+                        tmp: Some(tmp.clone()),
+                        ticket,
+                    };
+                    // SAFETY: forwarded to the caller.
+                    return unsafe { plan.finish(file, &tmp, Some(staged)) };
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io(path, "create", e)),
             }
         }
         Err(Error::Exists {
@@ -609,35 +645,28 @@ impl DynArray<ReadWrite> {
     /// Flushes a staged array to disk and moves it to its final name; replaces an
     /// existing file there only if `overwrite`. For an array that is not staged,
     /// this just flushes.
+    ///
+    /// The move is atomic: `path` shows the old file (or nothing) until the new
+    /// one, complete and synced, takes its place.
     pub fn persist(mut self, overwrite: bool) -> Result<DynArray<ReadWrite>> {
-        let Some(dest) = self.staged.clone() else {
-            self.flush()?;
+        self.flush()?;
+        let Some(staged) = &self.staged else {
             return Ok(self);
         };
-        self.flush()?;
+        let dest = staged.dest.clone();
         self.file
             .sync_all()
-            .map_err(|e| Error::io(&self.path, "sync", e))?;
-        if overwrite {
-            std::fs::rename(&self.path, &dest)
-                .map_err(|e| Error::io(&dest, "rename into place", e))?;
-        } else {
-            // A hard link fails if `dest` exists: an atomic "rename unless it exists".
-            std::fs::hard_link(&self.path, &dest).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::Exists { path: dest.clone() }
-                } else {
-                    Error::io(&dest, "link into place", e)
-                }
-            })?;
-            std::fs::remove_file(&self.path)
-                .map_err(|e| Error::io(&self.path, "remove temporary name", e))?;
-        }
+            .map_err(|e| Error::io(&dest, "sync", e))?;
+        // Until the commit succeeds, dropping `self` discards the staged file.
+        staging::commit(&staged.ticket, || {
+            move_into_place(&self.file, staged.tmp.as_deref(), &dest, overwrite)
+        })
+        .ok_or_else(|| Error::Interrupted { path: dest.clone() })??;
+        self.staged = None;
+        self.path.clone_from(&dest);
         if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync folder", e))?;
         }
-        self.path = dest;
-        self.staged = None;
         Ok(self)
     }
 
@@ -760,6 +789,157 @@ fn unique(attempt: u32) -> u64 {
     nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(attempt)
 }
 
+/// The folder a file at `path` is (or would be) in.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A staged array's file: unnamed (`tmp` is `None`) or under a temporary name,
+/// on the process-wide list of [`staging`] until persisted or discarded.
+#[derive(Debug)]
+struct Staged {
+    /// Where [`DynArray::persist`] puts it.
+    dest: PathBuf,
+    /// Its temporary name, if it has one.
+    tmp: Option<PathBuf>,
+    ticket: staging::Ticket,
+}
+
+/// Gives a staged file (unnamed when `tmp` is `None`) its final name `dest`,
+/// replacing a file there only if `overwrite`; atomically in every case.
+fn move_into_place(file: &File, tmp: Option<&Path>, dest: &Path, overwrite: bool) -> Result<()> {
+    let exists = |e: std::io::Error, action| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists {
+                path: dest.to_owned(),
+            }
+        } else {
+            Error::io(dest, action, e)
+        }
+    };
+    match (tmp, overwrite) {
+        (Some(tmp), true) => {
+            std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, "rename into place", e))
+        }
+        (Some(tmp), false) => {
+            // A hard link fails if `dest` exists: an atomic "rename unless it exists".
+            std::fs::hard_link(tmp, dest).map_err(|e| exists(e, "link into place"))?;
+            std::fs::remove_file(tmp).map_err(|e| Error::io(tmp, "remove temporary name", e))
+        }
+        (None, false) => sys::link_unnamed(file, dest).map_err(|e| exists(e, "link into place")),
+        (None, true) => {
+            // Link under a temporary name, then rename that over `dest`. (All of
+            // this runs under the staging lock, so `abandon_staged` never sees
+            // the temporary name.)
+            let dir = folder_of(dest);
+            let name = dest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for attempt in 0..100u32 {
+                let tmp = dir.join(staging::temp_name(&name, unique(attempt)));
+                match sys::link_unnamed(file, &tmp) {
+                    Ok(()) => {
+                        return std::fs::rename(&tmp, dest).map_err(|e| {
+                            let _ = std::fs::remove_file(&tmp);
+                            Error::io(dest, "rename into place", e)
+                        });
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(Error::io(dest, "link into place", e)),
+                }
+            }
+            Err(Error::Exists {
+                path: dest.to_owned(),
+            })
+        }
+    }
+}
+
+/// A new file's format, header and layout, checked before any file is made.
+struct Plan {
+    format: Box<dyn Format>,
+    header: Vec<u8>,
+    layout: Layout,
+    /// Bytes of data.
+    n: usize,
+    /// The name errors show: the file the caller asked for.
+    shown: PathBuf,
+}
+
+impl Plan {
+    fn new(
+        shown: &Path,
+        dtype: DType,
+        shape: &[usize],
+        order: Order,
+        options: &CreateOptions,
+    ) -> Result<Plan> {
+        let format: Box<dyn Format> = match options.raw {
+            Some(offset) => Box::new(
+                Raw::new(dtype)
+                    .shape(shape.to_vec())
+                    .offset(offset)
+                    .order(order),
+            ),
+            None => Box::new(Npy::default()),
+        };
+        let (header, layout) = format.new_file(dtype, shape, order)?;
+        let n = data_len(shown, &layout)?;
+        Ok(Plan {
+            format,
+            header,
+            layout,
+            n,
+            shown: shown.to_owned(),
+        })
+    }
+
+    /// Writes the header into the new, empty `file` (named `path`, or unnamed and
+    /// staged), reserves its blocks and maps it. A failure removes what was made.
+    unsafe fn finish(
+        self,
+        file: File,
+        path: &Path,
+        staged: Option<Staged>,
+    ) -> Result<DynArray<ReadWrite>> {
+        let shown = self.shown.as_path();
+        let total = self.layout.data_offset + self.n as u64;
+        // From here on, a failure removes the half-made file.
+        let fail = |e: Error| {
+            match &staged {
+                Some(staged) => staging::discard(&staged.ticket),
+                None => {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            e
+        };
+        sys::write_at(&file, &self.header, 0)
+            .map_err(|e| fail(Error::io(shown, "write header", e)))?;
+        sys::reserve(&file, 0, total)
+            .map_err(|e| fail(Error::io(shown, "reserve space (disk full?)", e)))?;
+        let registration = Registration::new(&file, shown, true).map_err(fail)?;
+        // SAFETY: forwarded to the caller; the file was just created at full size.
+        let map = unsafe { ReadWrite::map(&file, self.layout.data_offset, self.n) }
+            .map_err(|e| fail(Error::io(shown, "map", e)))?;
+        Ok(DynArray {
+            path: path.to_owned(),
+            file,
+            map,
+            layout: self.layout,
+            format: self.format,
+            staged,
+            closed: false,
+            _registration: registration,
+            _mode: PhantomData,
+        })
+    }
+}
+
 /// Creates, sizes and maps a new file at exactly `path` (which must not exist).
 unsafe fn create_at(
     path: &Path,
@@ -767,22 +947,8 @@ unsafe fn create_at(
     shape: &[usize],
     order: Order,
     options: &CreateOptions,
-    staged: Option<PathBuf>,
 ) -> Result<DynArray<ReadWrite>> {
-    let format: Box<dyn Format> = match options.raw {
-        Some(offset) => Box::new(
-            Raw::new(dtype)
-                .shape(shape.to_vec())
-                .offset(offset)
-                .order(order),
-        ),
-        None => Box::new(Npy::default()),
-    };
-    let (header, layout) = format.new_file(dtype, shape, order)?;
-    // Errors name the file the caller asked for, not its temporary name.
-    let shown = staged.as_deref().unwrap_or(path);
-    let n = data_len(shown, &layout)?;
-    let total = layout.data_offset + n as u64;
+    let plan = Plan::new(path, dtype, shape, order, options)?;
     let file = FsOpenOptions::new()
         .read(true)
         .write(true)
@@ -794,32 +960,11 @@ unsafe fn create_at(
                     path: path.to_owned(),
                 }
             } else {
-                Error::io(shown, "create", e)
+                Error::io(path, "create", e)
             }
         })?;
-    // From here on, a failure removes the half-made file.
-    let fail = |e: Error| {
-        let _ = std::fs::remove_file(path);
-        e
-    };
-    sys::write_at(&file, &header, 0).map_err(|e| fail(Error::io(shown, "write header", e)))?;
-    sys::reserve(&file, 0, total)
-        .map_err(|e| fail(Error::io(shown, "reserve space (disk full?)", e)))?;
-    let registration = Registration::new(&file, path, true).map_err(fail)?;
-    // SAFETY: forwarded to the caller; the file was just created at full size.
-    let map = unsafe { ReadWrite::map(&file, layout.data_offset, n) }
-        .map_err(|e| fail(Error::io(shown, "map", e)))?;
-    Ok(DynArray {
-        path: path.to_owned(),
-        file,
-        map,
-        layout,
-        format,
-        staged,
-        closed: false,
-        _registration: registration,
-        _mode: PhantomData,
-    })
+    // SAFETY: forwarded to the caller.
+    unsafe { plan.finish(file, path, None) }
 }
 
 impl<M: Mode> Drop for DynArray<M> {
@@ -827,9 +972,9 @@ impl<M: Mode> Drop for DynArray<M> {
         if !self.closed {
             // Best effort: errors can only be reported by `close`.
             let _ = self.flush_inner();
-            if self.staged.is_some() {
+            if let Some(staged) = &self.staged {
                 self.map = Map::Empty;
-                let _ = std::fs::remove_file(&self.path);
+                staging::discard(&staged.ticket);
             }
         }
     }

@@ -107,6 +107,13 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A staged write stopped by [`abandon_staged`](crate::abandon_staged) (a
+    /// program exiting on a signal): the file was not made or not moved into place.
+    #[error("{path}: interrupted")]
+    Interrupted {
+        /// The file that was to be written.
+        path: PathBuf,
+    },
     /// An operation this array or view cannot do (e.g. growing a raw file with an offset).
     #[error("{0}")]
     Unsupported(String),

@@ -57,6 +57,7 @@ pub mod print;
 mod registry;
 mod spec;
 mod staged;
+mod staging;
 mod sys;
 mod view;
 
@@ -68,6 +69,7 @@ pub use memmap2::Advice;
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
 pub use spec::{Index, Spec, SpecError};
 pub use staged::StagedFile;
+pub use staging::{Abandoned, abandon_staged, set_unnamed_temporaries};
 pub use view::{SegmentsMut, View, ViewMut};
 
 impl From<SpecError> for Error {

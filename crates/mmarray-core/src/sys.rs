@@ -141,3 +141,112 @@ pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
         }
     }
 }
+
+/// Opens a new, unnamed regular file in the folder `dir` (`O_TMPFILE`), readable
+/// and writable, that [`link_unnamed`] can give a name later; it disappears when
+/// closed (or when the process dies) without one. An error where the filesystem or
+/// the platform cannot do this (`EOPNOTSUPP`, `EISDIR`, `EINVAL` on old kernels,
+/// no `/proc` to link through, not Linux): the caller then uses a named
+/// temporary, which reports any real problem with the folder.
+pub(crate) fn open_unnamed(dir: &std::path::Path) -> io::Result<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        // Linking needs /proc/self/fd (linkat with AT_EMPTY_PATH needs a privilege).
+        if std::fs::metadata("/proc/self/fd").is_err() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "no /proc/self/fd to link an unnamed file through",
+            ));
+        }
+        let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path"))?;
+        // SAFETY: `c_dir` is a NUL-terminated string that outlives the call; the
+        // mode argument is read because O_TMPFILE is given. On success we own the
+        // returned descriptor and hand it to a `File`, which closes it.
+        let fd = unsafe {
+            libc::open(
+                c_dir.as_ptr(),
+                libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC,
+                0o666 as libc::c_uint,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nobody else.
+        Ok(unsafe { File::from_raw_fd(fd) })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "unnamed files (O_TMPFILE) are Linux-only",
+        ))
+    }
+}
+
+/// Gives the unnamed file `file` (from [`open_unnamed`]) the name `dest`, which
+/// must not exist (`AlreadyExists` otherwise): `linkat` of `/proc/self/fd/N`
+/// with `AT_SYMLINK_FOLLOW`.
+pub(crate) fn link_unnamed(file: &File, dest: &std::path::Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path"))?;
+        let to = std::ffi::CString::new(dest.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path"))?;
+        // SAFETY: both strings are NUL-terminated and outlive the call; linkat only
+        // reads them. The descriptor named in `from` is kept open by `file`.
+        let rc = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, dest);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "unnamed files (O_TMPFILE) are Linux-only",
+        ))
+    }
+}
+
+/// Whether the process `pid` may be alive: `kill(pid, 0)` fails with `ESRCH` only
+/// when no such process exists. Anything uncertain (no permission to signal it, a
+/// pid that does not fit, not Unix) counts as alive, so that its files are kept.
+pub(crate) fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        if pid <= 0 {
+            return true;
+        }
+        // SAFETY: signal 0 only checks that the process exists and may be signalled;
+        // nothing is sent.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}

@@ -224,28 +224,68 @@ fn overwrite_replaces_the_file_by_rename() {
     assert_eq!(names(dir.path()), ["data.npy", "fresh.npy"]);
 }
 
+/// Whether the filesystem of `dir` makes unnamed files (`O_TMPFILE`).
+fn unnamed_files_work_in(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path; the descriptor, if any, is closed at once.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | libc::O_RDWR, 0o600) };
+    if fd >= 0 {
+        // SAFETY: `fd` was just opened here.
+        unsafe { libc::close(fd) };
+    }
+    fd >= 0
+}
+
+/// Staged files are unnamed where the filesystem allows it (nothing in the folder
+/// while they are written), named `.NAME.PID.N.mmarray-tmp` otherwise or when
+/// asked; either way they appear under their name only when persisted.
 #[test]
 fn staged_files_appear_only_when_persisted() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("staged.npy");
+    if unnamed_files_work_in(dir.path()) {
+        staged_files_appear_only_when_persisted_in(dir.path(), false);
+    } else {
+        eprintln!(
+            "SKIPPED: staged_files_appear_only_when_persisted (unnamed): no O_TMPFILE in {}",
+            dir.path().display()
+        );
+    }
+    // The named fallback (set_unnamed_temporaries is process-wide; no other test
+    // here depends on which kind of temporary is used).
+    mmarray_core::set_unnamed_temporaries(false);
+    let named = tempfile::tempdir().unwrap();
+    staged_files_appear_only_when_persisted_in(named.path(), true);
+    mmarray_core::set_unnamed_temporaries(true);
+}
+
+fn staged_files_appear_only_when_persisted_in(dir: &Path, named: bool) {
+    let path = dir.join("staged.npy");
 
     // Dropped without persist: nothing is left.
     let mut s = create_staged(&path, dt("<f8"), &[10]).unwrap();
     assert_eq!(s.path(), path);
     s.view_mut::<f64>().unwrap().fill(3.0);
     assert!(!path.exists());
-    assert_eq!(
-        names(dir.path()).len(),
-        1,
-        "the temporary file exists while staged"
-    );
+    let seen = names(dir);
+    if named {
+        assert_eq!(seen.len(), 1, "the temporary file exists while staged");
+        let pid = std::process::id();
+        assert!(
+            seen[0].starts_with(&format!(".staged.npy.{pid}."))
+                && seen[0].ends_with(".mmarray-tmp"),
+            "{seen:?}"
+        );
+    } else {
+        assert!(seen.is_empty(), "an unnamed staged file shows: {seen:?}");
+    }
     drop(s);
-    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(names(dir).is_empty(), "{:?}", names(dir));
 
     // Closed without persist: nothing is left either.
     let s = create_staged(&path, dt("<f8"), &[10]).unwrap();
     s.close().unwrap();
-    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(names(dir).is_empty(), "{:?}", names(dir));
 
     // Persisted: the complete file appears under its name, and only it.
     let mut s = create_staged(&path, dt("<f8"), &[3]).unwrap();
@@ -256,7 +296,7 @@ fn staged_files_appear_only_when_persisted() {
     let a = s.persist(false).unwrap();
     assert_eq!(a.path(), path);
     a.close().unwrap();
-    assert_eq!(names(dir.path()), ["staged.npy"]);
+    assert_eq!(names(dir), ["staged.npy"]);
     let before = fs::read(&path).unwrap();
     assert_eq!(f64s_ne(npy_data(&before)), [1.0, 2.0, 3.0]);
 
@@ -269,17 +309,17 @@ fn staged_files_appear_only_when_persisted() {
         "{err:?}"
     );
     assert_eq!(fs::read(&path).unwrap(), before);
-    assert_eq!(names(dir.path()), ["staged.npy"]);
+    assert_eq!(names(dir), ["staged.npy"]);
 
     // persist(true) replaces it.
     let mut s = create_staged(&path, dt("<f8"), &[2]).unwrap();
     s.view_mut::<f64>().unwrap().fill(9.0);
     s.persist(true).unwrap().close().unwrap();
     assert_eq!(f64s_ne(npy_data(&fs::read(&path).unwrap())), [9.0, 9.0]);
-    assert_eq!(names(dir.path()), ["staged.npy"]);
+    assert_eq!(names(dir), ["staged.npy"]);
 
     // A non-staged array: persist just flushes.
-    let other = dir.path().join("other.npy");
+    let other = dir.join("other.npy");
     let mut a = create(&other, dt("<f8"), &[1], Order::C);
     a.view_mut::<f64>().unwrap().fill(5.0);
     let a = a.persist(false).unwrap();
