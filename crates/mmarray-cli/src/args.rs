@@ -41,6 +41,13 @@ Environment: MMARRAY_ACCESS=map|read|auto sets how reductions read an input file
 through the mapping, with read(2), or (auto, the default) whichever is measured
 faster on the file at hand. Results are the same either way.
 MMARRAY_PROGRESS_DELAY_MS=N shows progress bars after N milliseconds (default 1000).
+MMARRAY_NAMED_TEMPORARIES=1 writes new files under a hidden temporary name
+(.NAME.PID.N.mmarray-tmp) until complete, instead of unnamed (O_TMPFILE, the
+default where the filesystem allows it).
+
+Interrupted (SIGINT, SIGTERM, SIGHUP), a command that writes a new file leaves
+nothing behind and exits 130, 143 or 129 with `error: PATH: interrupted`; fill,
+random and append leave a loadable file.
 
 Exit status: 0 on success, 1 when a file cannot be read or written (or does not fit
 the request), 2 for a malformed command line.";

@@ -10,6 +10,7 @@ mod commands;
 mod error;
 mod export;
 mod files;
+mod interrupt;
 mod json;
 mod out;
 mod printf;
@@ -33,6 +34,14 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    // Before any thread starts: the signal mask must be inherited by all of them.
+    if let Some((path, writes)) = written(&cli.command)
+        && let Err(e) = interrupt::install(path, writes)
+    {
+        return fail(&CliError::Failed(format!(
+            "cannot install signal handling: {e}"
+        )));
+    }
     if let Some(n) = cli.threads
         && let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(n as usize)
@@ -40,12 +49,52 @@ fn main() -> ExitCode {
     {
         return fail(&CliError::Failed(format!("cannot start {n} threads: {e}")));
     }
+    if let Err(e) = temporaries_from_env() {
+        return fail(&e);
+    }
     if let Err(e) = access_from_env() {
         return fail(&e);
     }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
+    }
+}
+
+/// The file a command writes, and how, for the signal handling.
+fn written(command: &args::Command) -> Option<(&std::path::Path, interrupt::Writes)> {
+    use args::Command;
+    use interrupt::Writes::{InPlace, NewFile};
+    match command {
+        Command::Create(a) => Some((&a.path, NewFile)),
+        Command::Slice(a) => Some((&a.out, NewFile)),
+        Command::Convert(a) => Some((&a.out, NewFile)),
+        Command::Reduce(a) => a
+            .out
+            .as_deref()
+            .filter(|_| a.axis.is_some())
+            .map(|out| (out, NewFile)),
+        Command::Fill(a) => Some((&a.path, InPlace)),
+        Command::Random(a) => Some((&a.path, InPlace)),
+        Command::Append(a) => Some((&a.path, InPlace)),
+        Command::Info(_) | Command::Show(_) | Command::Stats(_) | Command::Tour(_) => None,
+    }
+}
+
+/// Applies `MMARRAY_NAMED_TEMPORARIES=1` (see the help text): new files are
+/// written under a hidden temporary name instead of unnamed.
+fn temporaries_from_env() -> Result<(), CliError> {
+    match std::env::var_os("MMARRAY_NAMED_TEMPORARIES") {
+        None => Ok(()),
+        Some(v) if v == "1" => {
+            mmarray_core::set_unnamed_temporaries(false);
+            Ok(())
+        }
+        Some(v) if v == "0" => Ok(()),
+        Some(v) => Err(CliError::Usage(format!(
+            "MMARRAY_NAMED_TEMPORARIES: expected 0 or 1, got \"{}\"",
+            v.display()
+        ))),
     }
 }
 

@@ -1,0 +1,103 @@
+//! SIGINT, SIGTERM and SIGHUP during a command that writes a file.
+//!
+//! The signals are blocked in every thread (the mask is set before any other
+//! thread starts, and threads inherit it), and one thread waits for them with
+//! `sigwait`. So no code runs in a signal handler at all: the waiting thread is an
+//! ordinary thread that may take locks and remove files. When a signal comes, it
+//!
+//! 1. calls [`mmarray_core::abandon_staged`], which waits for a file being moved
+//!    into place, removes the temporary names of staged files, and stops any later
+//!    staging or persisting;
+//! 2. if the command writes a new file and that file is already in place, complete
+//!    (the signal came after the commit), lets the command finish normally;
+//! 3. otherwise prints `error: PATH: interrupted` and ends the process at once with
+//!    `_exit(128 + signal)`: unnamed staged files vanish with the process, and files
+//!    written in place keep what was written (an append is atomic by itself).
+//!
+//! Commands that only read keep the default actions (they die of the signal).
+
+use std::path::Path;
+
+/// What the running command writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// A new file (create, slice, convert, reduce --out): nothing is left when
+    /// interrupted before it is complete.
+    NewFile,
+    /// An existing file, in place (fill, random, append).
+    InPlace,
+}
+
+/// Handles SIGINT, SIGTERM and SIGHUP for a command that writes `path`, as the
+/// module says. Must be called before any other thread is started.
+#[cfg(unix)]
+pub(crate) fn install(path: &Path, writes: Writes) -> std::io::Result<()> {
+    use std::io::IsTerminal;
+    let mut message = Vec::new();
+    if std::io::stderr().is_terminal() {
+        // Start on a clean line (a progress bar may be drawn there).
+        message.extend_from_slice(b"\r\x1b[2K");
+    }
+    message.extend_from_slice(format!("error: {}: interrupted\n", path.display()).as_bytes());
+
+    // SAFETY: `sigset_t` is a plain C struct for which all-zero bytes are a valid
+    // value; sigemptyset initialises it properly before use.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigemptyset and sigaddset only write the set we own; the signal
+    // numbers are valid.
+    unsafe {
+        libc::sigemptyset(&raw mut set);
+        libc::sigaddset(&raw mut set, libc::SIGINT);
+        libc::sigaddset(&raw mut set, libc::SIGTERM);
+        libc::sigaddset(&raw mut set, libc::SIGHUP);
+    }
+    // SAFETY: changes this thread's signal mask only; `set` is initialised and the
+    // old mask is not asked for (null).
+    let rc =
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut()) };
+    if rc != 0 {
+        return Err(std::io::Error::from_raw_os_error(rc));
+    }
+    std::thread::Builder::new()
+        .name("mmarray-signals".to_owned())
+        .spawn(move || wait_for_signals(&set, &message, writes))?;
+    Ok(())
+}
+
+/// Without Unix signals, nothing to install.
+#[cfg(not(unix))]
+pub(crate) fn install(_path: &Path, _writes: Writes) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn wait_for_signals(set: &libc::sigset_t, message: &[u8], writes: Writes) {
+    loop {
+        let mut signal: libc::c_int = 0;
+        // SAFETY: `set` is an initialised signal set whose signals are blocked in
+        // every thread; sigwait writes the signal number into `signal`.
+        if unsafe { libc::sigwait(set, &raw mut signal) } != 0 {
+            continue;
+        }
+        let summary = mmarray_core::abandon_staged();
+        if writes == Writes::NewFile && summary.in_flight == 0 && summary.persisted > 0 {
+            // The output is already complete under its name: the command is
+            // finishing (closing, printing); let it end normally.
+            return;
+        }
+        let mut rest = message;
+        while !rest.is_empty() {
+            // SAFETY: writes bytes of a live slice to standard error.
+            let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+            match usize::try_from(n) {
+                Ok(n) if n > 0 => rest = &rest[n..],
+                _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+                _ => break,
+            }
+        }
+        // SAFETY: _exit ends the process at once, without running destructors or
+        // exit handlers in the middle of other threads' work; the staged files'
+        // names are already gone and in-place data is in the page cache.
+        unsafe { libc::_exit(128 + signal) };
+    }
+}
