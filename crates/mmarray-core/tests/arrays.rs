@@ -19,6 +19,10 @@ use mmarray_core::{
 };
 use mmarray_dtype::{DType, Kind};
 
+#[path = "../../../testing/skip.rs"]
+mod skip;
+use skip::skipped;
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -246,9 +250,12 @@ fn staged_files_appear_only_when_persisted() {
     if unnamed_files_work_in(dir.path()) {
         staged_files_appear_only_when_persisted_in(dir.path(), false);
     } else {
-        eprintln!(
-            "SKIPPED: staged_files_appear_only_when_persisted (unnamed): no O_TMPFILE in {}",
-            dir.path().display()
+        skipped(
+            "staged_files_appear_only_when_persisted",
+            &format!(
+                "no O_TMPFILE in {}: only the named fallback is tested",
+                dir.path().display()
+            ),
         );
     }
     // The named fallback (set_unnamed_temporaries is process-wide; no other test
@@ -371,18 +378,156 @@ fn copy_on_write_changes_never_reach_the_file() {
     assert_eq!(a.view().to_vec(), iota(12));
 }
 
+/// `struct cachestat_range` of the kernel.
+#[repr(C)]
+struct Range {
+    off: u64,
+    len: u64,
+}
+/// `struct cachestat` of the kernel.
+#[repr(C)]
+#[derive(Default)]
+#[allow(clippy::struct_field_names)] // the kernel's names
+struct CacheStat {
+    nr_cache: u64,
+    nr_dirty: u64,
+    nr_writeback: u64,
+    nr_evicted: u64,
+    nr_recently_evicted: u64,
+}
+/// `__NR_cachestat`: the same number on every architecture (Linux 6.5).
+const SYS_CACHESTAT: libc::c_long = 451;
+
+/// Pages of `path` that are dirty in the page cache — written (through a mapping
+/// or otherwise) but not yet written back to the disk — by the `cachestat`
+/// syscall (Linux 6.5+). `Err(reason)` where that cannot be seen: filesystems
+/// without a disk (tmpfs, ramfs: their pages are never "clean"), older kernels.
+///
+/// Reading the file (`fs::read`, `pread`, a mapping) cannot tell: it sees the
+/// page cache, unflushed writes included. Neither can an `O_DIRECT` read on its
+/// own: the kernel writes dirty cached pages back before a direct read of them.
+#[allow(clippy::unnecessary_cast)] // the constants' type differs between targets
+fn dirty_pages(path: &Path) -> Result<u64, String> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: statfs writes into the zeroed struct we own; the path outlives the call.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c.as_ptr(), &raw mut st) } != 0 {
+        return Err(format!("statfs: {}", std::io::Error::last_os_error()));
+    }
+    #[allow(clippy::unnecessary_cast)] // `f_type`'s type differs between targets
+    let magic = st.f_type as i64;
+    if magic == libc::TMPFS_MAGIC as i64 || magic == 0x8584_58f6
+    /* RAMFS_MAGIC */
+    {
+        return Err(format!(
+            "{} is on tmpfs/ramfs: there is no disk to flush to",
+            path.display()
+        ));
+    }
+    let file = fs::File::open(path).map_err(|e| e.to_string())?;
+    let range = Range { off: 0, len: 0 }; // len 0: to the end of the file
+    let mut cs = CacheStat::default();
+    // SAFETY: cachestat reads `range` and writes `cs`, both live `repr(C)` structs
+    // of the kernel's layout; the descriptor is open.
+    let rc = unsafe {
+        libc::syscall(
+            SYS_CACHESTAT,
+            file.as_raw_fd(),
+            &raw const range,
+            &raw mut cs,
+            0u32,
+        )
+    };
+    if rc != 0 {
+        return Err(format!(
+            "cachestat: {} (Linux 6.5 or later needed)",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(cs.nr_dirty + cs.nr_writeback)
+}
+
+/// The file's bytes read with `O_DIRECT` (from the device, not the page cache),
+/// or `Err(reason)` where the filesystem refuses `O_DIRECT`.
+fn read_direct(path: &Path) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    const ALIGN: usize = 4096;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+        .map_err(|e| format!("open with O_DIRECT: {e}"))?;
+    let len = file.metadata().map_err(|e| e.to_string())?.len() as usize;
+    let padded = len.div_ceil(ALIGN).max(1) * ALIGN;
+    let mut buf = vec![0u8; padded + ALIGN];
+    let start = buf.as_ptr().align_offset(ALIGN);
+    let aligned = &mut buf[start..start + padded];
+    let mut got = 0;
+    while got < len {
+        match file.read_at(&mut aligned[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("O_DIRECT read: {e}")),
+        }
+    }
+    Ok(aligned[..got].to_vec())
+}
+
+/// Checks that `path` has no unwritten pages left and that the disk holds
+/// `expected` (data bytes after the header); where that cannot be seen, says so
+/// with a SKIPPED line and checks what the page cache shows.
+#[track_caller]
+fn assert_on_disk(test: &str, path: &Path, expected: &[f64]) {
+    match dirty_pages(path) {
+        Ok(dirty) => assert_eq!(dirty, 0, "{test}: pages not written back"),
+        Err(reason) => skipped(
+            test,
+            &format!("cannot see whether the data reached the disk: {reason}"),
+        ),
+    }
+    match read_direct(path) {
+        Ok(bytes) => assert_eq!(f64s_ne(npy_data(&bytes)), expected, "{test}: on disk"),
+        Err(reason) => {
+            skipped(test, &format!("cannot read the disk directly: {reason}"));
+            assert_eq!(f64s_ne(npy_data(&fs::read(path).unwrap())), expected);
+        }
+    }
+}
+
+/// Whether the probe sees writes that are not flushed yet (so that
+/// [`assert_on_disk`] can fail): pages dirty now.
+#[track_caller]
+fn assert_dirty(test: &str, path: &Path) {
+    if let Ok(dirty) = dirty_pages(path) {
+        assert!(dirty > 0, "{test}: the probe does not see unflushed writes");
+    }
+}
+
+/// Writes its file to disk and drops it from the page cache's dirty set.
+fn sync(path: &Path) {
+    fs::File::open(path).unwrap().sync_all().unwrap();
+}
+
 #[test]
 fn read_write_changes_reach_the_file_after_flush() {
+    const TEST: &str = "read_write_changes_reach_the_file_after_flush";
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rw.npy");
     f64_file(&path, &[2, 5], Order::C, &iota(10));
+    sync(&path);
+    if let Ok(dirty) = dirty_pages(&path) {
+        assert_eq!(dirty, 0, "a synced file has no dirty pages");
+    }
 
     let mut a = open_typed::<f64, ReadWrite>(&path).unwrap();
     a.view_mut().set(&[1, 4], 42.0).unwrap();
     a.view_mut().slice_mut("0, ::2").unwrap().fill(-1.0);
+    assert_dirty(TEST, &path);
     a.flush().unwrap();
-    let data = f64s_ne(npy_data(&fs::read(&path).unwrap()).to_vec().as_slice());
-    assert_eq!(data, [-1.0, 1.0, -1.0, 3.0, -1.0, 5.0, 6.0, 7.0, 8.0, 42.0]);
+    let expected = [-1.0, 1.0, -1.0, 3.0, -1.0, 5.0, 6.0, 7.0, 8.0, 42.0];
+    assert_on_disk(TEST, &path, &expected);
 
     // flush_range: in range is fine, out of range is an error.
     a.flush_range(8, 16).unwrap();
@@ -392,13 +537,16 @@ fn read_write_changes_reach_the_file_after_flush() {
 
     // Dropping flushes too.
     a.view_mut().set(&[0, 1], 11.0).unwrap();
+    assert_dirty(TEST, &path);
     drop(a);
-    let data = f64s_ne(npy_data(&fs::read(&path).unwrap()).to_vec().as_slice());
-    assert_eq!(data[1], 11.0);
+    let mut expected = expected;
+    expected[1] = 11.0;
+    assert_on_disk(TEST, &path, &expected);
 }
 
 #[test]
 fn close_reports_success_and_the_data_is_on_disk() {
+    const TEST: &str = "close_reports_success_and_the_data_is_on_disk";
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("closed.npy");
     let mut a = create(&path, dt(">i4"), &[3, 2], Order::F);
@@ -406,13 +554,27 @@ fn close_reports_success_and_the_data_is_on_disk() {
         .unwrap()
         .assign_slice(&[1, 2, 3, 4, 5, 6])
         .unwrap();
+    assert_dirty(TEST, &path);
     assert!(a.close().is_ok());
     let mut expected = header_bytes(dt(">i4"), &[3, 2], true).unwrap();
     // F order in memory: [0,0], [1,0], [2,0], [0,1], ...
     for v in [1i32, 3, 5, 2, 4, 6] {
         expected.extend_from_slice(&v.to_be_bytes());
     }
-    assert_eq!(fs::read(&path).unwrap(), expected);
+    match dirty_pages(&path) {
+        Ok(dirty) => assert_eq!(dirty, 0, "{TEST}: pages not written back"),
+        Err(reason) => skipped(
+            TEST,
+            &format!("cannot see whether the data reached the disk: {reason}"),
+        ),
+    }
+    match read_direct(&path) {
+        Ok(bytes) => assert_eq!(bytes, expected, "on disk"),
+        Err(reason) => {
+            skipped(TEST, &format!("cannot read the disk directly: {reason}"));
+            assert_eq!(fs::read(&path).unwrap(), expected);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
