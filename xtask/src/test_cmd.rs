@@ -2,7 +2,8 @@
 //!
 //! No step sets `RUSTFLAGS`: changing it between steps would make cargo rebuild everything. Only
 //! `cargo doc` gets `RUSTDOCFLAGS=-D warnings` (which no other step's artefacts depend on), and only
-//! `cargo test` gets `MMARRAY_PYTHON` (read at run time by the interop tests, not at build time).
+//! `cargo test` gets `MMARRAY_PYTHON` (read at run time by the interop tests, not at build time)
+//! and `MMARRAY_SKIP_LOG` (where tests append their `SKIPPED:` lines; the summary counts them).
 //! Everything else, `CARGO_TERM_COLOR` included, is inherited from the caller.
 
 use std::env;
@@ -117,6 +118,10 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
     let total = Instant::now();
     let steps = cargo_steps();
     let mut rows = Vec::new();
+    // Tests that cannot check something here print a SKIPPED line and append it to
+    // this file (testing/skip.rs); the summary counts and lists them.
+    let skip_log = root.join("target").join("xtask-skips.txt");
+    let _ = std::fs::remove_file(&skip_log);
 
     // Step 1: a python with numpy for the interop tests.
     let name = match env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) {
@@ -152,7 +157,7 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
                 outcome: Outcome::Failed,
             });
             rows.extend(steps.iter().map(|step| Row::skipped(step.display())));
-            return finish(&rows, total.elapsed());
+            return finish(&rows, total.elapsed(), &skip_log);
         }
     };
 
@@ -166,7 +171,7 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
         }
         header(&name);
         let start = Instant::now();
-        let result = run_cargo(&root, step, &python.path);
+        let result = run_cargo(&root, step, &python.path, &skip_log);
         let time = start.elapsed();
         let outcome = match result {
             Ok(()) => {
@@ -188,7 +193,7 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
             outcome,
         });
     }
-    finish(&rows, total.elapsed())
+    finish(&rows, total.elapsed(), &skip_log)
 }
 
 /// The cargo steps, in order.
@@ -237,9 +242,12 @@ fn cargo_steps() -> Vec<CargoStep> {
 }
 
 /// Runs one cargo step in the workspace root with inherited stdio; `Err` says how it failed.
-fn run_cargo(root: &Path, step: &CargoStep, python: &Path) -> Result<(), String> {
+fn run_cargo(root: &Path, step: &CargoStep, python: &Path, skip_log: &Path) -> Result<(), String> {
     let mut command = Command::new(crate::cargo());
     command.current_dir(root).args(step.args);
+    if step.args.first() == Some(&"test") {
+        command.env("MMARRAY_SKIP_LOG", skip_log);
+    }
     for (key, value) in &step.env {
         command.env(key, value);
     }
@@ -266,8 +274,9 @@ fn done(name: &str, time: Duration) {
     eprintln!("==> ok: {name} ({})", fmt_duration(time));
 }
 
-/// Prints the summary table and turns the rows into the exit code.
-fn finish(rows: &[Row], total: Duration) -> ExitCode {
+/// Prints the summary table (and the tests' SKIPPED lines, counted) and turns the
+/// rows into the exit code.
+fn finish(rows: &[Row], total: Duration, skip_log: &Path) -> ExitCode {
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     let failed = rows.iter().find_map(|r| match &r.outcome {
         Outcome::Failed => Some(r.name.as_str()),
@@ -283,6 +292,15 @@ fn finish(rows: &[Row], total: Duration) -> ExitCode {
         eprintln!("  {:<width$}  {time:>9}  {result}", row.name);
     }
     eprintln!("  {:<width$}  {:>9}", "total", fmt_duration(total));
+    let skips = std::fs::read_to_string(skip_log).unwrap_or_default();
+    let skips: Vec<&str> = skips.lines().collect();
+    eprintln!(
+        "\nskipped checks: {} (MMARRAY_NO_SKIPS=1 makes them failures)",
+        skips.len()
+    );
+    for line in &skips {
+        eprintln!("  {line}");
+    }
     if let Some(name) = failed {
         eprintln!("\nxtask: step `{name}` failed");
         ExitCode::FAILURE
