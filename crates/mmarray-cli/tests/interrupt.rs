@@ -139,9 +139,8 @@ fn output_open(pid: u32, dir: &Path, inputs: &[&str]) -> bool {
     };
     let inputs: Vec<PathBuf> = inputs.iter().map(|i| dir.join(i)).collect();
     fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path()).is_ok_and(|target| {
-            target.parent() == Some(dir) && !inputs.contains(&target)
-        })
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| target.parent() == Some(dir) && !inputs.contains(&target))
     })
 }
 

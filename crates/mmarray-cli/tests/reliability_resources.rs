@@ -3,16 +3,20 @@
 //! what any file or address space can hold are refused as too large.
 //!
 //! The small-filesystem cases mount a 16 MiB tmpfs (they need root and permission to
-//! mount, and print a note and skip where mounting is impossible); the petabyte cases
-//! run everywhere. Streaming over files larger than RAM is shown by the benchmarks'
+//! mount; where mounting is impossible they print a `SKIPPED:` line, counted by
+//! `cargo xtask test`); the same cases run everywhere, without a mount, under a 16 MiB
+//! file-size limit (`RLIMIT_FSIZE`); the petabyte cases run everywhere. Streaming over files larger than RAM is shown by the benchmarks'
 //! `--huge` run (`cargo xtask bench --help`, docs/benchmarks.md).
 
 mod reliability_util;
 
+#[path = "../../../testing/skip.rs"]
+mod skip;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reliability_util::{load, names, run_limited, snapshot};
+use reliability_util::{Outcome, load, names, run_limited, run_limited_file_size, snapshot};
 
 #[test]
 fn a_petabyte_create_fails_up_front_and_leaves_nothing() {
@@ -165,11 +169,30 @@ fn on_a_full_filesystem_writers_fail_cleanly_and_leave_nothing() {
     let fs = match SmallFs::mount() {
         Ok(fs) => fs,
         Err(e) => {
-            eprintln!("NOTE: skipping the 16 MiB tmpfs cases: cannot mount a tmpfs here ({e})");
+            skip::skipped(
+                "on_a_full_filesystem_writers_fail_cleanly_and_leave_nothing",
+                &format!(
+                    "cannot mount a 16 MiB tmpfs here ({e}); the RLIMIT_FSIZE test covers the same cases"
+                ),
+            );
             return;
         }
     };
-    let d = fs.path();
+    small_space_cases(fs.path(), "No space left", |d, args| run_limited(d, args));
+}
+
+#[test]
+fn under_a_file_size_limit_writers_fail_cleanly_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    small_space_cases(dir.path(), "File too large", |d, args| {
+        run_limited_file_size(d, args, 16 << 20)
+    });
+}
+
+/// Writers where only 16 MiB fit (a full filesystem, or a file-size limit), run
+/// by `run`: what does not fit fails cleanly with `reason` and leaves nothing, what
+/// fits works.
+fn small_space_cases(d: &Path, reason: &str, run: impl Fn(&Path, &[&str]) -> Outcome) {
     // 64 MiB does not fit in 16 MiB: refused at creation, nothing left.
     for args in [
         &["create", "big.npy", "--dtype", "f8", "--shape", "8388608"][..],
@@ -181,15 +204,15 @@ fn on_a_full_filesystem_writers_fail_cleanly_and_leave_nothing() {
             "create", "big.dat", "--raw", "--dtype", "u1", "--shape", "67108864", "--fill", "9",
         ],
     ] {
-        let line = run_limited(d, args).fails_cleanly(args[1]);
+        let line = run(d, args).fails_cleanly(args[1]);
         assert!(
-            line.contains("disk full?") && line.contains("No space left"),
+            line.contains("disk full?") && line.contains(reason),
             "{line}"
         );
         assert!(names(d).is_empty(), "{args:?} left {:?}", names(d));
     }
     // 8 MiB fits; its blocks are reserved, so filling it cannot SIGBUS.
-    run_limited(
+    run(
         d,
         &[
             "create",
@@ -202,22 +225,20 @@ fn on_a_full_filesystem_writers_fail_cleanly_and_leave_nothing() {
         ],
     )
     .ok();
-    run_limited(d, &["fill", "a.npy", "2", "--slice", "::3"]).ok();
+    run(d, &["fill", "a.npy", "2", "--slice", "::3"]).ok();
     let before = snapshot(&d.join("a.npy"));
-    // Converting it to float64 again (another 8 MiB plus the header) does not fit.
-    let line = run_limited(d, &["convert", "a.npy", "b.npy", "--out-byte-order", "big"])
-        .fails_cleanly("a.npy");
+    // Converting it to a 16 MiB complex128 file (plus the header) does not fit.
+    let line = run(d, &["convert", "a.npy", "b.npy", "--out-dtype", "c16"]).fails_cleanly("a.npy");
     assert!(line.contains("disk full?"), "{line}");
     // Neither does growing it to 16 MiB: the file keeps its old length and data.
-    let line = run_limited(d, &["append", "a.npy", "--rows", "1024", "--fill", "5"])
-        .fails_cleanly("a.npy");
+    let line = run(d, &["append", "a.npy", "--rows", "1024", "--fill", "5"]).fails_cleanly("a.npy");
     assert!(line.contains("disk full?"), "{line}");
     assert_eq!(names(d), ["a.npy"]);
     assert_eq!(snapshot(&d.join("a.npy")).0, before.0);
     assert_eq!(load(&d.join("a.npy")).unwrap().shape, [1024, 1024]);
     // What fits still works.
-    run_limited(d, &["slice", "a.npy", "s.npy", ":100"]).ok();
-    run_limited(d, &["append", "a.npy", "--rows", "10", "--fill", "5"]).ok();
+    run(d, &["slice", "a.npy", "s.npy", ":100"]).ok();
+    run(d, &["append", "a.npy", "--rows", "10", "--fill", "5"]).ok();
     assert_eq!(load(&d.join("a.npy")).unwrap().shape, [1034, 1024]);
     let _: PathBuf = d.join("s.npy");
 }

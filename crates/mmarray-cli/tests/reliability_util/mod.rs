@@ -146,6 +146,37 @@ pub(crate) fn run_limited<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Outcome {
     run_with_deadline(cmd, TIME_LIMIT)
 }
 
+/// Runs `mmarray args` in `dir` like [`run_limited`], with every file it writes
+/// limited to `bytes` (`RLIMIT_FSIZE`) and `SIGXFSZ` ignored, so that growing a
+/// file past the limit fails with `EFBIG` ("File too large"), as a full disk fails
+/// with `ENOSPC`: a disk-full test that needs no mount.
+#[track_caller]
+pub(crate) fn run_limited_file_size<S: AsRef<OsStr>>(
+    dir: &Path,
+    args: &[S],
+    bytes: u64,
+) -> Outcome {
+    let mut cmd = command(dir, args);
+    limit_memory(&mut cmd);
+    // SAFETY: the closure runs in the child between fork and exec; setrlimit and
+    // signal are async-signal-safe and nothing is allocated. An ignored signal
+    // stays ignored across exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes as libc::rlim_t,
+                rlim_max: bytes as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &raw const limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    run_with_deadline(cmd, TIME_LIMIT)
+}
+
 /// Runs `mmarray args` in `dir` without limits (but with a generous deadline).
 #[track_caller]
 pub(crate) fn run<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Outcome {
