@@ -1,7 +1,14 @@
 //! Reading a file-backed view through the mapping or with `pread` gives the same
-//! bits for every reduction (one test function: `set_access` is process-wide).
+//! bits for every reduction (one test function: `set_access` is process-wide),
+//! and `Access::Read` does read the file: the bytes this process read with
+//! system calls (`rchar` of `/proc/self/io`; page faults of a mapping do not count)
+//! grow by at least the view's size with `Access::Read`, and hardly at all with
+//! `Access::Map` or for copy-on-write views.
 
 mod common;
+
+#[path = "../../../testing/skip.rs"]
+mod skip;
 
 use common::{Flavor, Rng, npy_with, random_values, same_bits, with_threads};
 use mmarray_core::{CopyOnWrite, DynArray, Order, ReadWrite, View};
@@ -9,6 +16,30 @@ use mmarray_dtype::{Bool, ByteOrder, Complex64, Native, Value, f16};
 use mmarray_ops::{
     Access, Elem, Op, ReduceOptions, access, count_nonzero, reduce, set_access, stats,
 };
+
+/// Bytes this process has read with system calls (`read`, `pread`, ...) so far:
+/// `rchar` of `/proc/self/io`, or `None` where that cannot be read.
+fn bytes_read() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Runs `f` and returns its result with the bytes read by system calls meanwhile.
+fn counting_reads<R>(f: impl FnOnce() -> R) -> (R, Option<u64>) {
+    let before = bytes_read();
+    let r = f();
+    let after = bytes_read();
+    (r, before.zip(after).map(|(b, a)| a.saturating_sub(b)))
+}
+
+/// Reads this small are not reads of a view's data (pieces of 64 KiB and more
+/// are read; reading `/proc/self/io` itself, or the other test, reads a little).
+const NOISE: u64 = 32 << 10;
 
 /// A reduction of each kind (sum, extremum, arg-extremum, moments, count) and
 /// `stats` of `view`, as values.
@@ -50,19 +81,25 @@ fn same_for_both_ways<T: Elem + Native>(dir: &std::path::Path, bo: ByteOrder, or
     let whole = ro.view::<T>().expect("view");
     assert!(whole.is_file_backed());
     assert!(!cow.view::<T>().expect("view").is_file_backed());
+    let mut counted = false;
     for spec in ["...", "::2", "::-1", "1:-1, 5:"] {
         let view = whole.slice(spec).expect("slice");
         let ctx = format!("{name}[{spec}]");
-        let by_map = with_threads(2, || {
+        let (by_map, map_reads) = with_threads(2, || {
             set_access(Access::Map);
-            results(&view)
+            counting_reads(|| results(&view))
         });
+        if let Some(n) = map_reads {
+            assert!(n < NOISE, "{ctx}: {n} bytes read with Access::Map");
+        }
         let private = cow.view::<T>().expect("view").slice(spec).expect("slice");
         for (threads, way) in [(2, Access::Read), (1, Access::Read)] {
-            let got = with_threads(threads, || {
+            let (got, reads) = with_threads(threads, || {
                 set_access(way);
                 assert_eq!(access(), way);
-                (results(&view), results(&private))
+                let (shared, shared_reads) = counting_reads(|| results(&view));
+                let (private, private_reads) = counting_reads(|| results(&private));
+                ((shared, private), shared_reads.zip(private_reads))
             });
             for (a, b) in by_map.iter().zip(got.0.iter().chain(&got.1)) {
                 assert!(
@@ -70,7 +107,29 @@ fn same_for_both_ways<T: Elem + Native>(dir: &std::path::Path, bo: ByteOrder, or
                     "{ctx}: {a:?} through the mapping, {b:?} with {way:?} on {threads} threads"
                 );
             }
+            if let Some((shared, private)) = reads {
+                counted = true;
+                // Copy-on-write views always use the mapping.
+                assert!(
+                    private < NOISE,
+                    "{ctx}: {private} bytes read for a private view"
+                );
+                // A whole file-backed view is one long piece: read from the file.
+                if spec == "..." {
+                    let size = (view.len() * size_of::<T>()) as u64;
+                    assert!(
+                        shared >= size,
+                        "{ctx}: only {shared} bytes read with {way:?} on {threads} threads, the view has {size}"
+                    );
+                }
+            }
         }
+    }
+    if !counted {
+        skip::skipped(
+            "mapping_and_reads_agree_bit_for_bit",
+            "no /proc/self/io: cannot check that Access::Read reads the file",
+        );
     }
     set_access(Access::Auto);
 }
