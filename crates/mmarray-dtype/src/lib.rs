@@ -89,6 +89,10 @@ pub mod dragon4;
 mod dtype;
 mod element;
 mod error;
+// `SKIPPED:` lines for unit tests that cannot check something on this machine.
+#[cfg(test)]
+#[path = "../../../testing/skip.rs"]
+mod test_skip;
 pub mod text;
 mod value;
 

@@ -47,6 +47,10 @@ mod kernels;
 mod num;
 mod reduce;
 mod rng;
+// `SKIPPED:` lines for unit tests that cannot check something on this machine.
+#[cfg(test)]
+#[path = "../../../testing/skip.rs"]
+mod test_skip;
 
 pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, result_kind};
 pub use convert::{
