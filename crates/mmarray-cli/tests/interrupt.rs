@@ -1,5 +1,5 @@
 //! Interrupted writers: SIGINT, SIGTERM and SIGHUP sent to `create`, `slice`,
-//! `convert`, `reduce --axis 0 --out`, `append --fill` and `fill` at random
+//! `convert`, `reduce --axis 0 --out`, `append --fill`, `fill` and `random` at random
 //! moments (fixed seeds), with unnamed and with named temporaries
 //! (`MMARRAY_NAMED_TEMPORARIES=1`), and SIGKILL.
 //!
@@ -13,7 +13,7 @@
 //!
 //! After an interruption: exit code 128 + signal (no death by signal), the first
 //! stderr line is exactly `error: OUT: interrupted`, and the folder holds nothing
-//! new (no output, no temporary); an in-place `append` or `fill` leaves a file
+//! new (no output, no temporary); an in-place `append`, `fill` or `random` leaves a file
 //! that loads, with its old or new length and its old data intact.
 
 mod reliability_util;
@@ -454,7 +454,7 @@ fn f64s(bytes: &[u8]) -> Vec<f64> {
 }
 
 #[test]
-fn an_interrupted_append_or_fill_leaves_a_loadable_file() {
+fn an_interrupted_append_fill_or_random_leaves_a_loadable_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let base = [
@@ -535,6 +535,30 @@ fn an_interrupted_append_or_fill_leaves_a_loadable_file() {
         }
     }
     assert!(filled_interrupted > 0, "no fill was interrupted");
+
+    // random, in place: the file loads with its header intact; rows outside the
+    // slice keep their values.
+    let random = ["random", "f.npy", "--slice", "100:", "--seed", "9"];
+    let before = load(&d.join("f.npy")).unwrap().data;
+    let mut random_interrupted = 0;
+    for delay_ms in [40, 20, 10, 3, 1, 0] {
+        let moment = Moment::AfterStart(Duration::from_millis(delay_ms));
+        match signalled(d, &random, &[], &["f.npy"], libc::SIGTERM, moment) {
+            Outcome::Interrupted(status, stderr) => {
+                check_interrupted(&random, "f.npy", libc::SIGTERM, status, &stderr);
+                random_interrupted += 1;
+            }
+            Outcome::Finished(..) => {}
+        }
+        let a = load(&d.join("f.npy")).expect("the file loads after an interrupted random");
+        assert_eq!(std::fs::read(d.join("f.npy")).unwrap()[..128], header[..]);
+        assert_eq!(a.data[..100 * 2000 * 8], before[..100 * 2000 * 8]);
+        assert_eq!(names(d), ["a.npy", "f.npy"]);
+        if random_interrupted > 0 {
+            break;
+        }
+    }
+    assert!(random_interrupted > 0, "no random was interrupted");
 }
 
 /// Whether a temporary of `out` exists in `dir`.
