@@ -15,8 +15,31 @@
 //!    written in place keep what was written (an append is atomic by itself).
 //!
 //! Commands that only read keep the default actions (they die of the signal).
+//!
+//! Once the waiting thread has started on a signal, the main thread must not end
+//! the process first (e.g. with exit 1 after a persist refused because staging was
+//! abandoned, or exit 0 after an in-place fill finished): `main` calls [`settle`]
+//! before it returns, which waits while a signal is being handled.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// No signal received.
+const CALM: u8 = 0;
+/// A signal is being handled: the process will `_exit` shortly.
+const HANDLING: u8 = 1;
+/// A signal came after the output was complete: the command finishes normally.
+const LET_FINISH: u8 = 2;
+
+static STATE: AtomicU8 = AtomicU8::new(CALM);
+
+/// Waits, if a signal is being handled, for the handling thread to end the
+/// process; returns at once otherwise (or once that thread let the command finish).
+pub(crate) fn settle() {
+    while STATE.load(Ordering::Acquire) == HANDLING {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
 
 /// What the running command writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +102,12 @@ fn wait_for_signals(set: &libc::sigset_t, message: &[u8], writes: Writes) {
         if unsafe { libc::sigwait(set, &raw mut signal) } != 0 {
             continue;
         }
+        STATE.store(HANDLING, Ordering::Release);
         let summary = mmarray_core::abandon_staged();
         if writes == Writes::NewFile && summary.in_flight == 0 && summary.persisted > 0 {
             // The output is already complete under its name: the command is
             // finishing (closing, printing); let it end normally.
+            STATE.store(LET_FINISH, Ordering::Release);
             return;
         }
         let mut rest = message;

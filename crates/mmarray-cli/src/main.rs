@@ -55,7 +55,10 @@ fn main() -> ExitCode {
     if let Err(e) = access_from_env() {
         return fail(&e);
     }
-    match commands::run(cli) {
+    let result = commands::run(cli);
+    // A signal being handled ends the process with its own message and code.
+    interrupt::settle();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
@@ -119,6 +122,9 @@ fn access_from_env() -> Result<(), CliError> {
 }
 
 fn fail(e: &CliError) -> ExitCode {
+    // An error caused by a signal being handled (staging abandoned) is reported by
+    // the handling thread, with its exit code.
+    interrupt::settle();
     if !matches!(e, CliError::BrokenPipe | CliError::Reported) {
         let _ = writeln!(std::io::stderr(), "{e}");
     }
