@@ -80,7 +80,16 @@ fn written(command: &args::Command) -> Option<(&std::path::Path, interrupt::Writ
         Command::Fill(a) => Some((&a.path, InPlace)),
         Command::Random(a) => Some((&a.path, InPlace)),
         Command::Append(a) => Some((&a.path, InPlace)),
-        Command::Info(_) | Command::Show(_) | Command::Stats(_) | Command::Tour(_) => None,
+        Command::Export(a) => a
+            .out
+            .as_deref()
+            .filter(|out| out.as_os_str() != "-")
+            .map(|out| (out, NewFile)),
+        Command::Info(_)
+        | Command::Show(_)
+        | Command::Stats(_)
+        | Command::Tour(_)
+        | Command::Completions(_) => None,
     }
 }
 

@@ -589,57 +589,16 @@ impl DynArray<ReadWrite> {
         options: &CreateOptions,
     ) -> Result<DynArray<ReadWrite>> {
         let path = path.as_ref();
-        let dir = folder_of(path);
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let plan = Plan::new(path, dtype, shape, order, options)?;
-        staging::remove_stale(&dir);
-        let interrupted = || Error::Interrupted {
-            path: path.to_owned(),
+        let (file, tmp, ticket) = staging::open(path)?;
+        let name = tmp.clone().unwrap_or_else(|| path.to_owned());
+        let staged = Staged {
+            dest: path.to_owned(),
+            tmp,
+            ticket,
         };
-        if staging::unnamed() {
-            let opened =
-                staging::begin(None, || sys::open_unnamed(&dir)).ok_or_else(interrupted)?;
-            if let Ok((file, ticket)) = opened {
-                let staged = Staged {
-                    dest: path.to_owned(),
-                    tmp: None,
-                    ticket,
-                };
-                // SAFETY: forwarded to the caller.
-                return unsafe { plan.finish(file, path, Some(staged)) };
-            }
-            // The filesystem refuses unnamed files: use a named temporary.
-        }
-        for attempt in 0..100u32 {
-            let tmp = dir.join(staging::temp_name(&name, unique(attempt)));
-            let opened = staging::begin(Some(&tmp), || {
-                FsOpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp)
-            })
-            .ok_or_else(interrupted)?;
-            match opened {
-                Ok((file, ticket)) => {
-                    let staged = Staged {
-                        dest: path.to_owned(),
-                        tmp: Some(tmp.clone()),
-                        ticket,
-                    };
-                    // SAFETY: forwarded to the caller.
-                    return unsafe { plan.finish(file, &tmp, Some(staged)) };
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::io(path, "create", e)),
-            }
-        }
-        Err(Error::Exists {
-            path: path.to_owned(),
-        })
+        // SAFETY: forwarded to the caller.
+        unsafe { plan.finish(file, &name, Some(staged)) }
     }
 
     /// Flushes a staged array to disk and moves it to its final name; replaces an
@@ -659,7 +618,7 @@ impl DynArray<ReadWrite> {
             .map_err(|e| Error::io(&dest, "sync", e))?;
         // Until the commit succeeds, dropping `self` discards the staged file.
         staging::commit(&staged.ticket, || {
-            move_into_place(&self.file, staged.tmp.as_deref(), &dest, overwrite)
+            staging::move_into_place(&self.file, staged.tmp.as_deref(), &dest, overwrite)
         })
         .ok_or_else(|| Error::Interrupted { path: dest.clone() })??;
         self.staged = None;
@@ -779,24 +738,6 @@ impl DynArray<ReadWrite> {
     }
 }
 
-/// A number that differs between calls, for temporary names.
-fn unique(attempt: u32) -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(attempt)
-}
-
-/// The folder a file at `path` is (or would be) in.
-fn folder_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    }
-}
-
 /// A staged array's file: unnamed (`tmp` is `None`) or under a temporary name,
 /// on the process-wide list of [`staging`] until persisted or discarded.
 #[derive(Debug)]
@@ -806,57 +747,6 @@ struct Staged {
     /// Its temporary name, if it has one.
     tmp: Option<PathBuf>,
     ticket: staging::Ticket,
-}
-
-/// Gives a staged file (unnamed when `tmp` is `None`) its final name `dest`,
-/// replacing a file there only if `overwrite`; atomically in every case.
-fn move_into_place(file: &File, tmp: Option<&Path>, dest: &Path, overwrite: bool) -> Result<()> {
-    let exists = |e: std::io::Error, action| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Exists {
-                path: dest.to_owned(),
-            }
-        } else {
-            Error::io(dest, action, e)
-        }
-    };
-    match (tmp, overwrite) {
-        (Some(tmp), true) => {
-            std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, "rename into place", e))
-        }
-        (Some(tmp), false) => {
-            // A hard link fails if `dest` exists: an atomic "rename unless it exists".
-            std::fs::hard_link(tmp, dest).map_err(|e| exists(e, "link into place"))?;
-            std::fs::remove_file(tmp).map_err(|e| Error::io(tmp, "remove temporary name", e))
-        }
-        (None, false) => sys::link_unnamed(file, dest).map_err(|e| exists(e, "link into place")),
-        (None, true) => {
-            // Link under a temporary name, then rename that over `dest`. (All of
-            // this runs under the staging lock, so `abandon_staged` never sees
-            // the temporary name.)
-            let dir = folder_of(dest);
-            let name = dest
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            for attempt in 0..100u32 {
-                let tmp = dir.join(staging::temp_name(&name, unique(attempt)));
-                match sys::link_unnamed(file, &tmp) {
-                    Ok(()) => {
-                        return std::fs::rename(&tmp, dest).map_err(|e| {
-                            let _ = std::fs::remove_file(&tmp);
-                            Error::io(dest, "rename into place", e)
-                        });
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(Error::io(dest, "link into place", e)),
-                }
-            }
-            Err(Error::Exists {
-                path: dest.to_owned(),
-            })
-        }
-    }
 }
 
 /// A new file's format, header and layout, checked before any file is made.

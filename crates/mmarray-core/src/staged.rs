@@ -1,19 +1,24 @@
 //! New files that appear under their name only when complete, for outputs that are
-//! not arrays (such as text exports): temporary names of the same pattern and the
-//! same link-or-rename as [`DynArray::create_staged`](crate::DynArray::create_staged).
+//! not arrays (such as text exports): made as [`DynArray::create_staged`] makes its
+//! files (unnamed where the filesystem allows it, else under a hidden temporary
+//! name), and moved into place the same way.
+//!
+//! [`DynArray::create_staged`]: crate::DynArray::create_staged
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::sys;
+use crate::{staging, sys};
 
-/// A new file written under a temporary name in the folder of its destination.
+/// A new file written unnamed (or under a temporary name) in the folder of its
+/// destination.
 ///
 /// [`persist`](StagedFile::persist) syncs it and moves it to the destination;
-/// dropping it unpersisted (after an error, or when the command is interrupted
-/// and unwinds) deletes it. So the destination only ever appears complete.
+/// dropping it unpersisted (after an error) deletes it, and
+/// [`abandon_staged`](crate::abandon_staged) removes it too. So the destination
+/// only ever appears complete.
 ///
 /// ```
 /// use std::io::Write;
@@ -30,32 +35,25 @@ use crate::sys;
 #[derive(Debug)]
 pub struct StagedFile {
     file: File,
-    tmp: PathBuf,
+    /// The temporary name, for a named staged file.
+    tmp: Option<PathBuf>,
     dest: PathBuf,
+    ticket: staging::Ticket,
     done: bool,
 }
 
 impl StagedFile {
-    /// Creates an empty file under a new temporary name next to `dest`.
+    /// Creates an empty file that is to become `dest`: unnamed in its folder where
+    /// the filesystem allows it, else under a new temporary name there.
     pub fn create(dest: impl AsRef<Path>) -> Result<StagedFile> {
         let dest = dest.as_ref();
-        for attempt in 0..100u32 {
-            let tmp = temp_path(dest, attempt);
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(file) => {
-                    return Ok(StagedFile {
-                        file,
-                        tmp,
-                        dest: dest.to_owned(),
-                        done: false,
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::io(dest, "create", e)),
-            }
-        }
-        Err(Error::Exists {
-            path: dest.to_owned(),
+        let (file, tmp, ticket) = staging::open(dest)?;
+        Ok(StagedFile {
+            file,
+            tmp,
+            dest: dest.to_owned(),
+            ticket,
+            done: false,
         })
     }
 
@@ -66,10 +64,11 @@ impl StagedFile {
         &self.file
     }
 
-    /// The temporary name the data is written under until [`persist`](StagedFile::persist).
+    /// The temporary name the data is written under until
+    /// [`persist`](StagedFile::persist); `None` for an unnamed file.
     #[must_use]
-    pub fn temp_path(&self) -> &Path {
-        &self.tmp
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.tmp.as_deref()
     }
 
     /// Syncs the data and moves the file to its destination; replaces an existing
@@ -79,21 +78,10 @@ impl StagedFile {
         self.file
             .sync_all()
             .map_err(|e| Error::io(&dest, "sync", e))?;
-        if overwrite {
-            std::fs::rename(&self.tmp, &dest)
-                .map_err(|e| Error::io(&dest, "rename into place", e))?;
-        } else {
-            // A hard link fails if `dest` exists: an atomic "rename unless it exists".
-            std::fs::hard_link(&self.tmp, &dest).map_err(|e| {
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    Error::Exists { path: dest.clone() }
-                } else {
-                    Error::io(&dest, "link into place", e)
-                }
-            })?;
-            // The data is in place; a temporary name left behind is only untidy.
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        staging::commit(&self.ticket, || {
+            staging::move_into_place(&self.file, self.tmp.as_deref(), &dest, overwrite)
+        })
+        .ok_or_else(|| Error::Interrupted { path: dest.clone() })??;
         self.done = true;
         if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync folder", e))?;
@@ -112,31 +100,10 @@ impl Write for StagedFile {
     }
 }
 
-/// A temporary name for a new file that is to appear as `path`, with the pattern
-/// of staged arrays (`.NAME.PID.N.mmarray-tmp`): in the same folder, hidden, and
-/// unique to this process and call (`attempt` varies it after a collision).
-fn temp_path(path: &Path, attempt: u32) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    let n = nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(attempt);
-    dir.join(format!(".{name}.{}.{n}.mmarray-tmp", std::process::id()))
-}
-
 impl Drop for StagedFile {
     fn drop(&mut self) {
         if !self.done {
-            let _ = std::fs::remove_file(&self.tmp);
+            staging::discard(&self.ticket);
         }
     }
 }
@@ -160,8 +127,15 @@ mod tests {
         let dest = dir.path().join("out.txt");
         let mut f = StagedFile::create(&dest).unwrap();
         f.write_all(b"half").unwrap();
-        assert!(f.temp_path().exists());
-        assert_eq!(f.temp_path().parent(), Some(dir.path()));
+        match f.temp_path() {
+            // Named: hidden in the destination's folder.
+            Some(tmp) => {
+                assert!(tmp.exists());
+                assert_eq!(tmp.parent(), Some(dir.path()));
+            }
+            // Unnamed: nothing shows.
+            None => assert!(names(dir.path()).is_empty()),
+        }
         drop(f);
         assert!(names(dir.path()).is_empty());
 

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::{Error, Result, sys};
+
 struct State {
     /// Staged files not yet persisted nor discarded: key and temporary name
     /// (`None` for an unnamed file, which disappears with the process).
@@ -147,6 +149,123 @@ pub fn abandon_staged() -> Abandoned {
     Abandoned {
         in_flight,
         persisted: state.persisted,
+    }
+}
+
+/// Opens a new, empty staged file that is to become `dest`: unnamed in its folder
+/// where the filesystem allows it (and [`unnamed`] says so), else under a new
+/// temporary name there (returned). It is on the list (the ticket) until
+/// [`commit`] or [`discard`]. Stale temporaries of dead processes in the folder
+/// are removed first. [`Error::Interrupted`] once staging was abandoned.
+pub(crate) fn open(dest: &Path) -> Result<(File, Option<PathBuf>, Ticket)> {
+    let dir = folder_of(dest);
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_stale(&dir);
+    let interrupted = || Error::Interrupted {
+        path: dest.to_owned(),
+    };
+    if unnamed() {
+        let opened = begin(None, || sys::open_unnamed(&dir)).ok_or_else(interrupted)?;
+        if let Ok((file, ticket)) = opened {
+            return Ok((file, None, ticket));
+        }
+        // The filesystem refuses unnamed files: use a named temporary.
+    }
+    for attempt in 0..100u32 {
+        let tmp = dir.join(temp_name(&name, unique(attempt)));
+        let opened = begin(Some(&tmp), || {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+        })
+        .ok_or_else(interrupted)?;
+        match opened {
+            Ok((file, ticket)) => return Ok((file, Some(tmp), ticket)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(dest, "create", e)),
+        }
+    }
+    Err(Error::Exists {
+        path: dest.to_owned(),
+    })
+}
+
+/// Gives a staged file (unnamed when `tmp` is `None`) its final name `dest`,
+/// replacing a file there only if `overwrite`; atomically in every case.
+pub(crate) fn move_into_place(
+    file: &File,
+    tmp: Option<&Path>,
+    dest: &Path,
+    overwrite: bool,
+) -> Result<()> {
+    let exists = |e: std::io::Error, action| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists {
+                path: dest.to_owned(),
+            }
+        } else {
+            Error::io(dest, action, e)
+        }
+    };
+    match (tmp, overwrite) {
+        (Some(tmp), true) => {
+            std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, "rename into place", e))
+        }
+        (Some(tmp), false) => {
+            // A hard link fails if `dest` exists: an atomic "rename unless it exists".
+            std::fs::hard_link(tmp, dest).map_err(|e| exists(e, "link into place"))?;
+            std::fs::remove_file(tmp).map_err(|e| Error::io(tmp, "remove temporary name", e))
+        }
+        (None, false) => sys::link_unnamed(file, dest).map_err(|e| exists(e, "link into place")),
+        (None, true) => {
+            // Link under a temporary name, then rename that over `dest`. (All of
+            // this runs under the staging lock, so `abandon_staged` never sees
+            // the temporary name.)
+            let dir = folder_of(dest);
+            let name = dest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for attempt in 0..100u32 {
+                let tmp = dir.join(temp_name(&name, unique(attempt)));
+                match sys::link_unnamed(file, &tmp) {
+                    Ok(()) => {
+                        return std::fs::rename(&tmp, dest).map_err(|e| {
+                            let _ = std::fs::remove_file(&tmp);
+                            Error::io(dest, "rename into place", e)
+                        });
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(Error::io(dest, "link into place", e)),
+                }
+            }
+            Err(Error::Exists {
+                path: dest.to_owned(),
+            })
+        }
+    }
+}
+
+/// A number that differs between calls, for temporary names.
+fn unique(attempt: u32) -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(attempt)
+}
+
+/// The folder a file at `path` is (or would be) in.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
     }
 }
 
