@@ -1,5 +1,6 @@
 //! Interrupted writers: SIGINT, SIGTERM and SIGHUP sent to `create`, `slice`,
-//! `convert`, `reduce --axis 0 --out`, `export`, `append --fill`, `fill` and `random` at random
+//! `convert` (to `.npy` and `.npz`), `reduce --axis 0 --out`, `export`, `append --fill`,
+//! `fill` and `random` at random
 //! moments (fixed seeds), with unnamed and with named temporaries
 //! (`MMARRAY_NAMED_TEMPORARIES=1`), and SIGKILL.
 //!
@@ -387,7 +388,7 @@ fn an_interrupted_create_leaves_nothing() {
 }
 
 #[test]
-fn an_interrupted_slice_convert_reduce_or_export_leaves_nothing() {
+fn an_interrupted_slice_convert_reduce_export_or_npz_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     run(
@@ -404,7 +405,7 @@ fn an_interrupted_slice_convert_reduce_or_export_leaves_nothing() {
     )
     .ok();
     let input = std::fs::read(d.join("in.npy")).unwrap();
-    let cases: [(&[&str], Duration); 4] = [
+    let cases: [(&[&str], Duration); 5] = [
         (
             &["slice", "in.npy", "out.npy", "::-1, 1:"],
             Duration::from_millis(800),
@@ -427,18 +428,22 @@ fn an_interrupted_slice_convert_reduce_or_export_leaves_nothing() {
             ],
             Duration::from_millis(100),
         ),
-        // A text export (a staged file that is not an array).
+        // A text export and an .npz archive (staged files that are not arrays).
         (
             &["export", "in.npy", "out.txt", "--slice", ":400"],
             Duration::from_millis(500),
         ),
+        (
+            &["convert", "in.npy", "out.npz", "--compress"],
+            Duration::from_millis(500),
+        ),
     ];
     for (i, (args, span)) in cases.into_iter().enumerate() {
-        let out = if args[0] == "export" {
-            "out.txt"
-        } else {
-            "out.npy"
-        };
+        let out = args
+            .iter()
+            .copied()
+            .find(|a| a.starts_with("out."))
+            .unwrap_or("out.npy");
         interrupt_new_file_writer(
             d,
             args,
