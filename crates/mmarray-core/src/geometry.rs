@@ -100,6 +100,83 @@ impl Geometry {
         }
     }
 
+    /// A geometry given by an offset and byte strides over a region of `region`
+    /// bytes, checked: every addressed element lies inside the region, strides are
+    /// multiples of `itemsize`, and no two elements overlap (sorted by stride, each
+    /// axis steps over everything the smaller axes span), as for any view that
+    /// numpy's basic indexing makes of a contiguous array.
+    pub(crate) fn strided(
+        region: usize,
+        itemsize: usize,
+        offset: usize,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> Result<Geometry> {
+        let bad = |reason: String| Err(Error::Shape(reason));
+        if shape.len() != strides.len() {
+            return bad(format!(
+                "{} strides given for a shape of {} dimensions",
+                strides.len(),
+                shape.len()
+            ));
+        }
+        if shape.len() > MAX_DIMS {
+            return bad(format!(
+                "{} dimensions: at most {MAX_DIMS} are supported",
+                shape.len()
+            ));
+        }
+        let Some(len) = checked_len(shape) else {
+            return bad(format!("shape {shape:?} is too large"));
+        };
+        let geom = Geometry {
+            offset,
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+        };
+        if len == 0 {
+            return if offset <= region {
+                Ok(geom)
+            } else {
+                bad(format!("offset {offset} is outside the {region} bytes"))
+            };
+        }
+        let mut dims: Vec<(usize, usize)> = Vec::new();
+        let (mut low, mut high) = (offset as i128, offset as i128);
+        for (&n, &s) in shape.iter().zip(strides) {
+            if n <= 1 {
+                continue;
+            }
+            if itemsize == 0 || s.unsigned_abs() % itemsize != 0 {
+                return bad(format!(
+                    "stride {s} is not a multiple of the item size {itemsize}"
+                ));
+            }
+            let span = i128::from(s as i64) * (n as i128 - 1);
+            if span < 0 {
+                low += span;
+            } else {
+                high += span;
+            }
+            dims.push((s.unsigned_abs(), n));
+        }
+        if low < 0 || high + itemsize as i128 > region as i128 {
+            return bad(format!(
+                "strided layout addresses bytes {low}..{} outside the {region} bytes of the buffer",
+                high + itemsize as i128
+            ));
+        }
+        dims.sort_unstable();
+        let mut spanned = itemsize as u128;
+        for (stride, n) in dims {
+            if (stride as u128) < spanned {
+                return bad("strided layout has overlapping elements".to_owned());
+            }
+            spanned += stride as u128 * (n as u128 - 1);
+        }
+        Ok(geom)
+    }
+
     pub(crate) fn len(&self) -> usize {
         // Fits: the geometry addresses distinct elements of a region that fits in memory.
         self.shape.iter().product()

@@ -310,6 +310,51 @@ impl<'a, T: Element> View<'a, T> {
         })
     }
 
+    /// A view of `bytes` with any layout: the first element at byte `offset`,
+    /// `strides[k]` bytes between entries of axis `k` (negative to walk backwards),
+    /// elements stored in `byte_order`. This is how a numpy array's buffer (its
+    /// `data` pointer, shape and strides) becomes a view.
+    ///
+    /// The layout is checked: every element must lie inside `bytes`, strides must be
+    /// multiples of the item size, and elements must not overlap (a broadcast
+    /// stride of 0 on an axis longer than 1 is refused).
+    ///
+    /// ```
+    /// use mmarray_core::View;
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes: Vec<u8> = (0u8..12).collect();
+    /// // The transpose of a 3x4 C-order array: shape (4, 3), strides (1, 4).
+    /// let t = View::<u8>::from_strided(&bytes, 0, &[4, 3], &[1, 4], ByteOrder::Little)?;
+    /// assert_eq!(t.slice("1")?.to_vec(), [1, 5, 9]);
+    /// assert!(View::<u8>::from_strided(&bytes, 0, &[4, 3], &[0, 4], ByteOrder::Little).is_err());
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn from_strided(
+        bytes: &'a [u8],
+        offset: usize,
+        shape: &[usize],
+        strides: &[isize],
+        byte_order: ByteOrder,
+    ) -> Result<View<'a, T>> {
+        check_elem::<T>(DType::new(T::KIND, byte_order))?;
+        let geom = Geometry::strided(bytes.len(), size_of::<T>(), offset, shape, strides)?;
+        Ok(View {
+            bytes,
+            file: None,
+            geom,
+            order: byte_order,
+            _t: PhantomData,
+        })
+    }
+
+    /// The byte offset of the first element in the view's [`region`](Self::region)
+    /// (with [`strides`](Self::strides), what a strided view needs to be rebuilt
+    /// with [`from_strided`](Self::from_strided)).
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        self.geom.offset
+    }
+
     pub(crate) fn from_parts(
         bytes: &'a [u8],
         file: Option<(&'a File, u64)>,
@@ -499,6 +544,26 @@ impl<'a, T: Element> ViewMut<'a, T> {
         byte_order: ByteOrder,
     ) -> Result<ViewMut<'a, T>> {
         let geom = geometry_for::<T>(bytes.len(), shape, order)?;
+        Ok(ViewMut {
+            bytes,
+            geom,
+            order: byte_order,
+            _t: PhantomData,
+        })
+    }
+
+    /// A writable view of `bytes` with any layout, checked as
+    /// [`View::from_strided`] checks it (in particular, no two elements overlap, so
+    /// parallel writes of distinct elements never touch the same bytes).
+    pub fn from_strided(
+        bytes: &'a mut [u8],
+        offset: usize,
+        shape: &[usize],
+        strides: &[isize],
+        byte_order: ByteOrder,
+    ) -> Result<ViewMut<'a, T>> {
+        check_elem::<T>(DType::new(T::KIND, byte_order))?;
+        let geom = Geometry::strided(bytes.len(), size_of::<T>(), offset, shape, strides)?;
         Ok(ViewMut {
             bytes,
             geom,
@@ -813,6 +878,45 @@ mod tests {
             .map(|c| f64::from_be_bytes(c.try_into().unwrap()))
             .collect();
         assert_eq!(raw, [1.5, 7.0, 0.0, 8.0, 1.5, 9.0]);
+    }
+
+    #[test]
+    fn strided_views_are_checked() {
+        let bytes: Vec<u8> = (0u32..12).flat_map(u32::to_ne_bytes).collect();
+        // a[::-1, 1:3] of a 3x4 C-order u32 array: offset of [2, 1], strides (-16, 4).
+        let v =
+            View::<u32>::from_strided(&bytes, 36, &[3, 2], &[-16, 4], ByteOrder::NATIVE).unwrap();
+        assert_eq!(v.to_vec(), [9, 10, 5, 6, 1, 2]);
+        assert_eq!(v.offset(), 36);
+        let slice = |off, shape: &[usize], strides: &[isize]| {
+            View::<u32>::from_strided(&bytes, off, shape, strides, ByteOrder::NATIVE).is_ok()
+        };
+        assert!(!slice(44, &[3, 2], &[-16, 4]), "last element past the end");
+        assert!(!slice(20, &[3, 2], &[-16, 4]), "first row before the start");
+        assert!(!slice(0, &[3, 4], &[8, 4]), "overlapping rows");
+        assert!(!slice(0, &[2, 4], &[0, 4]), "broadcast axis");
+        assert!(
+            !slice(0, &[6], &[2]),
+            "stride not a multiple of the item size"
+        );
+        assert!(
+            slice(0, &[1, 4], &[0, 4]),
+            "a zero stride on a length-1 axis is fine"
+        );
+        assert!(
+            slice(48, &[0, 4], &[16, 4]),
+            "an empty view may start at the end"
+        );
+        assert!(!slice(52, &[0], &[4]), "but not past it");
+        let mut buf = bytes.clone();
+        assert!(matches!(
+            ViewMut::<u32>::from_strided(&mut buf, 4, &[4, 3], &[4, 16], ByteOrder::NATIVE),
+            Err(Error::Shape(_))
+        ));
+        let mut w = ViewMut::<u32>::from_strided(&mut buf, 0, &[4, 3], &[4, 16], ByteOrder::NATIVE)
+            .unwrap();
+        w.fill(7);
+        assert!(buf.chunks(4).all(|c| c == 7u32.to_ne_bytes()));
     }
 
     #[test]
