@@ -1,0 +1,912 @@
+//! [`File`]: an open array file shared by an `mmarray.Array` and its views, and
+//! [`Buffer`]: the owner that numpy arrays made from it hold as their `base`.
+
+// PyO3 extracts every argument of a Python-callable function by value.
+#![allow(clippy::needless_pass_by_value)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use mmarray_core::{
+    CopyOnWrite, CreateOptions, DynArray, OpenOptions, Order, Raw, ReadOnly, ReadWrite, View,
+    ViewMut,
+};
+use mmarray_dtype::{DType, Kind, Native, Value, dispatch};
+use mmarray_ops::{AxisResult, Dist, Op, ReduceOptions, Stats};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+
+use crate::errors::{CoreExt, os_error};
+use crate::threads;
+
+/// An open array in one of the modes.
+enum Storage {
+    /// Mode `r`.
+    R(DynArray<ReadOnly>),
+    /// Modes `r+` and `w+`.
+    W(DynArray<ReadWrite>),
+    /// Mode `c`.
+    C(DynArray<CopyOnWrite>),
+}
+
+/// Runs `$body` with `$a` bound to the `DynArray` of any mode.
+macro_rules! any {
+    ($s:expr, $a:ident => $body:expr) => {
+        match $s {
+            Storage::R($a) => $body,
+            Storage::W($a) => $body,
+            Storage::C($a) => $body,
+        }
+    };
+}
+
+/// The open array behind a [`File`] and the [`Buffer`]s made from it. Reads take
+/// the lock shared, writes exclusively; `None` once the array was closed and
+/// reopened failed (never seen otherwise).
+struct Shared {
+    storage: RwLock<Option<Storage>>,
+}
+
+impl Storage {
+    /// Flushes writable mappings (`msync`); nothing to do for read-only ones.
+    fn flush(&self) -> mmarray_core::Result<()> {
+        match self {
+            Storage::R(_) => Ok(()),
+            Storage::W(a) => a.flush(),
+            Storage::C(a) => a.flush(),
+        }
+    }
+}
+
+impl Shared {
+    fn read(&self) -> RwLockReadGuard<'_, Option<Storage>> {
+        self.storage.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Option<Storage>> {
+        self.storage.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn closed() -> PyErr {
+    PyValueError::new_err("operation on a closed array")
+}
+
+fn read_only() -> PyErr {
+    PyValueError::new_err("array is read-only")
+}
+
+/// A view's place in the array's data: byte offset of the first element, shape,
+/// byte strides (what Python passes around).
+type Geom = (usize, Vec<usize>, Vec<isize>);
+
+/// The strides of a contiguous array.
+fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut step = itemsize as isize;
+    let axes: Vec<usize> = match order {
+        Order::C => (0..shape.len()).rev().collect(),
+        Order::F => (0..shape.len()).collect(),
+    };
+    for a in axes {
+        strides[a] = step;
+        step = step.saturating_mul(shape[a].max(1) as isize);
+    }
+    strides
+}
+
+fn parse_order(order: &str) -> PyResult<Order> {
+    match order {
+        "C" | "c" => Ok(Order::C),
+        "F" | "f" => Ok(Order::F),
+        _ => Err(PyValueError::new_err(format!(
+            "order must be 'C' or 'F', not {order:?}"
+        ))),
+    }
+}
+
+fn parse_dtype(descr: &str) -> PyResult<DType> {
+    DType::parse(descr).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn parse_op(op: &str) -> PyResult<Op> {
+    op.parse::<Op>()
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A value's native bytes.
+pub(crate) fn value_bytes(v: Value) -> Vec<u8> {
+    dispatch!(v.kind(), O => bytemuck::bytes_of(&v.cast::<O>()).to_vec())
+}
+
+/// A value of `kind` from its native bytes.
+fn value_from(kind: Kind, bytes: &[u8]) -> PyResult<Value> {
+    if bytes.len() != kind.itemsize() {
+        return Err(PyValueError::new_err(format!(
+            "{} bytes given for one {kind} value of {} bytes",
+            bytes.len(),
+            kind.itemsize()
+        )));
+    }
+    Ok(dispatch!(kind, T => Native::to_value(bytemuck::pod_read_unaligned::<T>(bytes))))
+}
+
+/// A scalar result for Python: `(descr, native bytes)`.
+pub(crate) fn scalar(py: Python<'_>, v: Value) -> PyResult<Py<PyAny>> {
+    let descr = DType::native(v.kind()).descr();
+    let t = PyTuple::new(
+        py,
+        [
+            descr.into_pyobject(py)?.into_any(),
+            PyBytes::new(py, &value_bytes(v)).into_any(),
+        ],
+    )?;
+    Ok(t.into_any().unbind())
+}
+
+/// An axis result for Python: `(descr, Buffer)`, the buffer owning the data.
+pub(crate) fn axis_result(py: Python<'_>, r: AxisResult) -> PyResult<Py<PyAny>> {
+    let descr = r.dtype.descr();
+    let strides = contiguous_strides(&r.shape, r.dtype.itemsize(), r.order);
+    let buffer = Buffer {
+        ptr: r.data.as_ptr() as usize,
+        owner: Owner::Vec(r.data),
+        readonly: false,
+        shape: r.shape,
+        strides,
+        typestr: descr.clone(),
+    };
+    let t = PyTuple::new(
+        py,
+        [
+            descr.into_pyobject(py)?.into_any(),
+            Bound::new(py, buffer)?.into_any(),
+        ],
+    )?;
+    Ok(t.into_any().unbind())
+}
+
+/// `stats` for Python: `(count, sum, mean, min, max, std)`, each value a scalar
+/// result (see [`scalar`]), `None` for a missing min or max.
+pub(crate) fn stats_result(py: Python<'_>, s: &Stats) -> PyResult<Py<PyAny>> {
+    let opt = |v: Option<Value>| -> PyResult<Py<PyAny>> {
+        match v {
+            Some(v) => scalar(py, v),
+            None => Ok(py.None()),
+        }
+    };
+    let t = PyTuple::new(
+        py,
+        [
+            s.count.into_pyobject(py)?.into_any().unbind(),
+            scalar(py, s.sum)?,
+            scalar(py, s.mean)?,
+            opt(s.min)?,
+            opt(s.max)?,
+            scalar(py, s.std)?,
+        ],
+    )?;
+    Ok(t.into_any().unbind())
+}
+
+/// What a reduction gives.
+pub(crate) enum Reduced {
+    /// A whole-array reduction.
+    Scalar(Value),
+    /// An axis reduction.
+    Axis(AxisResult),
+}
+
+impl Reduced {
+    pub(crate) fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            Reduced::Scalar(v) => scalar(py, v),
+            Reduced::Axis(r) => axis_result(py, r),
+        }
+    }
+}
+
+/// Reduces a view (any dtype) of `bytes`.
+pub(crate) fn reduce_bytes(
+    bytes: &[u8],
+    dtype: DType,
+    geom: &Geom,
+    op: Op,
+    axis: Option<isize>,
+    opts: &ReduceOptions,
+) -> mmarray_ops::Result<Reduced> {
+    let (offset, shape, strides) = geom;
+    dispatch!(dtype.kind(), T => {
+        let v = View::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order())?;
+        match axis {
+            Some(axis) => mmarray_ops::reduce_axis_view(&v, op, axis, opts).map(Reduced::Axis),
+            None => mmarray_ops::reduce(&v, op, opts).map(Reduced::Scalar),
+        }
+    })
+}
+
+/// `stats` of a view (any dtype) of `bytes`.
+pub(crate) fn stats_bytes(
+    bytes: &[u8],
+    dtype: DType,
+    geom: &Geom,
+    skipna: bool,
+) -> mmarray_ops::Result<Stats> {
+    let (offset, shape, strides) = geom;
+    dispatch!(dtype.kind(), T => {
+        let v = View::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order())?;
+        mmarray_ops::stats(&v, skipna)
+    })
+}
+
+/// Who keeps a [`Buffer`]'s memory alive.
+enum Owner {
+    /// The mapping of an open file.
+    Map(#[allow(dead_code)] Arc<Shared>),
+    /// Memory of a result.
+    Vec(#[allow(dead_code)] Vec<u8>),
+}
+
+/// Memory that numpy arrays are made from (through `__array_interface__`): the
+/// numpy array keeps this object as its `base`, and this object keeps the memory.
+#[pyclass(frozen, module = "mmarray._native")]
+pub(crate) struct Buffer {
+    owner: Owner,
+    ptr: usize,
+    readonly: bool,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    typestr: String,
+}
+
+#[pymethods]
+impl Buffer {
+    /// numpy's array interface (version 3).
+    #[getter]
+    fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let _ = &self.owner;
+        let d = PyDict::new(py);
+        d.set_item("version", 3)?;
+        d.set_item("shape", PyTuple::new(py, &self.shape)?)?;
+        d.set_item("strides", PyTuple::new(py, &self.strides)?)?;
+        d.set_item("typestr", &self.typestr)?;
+        d.set_item("data", (self.ptr, self.readonly))?;
+        Ok(d)
+    }
+}
+
+/// An open array file, shared by an `mmarray.Array` and all its views.
+#[pyclass(frozen, module = "mmarray._native")]
+pub(crate) struct File {
+    state: Mutex<Option<Arc<Shared>>>,
+    path: PathBuf,
+    mode: &'static str,
+    format: &'static str,
+    options: OpenOptions,
+}
+
+impl File {
+    fn shared(&self) -> PyResult<Arc<Shared>> {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(closed)
+    }
+
+    /// The shared array, only if nothing else (no numpy array, no running
+    /// operation) holds it: for operations that remap the file.
+    fn exclusive(&self) -> PyResult<Arc<Shared>> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let shared = state.as_ref().ok_or_else(closed)?;
+        if Arc::strong_count(shared) > 1 {
+            return Err(PyValueError::new_err(
+                "the file cannot be remapped while numpy arrays made from it exist \
+                 (or another thread uses it): delete them first",
+            ));
+        }
+        Ok(shared.clone())
+    }
+
+    fn new(storage: Storage, path: &Path, mode: &'static str, options: OpenOptions) -> File {
+        let format = any!(&storage, a => a.format_name());
+        File {
+            state: Mutex::new(Some(Arc::new(Shared {
+                storage: RwLock::new(Some(storage)),
+            }))),
+            path: path.to_owned(),
+            mode,
+            format,
+            options,
+        }
+    }
+}
+
+/// Checks a geometry against the array's data.
+fn check_geom(bytes: &[u8], dtype: DType, geom: &Geom) -> PyResult<()> {
+    let (offset, shape, strides) = geom;
+    dispatch!(dtype.kind(), T => {
+        View::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order()).py()?;
+    });
+    Ok(())
+}
+
+/// Whether `geom` is the whole array in its own layout.
+fn is_whole<M: mmarray_core::Mode>(a: &DynArray<M>, geom: &Geom) -> bool {
+    let (offset, shape, strides) = geom;
+    *offset == 0
+        && shape == a.shape()
+        && *strides == contiguous_strides(a.shape(), a.dtype().itemsize(), a.order())
+}
+
+/// Runs `f` on the writable bytes and the dtype of `a`.
+fn write_view<M: mmarray_core::Writable>(
+    a: &mut DynArray<M>,
+    f: impl FnOnce(&mut [u8], DType) -> mmarray_ops::Result<()>,
+) -> mmarray_ops::Result<()> {
+    let dtype = a.dtype();
+    f(a.bytes_mut(), dtype)
+}
+
+#[pymethods]
+impl File {
+    /// Whether the array was closed.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none()
+    }
+
+    /// The path.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// `"r"`, `"r+"`, `"c"` or `"w+"`.
+    #[getter]
+    fn mode(&self) -> &'static str {
+        self.mode
+    }
+
+    /// `"npy"` or `"raw"`.
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.format
+    }
+
+    /// `(descr, shape, order, data offset, npy version or None)`.
+    #[allow(clippy::type_complexity)]
+    fn layout(&self) -> PyResult<(String, Vec<usize>, &'static str, u64, Option<(u8, u8)>)> {
+        let shared = self.shared()?;
+        let guard = shared.read();
+        let s = guard.as_ref().ok_or_else(closed)?;
+        Ok(any!(s, a => (
+            a.dtype().descr(),
+            a.shape().to_vec(),
+            a.order().as_str(),
+            a.layout().data_offset,
+            a.version(),
+        )))
+    }
+
+    /// Flushes and unmaps (once every numpy array made from it is gone);
+    /// idempotent. Errors of the final flush are raised.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(shared) = taken else {
+            return Ok(());
+        };
+        py.detach(move || match Arc::try_unwrap(shared) {
+            Ok(shared) => {
+                let storage = shared
+                    .storage
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
+                match storage {
+                    Some(s) => any!(s, a => a.close()).py(),
+                    None => Ok(()),
+                }
+            }
+            // numpy arrays still use the mapping: flush now, unmap when they go.
+            Err(shared) => match shared.read().as_ref() {
+                Some(s) => s.flush().py(),
+                None => Ok(()),
+            },
+        })
+    }
+
+    /// Writes changes to the file (`msync`), raising errors.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let shared = self.shared()?;
+        py.detach(move || match shared.read().as_ref() {
+            Some(s) => s.flush().py(),
+            None => Err(closed()),
+        })
+    }
+
+    /// The file's size and modification time in nanoseconds, now.
+    fn identity(&self) -> PyResult<(u64, i128)> {
+        identity(&self.path)
+    }
+
+    /// A [`Buffer`] for numpy of the view `geom`.
+    fn buffer(&self, geom: Geom) -> PyResult<Buffer> {
+        let shared = self.shared()?;
+        let (ptr, typestr) = {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => {
+                check_geom(a.bytes(), a.dtype(), &geom)?;
+                (a.bytes().as_ptr() as usize + geom.0, a.dtype().descr())
+            })
+        };
+        Ok(Buffer {
+            owner: Owner::Map(shared),
+            ptr,
+            readonly: self.mode == "r",
+            shape: geom.1,
+            strides: geom.2,
+            typestr,
+        })
+    }
+
+    /// numpy's `repr` of the view as a `memmap`.
+    fn repr(&self, py: Python<'_>, geom: Geom) -> PyResult<String> {
+        let shared = self.shared()?;
+        py.detach(move || {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => {
+                let dtype = a.dtype();
+                let (offset, shape, strides) = &geom;
+                dispatch!(dtype.kind(), T => {
+                    let v = View::<T>::from_strided(a.bytes(), *offset, shape, strides, dtype.byte_order()).py()?;
+                    Ok(mmarray_core::print::repr(&v, "memmap"))
+                })
+            })
+        })
+    }
+
+    /// A reduction of the view `geom`: `(descr, bytes)` for a scalar, `(descr,
+    /// Buffer)` along an axis.
+    #[pyo3(signature = (op, geom, axis=None, ddof=0, skipna=false, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn reduce(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        geom: Geom,
+        axis: Option<isize>,
+        ddof: usize,
+        skipna: bool,
+        threads: Option<usize>,
+    ) -> PyResult<Py<PyAny>> {
+        let op = parse_op(op)?;
+        let opts = ReduceOptions { skipna, ddof };
+        let shared = self.shared()?;
+        let r = threads::run(py, threads, move || {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => {
+                if is_whole(a, &geom) {
+                    match axis {
+                        Some(axis) => mmarray_ops::reduce_axis(a, op, axis, &opts).map(Reduced::Axis),
+                        None => mmarray_ops::reduce_array(a, op, &opts).map(Reduced::Scalar),
+                    }
+                } else {
+                    reduce_bytes(a.bytes(), a.dtype(), &geom, op, axis, &opts)
+                }
+            })
+            .py()
+        })??;
+        r.into_py(py)
+    }
+
+    /// An axis reduction of the whole array into a new `.npy` file.
+    #[pyo3(signature = (op, axis, out, overwrite=false, ddof=0, skipna=false, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn reduce_to_npy(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        axis: isize,
+        out: PathBuf,
+        overwrite: bool,
+        ddof: usize,
+        skipna: bool,
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        let op = parse_op(op)?;
+        let opts = ReduceOptions { skipna, ddof };
+        let shared = self.shared()?;
+        threads::run(py, threads, move || {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => mmarray_ops::reduce_axis_to_npy(a, op, axis, &opts, &out, overwrite)).py()
+        })?
+    }
+
+    /// `stats` of the view `geom`: `(count, sum, mean, min, max, std)`.
+    #[pyo3(signature = (geom, skipna=false, threads=None))]
+    fn stats(
+        &self,
+        py: Python<'_>,
+        geom: Geom,
+        skipna: bool,
+        threads: Option<usize>,
+    ) -> PyResult<Py<PyAny>> {
+        let shared = self.shared()?;
+        let s = threads::run(py, threads, move || {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => {
+                if is_whole(a, &geom) {
+                    mmarray_ops::stats_array(a, skipna)
+                } else {
+                    stats_bytes(a.bytes(), a.dtype(), &geom, skipna)
+                }
+            })
+            .py()
+        })??;
+        stats_result(py, &s)
+    }
+
+    /// Writes `value` (native bytes of the array's kind) into the view `geom`.
+    #[pyo3(signature = (geom, value, threads=None))]
+    fn fill(
+        &self,
+        py: Python<'_>,
+        geom: Geom,
+        value: &[u8],
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        if self.mode == "r" {
+            return Err(read_only());
+        }
+        let shared = self.shared()?;
+        let kind = {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => a.dtype().kind())
+        };
+        let value = value_from(kind, value)?;
+        File::write(py, &shared, &geom, threads, move |bytes, dtype, geom| {
+            let (offset, shape, strides) = geom;
+            dispatch!(dtype.kind(), T => {
+                let v = ViewMut::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order())?;
+                mmarray_ops::fill(v, value.cast::<T>());
+            });
+            Ok(())
+        })
+    }
+
+    /// Fills the view `geom` with random numbers, as `mmarray random` does.
+    #[pyo3(signature = (geom, dist, seed, low=None, high=None, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn random(
+        &self,
+        py: Python<'_>,
+        geom: Geom,
+        dist: &str,
+        seed: u64,
+        low: Option<i128>,
+        high: Option<i128>,
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        if self.mode == "r" {
+            return Err(read_only());
+        }
+        let dist = match (dist, low, high) {
+            ("normal", None, None) => Dist::Normal,
+            ("uniform", None, None) => Dist::Uniform,
+            ("integers", Some(low), Some(high)) => Dist::Integers { low, high },
+            ("integers", _, _) => {
+                return Err(PyValueError::new_err(
+                    "dist='integers' needs low= and high=",
+                ));
+            }
+            ("normal" | "uniform", _, _) => {
+                return Err(PyValueError::new_err(format!(
+                    "low= and high= are for dist='integers', not {dist:?}"
+                )));
+            }
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "dist must be 'normal', 'uniform' or 'integers', not {dist:?}"
+                )));
+            }
+        };
+        let shared = self.shared()?;
+        File::write(py, &shared, &geom, threads, move |bytes, dtype, geom| {
+            let (offset, shape, strides) = geom;
+            dispatch!(dtype.kind(), T => {
+                let v = ViewMut::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order())?;
+                mmarray_ops::random_view(v, dist, seed)
+            })
+        })
+    }
+
+    /// Writes a converted copy of the whole array to `out` (numpy's `astype`).
+    #[pyo3(signature = (out, descr, order, raw=false, overwrite=false, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn convert(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        descr: &str,
+        order: &str,
+        raw: bool,
+        overwrite: bool,
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        let opts = mmarray_ops::ConvertOptions {
+            dtype: parse_dtype(descr)?,
+            order: parse_order(order)?,
+            raw,
+            overwrite,
+        };
+        let shared = self.shared()?;
+        threads::run(py, threads, move || {
+            let guard = shared.read();
+            let s = guard.as_ref().ok_or_else(closed)?;
+            any!(s, a => mmarray_ops::convert_file(a, &out, &opts)).py()
+        })?
+    }
+
+    /// Grows the array by `n` entries along its growth axis, each element the
+    /// bytes `pattern` (one element in the file's byte order); returns the new shape.
+    fn append(&self, py: Python<'_>, n: usize, pattern: &[u8]) -> PyResult<Vec<usize>> {
+        if self.mode == "r" {
+            return Err(read_only());
+        }
+        if self.mode == "c" {
+            return Err(PyValueError::new_err(
+                "a copy-on-write ('c') array cannot grow: its changes never reach the file",
+            ));
+        }
+        let shared = self.exclusive()?;
+        let pattern = pattern.to_vec();
+        py.detach(move || {
+            let mut guard = shared.write();
+            let Some(Storage::W(a)) = guard.as_mut() else {
+                return Err(closed());
+            };
+            if pattern.len() != a.dtype().itemsize() {
+                return Err(PyValueError::new_err("fill value of the wrong size"));
+            }
+            a.append_with(n, |bytes| {
+                for chunk in bytes.chunks_exact_mut(pattern.len()) {
+                    chunk.copy_from_slice(&pattern);
+                }
+                Ok(())
+            })
+            .py()?;
+            Ok(a.shape().to_vec())
+        })
+    }
+
+    /// Swaps every element's bytes in place and records the other byte order in
+    /// the `.npy` header, so the values read back are unchanged. Returns the new descr.
+    fn byteswap_inplace(&self, py: Python<'_>) -> PyResult<String> {
+        if self.mode == "r" {
+            return Err(read_only());
+        }
+        if self.mode == "c" || self.format != "npy" {
+            return Err(PyValueError::new_err(
+                "byteswap_inplace needs a .npy file opened 'r+' (the byte order is recorded in its header)",
+            ));
+        }
+        let shared = self.exclusive()?;
+        let path = self.path.clone();
+        let options = self.options.clone();
+        py.detach(move || {
+            let mut guard = shared.write();
+            let Some(Storage::W(mut a)) = guard.take() else {
+                return Err(closed());
+            };
+            let dtype = a.dtype();
+            let offset = a.layout().data_offset;
+            let swapped = dtype.with_byte_order(match dtype.byte_order() {
+                mmarray_dtype::ByteOrder::Little => mmarray_dtype::ByteOrder::Big,
+                mmarray_dtype::ByteOrder::Big => mmarray_dtype::ByteOrder::Little,
+            });
+            let header = rewrite_descr(&path, offset, &dtype.descr(), &swapped.descr());
+            if let Err(e) = header {
+                *guard = Some(Storage::W(a));
+                return Err(e);
+            }
+            mmarray_ops::byteswap_in_place(&mut a);
+            let closed_ok = a.close();
+            // SAFETY: as for every array this package opens: the user promises that
+            // no other process truncates or rewrites the file while it is mapped
+            // (documented in the package README and docs/safety.md).
+            let reopened = unsafe { DynArray::<ReadWrite>::open_with(&path, &options) };
+            match reopened {
+                Ok(a) => *guard = Some(Storage::W(a)),
+                Err(e) => return Err(e).py(),
+            }
+            closed_ok.py()?;
+            Ok(swapped.descr())
+        })
+    }
+}
+
+impl File {
+    /// Runs `f` on the writable bytes of the array under the write lock, GIL released.
+    fn write<F>(
+        py: Python<'_>,
+        shared: &Arc<Shared>,
+        geom: &Geom,
+        threads: Option<usize>,
+        f: F,
+    ) -> PyResult<()>
+    where
+        F: FnOnce(&mut [u8], DType, &Geom) -> mmarray_ops::Result<()> + Send,
+    {
+        let shared = shared.clone();
+        let geom = geom.clone();
+        threads::run(py, threads, move || {
+            let mut guard = shared.write();
+            match guard.as_mut() {
+                Some(Storage::W(a)) => write_view(a, |b, d| f(b, d, &geom)).py(),
+                Some(Storage::C(a)) => write_view(a, |b, d| f(b, d, &geom)).py(),
+                Some(Storage::R(_)) => Err(read_only()),
+                None => Err(closed()),
+            }
+        })?
+    }
+}
+
+/// The file's size and modification time (ns).
+fn identity(path: &Path) -> PyResult<(u64, i128)> {
+    let meta = std::fs::metadata(path).map_err(|e| os_error(path, "stat", &e))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    Ok((meta.len(), mtime))
+}
+
+/// Replaces the `descr` value `old` by `new` (same length) in the `.npy` header
+/// of `path` (the `header_len` bytes before the data), in place.
+fn rewrite_descr(path: &Path, header_len: u64, old: &str, new: &str) -> PyResult<()> {
+    use std::os::unix::fs::FileExt;
+    let bad = |why: &str| {
+        PyValueError::new_err(format!(
+            "{}: cannot record the byte order in the header: {why}",
+            path.display()
+        ))
+    };
+    let len = usize::try_from(header_len)
+        .ok()
+        .filter(|&n| n <= 1 << 24)
+        .ok_or_else(|| bad("header too large"))?;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| os_error(path, "open", &e))?;
+    let mut header = vec![0u8; len];
+    f.read_exact_at(&mut header, 0)
+        .map_err(|e| os_error(path, "read header", &e))?;
+    let key = header
+        .windows(5)
+        .position(|w| w == b"descr")
+        .ok_or_else(|| bad("no 'descr' key"))?;
+    let rest = &header[key + 5..];
+    // Skip the key's closing quote, the colon and spaces, then the value's quote.
+    let colon = rest
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(|| bad("no ':' after 'descr'"))?;
+    let after = &rest[colon + 1..];
+    let quote = after
+        .iter()
+        .position(|&b| b == b'\'' || b == b'"')
+        .ok_or_else(|| bad("no quoted descr"))?;
+    let start = key + 5 + colon + 1 + quote + 1;
+    if header.get(start..start + old.len()) != Some(old.as_bytes()) || old.len() != new.len() {
+        return Err(bad("unexpected descr text"));
+    }
+    header[start..start + new.len()].copy_from_slice(new.as_bytes());
+    f.write_all_at(&header[start..start + new.len()], start as u64)
+        .map_err(|e| os_error(path, "rewrite header", &e))?;
+    f.sync_data().map_err(|e| os_error(path, "sync", &e))?;
+    Ok(())
+}
+
+/// Opens an array file. `raw` is `(descr, shape or None, offset, order)` for a
+/// headerless file; otherwise the file is read as `.npy`.
+#[pyfunction]
+#[pyo3(signature = (path, mode="r", raw=None, max_header_size=None))]
+#[allow(clippy::type_complexity)]
+pub(crate) fn open(
+    py: Python<'_>,
+    path: PathBuf,
+    mode: &str,
+    raw: Option<(String, Option<Vec<usize>>, u64, String)>,
+    max_header_size: Option<usize>,
+) -> PyResult<File> {
+    let mut options = OpenOptions::new();
+    if let Some(n) = max_header_size {
+        options = options.max_header_size(n);
+    }
+    if let Some((descr, shape, offset, order)) = raw {
+        let mut r = Raw::new(parse_dtype(&descr)?)
+            .offset(offset)
+            .order(parse_order(&order)?);
+        if let Some(shape) = shape {
+            r = r.shape(shape);
+        }
+        options = options.raw(r);
+    }
+    let mode: &'static str = match mode {
+        "r" => "r",
+        "r+" => "r+",
+        "c" => "c",
+        "w+" => {
+            return Err(PyValueError::new_err(
+                "mode 'w+' creates a file: use mmarray.create",
+            ));
+        }
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "mode must be 'r', 'r+' or 'c', not {other:?}"
+            )));
+        }
+    };
+    let opts = options.clone();
+    let p = path.clone();
+    // SAFETY: mapping a file is safe as long as no other process truncates or
+    // rewrites it while it is mapped; that is the promise every user of this
+    // package makes (README, docs/safety.md), as with numpy.memmap. Everything
+    // else (header, sizes, data length) is checked by mmarray-core.
+    let storage = py.detach(move || unsafe {
+        match mode {
+            "r" => DynArray::<ReadOnly>::open_with(&p, &opts).map(Storage::R),
+            "r+" => DynArray::<ReadWrite>::open_with(&p, &opts).map(Storage::W),
+            _ => DynArray::<CopyOnWrite>::open_with(&p, &opts).map(Storage::C),
+        }
+    });
+    let storage = storage.py()?;
+    Ok(File::new(storage, &path, mode, options))
+}
+
+/// Creates a zero-filled file (mode `w+`): `.npy` unless `raw`.
+#[pyfunction]
+#[pyo3(signature = (path, descr, shape, order="C", raw=false, overwrite=false))]
+pub(crate) fn create(
+    py: Python<'_>,
+    path: PathBuf,
+    descr: &str,
+    shape: Vec<usize>,
+    order: &str,
+    raw: bool,
+    overwrite: bool,
+) -> PyResult<File> {
+    let dtype = parse_dtype(descr)?;
+    let order = parse_order(order)?;
+    let mut copts = CreateOptions::new().overwrite(overwrite);
+    let mut oopts = OpenOptions::new();
+    if raw {
+        copts = copts.raw(0);
+        oopts = oopts.raw(Raw::new(dtype).shape(shape.clone()).order(order));
+    }
+    let p = path.clone();
+    // SAFETY: as in `open`; the file is new.
+    let a = py
+        .detach(move || unsafe {
+            DynArray::<ReadWrite>::create_with(&p, dtype, &shape, order, &copts)
+        })
+        .py()?;
+    Ok(File::new(Storage::W(a), &path, "w+", oopts))
+}

@@ -1,0 +1,79 @@
+//! Thread pools for `threads=` and `mm.set_threads`, and running long
+//! operations with the GIL released.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+/// The default number of threads (0: rayon's global pool, one thread per core).
+static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Pools built so far, by thread count (building one per call would cost more
+/// than a small reduction).
+static POOLS: Mutex<Option<HashMap<usize, Arc<ThreadPool>>>> = Mutex::new(None);
+
+/// Sets the default number of threads of every operation (`None` or 0: one per core).
+#[pyfunction]
+#[pyo3(signature = (n=None))]
+pub(crate) fn set_threads(n: Option<usize>) {
+    DEFAULT_THREADS.store(n.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// The default number of threads (`None`: one per core).
+#[pyfunction]
+pub(crate) fn get_threads() -> Option<usize> {
+    match DEFAULT_THREADS.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// The pool for `threads` (`None`: the default), built on first use.
+fn pool(threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
+    let n = match threads {
+        Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
+        Some(n) => n,
+        None => DEFAULT_THREADS.load(Ordering::Relaxed),
+    };
+    if n == 0 {
+        return Ok(None);
+    }
+    if n > 4096 {
+        return Err(PyValueError::new_err(format!(
+            "threads={n} is more than 4096"
+        )));
+    }
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let pools = pools.get_or_insert_with(HashMap::new);
+    if let Some(p) = pools.get(&n) {
+        return Ok(Some(p.clone()));
+    }
+    let p = ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("mmarray-{i}"))
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(n, p.clone());
+    Ok(Some(p))
+}
+
+/// Runs `f` with the GIL released on the pool for `threads`, then raises any
+/// `KeyboardInterrupt` that arrived meanwhile.
+pub(crate) fn run<R, F>(py: Python<'_>, threads: Option<usize>, f: F) -> PyResult<R>
+where
+    R: Send,
+    F: FnOnce() -> R + Send,
+{
+    let pool = pool(threads)?;
+    let r = py.detach(move || match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    });
+    py.check_signals()?;
+    Ok(r)
+}
