@@ -18,6 +18,7 @@ mod man;
 #[allow(dead_code, unreachable_pub, clippy::all, clippy::pedantic)]
 #[path = "../../crates/mmarray-cli/src/printf.rs"]
 mod printf;
+mod pyext;
 mod python;
 mod test_cmd;
 

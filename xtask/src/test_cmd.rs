@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use crate::pyext::{self, PACKAGE_DIR};
 use crate::python::{self, PYTHON_ENV, VENV_DIR};
 
 /// One cargo invocation of the pipeline.
@@ -117,6 +118,7 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
     };
     let total = Instant::now();
     let steps = cargo_steps();
+    let py_steps = python_step_names();
     let mut rows = Vec::new();
     // Tests that cannot check something here print a SKIPPED line and append it to
     // this file (testing/skip.rs); the summary counts and lists them.
@@ -157,6 +159,7 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
                 outcome: Outcome::Failed,
             });
             rows.extend(steps.iter().map(|step| Row::skipped(step.display())));
+            rows.extend(py_steps.iter().map(|name| Row::skipped(name.clone())));
             return finish(&rows, total.elapsed(), &skip_log);
         }
     };
@@ -193,7 +196,63 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
             outcome,
         });
     }
+
+    // Then the Python package: its test dependencies, one release build, pytest.
+    run_python_steps(&root, &python, py_steps, failed, &mut rows);
     finish(&rows, total.elapsed(), &skip_log)
+}
+
+/// Runs the Python package's steps (or records them as skipped after a failure).
+fn run_python_steps(
+    root: &Path,
+    python: &python::Python,
+    names: Vec<String>,
+    mut failed: bool,
+    rows: &mut Vec<Row>,
+) {
+    let ours = python.source != PYTHON_ENV;
+    for (i, name) in names.into_iter().enumerate() {
+        if failed {
+            rows.push(Row::skipped(name));
+            continue;
+        }
+        header(&name);
+        let start = Instant::now();
+        let result = match i {
+            0 => pyext::ensure_test_deps(&python.path, ours),
+            1 => pyext::build_package(root, &python.path),
+            _ => pyext::run_pytest(root, &python.path),
+        };
+        let time = start.elapsed();
+        let outcome = match result {
+            Ok(()) => {
+                done(&name, time);
+                Outcome::Passed
+            }
+            Err(why) => {
+                eprintln!(
+                    "xtask: step `{name}` failed: {why} (after {})",
+                    fmt_duration(time)
+                );
+                failed = true;
+                Outcome::Failed
+            }
+        };
+        rows.push(Row {
+            name,
+            time,
+            outcome,
+        });
+    }
+}
+
+/// The names of the Python package's steps, in order (run after the cargo steps).
+fn python_step_names() -> Vec<String> {
+    vec![
+        "python test dependencies (pytest, maturin, dask, distributed, xarray)".to_owned(),
+        format!("pip install ./{PACKAGE_DIR} (release build, skipped when unchanged)"),
+        format!("python -m pytest {PACKAGE_DIR}/tests -q"),
+    ]
 }
 
 /// The cargo steps, in order.

@@ -35,6 +35,11 @@ pub(crate) fn core_error(e: &mmarray_core::Error) -> PyErr {
             action,
             source,
         } => os_error(path, action, source),
+        E::Exists { path } if path.is_dir() => PyIsADirectoryError::new_err((
+            libc_eisdir(),
+            "is a directory".to_owned(),
+            path.to_string_lossy().into_owned(),
+        )),
         E::Exists { path } => PyFileExistsError::new_err((
             libc_eexist(),
             "file exists (pass overwrite=True to replace it)".to_owned(),

@@ -46,6 +46,7 @@ __all__ = [
     "set_threads",
     "get_threads",
     "to_dask",
+    "dask",
 ]
 
 _builtin_sum = sum
@@ -761,12 +762,21 @@ def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = N
 # -- module functions -------------------------------------------------------------
 
 
+def _input(x: Any) -> np.ndarray:
+    """``x`` as a numpy array of a supported dtype (else ``TypeError``)."""
+    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    try:
+        _np_dtype(arr.dtype)
+    except ValueError as e:
+        raise TypeError(f"cannot reduce {type(x).__name__} of dtype {arr.dtype}: {e}") from None
+    return arr
+
+
 def _reduce_any(op: str, x: Any, axis: Any, ddof: Any, skipna: bool, out: Any,
                 threads: Any) -> Any:
     if isinstance(x, Array):
         return x._reduce(op, axis, ddof, skipna, out, threads)
-    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
-    _np_dtype(arr.dtype)
+    arr = _input(x)
     axis = _axis(axis, arr.ndim)
     ddof = _int_arg("ddof", ddof)
     threads = _threads(threads)
@@ -830,8 +840,7 @@ def stats(x: Any, *, skipna: bool = False, threads: int | None = None) -> dict:
     """``{count, sum, mean, min, max, std}`` of an :class:`Array` or numpy array, one pass."""
     if isinstance(x, Array):
         return x.stats(skipna=skipna, threads=threads)
-    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
-    _np_dtype(arr.dtype)
+    arr = _input(x)
     return _stats_dict(_native.stats_ndarray(arr, bool(skipna), _threads(threads)))
 
 
@@ -869,9 +878,5 @@ def to_dask(a: Array, chunks: Any = "auto") -> Any:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "dask":
-        from . import dask as _dask
-
-        return _dask
-    raise AttributeError(f"module 'mmarray' has no attribute {name!r}")
+# The dask reductions (importing them does not import dask).
+from . import dask  # noqa: E402
