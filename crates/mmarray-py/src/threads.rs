@@ -1,9 +1,10 @@
 //! Thread pools for `threads=` and `mm.set_threads`, and running long
 //! operations with the GIL released.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -12,9 +13,12 @@ use rayon::{ThreadPool, ThreadPoolBuilder};
 /// The default number of threads (0: rayon's global pool, one thread per core).
 static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// Pools built so far, by thread count (building one per call would cost more
-/// than a small reduction).
-static POOLS: Mutex<Option<HashMap<usize, Arc<ThreadPool>>>> = Mutex::new(None);
+thread_local! {
+    /// Pools built so far by this (Python) thread, by thread count: building one
+    /// per call would cost more than a small reduction, and pools shared between
+    /// Python threads would make two `threads=1` calls wait for each other.
+    static POOLS: RefCell<HashMap<usize, Arc<ThreadPool>>> = RefCell::new(HashMap::new());
+}
 
 /// Sets the default number of threads of every operation (`None` or 0: one per core).
 #[pyfunction]
@@ -47,19 +51,19 @@ fn pool(threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
             "threads={n} is more than 4096"
         )));
     }
-    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
-    let pools = pools.get_or_insert_with(HashMap::new);
-    if let Some(p) = pools.get(&n) {
-        return Ok(Some(p.clone()));
-    }
-    let p = ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("mmarray-{i}"))
-        .build()
-        .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?;
-    let p = Arc::new(p);
-    pools.insert(n, p.clone());
-    Ok(Some(p))
+    POOLS.with_borrow_mut(|pools| {
+        if let Some(p) = pools.get(&n) {
+            return Ok(Some(p.clone()));
+        }
+        let p = ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("mmarray-{i}"))
+            .build()
+            .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?;
+        let p = Arc::new(p);
+        pools.insert(n, p.clone());
+        Ok(Some(p))
+    })
 }
 
 /// Runs `f` with the GIL released on the pool for `threads`, then raises any
