@@ -5,8 +5,8 @@ use std::path::Path;
 
 use pyo3::PyErr;
 use pyo3::exceptions::{
-    PyFileExistsError, PyFileNotFoundError, PyIndexError, PyIsADirectoryError, PyOSError,
-    PyPermissionError, PyValueError,
+    PyFileExistsError, PyFileNotFoundError, PyIndexError, PyIsADirectoryError, PyKeyError,
+    PyOSError, PyPermissionError, PyValueError,
 };
 
 /// The exception for an OS error on `path`: `FileNotFoundError`, `PermissionError`,
@@ -51,6 +51,11 @@ pub(crate) fn core_error(e: &mmarray_core::Error) -> PyErr {
             path.to_string_lossy().into_owned(),
         )),
         E::Index(_) => PyIndexError::new_err(e.to_string()),
+        E::Archive {
+            member: Some(_),
+            reason,
+            ..
+        } if reason.starts_with("no such member") => PyKeyError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }
 }

@@ -378,9 +378,18 @@ impl File {
         self.format
     }
 
-    /// `(descr, shape, order, data offset, npy version or None)`.
+    /// `(descr, shape, order, data offset in the file or None for a compressed
+    /// `.npz` member, npy version or None)`.
     #[allow(clippy::type_complexity)]
-    fn layout(&self) -> PyResult<(String, Vec<usize>, &'static str, u64, Option<(u8, u8)>)> {
+    fn layout(
+        &self,
+    ) -> PyResult<(
+        String,
+        Vec<usize>,
+        &'static str,
+        Option<u64>,
+        Option<(u8, u8)>,
+    )> {
         let shared = self.shared()?;
         let guard = shared.read();
         let s = guard.as_ref().ok_or_else(closed)?;
@@ -388,7 +397,10 @@ impl File {
             a.dtype().descr(),
             a.shape().to_vec(),
             a.order().as_str(),
-            a.layout().data_offset,
+            match a.npz_member() {
+                Some(m) if m.compressed => None,
+                _ => Some(a.layout().data_offset),
+            },
             a.version(),
         )))
     }
@@ -700,6 +712,7 @@ impl File {
             return Err(read_only());
         }
         if self.mode == "c" || self.format != "npy" {
+            // (An .npz member's header is inside the archive: not rewritten here.)
             return Err(PyValueError::new_err(
                 "byteswap_inplace needs a .npy file opened 'r+' (the byte order is recorded in its header)",
             ));
@@ -825,9 +838,10 @@ fn rewrite_descr(path: &Path, header_len: u64, old: &str, new: &str) -> PyResult
 }
 
 /// Opens an array file. `raw` is `(descr, shape or None, offset, order)` for a
-/// headerless file; otherwise the file is read as `.npy`.
+/// headerless file; otherwise the file is read as `.npy`, or as an `.npz` archive
+/// (its only member, or `member`).
 #[pyfunction]
-#[pyo3(signature = (path, mode="r", raw=None, max_header_size=None))]
+#[pyo3(signature = (path, mode="r", raw=None, max_header_size=None, member=None))]
 #[allow(clippy::type_complexity)]
 pub(crate) fn open(
     py: Python<'_>,
@@ -835,8 +849,12 @@ pub(crate) fn open(
     mode: &str,
     raw: Option<(String, Option<Vec<usize>>, u64, String)>,
     max_header_size: Option<usize>,
+    member: Option<String>,
 ) -> PyResult<File> {
     let mut options = OpenOptions::new();
+    if let Some(m) = member {
+        options = options.member(m);
+    }
     if let Some(n) = max_header_size {
         options = options.max_header_size(n);
     }

@@ -40,7 +40,7 @@ def _raw_cases():
 
 
 def test_the_corpus_is_there():
-    assert len(NPY) > 100 and len(_raw_cases()) > 10
+    assert len(NPY) > 100 and len(_raw_cases()) > 10 and len(NPZ) > 20
 
 
 @pytest.mark.parametrize("name", NPY)
@@ -66,3 +66,20 @@ def test_hostile_raw_layouts_are_refused(tmp, name, kw):
         with pytest.raises(ValueError):
             mm.open(p, mode, **kw)
     assert (p.read_bytes(), os.stat(p).st_mtime_ns) == before
+
+
+NPZ = sorted(p.name for p in CORPUS.glob("*.npz"))
+
+
+@pytest.mark.parametrize("name", NPZ)
+def test_hostile_npz_is_refused(tmp, name):
+    p = tmp / name
+    shutil.copyfile(CORPUS / name, p)
+    before = (p.read_bytes(), os.stat(p).st_mtime_ns)
+    for mode in ("r", "r+", "c"):
+        with pytest.raises(ValueError, match=name.split(".")[0]):
+            mm.open(p, mode)
+        with pytest.raises((ValueError, KeyError)):
+            mm.open(p, mode, member="x")
+    assert (p.read_bytes(), os.stat(p).st_mtime_ns) == before
+    assert sorted(os.listdir(tmp)) == [name]

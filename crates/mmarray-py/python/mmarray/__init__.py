@@ -270,12 +270,13 @@ class Array:
 
     @property
     def format(self) -> str:
-        """``"npy"`` or ``"raw"``."""
+        """``"npy"``, ``"npz"`` or ``"raw"``."""
         return self._check().format
 
     @property
-    def offset(self) -> int:
-        """Byte offset of the array's data in the file."""
+    def offset(self) -> int | None:
+        """Byte offset of the array's data in the file (``None`` for a compressed
+        ``.npz`` member)."""
         return self._check().layout()[3]
 
     @property
@@ -689,8 +690,10 @@ def _unpickle(ref: dict) -> Array:
 def open(path: Any, mode: str = "r", *, member: str | None = None, dtype: Any = None,
          shape: Any = None, offset: int = 0, order: str = "C",
          max_header_size: int = 10000) -> Array:
-    """Opens an array file: ``.npy`` (found by its magic), or raw data when ``dtype``
-    is given (``shape=None``: 1-d, its length from the file size, as ``np.memmap``).
+    """Opens an array file: ``.npy`` (found by its magic), a member of an ``.npz``
+    archive (found by the zip magic; ``member`` names it, an archive of one member
+    opens it; a missing member raises ``KeyError``), or raw data when ``dtype`` is
+    given (``shape=None``: 1-d, its length from the file size, as ``np.memmap``).
 
     ``mode`` is ``"r"`` (read-only), ``"r+"`` (read-write) or ``"c"`` (copy-on-write).
     """
@@ -699,12 +702,16 @@ def open(path: Any, mode: str = "r", *, member: str | None = None, dtype: Any = 
         raise TypeError("mode must be a str")
     if mode not in ("r", "r+", "c"):
         raise ValueError(f"mode must be 'r', 'r+' or 'c', not {mode!r}")
-    if member is not None:
-        raise ValueError(f"{p}: .npz archives (member=) are not supported by this build yet")
+    if member is not None and not isinstance(member, str):
+        raise TypeError(f"member must be a str, not {type(member).__name__}")
     max_header_size = _int_arg("max_header_size", max_header_size)
     offset = _int_arg("offset", offset)
     order = _order(order)
     kwargs: dict = {"max_header_size": max_header_size}
+    if member is not None:
+        if dtype is not None:
+            raise ValueError("member= selects an .npz member; dtype= describes raw files")
+        kwargs["member"] = member
     raw = None
     if dtype is not None:
         dt = _np_dtype(dtype)
@@ -713,7 +720,7 @@ def open(path: Any, mode: str = "r", *, member: str | None = None, dtype: Any = 
         kwargs.update(dtype=dt.str, shape=shp, offset=offset, order=order)
     elif shape is not None or offset != 0:
         raise ValueError("shape= and offset= describe raw files: give dtype= too")
-    f = _native.open(p, mode, raw, max_header_size)
+    f = _native.open(p, mode, raw, max_header_size, member)
     descr, shp, ord_, _, _ = f.layout()
     shp = tuple(shp)
     dt = np.dtype(descr)
