@@ -1,7 +1,9 @@
 //! Project automation for the mmarray workspace, run as `cargo xtask <command>`.
 //!
 //! - `cargo xtask test`: everything CI runs (Python venv with numpy for the interop tests, then
-//!   fmt, clippy, tests, docs and bench compilation), stopping at the first failure.
+//!   fmt, clippy, tests, docs and bench compilation, then the Python package: its test
+//!   dependencies, one release build, its pytest suite), stopping at the first failure.
+//!   `cargo xtask test --python-only` runs the venv and Python package steps alone.
 //! - `cargo xtask bench`: large-file benchmarks of the release CLI against numpy and the
 //!   machine's limits (Linux only; `cargo xtask bench --help`).
 //! - `cargo xtask man`: man pages of the `mmarray` command into `target/man/`.

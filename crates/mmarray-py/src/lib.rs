@@ -6,9 +6,9 @@
 //! numpy zero-copy buffers that keep their mapping alive, and running
 //! `mmarray-ops` kernels with the GIL released.
 //!
-//! Ownership: a [`File`] owns an `Arc` of the open array. `close()` drops the
+//! Ownership: a `File` owns an `Arc` of the open array. `close()` drops the
 //! `File`'s reference; every numpy array made from the mapping holds a
-//! [`Buffer`] (its `base`) with another reference, so the mapping lives until
+//! `Buffer` (its `base`) with another reference, so the mapping lives until
 //! the last of them is gone, and no numpy array ever points into unmapped memory.
 
 mod errors;
