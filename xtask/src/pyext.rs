@@ -87,8 +87,17 @@ pub(crate) fn build_package(root: &Path, python: &Path) -> Result<(), String> {
         return Ok(());
     }
     eprintln!("xtask: pip install ./{PACKAGE_DIR} (release build of the extension)");
+    // The build backend runs the `maturin` executable of the venv: put its bin
+    // folder first on PATH, as activating the venv would.
+    let mut path = std::ffi::OsString::new();
+    if let Some(bin) = python.parent() {
+        path.push(bin);
+        path.push(":");
+    }
+    path.push(std::env::var_os("PATH").unwrap_or_default());
     let status = Command::new(python)
         .current_dir(root)
+        .env("PATH", path)
         .args([
             "-m",
             "pip",
