@@ -52,10 +52,13 @@ fn main() -> ExitCode {
     if let Err(e) = temporaries_from_env() {
         return fail(&e);
     }
-    if let Err(e) = access_from_env() {
-        return fail(&e);
-    }
+    let access = match access_from_env() {
+        Ok(access) => access,
+        Err(e) => return fail(&e),
+    };
+    let context = mmarray_ops::Exec::current().access(access).enter();
     let result = commands::run(cli);
+    drop(context);
     // A signal being handled ends the process with its own message and code.
     interrupt::settle();
     match result {
@@ -110,10 +113,10 @@ fn temporaries_from_env() -> Result<(), CliError> {
     }
 }
 
-/// Applies `MMARRAY_ACCESS` (see the help text) to the reductions.
-fn access_from_env() -> Result<(), CliError> {
+/// How reductions read files: `MMARRAY_ACCESS` (see the help text), else auto.
+fn access_from_env() -> Result<mmarray_ops::Access, CliError> {
     let Some(v) = std::env::var_os("MMARRAY_ACCESS") else {
-        return Ok(());
+        return Ok(mmarray_ops::Access::Auto);
     };
     let access = match v.to_str() {
         Some("auto") => mmarray_ops::Access::Auto,
@@ -126,8 +129,7 @@ fn access_from_env() -> Result<(), CliError> {
             )));
         }
     };
-    mmarray_ops::set_access(access);
-    Ok(())
+    Ok(access)
 }
 
 fn fail(e: &CliError) -> ExitCode {

@@ -40,15 +40,17 @@ impl mmarray_ops::Progress for Bar {
     }
 }
 
-/// A progress report for one operation; the bar disappears when this is dropped.
+/// A progress report for one operation: the operations run while it lives
+/// report to its bar (through the execution context it makes current), and the
+/// bar disappears when it is dropped.
 pub(crate) struct Guard {
     bar: Option<Arc<Bar>>,
+    _context: Option<mmarray_ops::Entered>,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {
-            mmarray_ops::set_progress(None);
             bar.inner.finish_and_clear();
         }
     }
@@ -58,7 +60,10 @@ impl Drop for Guard {
 /// `what`, unless `quiet` or stderr is not a terminal.
 pub(crate) fn start(what: &str, total: u64, quiet: bool) -> Guard {
     if quiet || !std::io::stderr().is_terminal() || total == 0 {
-        return Guard { bar: None };
+        return Guard {
+            bar: None,
+            _context: None,
+        };
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     // Sizes in the CLI's one format (`out::human_size`), not indicatif's.
@@ -92,8 +97,11 @@ pub(crate) fn start(what: &str, total: u64, quiet: bool) -> Guard {
         delay: delay(),
         shown: AtomicBool::new(false),
     });
-    mmarray_ops::set_progress(Some(bar.clone()));
-    Guard { bar: Some(bar) }
+    let context = mmarray_ops::Exec::current().progress(bar.clone()).enter();
+    Guard {
+        bar: Some(bar),
+        _context: Some(context),
+    }
 }
 
 /// Options that apply to every subcommand.

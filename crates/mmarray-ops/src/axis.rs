@@ -20,7 +20,8 @@ use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Runs, Spec, View
 use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Value, decode, dispatch};
 use rayon::prelude::*;
 
-use crate::engine::{BATCH, Lane, SEGMENT_BYTES, advance};
+use crate::engine::{BATCH, Lane, SEGMENT_BYTES};
+use crate::exec::{Exec, with};
 use crate::kernels::merge_spread;
 use crate::num::{Elem, Num};
 use crate::reduce::{Op, ReduceOptions, mean_of, pick, reduce, reduce_source, variance};
@@ -436,7 +437,6 @@ impl<'a, T: Elem> Rows<'a, T> {
                 t += k;
             }
         }
-        advance((j1 - j0) * width * size_of::<T>());
     }
 }
 
@@ -521,6 +521,11 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
         (t, j, block)
     };
     let tasks = tiles * blocks;
+    let ctx = Exec::current();
+    let feed = |z: &mut Z, t: (usize, usize), j: (usize, usize)| {
+        rows.feed(z, t, j);
+        ctx.advance((j.1 - j.0) * (t.1 - t.0) * size_of::<T>());
+    };
     let mut current: Option<Z> = None;
     let mut start = 0;
     while start < tasks {
@@ -532,7 +537,7 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
                 .map(|task| {
                     let (t, j, _) = bounds(task);
                     let mut z = Z::new(t.1 - t.0, op, opts);
-                    rows.feed(&mut z, t, j);
+                    feed(&mut z, t, j);
                     finish::<T, Z>(&z, t.1 - t.0, n, place.osize)
                 })
                 .collect();
@@ -545,7 +550,7 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
                 .map(|task| {
                     let (t, j, _) = bounds(task);
                     let mut z = Z::new(t.1 - t.0, op, opts);
-                    rows.feed(&mut z, t, j);
+                    feed(&mut z, t, j);
                     z
                 })
                 .collect();
@@ -581,6 +586,7 @@ fn by_lanes<T: Elem>(
     let (n, width) = (rows.n, rows.width());
     let isz = size_of::<T>();
     let osize = place.osize;
+    let ctx = Exec::current();
     // The logical indices of a lane's elements in memory order (backwards when
     // the axis stride is negative), for argmin/argmax.
     let backwards = Spec::new(vec![Index::Slice {
@@ -626,7 +632,7 @@ fn by_lanes<T: Elem>(
                     };
                     put(reduce_source::<T>(&piece, op, opts)?, slot);
                 }
-                advance((to - from) * n * isz);
+                ctx.advance((to - from) * n * isz);
                 Ok(bytes)
             })
             .collect();
@@ -746,7 +752,7 @@ pub fn reduce_axis_view<T: Elem>(
         Order::C
     };
     let (shape, mut data) = result_buffer(view.shape(), op, T::KIND, axis)?;
-    reduce_axis_into(view, axis, op, opts, order, &mut data)?;
+    with(|_| reduce_axis_into(view, axis, op, opts, order, &mut data))?;
     Ok(AxisResult {
         dtype: DType::native(result_kind(op, T::KIND)),
         shape,
@@ -770,9 +776,11 @@ pub fn reduce_axis<M: Mode>(
     let kind = array.dtype().kind();
     let (shape, mut data) = result_buffer(array.shape(), op, kind, axis)?;
     array.advise(mmarray_core::Advice::Sequential);
-    dispatch!(kind, T => reduce_axis_into::<T>(
-        &array.view::<T>()?, axis, op, opts, array.order(), &mut data,
-    ))?;
+    let order = array.order();
+    dispatch!(kind, T => {
+        let view = array.view::<T>()?;
+        with(|_| reduce_axis_into::<T>(&view, axis, op, opts, order, &mut data))
+    })?;
     Ok(AxisResult {
         dtype: DType::native(result_kind(op, kind)),
         shape,
@@ -813,9 +821,12 @@ pub fn reduce_axis_to_npy<M: Mode>(
         )
     }?;
     array.advise(mmarray_core::Advice::Sequential);
-    dispatch!(array.dtype().kind(), T => reduce_axis_into::<T>(
-        &array.view::<T>()?, axis, op, opts, array.order(), dst.bytes_mut(),
-    ))?;
+    let order = array.order();
+    dispatch!(array.dtype().kind(), T => {
+        let view = array.view::<T>()?;
+        let out = dst.bytes_mut();
+        with(|_| reduce_axis_into::<T>(&view, axis, op, opts, order, out))
+    })?;
     dst.persist(overwrite)?.close()?;
     Ok(())
 }

@@ -13,7 +13,8 @@ use mmarray_dtype::{
 };
 use rayon::prelude::*;
 
-use crate::engine::{BLOCK, SEGMENT_BYTES, advance, for_each_piece_mut};
+use crate::engine::{BLOCK, SEGMENT_BYTES, for_each_piece_mut};
+use crate::exec::{Exec, with};
 use crate::{Error, Result};
 
 /// Options of [`convert_file`].
@@ -56,6 +57,10 @@ fn staged(
 /// casting, into a new file), in parallel and in bounded memory. The output is
 /// written under a temporary name and renamed when complete.
 pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOptions) -> Result<()> {
+    with(|_| convert_file_in(src, out, *opts))
+}
+
+fn convert_file_in<M: Mode>(src: &DynArray<M>, out: &Path, opts: ConvertOptions) -> Result<()> {
     let mut dst = staged(
         out,
         opts.dtype,
@@ -64,7 +69,7 @@ pub fn convert_file<M: Mode>(src: &DynArray<M>, out: &Path, opts: &ConvertOption
         opts.raw,
         opts.overwrite,
     )?;
-    convert_into(src, &mut dst, *opts)?;
+    convert_into(src, &mut dst, opts)?;
     dst.persist(opts.overwrite)?.close()?;
     Ok(())
 }
@@ -79,6 +84,16 @@ pub fn convert_to_npz<M: Mode>(
     src: &DynArray<M>,
     out: &Path,
     opts: &ConvertOptions,
+    member: &str,
+    compress: bool,
+) -> Result<()> {
+    with(|_| convert_to_npz_in(src, out, *opts, member, compress))
+}
+
+fn convert_to_npz_in<M: Mode>(
+    src: &DynArray<M>,
+    out: &Path,
+    opts: ConvertOptions,
     member: &str,
     compress: bool,
 ) -> Result<()> {
@@ -110,12 +125,12 @@ pub fn convert_to_npz<M: Mode>(
             src.bytes(),
             &write,
         )?;
-        advance(src.nbytes());
+        Exec::current().advance(src.nbytes());
         return Ok(());
     }
     // The temporary .npy is staged (never persisted): dropping it removes it.
     let mut tmp = staged(out, opts.dtype, src.shape(), opts.order, false, true)?;
-    convert_into(src, &mut tmp, *opts)?;
+    convert_into(src, &mut tmp, opts)?;
     tmp.flush()?;
     write_array(out, &tmp, &write)?;
     Ok(())
@@ -127,6 +142,7 @@ fn convert_into<M: Mode>(
     dst: &mut DynArray<ReadWrite>,
     opts: ConvertOptions,
 ) -> Result<()> {
+    let ctx = Exec::current();
     src.advise(Advice::Sequential);
     let (from, to) = (src.dtype(), opts.dtype);
     let (si, di) = (from.itemsize(), to.itemsize());
@@ -140,7 +156,7 @@ fn convert_into<M: Mode>(
             .try_for_each(|(i, (d, s))| {
                 // The whole array in pieces, as numpy's astype loops over it once.
                 convert_part(s, from, d, to, i + 1 == pieces)?;
-                advance(s.len());
+                ctx.advance(s.len());
                 Ok::<(), Error>(())
             })?;
     } else {
@@ -161,7 +177,7 @@ fn convert_into<M: Mode>(
                     step(&mut index, &shape, out_order);
                 }
                 convert(&gathered[..n * si], from, d, to)?;
-                advance(n * si);
+                ctx.advance(n * si);
                 Ok::<(), Error>(())
             })?;
     }
@@ -222,6 +238,16 @@ pub fn slice_to_file<M: Mode>(
     out: &Path,
     overwrite: bool,
 ) -> Result<()> {
+    with(|ctx| slice_to_file_in(src, spec, out, overwrite, ctx))
+}
+
+fn slice_to_file_in<M: Mode>(
+    src: &DynArray<M>,
+    spec: &Spec,
+    out: &Path,
+    overwrite: bool,
+    ctx: &Exec,
+) -> Result<()> {
     dispatch!(src.dtype().kind(), T => {
         let view = src.view::<T>()?.slice(spec.clone())?;
         let mut dst = staged(out, src.dtype(), view.shape(), Order::C, false, overwrite)?;
@@ -235,7 +261,7 @@ pub fn slice_to_file<M: Mode>(
             dst.bytes_mut().par_chunks_mut(row_bytes.max(1)).enumerate().try_for_each(|(r, chunk)| {
                 let mut d = ViewMut::<T>::from_bytes(chunk, &row_shape, Order::C, order)?;
                 d.assign(&view.slice(vec![mmarray_core::Index::Int(r as isize)])?)?;
-                advance(chunk.len());
+                ctx.advance(chunk.len());
                 Ok::<(), Error>(())
             })?;
         }
@@ -249,13 +275,15 @@ pub fn slice_to_file<M: Mode>(
 pub fn byteswap_in_place<M: Writable>(array: &mut DynArray<M>) {
     let unit = array.dtype().kind().swap_unit();
     let itemsize = array.dtype().itemsize();
-    array
-        .bytes_mut()
-        .par_chunks_mut((SEGMENT_BYTES / itemsize).max(1) * itemsize)
-        .for_each(|chunk| {
-            byteswap_bytes(chunk, unit);
-            advance(chunk.len());
-        });
+    let bytes = array.bytes_mut();
+    with(|ctx| {
+        bytes
+            .par_chunks_mut((SEGMENT_BYTES / itemsize).max(1) * itemsize)
+            .for_each(|chunk| {
+                byteswap_bytes(chunk, unit);
+                ctx.advance(chunk.len());
+            });
+    });
 }
 
 /// Replaces each element `x` of `view` by `f(x)`, in parallel (decoding and
@@ -272,16 +300,19 @@ pub fn byteswap_in_place<M: Writable>(array: &mut DynArray<M>) {
 /// ```
 pub fn map_in_place<T: Element>(view: ViewMut<'_, T>, f: impl Fn(T) -> T + Sync) {
     let order = view.dtype().byte_order();
-    for_each_piece_mut(view, &|_, _, bytes: &mut [u8]| {
-        let mut buf = [T::zeroed(); BLOCK];
-        for chunk in bytes.chunks_mut(BLOCK * size_of::<T>()) {
-            let n = chunk.len() / size_of::<T>();
-            // Lengths agree by construction, so neither call can fail.
-            let _ = decode(chunk, order, &mut buf[..n]);
-            for v in &mut buf[..n] {
-                *v = f(*v);
+    let f = &f;
+    with(move |_| {
+        for_each_piece_mut(view, &|_, _, bytes: &mut [u8]| {
+            let mut buf = [T::zeroed(); BLOCK];
+            for chunk in bytes.chunks_mut(BLOCK * size_of::<T>()) {
+                let n = chunk.len() / size_of::<T>();
+                // Lengths agree by construction, so neither call can fail.
+                let _ = decode(chunk, order, &mut buf[..n]);
+                for v in &mut buf[..n] {
+                    *v = f(*v);
+                }
+                let _ = encode(&buf[..n], order, chunk);
             }
-            let _ = encode(&buf[..n], order, chunk);
-        }
+        });
     });
 }

@@ -3,14 +3,13 @@
 //! combined in segment order so that results do not depend on the thread count.
 
 use std::mem::size_of;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use mmarray_core::{Piece, Runs, SegmentsMut, View, ViewMut};
 use mmarray_dtype::{ByteOrder, Element, decode};
 use rayon::prelude::*;
 
+use crate::exec::{Access, Exec};
 use crate::num::{Elem, Num};
 
 /// Bytes per segment, the unit of parallel work.
@@ -20,30 +19,6 @@ pub(crate) const BLOCK: usize = 1024;
 /// Segments processed per parallel batch: bounds the memory for partial results,
 /// and is the readahead window for files that are not cached.
 pub(crate) const BATCH: usize = 64;
-
-/// Reports progress of long operations (e.g. to a progress bar).
-pub trait Progress: Send + Sync {
-    /// Called with the number of bytes just processed.
-    fn advance(&self, bytes: u64);
-}
-
-static PROGRESS: RwLock<Option<Arc<dyn Progress>>> = RwLock::new(None);
-
-/// Installs (or removes, with `None`) the process-wide progress hook that every
-/// streaming operation reports to.
-pub fn set_progress(progress: Option<Arc<dyn Progress>>) {
-    *PROGRESS.write().unwrap_or_else(PoisonError::into_inner) = progress;
-}
-
-pub(crate) fn advance(bytes: usize) {
-    if let Some(p) = PROGRESS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-    {
-        p.advance(bytes as u64);
-    }
-}
 
 /// Where a block of values is: element `start` of run `run` is `values[0]`.
 #[derive(Clone, Copy)]
@@ -263,6 +238,7 @@ impl<T: Elem> Source<T> for Lane<'_> {
 /// Runs `kernel` over every element of `view`, in parallel, and returns the
 /// combined result; the same for any number of threads.
 pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kernel: &K) -> K::Acc {
+    let ctx = Exec::current();
     let segs = view.segments(SEGMENT_BYTES / size_of::<T>());
     let runs = segs.runs();
     let order = view.dtype().byte_order();
@@ -284,13 +260,13 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
                 feed::<T, K>(kernel, &mut acc, bytes, order, at);
             }
         }
-        advance(bytes_done);
+        ctx.advance(bytes_done);
         acc
     };
     let mut total = kernel.init();
     let n = segs.len();
     if n <= 1 {
-        let read = view.is_file_backed() && access() == Access::Read;
+        let read = view.is_file_backed() && ctx.access_policy() == Access::Read;
         for i in 0..n {
             let acc = one(i, read);
             kernel.merge(&mut total, acc);
@@ -307,7 +283,11 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
         });
         (first, last.saturating_sub(first))
     };
-    let mut chooser = Chooser::new(access(), view.is_file_backed(), n.div_ceil(BATCH));
+    let mut chooser = Chooser::new(
+        ctx.access_policy(),
+        view.is_file_backed(),
+        n.div_ceil(BATCH),
+    );
     let mut start = 0;
     while start < n {
         let end = (start + BATCH).min(n);
@@ -327,52 +307,6 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
         start = end;
     }
     total
-}
-
-/// How streaming passes get the bytes of a file-backed view (see [`set_access`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Access {
-    /// Measure both ways on the first batches of each pass, then use the faster
-    /// one, checking the other again now and then (the default).
-    #[default]
-    Auto,
-    /// Always through the mapping.
-    Map,
-    /// Long contiguous pieces read from the file with `pread` (see
-    /// [`View::read_region`](mmarray_core::View::read_region)).
-    Read,
-}
-
-static ACCESS: AtomicU8 = AtomicU8::new(0);
-
-/// Sets how streaming reductions read file-backed views, process-wide.
-///
-/// Results never depend on it (the kernels see the same values in the same
-/// blocks); only speed does. Reading through the mapping costs a page fault per
-/// few pages: cheap when the page cache holds the file in large folios (files
-/// written or read with `write`/`read`), several times dearer when it holds
-/// small pages (files faulted in through a mapping), and slow for files not in
-/// the page cache, whose mapped read-ahead is small. Reading with `pread` costs a
-/// copy into a per-thread buffer that stays in L2 instead, whatever the page
-/// cache holds, and gets the kernel's full read-ahead. [`Access::Auto`] times
-/// both on the data at hand.
-pub fn set_access(access: Access) {
-    let v = match access {
-        Access::Auto => 0,
-        Access::Map => 1,
-        Access::Read => 2,
-    };
-    ACCESS.store(v, Ordering::Relaxed);
-}
-
-/// The current [`Access`] policy.
-#[must_use]
-pub fn access() -> Access {
-    match ACCESS.load(Ordering::Relaxed) {
-        1 => Access::Map,
-        2 => Access::Read,
-        _ => Access::Auto,
-    }
 }
 
 /// Chooses, batch by batch, between reading through the mapping and reading
@@ -446,25 +380,27 @@ pub(crate) fn for_each_piece_mut<T: Element>(
     view: ViewMut<'_, T>,
     f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync),
 ) {
-    fn go(s: SegmentsMut<'_>, f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync)) {
+    fn go(s: SegmentsMut<'_>, ctx: &Exec, f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync)) {
         if s.len() <= 1 {
             s.for_each_piece(|runs, piece, bytes| {
                 let n = bytes.len();
                 f(runs, piece, bytes);
-                advance(n);
+                ctx.advance(n);
             });
         } else {
             let mid = s.len() / 2;
             let (a, b) = s.split_at(mid);
-            rayon::join(|| go(a, f), || go(b, f));
+            rayon::join(|| go(a, ctx, f), || go(b, ctx, f));
         }
     }
-    go(view.into_segments(SEGMENT_BYTES / size_of::<T>()), f);
+    let ctx = Exec::current();
+    go(view.into_segments(SEGMENT_BYTES / size_of::<T>()), &ctx, f);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Access, At, Chooser, Kernel, PROBE_EVERY, feed_any};
+    use super::{At, Chooser, Kernel, PROBE_EVERY, feed_any};
+    use crate::exec::Access;
     use crate::kernels::{
         ArgKernel, CountNonzeroKernel, MinMaxKernel, MomentsKernel, StatsKernel, SumKernel,
     };

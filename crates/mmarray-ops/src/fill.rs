@@ -7,6 +7,7 @@ use mmarray_core::{DynArray, Piece, Runs, Spec, ViewMut, Writable};
 use mmarray_dtype::{ByteOrder, Class, Element, Kind, Native, Value, byteswap, dispatch, encode};
 
 use crate::engine::{BLOCK, for_each_piece_mut};
+use crate::exec::with;
 use crate::rng::Draws;
 use crate::{Error, Result};
 
@@ -26,15 +27,17 @@ pub fn fill<T: Element>(view: ViewMut<'_, T>, value: T) {
     if !view.dtype().is_native() {
         byteswap(std::slice::from_mut(&mut pattern));
     }
-    for_each_piece_mut(view, &|_: &Runs, _: Piece, bytes: &mut [u8]| {
-        match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
-            Ok(values) => values.fill(pattern),
-            Err(_) => {
-                for chunk in bytes.chunks_exact_mut(size_of::<T>()) {
-                    chunk.copy_from_slice(bytemuck::bytes_of(&pattern));
+    with(move |_| {
+        for_each_piece_mut(view, &|_: &Runs, _: Piece, bytes: &mut [u8]| {
+            match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
+                Ok(values) => values.fill(pattern),
+                Err(_) => {
+                    for chunk in bytes.chunks_exact_mut(size_of::<T>()) {
+                        chunk.copy_from_slice(bytemuck::bytes_of(&pattern));
+                    }
                 }
             }
-        }
+        });
     });
 }
 
@@ -75,17 +78,20 @@ fn write_piece<T: Element>(bytes: &mut [u8], order: ByteOrder, mut f: impl FnMut
 /// ```
 pub fn fill_with<T: Element>(view: ViewMut<'_, T>, f: impl Fn(usize) -> T + Sync) {
     let order = view.dtype().byte_order();
-    for_each_piece_mut(view, &|runs: &Runs, piece: Piece, bytes: &mut [u8]| {
-        if runs.is_c_linear() {
-            let base = runs.c_index(piece.run, piece.start);
-            write_piece(bytes, order, |j| f(base + j));
-        } else {
-            write_piece(
-                bytes,
-                order,
-                |j| f(runs.c_index(piece.run, piece.start + j)),
-            );
-        }
+    let f = &f;
+    with(move |_| {
+        for_each_piece_mut(view, &|runs: &Runs, piece: Piece, bytes: &mut [u8]| {
+            if runs.is_c_linear() {
+                let base = runs.c_index(piece.run, piece.start);
+                write_piece(bytes, order, |j| f(base + j));
+            } else {
+                write_piece(
+                    bytes,
+                    order,
+                    |j| f(runs.c_index(piece.run, piece.start + j)),
+                );
+            }
+        });
     });
 }
 

@@ -10,7 +10,9 @@
 //!   through `mmarray-dtype` (float16 is widened to f32 with F16C where available);
 //! - the kernels run in a build for AVX2 when the CPU has it (same results);
 //! - views of files mapped shared are read through the mapping or with `pread`,
-//!   whichever is measured faster on the data at hand (see [`set_access`]);
+//!   whichever is measured faster on the data at hand (see [`Access`]);
+//! - threads, [`Access`] and [`Progress`] are per call: an execution context
+//!   ([`Exec`]), never process-wide state;
 //! - partial results are combined in segment order, so results are bit-identical
 //!   for 1, 2 or 16 threads.
 //!
@@ -42,6 +44,7 @@ mod axis;
 mod convert;
 mod engine;
 mod error;
+mod exec;
 mod fill;
 mod kernels;
 mod num;
@@ -56,8 +59,8 @@ pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, re
 pub use convert::{
     ConvertOptions, byteswap_in_place, convert_file, convert_to_npz, map_in_place, slice_to_file,
 };
-pub use engine::{Access, Progress, access, set_access, set_progress};
 pub use error::{Error, Result};
+pub use exec::{Access, Entered, Exec, MAX_THREADS, Progress};
 pub use fill::{
     Dist, arange, arange_view, check_random, fill, fill_value, fill_with, random_fill, random_view,
 };

@@ -8,6 +8,7 @@ use mmarray_core::{Advice, DynArray, Mode, View};
 use mmarray_dtype::{Class, Complex64, Native, Value, dispatch};
 
 use crate::engine::Source;
+use crate::exec::with;
 use crate::kernels::{
     ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc,
     SumKernel,
@@ -162,7 +163,7 @@ fn back<T: Elem>(w: T::Work) -> Value {
 /// # Ok::<(), mmarray_ops::Error>(())
 /// ```
 pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Result<Value> {
-    reduce_source::<T>(view, op, opts)
+    with(|_| reduce_source::<T>(view, op, opts))
 }
 
 /// [`reduce`] over any [`Source`]: the one place where an [`Op`] picks its
@@ -220,7 +221,7 @@ pub(crate) fn reduce_source<T: Elem>(
 /// Number of non-zero elements (NaN counts as non-zero), as `np.count_nonzero`.
 #[must_use]
 pub fn count_nonzero<T: Elem>(view: &View<'_, T>) -> u64 {
-    view.run(&CountNonzeroKernel)
+    with(|_| view.run(&CountNonzeroKernel))
 }
 
 /// Everything `mmarray stats` reports, from one pass over the data.
@@ -242,11 +243,13 @@ pub struct Stats {
 
 /// Count, sum, mean, min, max and std in one parallel pass.
 pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
-    let acc = if skipna {
-        view.run(&StatsKernel::<true>)
-    } else {
-        view.run(&StatsKernel::<false>)
-    };
+    let acc = with(|_| {
+        if skipna {
+            view.run(&StatsKernel::<true>)
+        } else {
+            view.run(&StatsKernel::<false>)
+        }
+    });
     // No values: no extremes (the only error `pick` gives min and max).
     let extreme = |op, best| pick(op, skipna, acc.minmax.nan, best).ok().map(back::<T>);
     let m = acc.moments;

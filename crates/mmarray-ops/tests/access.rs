@@ -1,6 +1,6 @@
 //! Reading a file-backed view through the mapping or with `pread` gives the same
-//! bits for every reduction (one test function: `set_access` is process-wide),
-//! and `Access::Read` does read the file: the bytes this process read with
+//! bits for every reduction, whatever the execution context asks for, and
+//! `Access::Read` does read the file: the bytes this process read with
 //! system calls (`rchar` of `/proc/self/io`; page faults of a mapping do not count)
 //! grow by at least the view's size with `Access::Read`, and hardly at all with
 //! `Access::Map` or for copy-on-write views.
@@ -13,9 +13,7 @@ mod skip;
 use common::{Flavor, Rng, npy_with, random_values, same_bits, with_threads};
 use mmarray_core::{CopyOnWrite, DynArray, Order, ReadWrite, View};
 use mmarray_dtype::{Bool, ByteOrder, Complex64, Native, Value, f16};
-use mmarray_ops::{
-    Access, Elem, Op, ReduceOptions, access, count_nonzero, reduce, set_access, stats,
-};
+use mmarray_ops::{Access, Elem, Exec, Op, ReduceOptions, count_nonzero, reduce, stats};
 
 /// Bytes this process has read with system calls (`read`, `pread`, ...) so far:
 /// `rchar` of `/proc/self/io`, or `None` where that cannot be read.
@@ -86,8 +84,9 @@ fn same_for_both_ways<T: Elem + Native>(dir: &std::path::Path, bo: ByteOrder, or
         let view = whole.slice(spec).expect("slice");
         let ctx = format!("{name}[{spec}]");
         let (by_map, map_reads) = with_threads(2, || {
-            set_access(Access::Map);
-            counting_reads(|| results(&view))
+            Exec::new()
+                .access(Access::Map)
+                .run(|| counting_reads(|| results(&view)))
         });
         if let Some(n) = map_reads {
             assert!(n < NOISE, "{ctx}: {n} bytes read with Access::Map");
@@ -95,11 +94,12 @@ fn same_for_both_ways<T: Elem + Native>(dir: &std::path::Path, bo: ByteOrder, or
         let private = cow.view::<T>().expect("view").slice(spec).expect("slice");
         for (threads, way) in [(2, Access::Read), (1, Access::Read)] {
             let (got, reads) = with_threads(threads, || {
-                set_access(way);
-                assert_eq!(access(), way);
-                let (shared, shared_reads) = counting_reads(|| results(&view));
-                let (private, private_reads) = counting_reads(|| results(&private));
-                ((shared, private), shared_reads.zip(private_reads))
+                Exec::new().access(way).run(|| {
+                    assert_eq!(Exec::current().access_policy(), way);
+                    let (shared, shared_reads) = counting_reads(|| results(&view));
+                    let (private, private_reads) = counting_reads(|| results(&private));
+                    ((shared, private), shared_reads.zip(private_reads))
+                })
             });
             for (a, b) in by_map.iter().zip(got.0.iter().chain(&got.1)) {
                 assert!(
@@ -131,7 +131,6 @@ fn same_for_both_ways<T: Elem + Native>(dir: &std::path::Path, bo: ByteOrder, or
             "no /proc/self/io: cannot check that Access::Read reads the file",
         );
     }
-    set_access(Access::Auto);
 }
 
 #[test]
