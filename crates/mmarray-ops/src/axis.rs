@@ -615,6 +615,26 @@ fn by_lanes<T: Elem>(
         return Ok(());
     }
     let group = (SEGMENT_BYTES / (n * isz).max(1)).max(1);
+    // Results `from..to` (in memory order) into `slots`.
+    let lanes = |from: usize, slots: &mut [u8]| -> Result<()> {
+        for (c, slot) in (from..).zip(slots.chunks_exact_mut(osize)) {
+            let lane = Lane {
+                bytes: rows.lane(c).0,
+                order: rows.order,
+                runs: &lane_runs,
+            };
+            put(reduce_source::<T>(&lane, op, opts)?, slot);
+        }
+        ctx.advance(slots.len() / osize * n * isz);
+        Ok(())
+    };
+    if place.identity {
+        // Results in memory order are the output: each group writes its own slots.
+        return out
+            .par_chunks_mut(group * osize)
+            .enumerate()
+            .try_for_each(|(g, slots)| lanes(g * group, slots));
+    }
     let groups = width.div_ceil(group);
     let mut start = 0;
     while start < groups {
@@ -624,15 +644,7 @@ fn by_lanes<T: Elem>(
             .map(|g| {
                 let (from, to) = (g * group, ((g + 1) * group).min(width));
                 let mut bytes = vec![0u8; (to - from) * osize];
-                for (c, slot) in (from..to).zip(bytes.chunks_exact_mut(osize)) {
-                    let piece = Lane {
-                        bytes: rows.lane(c).0,
-                        order: rows.order,
-                        runs: &lane_runs,
-                    };
-                    put(reduce_source::<T>(&piece, op, opts)?, slot);
-                }
-                ctx.advance((to - from) * n * isz);
+                lanes(from, &mut bytes)?;
                 Ok(bytes)
             })
             .collect();
