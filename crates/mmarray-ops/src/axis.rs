@@ -412,8 +412,8 @@ impl<'a, T: Elem> Rows<'a, T> {
     ) {
         let len = self.runs.run_len();
         let width = t1 - t0;
-        let mut raw = vec![T::zeroed(); width];
-        let mut work = vec![<T::Work as bytemuck::Zeroable>::zeroed(); width];
+        // Decode buffers only for data that cannot be read in place.
+        let (mut raw, mut work) = (Vec::new(), Vec::new());
         for j in j0..j1 {
             let mut t = t0;
             while t < t1 {
@@ -428,6 +428,10 @@ impl<'a, T: Elem> Rows<'a, T> {
                 let values: &[T::Work] = if let Some(v) = direct {
                     v
                 } else {
+                    if raw.len() < width {
+                        raw.resize(width, T::zeroed());
+                        work.resize(width, <T::Work as bytemuck::Zeroable>::zeroed());
+                    }
                     // Lengths agree by construction, so decode cannot fail.
                     let _ = decode(bytes, self.order, &mut raw[..k]);
                     T::widen(&raw[..k], &mut work[..k]);
