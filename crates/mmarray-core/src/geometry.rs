@@ -56,6 +56,30 @@ pub fn checked_nbytes(shape: &[usize], itemsize: usize) -> Option<usize> {
     checked_len(shape)?.checked_mul(itemsize)
 }
 
+/// The byte strides (numpy's `strides`) of a contiguous array of `shape` in
+/// `order` with `itemsize`-byte elements; saturating where they would overflow
+/// (never for a shape an array can have).
+///
+/// ```
+/// use mmarray_core::{Order, contiguous_strides};
+/// assert_eq!(contiguous_strides(&[2, 3, 4], 8, Order::C), [96, 32, 8]);
+/// assert_eq!(contiguous_strides(&[2, 3, 4], 8, Order::F), [8, 16, 48]);
+/// ```
+#[must_use]
+pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut step = isize::try_from(itemsize).unwrap_or(isize::MAX);
+    let axes: Vec<usize> = match order {
+        Order::C => (0..shape.len()).rev().collect(),
+        Order::F => (0..shape.len()).collect(),
+    };
+    for a in axes {
+        strides[a] = step;
+        step = step.saturating_mul(isize::try_from(shape[a].max(1)).unwrap_or(isize::MAX));
+    }
+    strides
+}
+
 /// numpy's "array is too big" rule: the byte size of the non-zero axes must fit in
 /// `isize`, so that every stride does, even when a zero-length axis makes the
 /// array empty.
@@ -83,16 +107,7 @@ impl Geometry {
     /// The geometry of a contiguous array; the caller has checked that
     /// `len(shape) * itemsize` fits the region (and therefore `isize`).
     pub(crate) fn contiguous(shape: &[usize], itemsize: usize, order: Order) -> Geometry {
-        let mut strides = vec![0isize; shape.len()];
-        let mut step = itemsize as isize;
-        let axes: Vec<usize> = match order {
-            Order::C => (0..shape.len()).rev().collect(),
-            Order::F => (0..shape.len()).collect(),
-        };
-        for a in axes {
-            strides[a] = step;
-            step = step.wrapping_mul(shape[a].max(1) as isize);
-        }
+        let strides = contiguous_strides(shape, itemsize, order);
         Geometry {
             offset: 0,
             shape: shape.to_vec(),

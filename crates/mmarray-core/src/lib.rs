@@ -64,7 +64,9 @@ mod view;
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
 pub use error::{Error, Result};
 pub use format::{Format, Layout, Npy, Opened, Raw};
-pub use geometry::{MAX_DIMS, Order, Piece, Runs, Segments, checked_len, checked_nbytes};
+pub use geometry::{
+    MAX_DIMS, Order, Piece, Runs, Segments, checked_len, checked_nbytes, contiguous_strides,
+};
 pub use memmap2::Advice;
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
 pub use spec::{Index, Spec, SpecError};

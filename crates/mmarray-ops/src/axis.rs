@@ -455,16 +455,10 @@ struct Placement {
 
 impl Placement {
     fn new(runs: &Runs, shape: &[usize], order: Order, osize: usize) -> Placement {
-        let mut strides = vec![0; shape.len()];
-        let mut acc = 1usize;
-        let axes: Vec<usize> = match order {
-            Order::C => (0..shape.len()).rev().collect(),
-            Order::F => (0..shape.len()).collect(),
-        };
-        for a in axes {
-            strides[a] = acc;
-            acc = acc.saturating_mul(shape[a]);
-        }
+        let strides = mmarray_core::contiguous_strides(shape, 1, order)
+            .iter()
+            .map(|&s| s.unsigned_abs())
+            .collect();
         Placement {
             identity: runs.is_linear(order),
             strides,

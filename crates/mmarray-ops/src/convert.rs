@@ -162,7 +162,10 @@ fn convert_into<M: Mode>(
     } else {
         // Memory orders differ: gather each output block's elements from the source.
         let shape = src.shape().to_vec();
-        let src_strides = contiguous_strides(&shape, si, src.order());
+        let src_strides: Vec<usize> = mmarray_core::contiguous_strides(&shape, si, src.order())
+            .iter()
+            .map(|&s| s.unsigned_abs())
+            .collect();
         let (bytes, out_order) = (src.bytes(), opts.order);
         dst.bytes_mut()
             .par_chunks_mut(BLOCK * di)
@@ -182,21 +185,6 @@ fn convert_into<M: Mode>(
             })?;
     }
     Ok(())
-}
-
-/// Byte strides of a contiguous array.
-fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<usize> {
-    let mut strides = vec![0; shape.len()];
-    let mut acc = itemsize;
-    let axes: Vec<usize> = match order {
-        Order::C => (0..shape.len()).rev().collect(),
-        Order::F => (0..shape.len()).collect(),
-    };
-    for a in axes {
-        strides[a] = acc;
-        acc *= shape[a];
-    }
-    strides
 }
 
 /// The multi-index of memory position `p` of a contiguous array in `order`.

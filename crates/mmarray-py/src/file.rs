@@ -81,21 +81,6 @@ fn read_only() -> PyErr {
 /// byte strides (what Python passes around).
 type Geom = (usize, Vec<usize>, Vec<isize>);
 
-/// The strides of a contiguous array.
-fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<isize> {
-    let mut strides = vec![0isize; shape.len()];
-    let mut step = itemsize as isize;
-    let axes: Vec<usize> = match order {
-        Order::C => (0..shape.len()).rev().collect(),
-        Order::F => (0..shape.len()).collect(),
-    };
-    for a in axes {
-        strides[a] = step;
-        step = step.saturating_mul(shape[a].max(1) as isize);
-    }
-    strides
-}
-
 fn parse_order(order: &str) -> PyResult<Order> {
     match order {
         "C" | "c" => Ok(Order::C),
@@ -148,7 +133,7 @@ pub(crate) fn scalar(py: Python<'_>, v: Value) -> PyResult<Py<PyAny>> {
 /// An axis result for Python: `(descr, Buffer)`, the buffer owning the data.
 pub(crate) fn axis_result(py: Python<'_>, r: AxisResult) -> PyResult<Py<PyAny>> {
     let descr = r.dtype.descr();
-    let strides = contiguous_strides(&r.shape, r.dtype.itemsize(), r.order);
+    let strides = mmarray_core::contiguous_strides(&r.shape, r.dtype.itemsize(), r.order);
     let buffer = Buffer {
         ptr: r.data.as_ptr() as usize,
         owner: Owner::Vec(r.data),
@@ -337,7 +322,7 @@ fn is_whole<M: mmarray_core::Mode>(a: &DynArray<M>, geom: &Geom) -> bool {
     let (offset, shape, strides) = geom;
     *offset == 0
         && shape == a.shape()
-        && *strides == contiguous_strides(a.shape(), a.dtype().itemsize(), a.order())
+        && *strides == mmarray_core::contiguous_strides(a.shape(), a.dtype().itemsize(), a.order())
 }
 
 /// Runs `f` on the writable bytes and the dtype of `a`.
