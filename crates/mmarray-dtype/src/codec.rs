@@ -273,18 +273,29 @@ pub fn cast_slice<S: Native, D: Native>(src: &[S], dst: &mut [D]) -> Result<(), 
             return Ok(());
         }
     }
-    cast_elements(src, dst, true);
+    cast_elements(src, dst, Part::Whole);
     Ok(())
 }
 
-/// The element loop of [`cast_slice`] over `src`, which is the end of the array
-/// when `last` (numpy's contiguous float -> uint32 loops treat the end differently).
-fn cast_elements<S: Native, D: Native>(src: &[S], dst: &mut [D], last: bool) {
+/// Which part of an array a slice being cast is (numpy's contiguous float ->
+/// uint32 loops treat the end of an array differently from the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Not the end of the array (its first or a middle slice): no end rule.
+    Middle,
+    /// The end of an array that began in earlier slices.
+    Last,
+    /// The whole array.
+    Whole,
+}
+
+/// The element loop of [`cast_slice`] over `src`, which is `part` of an array.
+fn cast_elements<S: Native, D: Native>(src: &[S], dst: &mut [D], part: Part) {
     if let Some(d) = same_type_mut::<D, u32>(dst)
         && matches!(S::KIND.class(), Class::Float | Class::Complex)
         && S::KIND != Kind::F16
     {
-        float_to_u32_like_numpy(src, d, last);
+        float_to_u32_like_numpy(src, d, part);
         return;
     }
     for (d, s) in dst.iter_mut().zip(src) {
@@ -298,12 +309,13 @@ fn cast_elements<S: Native, D: Native>(src: &[S], dst: &mut [D], last: bool) {
 /// At the end of an array of `n` items, float32 and float64 leave `n % 4` items to
 /// the scalar loop, complex64 `(n - 1) % 4 + 1` (one to four), and complex128 the
 /// same but all of them when `n <= 5` (numpy 2.4.6, measured).
-fn float_to_u32_like_numpy<S: Native>(src: &[S], dst: &mut [u32], last: bool) {
+fn float_to_u32_like_numpy<S: Native>(src: &[S], dst: &mut [u32], part: Part) {
     let n = src.len();
+    let end = part != Part::Middle;
     let groups = match S::KIND {
-        Kind::C64 if last => n.saturating_sub(1) / 4,
-        Kind::C128 if last && n <= 5 => 0,
-        Kind::C128 if last => (n - 1) / 4,
+        // "All of them when n <= 5" is about the whole array's n, not a slice's.
+        Kind::C128 if part == Part::Whole && n <= 5 => 0,
+        Kind::C64 | Kind::C128 if end => n.saturating_sub(1) / 4,
         _ => n / 4,
     };
     let (vector, scalar) = src.split_at(4 * groups);
@@ -346,11 +358,12 @@ const BLOCK: usize = 1024;
 /// # Ok::<(), mmarray_dtype::DTypeError>(())
 /// ```
 pub fn convert(src: &[u8], from: DType, dst: &mut [u8], to: DType) -> Result<(), DTypeError> {
-    convert_part(src, from, dst, to, true)
+    convert_part(src, from, dst, to, true, true)
 }
 
 /// [`convert`] for one piece of a larger array converted piece by piece in order:
-/// `last` says whether the array ends with this piece. numpy's contiguous
+/// `first` says whether the array starts with this piece, `last` whether it ends
+/// with it. numpy's contiguous
 /// float/complex -> uint32 loops treat the end of an array differently from the
 /// rest (see the [crate docs](crate#casting)), so the pieces of an array converted
 /// with the right `last` give numpy's bytes for the whole array. Pieces other than
@@ -362,8 +375,8 @@ pub fn convert(src: &[u8], from: DType, dst: &mut [u8], to: DType) -> Result<(),
 /// let src: Vec<u8> = [-3e9f32, 0.0].repeat(8).iter().flat_map(|v| v.to_ne_bytes()).collect();
 /// let (mut whole, mut parts) = ([0u8; 32], [0u8; 32]);
 /// mmarray_dtype::convert(&src, c8, &mut whole, u4)?;
-/// convert_part(&src[..32], c8, &mut parts[..16], u4, false)?;
-/// convert_part(&src[32..], c8, &mut parts[16..], u4, true)?;
+/// convert_part(&src[..32], c8, &mut parts[..16], u4, true, false)?;
+/// convert_part(&src[32..], c8, &mut parts[16..], u4, false, true)?;
 /// assert_eq!(whole, parts);
 /// # Ok::<(), mmarray_dtype::DTypeError>(())
 /// ```
@@ -372,6 +385,7 @@ pub fn convert_part(
     from: DType,
     dst: &mut [u8],
     to: DType,
+    first: bool,
     last: bool,
 ) -> Result<(), DTypeError> {
     let n = src.len() / from.itemsize();
@@ -386,7 +400,7 @@ pub fn convert_part(
         return Ok(());
     }
     crate::dispatch!(from.kind(), S => crate::dispatch!(to.kind(), D => {
-        convert_blocks::<S, D>(src, from.byte_order(), dst, to.byte_order(), last);
+        convert_blocks::<S, D>(src, from.byte_order(), dst, to.byte_order(), (first, last));
     }));
     Ok(())
 }
@@ -396,7 +410,7 @@ fn convert_blocks<S: Native, D: Native>(
     from: ByteOrder,
     dst: &mut [u8],
     to: ByteOrder,
-    last: bool,
+    (first, last): (bool, bool),
 ) {
     let mut a = [S::zeroed(); BLOCK];
     let mut b = [D::zeroed(); BLOCK];
@@ -407,7 +421,12 @@ fn convert_blocks<S: Native, D: Native>(
         let k = s.len() / size_of::<S>();
         // The lengths agree by construction (`convert` checked them), so these cannot fail.
         let ok = decode(s, from, &mut a[..k]).is_ok();
-        cast_elements(&a[..k], &mut b[..k], last && i + 1 == blocks);
+        let part = match (first && i == 0, last && i + 1 == blocks) {
+            (true, true) => Part::Whole,
+            (_, true) => Part::Last,
+            _ => Part::Middle,
+        };
+        cast_elements(&a[..k], &mut b[..k], part);
         let ok = ok && encode(&b[..k], to, d).is_ok();
         debug_assert!(ok);
     }
@@ -423,6 +442,52 @@ pub fn is_kind<T: Element>(kind: Kind) -> bool {
 mod tests {
     use super::*;
     use crate::{Bool, Complex32, Complex64};
+
+    #[test]
+    fn block_ends_do_not_change_a_whole_array_cast_to_uint32() {
+        // Out-of-range values, where numpy's vector and scalar loops differ; lengths
+        // around convert's 1024-element blocks, so that the last block is short (the
+        // complex128 "all scalar when n <= 5" rule is about the whole array).
+        for n in [1, 5, 6, 1021, 1024, 1025, 1028, 1029, 1030, 2053] {
+            let values: Vec<f64> = (0..2 * n).map(|i| -3e9 + i as f64 * 1e7).collect();
+            let c16: Vec<Complex64> = values
+                .chunks(2)
+                .map(|c| Complex64::new(c[0], c[1]))
+                .collect();
+            let mut want = vec![0u32; n];
+            cast_slice(&c16, &mut want).unwrap();
+            let src: Vec<u8> = bytemuck::cast_slice(&c16).to_vec();
+            let mut got = vec![0u8; 4 * n];
+            convert(
+                &src,
+                DType::native(Kind::C128),
+                &mut got,
+                DType::native(Kind::U32),
+            )
+            .unwrap();
+            assert_eq!(
+                bytemuck::cast_slice::<u8, u32>(&got),
+                want.as_slice(),
+                "complex128 n={n}"
+            );
+            let f8 = &values[..n];
+            let mut want = vec![0u32; n];
+            cast_slice(f8, &mut want).unwrap();
+            let mut got = vec![0u8; 4 * n];
+            convert(
+                bytemuck::cast_slice(f8),
+                DType::native(Kind::F64),
+                &mut got,
+                DType::native(Kind::U32),
+            )
+            .unwrap();
+            assert_eq!(
+                bytemuck::cast_slice::<u8, u32>(&got),
+                want.as_slice(),
+                "float64 n={n}"
+            );
+        }
+    }
 
     /// Says (SKIPPED line) when the CPU lacks `what`, so that `test` compares the
     /// portable code with itself.

@@ -155,7 +155,7 @@ fn convert_into<M: Mode>(
             .enumerate()
             .try_for_each(|(i, (d, s))| {
                 // The whole array in pieces, as numpy's astype loops over it once.
-                convert_part(s, from, d, to, i + 1 == pieces)?;
+                convert_part(s, from, d, to, i == 0, i + 1 == pieces)?;
                 ctx.advance(s.len());
                 Ok::<(), Error>(())
             })?;
