@@ -48,12 +48,18 @@ mod exec;
 mod fill;
 mod kernels;
 mod num;
+pub mod prelude;
 mod reduce;
 mod rng;
 // `SKIPPED:` lines for unit tests that cannot check something on this machine.
 #[cfg(test)]
 #[path = "../../../testing/skip.rs"]
 mod test_skip;
+
+/// The array crate this one builds on, for programs that depend on this crate alone.
+pub use mmarray_core;
+/// The element-type crate this one builds on, for programs that depend on this crate alone.
+pub use mmarray_dtype;
 
 pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, result_kind};
 pub use convert::{
