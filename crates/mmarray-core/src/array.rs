@@ -994,6 +994,54 @@ impl<T: Element> Array<T, ReadWrite> {
         unsafe { DynArray::create(path, DType::native(T::KIND), shape, order) }?.into_typed()
     }
 
+    /// Creates a new zero-filled native-endian file with options: numpy's `w+`
+    /// (replacing an existing file) with [`CreateOptions::overwrite`], a raw
+    /// headerless file with [`CreateOptions::raw`].
+    ///
+    /// The modes of numpy's `memmap`, typed:
+    ///
+    /// | numpy | mmarray |
+    /// |---|---|
+    /// | `mode='r'` | `Array::<T, ReadOnly>::open(path)` |
+    /// | `mode='r+'` | `Array::<T, ReadWrite>::open(path)` |
+    /// | `mode='c'` | `Array::<T, CopyOnWrite>::open(path)` |
+    /// | `mode='w+'` | `Array::<T, ReadWrite>::create_with(path, shape, order, &CreateOptions::new().overwrite(true))` |
+    ///
+    /// (For a big-endian or other non-native file, create a [`DynArray`] with its
+    /// dtype and call [`into_typed`](DynArray::into_typed).)
+    ///
+    /// ```
+    /// use mmarray_core::{Array, CreateOptions, Order, ReadWrite};
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("w.npy");
+    /// let w_plus = CreateOptions::new().overwrite(true);
+    /// // SAFETY: the file is private to this example.
+    /// let a = unsafe { Array::<f32, ReadWrite>::create_with(&path, &[2, 2], Order::C, &w_plus)? };
+    /// a.close()?;
+    /// // SAFETY: as above. The old file is replaced, as numpy's `w+` does.
+    /// let a = unsafe { Array::<i16, ReadWrite>::create_with(&path, &[3], Order::C, &w_plus)? };
+    /// assert_eq!((a.shape(), a.dtype().itemsize()), (&[3][..], 2));
+    /// a.close()?;
+    /// // SAFETY: as above. Without `overwrite`, an existing file is an error.
+    /// let again = unsafe { Array::<i16, ReadWrite>::create_with(&path, &[3], Order::C, &CreateOptions::new()) };
+    /// assert!(matches!(again, Err(mmarray_core::Error::Exists { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// See [`DynArray`'s safety docs](DynArray#safety-of-mapping).
+    pub unsafe fn create_with(
+        path: impl AsRef<Path>,
+        shape: &[usize],
+        order: Order,
+        options: &CreateOptions,
+    ) -> Result<Array<T, ReadWrite>> {
+        // SAFETY: forwarded to the caller.
+        unsafe { DynArray::create_with(path, DType::native(T::KIND), shape, order, options) }?
+            .into_typed()
+    }
+
     /// Appends whole entries of the growth axis (rows for C order), given in the
     /// file's memory order; `values.len()` must be a multiple of the entry size.
     pub fn append(&mut self, values: &[T]) -> Result<std::ops::Range<usize>> {

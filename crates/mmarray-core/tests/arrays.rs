@@ -228,6 +228,63 @@ fn overwrite_replaces_the_file_by_rename() {
     assert_eq!(names(dir.path()), ["data.npy", "fresh.npy"]);
 }
 
+#[test]
+fn typed_arrays_are_created_in_w_plus_and_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typed.npy");
+    f64_file(&path, &[4], Order::C, &[1.0, 2.0, 3.0, 4.0]);
+    let old_map = open::<ReadOnly>(&path).unwrap();
+    let w_plus = CreateOptions::new().overwrite(true);
+    // SAFETY: the file is private to this test.
+    let mut a =
+        unsafe { Array::<u16, ReadWrite>::create_with(&path, &[2, 3], Order::F, &w_plus) }.unwrap();
+    assert_eq!(
+        (a.shape(), a.order(), a.dtype()),
+        (&[2, 3][..], Order::F, DType::native(Kind::U16))
+    );
+    assert_eq!(a.view().to_vec(), [0; 6], "w+ starts from zeros");
+    a.view_mut().assign_slice(&[1, 2, 3, 4, 5, 6]).unwrap();
+    a.close().unwrap();
+    assert_eq!(
+        open_typed::<u16, ReadOnly>(&path).unwrap().view().to_vec(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    // The old mapping still shows the old file.
+    assert_eq!(
+        old_map.view::<f64>().unwrap().to_vec(),
+        [1.0, 2.0, 3.0, 4.0]
+    );
+    drop(old_map);
+
+    // Without overwrite, the typed constructor refuses and leaves the file alone.
+    let before = fs::read(&path).unwrap();
+    // SAFETY: as above.
+    let err = unsafe {
+        Array::<u16, ReadWrite>::create_with(&path, &[1], Order::C, &CreateOptions::new())
+    }
+    .unwrap_err();
+    assert!(matches!(err, Error::Exists { .. }), "{err:?}");
+    assert_eq!(fs::read(&path).unwrap(), before);
+
+    // A raw file: no header, zeros before the data at the offset.
+    let raw = dir.path().join("typed.dat");
+    // SAFETY: as above.
+    let mut r = unsafe {
+        Array::<i32, ReadWrite>::create_with(&raw, &[3], Order::C, &CreateOptions::new().raw(8))
+    }
+    .unwrap();
+    r.view_mut().assign_slice(&[-1, 0, 7]).unwrap();
+    r.close().unwrap();
+    let bytes = fs::read(&raw).unwrap();
+    assert_eq!(&bytes[..8], [0; 8]);
+    let ints: Vec<i32> = bytes[8..]
+        .chunks(4)
+        .map(|c| i32::from_ne_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(ints, [-1, 0, 7]);
+    assert_eq!(names(dir.path()), ["typed.dat", "typed.npy"]);
+}
+
 /// Whether the filesystem of `dir` makes unnamed files (`O_TMPFILE`).
 fn unnamed_files_work_in(dir: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
