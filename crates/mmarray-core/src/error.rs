@@ -114,6 +114,17 @@ pub enum Error {
         /// The file that was to be written.
         path: PathBuf,
     },
+    /// A chunk of a chunked store (see [`chunk`](crate::chunk)) that is missing,
+    /// malformed or could not be read or written.
+    #[error("{store}: chunk {chunk}: {reason}")]
+    Chunk {
+        /// The store (its path).
+        store: String,
+        /// The chunk (its key in the store, or its grid coordinates).
+        chunk: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An operation this array or view cannot do (e.g. growing a raw file with an offset).
     #[error("{0}")]
     Unsupported(String),

@@ -44,6 +44,7 @@
 //! ```
 
 mod array;
+pub mod chunk;
 mod error;
 mod format;
 mod geometry;

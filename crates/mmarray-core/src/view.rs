@@ -31,7 +31,7 @@ fn write_one<T: Element>(bytes: &mut [u8], order: ByteOrder, mut v: T) {
     bytes.copy_from_slice(bytemuck::bytes_of(&v));
 }
 
-fn check_elem<T: Element>(dtype: DType) -> Result<()> {
+pub(crate) fn check_elem<T: Element>(dtype: DType) -> Result<()> {
     if T::KIND == dtype.kind() && size_of::<T>() == dtype.itemsize() {
         Ok(())
     } else {

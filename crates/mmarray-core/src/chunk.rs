@@ -1,0 +1,889 @@
+//! Chunked arrays: a layout plus a regular chunk grid plus a source that hands
+//! out chunks.
+//!
+//! A [`ChunkSource`] is storage cut into chunks of one shape (a Zarr store, an
+//! archive decoded piece by piece, chunks in memory): it reads a chunk's bytes
+//! (mapped where they lie uncompressed in a file, decoded into a buffer
+//! otherwise) and, when writable, takes them back. A [`Chunked`] array puts a
+//! source behind the array model the rest of mmarray uses: views by numpy
+//! basic indexing ([`ChunkedView`]) that cross chunk boundaries, addressed as if
+//! the array were one contiguous buffer in C (or F) order: its *virtual region*.
+//! Every byte range of that region is found in the chunks that hold it
+//! ([`ChunkedView::steps`]), so the runs and segments of a chunked view are those
+//! of the same view of a contiguous array, and an operation that walks them sees
+//! the same values in the same order whatever the chunking. `mmarray-ops` runs
+//! every operation over chunked views that way; this module holds no threads.
+//!
+//! ```
+//! use mmarray_core::chunk::{Chunked, MemoryChunks};
+//! use mmarray_core::{Order, View};
+//! use mmarray_dtype::ByteOrder;
+//!
+//! let values: Vec<f64> = (0..35).map(f64::from).collect();
+//! let whole = View::<f64>::from_bytes(bytemuck::cast_slice(&values), &[5, 7], Order::C, ByteOrder::NATIVE)?;
+//! // The same data in chunks of 2 x 3 (edge chunks partial).
+//! let a = Chunked::new(Box::new(MemoryChunks::from_view(&whole, &[2, 3], Order::C)?));
+//! assert_eq!(a.grid().grid_shape(), [3, 3]);
+//! let v = a.view::<f64>()?.slice("1:4, ::-2")?;
+//! assert_eq!(v.to_vec()?, whole.slice("1:4, ::-2")?.to_vec());
+//! # Ok::<(), mmarray_core::Error>(())
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Mutex;
+
+use mmarray_dtype::{DType, Element};
+
+use crate::geometry::{Geometry, Order, Runs, Segments, checked_len, checked_nbytes};
+use crate::spec::Spec;
+use crate::view::{View, check_elem};
+use crate::{Error, Result};
+
+/// A regular grid of chunks over an array's shape: chunk `(i, j, ...)` holds the
+/// elements `[i * c0, (i + 1) * c0) x [j * c1, ...)`, cut at the array's edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkGrid {
+    shape: Vec<usize>,
+    chunk: Vec<usize>,
+    counts: Vec<usize>,
+    chunk_len: usize,
+    n_chunks: usize,
+}
+
+impl ChunkGrid {
+    /// The grid of chunks of `chunk_shape` over `shape`, checked: as many axes,
+    /// chunk sides of at least 1, and chunk and grid sizes that fit in memory
+    /// (`itemsize` bytes per element).
+    ///
+    /// ```
+    /// use mmarray_core::chunk::ChunkGrid;
+    /// let g = ChunkGrid::new(&[10, 7], &[4, 7], 8)?;
+    /// assert_eq!((g.grid_shape(), g.len(), g.chunk_len()), (&[3, 1][..], 3, 28));
+    /// assert!(ChunkGrid::new(&[10, 7], &[0, 7], 8).is_err());
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn new(shape: &[usize], chunk_shape: &[usize], itemsize: usize) -> Result<ChunkGrid> {
+        let bad = |reason: String| Err(Error::Shape(reason));
+        if shape.len() != chunk_shape.len() {
+            return bad(format!(
+                "chunk shape {chunk_shape:?} has {} dimensions, the array {shape:?} has {}",
+                chunk_shape.len(),
+                shape.len()
+            ));
+        }
+        if shape.len() > crate::MAX_DIMS {
+            return bad(format!(
+                "{} dimensions: at most {} are supported",
+                shape.len(),
+                crate::MAX_DIMS
+            ));
+        }
+        if let Some(axis) = chunk_shape.iter().position(|&c| c == 0) {
+            return bad(format!(
+                "chunk shape {chunk_shape:?} is empty along axis {axis}: every chunk side must be at least 1"
+            ));
+        }
+        let Some(chunk_len) =
+            checked_nbytes(chunk_shape, itemsize).map(|_| chunk_shape.iter().product::<usize>())
+        else {
+            return bad(format!("chunk shape {chunk_shape:?} is too large"));
+        };
+        if checked_nbytes(shape, itemsize).is_none() {
+            return bad(format!("shape {shape:?} is too large"));
+        }
+        let counts: Vec<usize> = shape
+            .iter()
+            .zip(chunk_shape)
+            .map(|(&n, &c)| n.div_ceil(c))
+            .collect();
+        let Some(n_chunks) = checked_len(&counts) else {
+            return bad(format!(
+                "shape {shape:?} in chunks of {chunk_shape:?} makes too many chunks"
+            ));
+        };
+        Ok(ChunkGrid {
+            shape: shape.to_vec(),
+            chunk: chunk_shape.to_vec(),
+            counts,
+            chunk_len,
+            n_chunks,
+        })
+    }
+
+    /// The array's shape.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The shape of every chunk (edge chunks hold fewer elements of the array, but
+    /// their buffers have this shape too, as in Zarr).
+    #[must_use]
+    pub fn chunk_shape(&self) -> &[usize] {
+        &self.chunk
+    }
+
+    /// Chunks per axis.
+    #[must_use]
+    pub fn grid_shape(&self) -> &[usize] {
+        &self.counts
+    }
+
+    /// Number of chunks.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.n_chunks
+    }
+
+    /// Whether there are no chunks (the array is empty).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.n_chunks == 0
+    }
+
+    /// Elements in a chunk's buffer.
+    #[must_use]
+    pub fn chunk_len(&self) -> usize {
+        self.chunk_len
+    }
+
+    /// The coordinates of chunk number `id` (chunks numbered in C order of the grid).
+    #[must_use]
+    pub fn coords(&self, id: usize) -> Vec<usize> {
+        let mut out = vec![0; self.counts.len()];
+        let mut rest = id;
+        for (o, &n) in out.iter_mut().zip(&self.counts).rev() {
+            *o = rest % n;
+            rest /= n;
+        }
+        out
+    }
+
+    /// The number of the chunk at `coords` (`None` if outside the grid).
+    #[must_use]
+    pub fn id(&self, coords: &[usize]) -> Option<usize> {
+        if coords.len() != self.counts.len() {
+            return None;
+        }
+        let mut id = 0usize;
+        for (&c, &n) in coords.iter().zip(&self.counts) {
+            if c >= n {
+                return None;
+            }
+            id = id * n + c;
+        }
+        Some(id)
+    }
+}
+
+/// The bytes of one chunk: borrowed from the source (a mapping of a file where the
+/// chunk lies uncompressed) or owned (decoded).
+#[derive(Debug)]
+pub enum ChunkBytes<'s> {
+    /// Bytes that stay where they are, e.g. in a mapped file.
+    Borrowed(&'s [u8]),
+    /// Bytes decoded into a buffer (given back to the caller to reuse).
+    Owned(Vec<u8>),
+}
+
+impl Deref for ChunkBytes<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            ChunkBytes::Borrowed(b) => b,
+            ChunkBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Storage cut into the chunks of a regular [`ChunkGrid`]: the seam through which
+/// chunked formats (Zarr stores, say) plug into mmarray.
+///
+/// A chunk's bytes are its full buffer (`grid().chunk_len()` elements of
+/// `dtype()`, in `chunk_order()`, also for edge chunks), in the dtype's byte
+/// order. Implementations check everything they read: a chunk of the wrong size,
+/// corrupt or truncated data is an error naming the store and the chunk, never a
+/// panic. Sources are shared between threads: `read_chunk` and `write_chunk` may
+/// be called concurrently for different chunks.
+pub trait ChunkSource: fmt::Debug + Send + Sync {
+    /// The element type and byte order of chunk bytes.
+    fn dtype(&self) -> DType;
+
+    /// The array's shape and chunking.
+    fn grid(&self) -> &ChunkGrid;
+
+    /// The order of elements inside a chunk's buffer (C unless said otherwise).
+    fn chunk_order(&self) -> Order {
+        Order::C
+    }
+
+    /// What to call the source in messages (a store's path).
+    fn name(&self) -> String;
+
+    /// The bytes of the chunk at `coords`. `buf` is a buffer the caller gives for
+    /// reuse: a source that decodes fills it (resized to the chunk's byte size)
+    /// and returns it as [`ChunkBytes::Owned`]; one that maps may ignore it. A
+    /// chunk that was never written reads as the source's fill value.
+    fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> Result<ChunkBytes<'_>>;
+
+    /// Whether [`write_chunk`](ChunkSource::write_chunk) can succeed.
+    fn is_writable(&self) -> bool {
+        false
+    }
+
+    /// Stores the full buffer of the chunk at `coords`. The default refuses.
+    fn write_chunk(&self, coords: &[usize], bytes: &[u8]) -> Result<()> {
+        let _ = (coords, bytes);
+        Err(Error::Unsupported(format!(
+            "{}: the store is read-only",
+            self.name()
+        )))
+    }
+
+    /// Makes every written chunk durable. The default does nothing.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A chunked array: a [`ChunkSource`] seen as one array whose elements are
+/// addressed in C (or F) order, as if contiguous.
+#[derive(Debug)]
+pub struct Chunked {
+    source: Box<dyn ChunkSource>,
+    order: Order,
+}
+
+impl Chunked {
+    /// The array held by `source`, walked in C order.
+    #[must_use]
+    pub fn new(source: Box<dyn ChunkSource>) -> Chunked {
+        Chunked {
+            source,
+            order: Order::C,
+        }
+    }
+
+    /// Sets the order in which operations walk the elements (and in which
+    /// [`to_vec`](ChunkedView::to_vec) lists a whole array): C (the default) or F.
+    /// Results of operations equal those over a contiguous array of this order,
+    /// bit for bit.
+    #[must_use]
+    pub fn with_order(mut self, order: Order) -> Chunked {
+        self.order = order;
+        self
+    }
+
+    /// The source.
+    #[must_use]
+    pub fn source(&self) -> &dyn ChunkSource {
+        self.source.as_ref()
+    }
+
+    /// The element type.
+    #[must_use]
+    pub fn dtype(&self) -> DType {
+        self.source.dtype()
+    }
+
+    /// The shape.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        self.source.grid().shape()
+    }
+
+    /// The chunk grid.
+    #[must_use]
+    pub fn grid(&self) -> &ChunkGrid {
+        self.source.grid()
+    }
+
+    /// The order of the virtual region (see the [module docs](self)).
+    #[must_use]
+    pub fn order(&self) -> Order {
+        self.order
+    }
+
+    /// Number of elements.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// Whether the array has no elements.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A view of the whole array with elements `T` (which must match the dtype's kind).
+    pub fn view<T: Element>(&self) -> Result<ChunkedView<'_, T>> {
+        check_elem::<T>(self.dtype())?;
+        Ok(ChunkedView {
+            array: self,
+            geom: Geometry::contiguous(self.shape(), size_of::<T>(), self.order),
+            _t: PhantomData,
+        })
+    }
+
+    /// A writable view of the whole array (the source must be writable).
+    pub fn view_mut<T: Element>(&mut self) -> Result<ChunkedViewMut<'_, T>> {
+        if !self.source.is_writable() {
+            return Err(Error::Unsupported(format!(
+                "{}: the store is read-only",
+                self.source.name()
+            )));
+        }
+        Ok(ChunkedViewMut { view: self.view()? })
+    }
+
+    /// Makes every written chunk durable ([`ChunkSource::flush`]).
+    pub fn flush(&self) -> Result<()> {
+        self.source.flush()
+    }
+
+    /// Reads the chunk numbered `id` (see [`ChunkGrid::coords`]), checking that the
+    /// source gave a whole buffer.
+    pub fn read_chunk(&self, id: usize, buf: Vec<u8>) -> Result<ChunkBytes<'_>> {
+        let grid = self.grid();
+        let coords = grid.coords(id);
+        let bytes = self.source.read_chunk(&coords, buf)?;
+        let want = grid.chunk_len() * self.dtype().itemsize();
+        if bytes.len() != want {
+            return Err(Error::Chunk {
+                store: self.source.name(),
+                chunk: format!("{coords:?}"),
+                reason: format!("{} bytes given, {want} expected", bytes.len()),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// One step of a walk over a byte range of a chunked view's virtual region
+/// ([`ChunkedView::steps`]): `len` elements that lie in one chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The chunk's number.
+    pub chunk: usize,
+    /// The first element's index in the chunk's buffer.
+    pub at: usize,
+    /// Elements between consecutive elements in the chunk's buffer (1 when the
+    /// chunk's order is the array's walking order).
+    pub stride: usize,
+    /// The first element's index in the range walked.
+    pub pos: usize,
+    /// Number of elements.
+    pub len: usize,
+}
+
+/// A read-only view of a [`Chunked`] array by numpy basic indexing: the geometry
+/// of the same view of a contiguous array, over the virtual region.
+pub struct ChunkedView<'a, T> {
+    array: &'a Chunked,
+    geom: Geometry,
+    _t: PhantomData<T>,
+}
+
+impl<T> Clone for ChunkedView<'_, T> {
+    fn clone(&self) -> Self {
+        ChunkedView {
+            array: self.array,
+            geom: self.geom.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: Element> fmt::Debug for ChunkedView<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkedView")
+            .field("source", &self.array.source.name())
+            .field("dtype", &self.dtype())
+            .field("shape", &self.geom.shape)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: Element> ChunkedView<'a, T> {
+    /// The array viewed.
+    #[must_use]
+    pub fn array(&self) -> &'a Chunked {
+        self.array
+    }
+
+    /// The element type (with the chunks' byte order).
+    #[must_use]
+    pub fn dtype(&self) -> DType {
+        self.array.dtype()
+    }
+
+    /// The shape.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        &self.geom.shape
+    }
+
+    /// Number of dimensions.
+    #[must_use]
+    pub fn ndim(&self) -> usize {
+        self.geom.shape.len()
+    }
+
+    /// Number of elements.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.geom.len()
+    }
+
+    /// Whether the view has no elements.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A sub-view by numpy basic indexing (as [`View::slice`]).
+    pub fn slice<S>(&self, spec: S) -> Result<ChunkedView<'a, T>>
+    where
+        S: TryInto<Spec>,
+        S::Error: Into<Error>,
+    {
+        let spec = spec.try_into().map_err(Into::into)?;
+        Ok(ChunkedView {
+            array: self.array,
+            geom: self.geom.slice(&spec)?,
+            _t: PhantomData,
+        })
+    }
+
+    /// The view's runs over the virtual region (those of the same view of a
+    /// contiguous array in the array's order).
+    #[must_use]
+    pub fn runs(&self) -> Runs {
+        self.geom.runs(size_of::<T>())
+    }
+
+    /// The view's runs cut into segments of about `max_elems` elements.
+    #[must_use]
+    pub fn segments(&self, max_elems: usize) -> Segments {
+        Segments::new(self.runs(), max_elems)
+    }
+
+    /// The same view of a contiguous array held in `bytes` (which must have the
+    /// array's byte size): what an operation over this view must equal.
+    pub fn over<'b>(&self, bytes: &'b [u8]) -> Result<View<'b, T>> {
+        let whole = View::<T>::from_bytes(
+            bytes,
+            self.array.shape(),
+            self.array.order,
+            self.dtype().byte_order(),
+        )?;
+        Ok(View::from_parts(
+            whole.region(),
+            None,
+            self.geom.clone(),
+            self.dtype().byte_order(),
+        ))
+    }
+
+    /// Calls `f` for each [`Step`] of the elements of the virtual region in
+    /// `[offset, offset + len)` bytes (whole elements, inside the region): the
+    /// chunks that hold them, in order.
+    pub fn steps(&self, offset: usize, len: usize, f: impl FnMut(Step)) {
+        let size = size_of::<T>();
+        walk(
+            self.array.grid(),
+            self.array.order,
+            self.array.source.chunk_order(),
+            offset / size,
+            len / size,
+            f,
+        );
+    }
+
+    /// The byte offset, in the virtual region, just past the last element of chunk
+    /// `id`: once a walk in region order has passed it, the chunk is not needed again.
+    #[must_use]
+    pub fn chunk_end(&self, id: usize) -> usize {
+        let grid = self.array.grid();
+        let coords = grid.coords(id);
+        let shape = grid.shape();
+        let mut last = 0usize;
+        let mut mult = 1usize;
+        let axes: Vec<usize> = match self.array.order {
+            Order::C => (0..shape.len()).rev().collect(),
+            Order::F => (0..shape.len()).collect(),
+        };
+        for ax in axes {
+            let c = grid.chunk_shape()[ax];
+            let i = ((coords[ax] + 1) * c).min(shape[ax]).saturating_sub(1);
+            last += i * mult;
+            mult *= shape[ax];
+        }
+        (last + 1) * size_of::<T>()
+    }
+
+    /// Copies the elements of the virtual region in `[offset, offset + buf.len())`
+    /// into `buf` (in the chunks' byte order), taking each chunk's bytes from
+    /// `chunk` (`None`: not loaded; then `false`, with `buf` partly written).
+    pub fn gather<'c>(
+        &self,
+        offset: usize,
+        buf: &mut [u8],
+        chunk: impl Fn(usize) -> Option<&'c [u8]>,
+    ) -> bool {
+        let size = size_of::<T>();
+        let mut ok = true;
+        self.steps(offset, buf.len(), |s| {
+            let Some(src) = chunk(s.chunk) else {
+                ok = false;
+                return;
+            };
+            let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
+            copy_strided(src, s.at, s.stride, dst, size);
+        });
+        ok
+    }
+
+    /// Every element of the view, in logical C order (as [`View::to_vec`]),
+    /// reading the chunks one at a time as needed.
+    pub fn to_vec(&self) -> Result<Vec<T>> {
+        let size = size_of::<T>();
+        let runs = self.runs();
+        let mut out = vec![T::zeroed(); self.len()];
+        let mut loaded: Option<(usize, ChunkBytes<'_>)> = None;
+        let mut buf = vec![0u8; runs.run_bytes()];
+        let mut decoded = vec![T::zeroed(); runs.run_len()];
+        let mut index = vec![0usize; self.ndim()];
+        let c_strides = crate::geometry::contiguous_strides(self.shape(), 1, Order::C);
+        for k in 0..runs.len() {
+            // Load the chunks this run needs, one after the other.
+            let mut err = None;
+            let mut pieces: Vec<Step> = Vec::new();
+            self.steps(runs.offset(k), buf.len(), |s| pieces.push(s));
+            for s in pieces {
+                if loaded.as_ref().is_none_or(|(id, _)| *id != s.chunk) {
+                    let old = match loaded.take() {
+                        Some((_, ChunkBytes::Owned(v))) => v,
+                        _ => Vec::new(),
+                    };
+                    match self.array.read_chunk(s.chunk, old) {
+                        Ok(b) => loaded = Some((s.chunk, b)),
+                        Err(e) => {
+                            err = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if let Some((_, bytes)) = &loaded {
+                    let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
+                    copy_strided(bytes, s.at, s.stride, dst, size);
+                }
+            }
+            if let Some(e) = err {
+                return Err(e);
+            }
+            mmarray_dtype::decode(&buf, self.dtype().byte_order(), &mut decoded)?;
+            for (j, v) in decoded.iter().enumerate() {
+                runs.multi_index(k, j, &mut index);
+                let at: isize = index
+                    .iter()
+                    .zip(&c_strides)
+                    .map(|(&i, &s)| i as isize * s)
+                    .sum();
+                out[at.unsigned_abs()] = *v;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A writable view of a [`Chunked`] array.
+pub struct ChunkedViewMut<'a, T> {
+    view: ChunkedView<'a, T>,
+}
+
+impl<T: Element> fmt::Debug for ChunkedViewMut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ChunkedViewMut").field(&self.view).finish()
+    }
+}
+
+impl<'a, T: Element> ChunkedViewMut<'a, T> {
+    /// The read-only view of the same elements.
+    #[must_use]
+    pub fn view(&self) -> &ChunkedView<'a, T> {
+        &self.view
+    }
+
+    /// A writable sub-view by numpy basic indexing.
+    pub fn into_slice<S>(self, spec: S) -> Result<ChunkedViewMut<'a, T>>
+    where
+        S: TryInto<Spec>,
+        S::Error: Into<Error>,
+    {
+        Ok(ChunkedViewMut {
+            view: self.view.slice(spec)?,
+        })
+    }
+
+    /// Copies `buf` into the elements of the virtual region in
+    /// `[offset, offset + buf.len())`, writing each chunk's bytes through `chunk`
+    /// (called with the chunk's number and a function to apply to its buffer;
+    /// `false` if the chunk is not loaded).
+    pub fn scatter(
+        &self,
+        offset: usize,
+        buf: &[u8],
+        chunk: impl Fn(usize, &mut dyn FnMut(&mut [u8])) -> bool,
+    ) -> bool {
+        let size = size_of::<T>();
+        let mut ok = true;
+        self.view.steps(offset, buf.len(), |s| {
+            let src = &buf[s.pos * size..(s.pos + s.len) * size];
+            ok &= chunk(s.chunk, &mut |dst: &mut [u8]| {
+                copy_strided_into(src, dst, s.at, s.stride, size);
+            });
+        });
+        ok
+    }
+}
+
+/// Calls `f` for each [`Step`] of `count` elements of an array of `grid`, from
+/// element `first` in `order` (its virtual region): the chunks (buffers in
+/// `chunk_order`) that hold them, in order. This is the one place where positions
+/// in the virtual region become positions in chunks.
+fn walk(
+    grid: &ChunkGrid,
+    order: Order,
+    chunk_order: Order,
+    first: usize,
+    count: usize,
+    mut f: impl FnMut(Step),
+) {
+    let shape = grid.shape();
+    let chunk = grid.chunk_shape();
+    let nd = shape.len();
+    if nd == 0 {
+        if count > 0 {
+            f(Step {
+                chunk: 0,
+                at: 0,
+                stride: 1,
+                pos: 0,
+                len: 1,
+            });
+        }
+        return;
+    }
+    let fastest_first = |o: Order| -> Vec<usize> {
+        match o {
+            Order::C => (0..nd).rev().collect(),
+            Order::F => (0..nd).collect(),
+        }
+    };
+    let virt = fastest_first(order);
+    let mut chunk_strides = vec![0usize; nd];
+    let mut acc = 1;
+    for ax in fastest_first(chunk_order) {
+        chunk_strides[ax] = acc;
+        acc *= chunk[ax];
+    }
+    // The multi-index of the first element.
+    let mut index = vec![0usize; nd];
+    let mut rest = first;
+    for &ax in &virt {
+        index[ax] = rest % shape[ax];
+        rest /= shape[ax];
+    }
+    let fast = virt[0];
+    let mut todo = count;
+    let mut pos = 0;
+    let mut coords = vec![0usize; nd];
+    while todo > 0 {
+        let within = chunk[fast] - index[fast] % chunk[fast];
+        let n = todo.min(within).min(shape[fast] - index[fast]);
+        let mut at = 0;
+        for ax in 0..nd {
+            coords[ax] = index[ax] / chunk[ax];
+            at += (index[ax] % chunk[ax]) * chunk_strides[ax];
+        }
+        // Inside the grid: the index is inside the shape.
+        let id = grid.id(&coords).unwrap_or(0);
+        f(Step {
+            chunk: id,
+            at,
+            stride: chunk_strides[fast],
+            pos,
+            len: n,
+        });
+        todo -= n;
+        pos += n;
+        // Advance the multi-index by n in the virtual order.
+        index[fast] += n;
+        for k in 0..nd {
+            let ax = virt[k];
+            if index[ax] < shape[ax] {
+                break;
+            }
+            index[ax] = 0;
+            if k + 1 < nd {
+                index[virt[k + 1]] += 1;
+            }
+        }
+    }
+}
+
+/// Copies elements `at, at + stride, ...` of `src` (`size`-byte elements) into
+/// `dst`, contiguous.
+fn copy_strided(src: &[u8], at: usize, stride: usize, dst: &mut [u8], size: usize) {
+    let n = dst.len() / size;
+    if stride == 1 {
+        dst.copy_from_slice(&src[at * size..(at + n) * size]);
+    } else {
+        for (j, d) in dst.chunks_exact_mut(size).enumerate() {
+            let s = (at + j * stride) * size;
+            d.copy_from_slice(&src[s..s + size]);
+        }
+    }
+}
+
+/// Copies contiguous `src` into elements `at, at + stride, ...` of `dst`.
+fn copy_strided_into(src: &[u8], dst: &mut [u8], at: usize, stride: usize, size: usize) {
+    let n = src.len() / size;
+    if stride == 1 {
+        dst[at * size..(at + n) * size].copy_from_slice(src);
+    } else {
+        for (j, s) in src.chunks_exact(size).enumerate() {
+            let d = (at + j * stride) * size;
+            dst[d..d + size].copy_from_slice(s);
+        }
+    }
+}
+
+/// Chunks held in memory: a writable [`ChunkSource`] for tests, examples and data
+/// built in a program. Chunks never written read as zeros.
+#[derive(Debug)]
+pub struct MemoryChunks {
+    dtype: DType,
+    grid: ChunkGrid,
+    order: Order,
+    chunks: Vec<Mutex<Option<Vec<u8>>>>,
+}
+
+impl MemoryChunks {
+    /// An array of `shape` in chunks of `chunk_shape` (each chunk's buffer in
+    /// `chunk_order`), all zero.
+    pub fn new(
+        dtype: DType,
+        shape: &[usize],
+        chunk_shape: &[usize],
+        chunk_order: Order,
+    ) -> Result<MemoryChunks> {
+        let grid = ChunkGrid::new(shape, chunk_shape, dtype.itemsize())?;
+        let chunks = (0..grid.len()).map(|_| Mutex::new(None)).collect();
+        Ok(MemoryChunks {
+            dtype,
+            grid,
+            order: chunk_order,
+            chunks,
+        })
+    }
+
+    /// The elements of `view` (in its dtype and byte order) cut into chunks of
+    /// `chunk_shape`, each buffer in `chunk_order`; the cells of edge chunks
+    /// outside the array are zero.
+    pub fn from_view<T: Element>(
+        view: &View<'_, T>,
+        chunk_shape: &[usize],
+        chunk_order: Order,
+    ) -> Result<MemoryChunks> {
+        let mut out = MemoryChunks::new(view.dtype(), view.shape(), chunk_shape, chunk_order)?;
+        let size = size_of::<T>();
+        let values = view.to_vec();
+        let mut bytes = vec![0u8; values.len() * size];
+        mmarray_dtype::encode(&values, view.dtype().byte_order(), &mut bytes)?;
+        let mut store = vec![vec![0u8; out.grid.chunk_len() * size]; out.grid.len()];
+        walk(&out.grid, Order::C, chunk_order, 0, values.len(), |s| {
+            let src = &bytes[s.pos * size..(s.pos + s.len) * size];
+            copy_strided_into(src, &mut store[s.chunk], s.at, s.stride, size);
+        });
+        for (slot, chunk) in out.chunks.iter_mut().zip(store) {
+            *slot = Mutex::new(Some(chunk));
+        }
+        Ok(out)
+    }
+
+    /// How many chunks hold data (were written or given).
+    #[must_use]
+    pub fn stored(&self) -> usize {
+        self.chunks
+            .iter()
+            .filter(|c| c.lock().is_ok_and(|c| c.is_some()))
+            .count()
+    }
+}
+
+impl ChunkSource for MemoryChunks {
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn grid(&self) -> &ChunkGrid {
+        &self.grid
+    }
+
+    fn chunk_order(&self) -> Order {
+        self.order
+    }
+
+    fn name(&self) -> String {
+        "<memory chunks>".to_owned()
+    }
+
+    fn read_chunk(&self, coords: &[usize], mut buf: Vec<u8>) -> Result<ChunkBytes<'_>> {
+        let n = self.grid.chunk_len() * self.dtype.itemsize();
+        let id = self.grid.id(coords).ok_or_else(|| {
+            Error::Index(format!(
+                "chunk {coords:?} is outside the grid {:?}",
+                self.grid.grid_shape()
+            ))
+        })?;
+        let slot = self.chunks[id]
+            .lock()
+            .map_err(|_| Error::Unsupported("memory chunks: a writer panicked".to_owned()))?;
+        buf.clear();
+        match slot.as_ref() {
+            Some(bytes) => buf.extend_from_slice(bytes),
+            None => buf.resize(n, 0),
+        }
+        Ok(ChunkBytes::Owned(buf))
+    }
+
+    fn is_writable(&self) -> bool {
+        true
+    }
+
+    fn write_chunk(&self, coords: &[usize], bytes: &[u8]) -> Result<()> {
+        let n = self.grid.chunk_len() * self.dtype.itemsize();
+        if bytes.len() != n {
+            return Err(Error::Shape(format!(
+                "chunk {coords:?} written with {} bytes, {n} expected",
+                bytes.len()
+            )));
+        }
+        let id = self.grid.id(coords).ok_or_else(|| {
+            Error::Index(format!(
+                "chunk {coords:?} is outside the grid {:?}",
+                self.grid.grid_shape()
+            ))
+        })?;
+        let mut slot = self.chunks[id]
+            .lock()
+            .map_err(|_| Error::Unsupported("memory chunks: a writer panicked".to_owned()))?;
+        *slot = Some(bytes.to_vec());
+        Ok(())
+    }
+}
