@@ -936,6 +936,17 @@ impl<T: Element, M: Mode> Array<T, M> {
         )
     }
 
+    /// A view of the elements selected by numpy basic indexing (text, an
+    /// [`s!`](crate::s) spec, a range or an integer): `a.slice(s![..5, 2])` is
+    /// `a.view().slice(s![..5, 2])`.
+    pub fn slice<S>(&self, spec: S) -> Result<View<'_, T>>
+    where
+        S: TryInto<crate::Spec>,
+        S::Error: Into<Error>,
+    {
+        self.view().slice(spec)
+    }
+
     /// The elements as a slice when native-endian and aligned (`None` otherwise).
     #[must_use]
     pub fn as_slice(&self) -> Option<&[T]> {
@@ -963,6 +974,26 @@ impl<T: Element, M: Writable> Array<T, M> {
         let geom = self.inner.geometry();
         let order = self.inner.dtype().byte_order();
         ViewMut::from_parts(self.inner.map.bytes_mut(), geom, order)
+    }
+
+    /// A writable view of the elements selected by numpy basic indexing:
+    /// `a.slice_mut(s![..5])` is `a.view_mut().slice_mut(s![..5])`.
+    ///
+    /// ```
+    /// use mmarray_core::{Array, Order, ReadWrite, s};
+    /// # let dir = tempfile::tempdir()?;
+    /// // SAFETY: the file is private to this example.
+    /// let mut a = unsafe { Array::<i32, ReadWrite>::create(dir.path().join("s.npy"), &[3, 3], Order::C)? };
+    /// a.slice_mut(s![.., 1])?.fill(7);
+    /// assert_eq!(a.slice(s![2])?.to_vec(), [0, 7, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn slice_mut<S>(&mut self, spec: S) -> Result<ViewMut<'_, T>>
+    where
+        S: TryInto<crate::Spec>,
+        S::Error: Into<Error>,
+    {
+        self.view_mut().slice_mut(spec)
     }
 
     /// The elements as a mutable slice when native-endian and aligned.

@@ -70,7 +70,7 @@ pub use geometry::{
 };
 pub use memmap2::Advice;
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
-pub use spec::{Index, Spec, SpecError};
+pub use spec::{Index, SliceEnd, SliceRange, Spec, SpecError};
 pub use staged::StagedFile;
 pub use staging::{Abandoned, abandon_staged, set_unnamed_temporaries};
 pub use view::{SegmentsMut, View, ViewMut};

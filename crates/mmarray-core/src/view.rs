@@ -441,8 +441,22 @@ impl<'a, T: Element> View<'a, T> {
 
     read_methods!();
 
-    /// A sub-view by numpy basic indexing, from text (`"1:-1, ..., ::2"`) or from
-    /// [`Index`](crate::Index) values.
+    /// A sub-view by numpy basic indexing, from text (`"1:-1, ..., ::2"`), an
+    /// [`s!`](crate::s) spec, a Rust range or integer, or [`Index`](crate::Index)
+    /// values.
+    ///
+    /// ```
+    /// use mmarray_core::{Index, Order, View, s};
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes: Vec<u8> = (0u8..12).collect();
+    /// let v = View::<u8>::from_bytes(&bytes, &[3, 4], Order::C, ByteOrder::Little)?;
+    /// assert_eq!(v.slice("1:, ::-2")?.to_vec(), [7, 5, 11, 9]);
+    /// assert_eq!(v.slice(s![1.., ..;-2])?.to_vec(), [7, 5, 11, 9]);
+    /// assert_eq!(v.slice(..2)?.shape(), [2, 4]);
+    /// assert_eq!(v.slice(-1)?.to_vec(), [8, 9, 10, 11]);
+    /// assert_eq!(v.slice([Index::Ellipsis, Index::Int(0)])?.to_vec(), [0, 4, 8]);
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
     pub fn slice<S>(&self, spec: S) -> Result<View<'a, T>>
     where
         S: TryInto<Spec>,
@@ -603,22 +617,61 @@ impl<'a, T: Element> ViewMut<'a, T> {
         }
     }
 
-    /// A writable sub-view by numpy basic indexing (borrowing this one).
-    pub fn slice_mut<S>(&mut self, spec: S) -> Result<ViewMut<'_, T>>
-    where
-        S: TryInto<Spec>,
-        S::Error: Into<Error>,
-    {
-        let reborrowed = ViewMut {
+    /// A writable view of the same elements that borrows this one (so this one
+    /// can be used again once it is gone), as ndarray's `view_mut` of a view:
+    /// `v.view_mut().slice_mut(..)` slices without giving `v` up.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, ViewMut, s};
+    /// use mmarray_dtype::ByteOrder;
+    /// let mut bytes = vec![0u8; 6];
+    /// let mut v = ViewMut::<u8>::from_bytes(&mut bytes, &[2, 3], Order::C, ByteOrder::Little)?;
+    /// v.view_mut().slice_mut(s![0, ..])?.fill(1);
+    /// v.view_mut().slice_mut(s![1, ..;2])?.fill(2);
+    /// assert_eq!(v.view().to_vec(), [1, 1, 1, 2, 0, 2]);
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn view_mut(&mut self) -> ViewMut<'_, T> {
+        ViewMut {
             bytes: &mut *self.bytes,
             geom: self.geom.clone(),
             order: self.order,
             _t: PhantomData,
-        };
-        reborrowed.into_slice(spec)
+        }
     }
 
-    /// Turns this view into a sub-view (consuming it, keeping the lifetime).
+    /// A writable sub-view by numpy basic indexing, from text (`"1:-1, ..., ::2"`),
+    /// an [`s!`](crate::s) spec, a Rust range or integer, or [`Index`](crate::Index)
+    /// values.
+    ///
+    /// It takes the view and keeps its lifetime (the array's), as
+    /// [`View::slice`] does, so the result of `a.view_mut().slice_mut(..)` can be
+    /// kept in a variable. To slice a view and use it again afterwards, slice a
+    /// reborrow: [`v.view_mut().slice_mut(..)`](Self::view_mut).
+    ///
+    /// ```
+    /// use mmarray_core::{Array, Order, ReadWrite, s};
+    /// # let dir = tempfile::tempdir()?;
+    /// // SAFETY: the file is private to this example.
+    /// let mut a = unsafe { Array::<f64, ReadWrite>::create(dir.path().join("m.npy"), &[10, 4], Order::C)? };
+    /// let mut top = a.view_mut().slice_mut(":5")?;
+    /// top.fill(1.0);
+    /// let mut corner = top.slice_mut(s![-1, 2..])?;
+    /// corner.fill(2.0);
+    /// assert_eq!(a.view().slice(s![4])?.to_vec(), [1.0, 1.0, 2.0, 2.0]);
+    /// assert_eq!(a.view().slice(5)?.to_vec(), [0.0; 4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn slice_mut<S>(self, spec: S) -> Result<ViewMut<'a, T>>
+    where
+        S: TryInto<Spec>,
+        S::Error: Into<Error>,
+    {
+        self.into_slice(spec)
+    }
+
+    /// Turns this view into a sub-view (consuming it, keeping the lifetime); the
+    /// same as [`slice_mut`](Self::slice_mut).
     pub fn into_slice<S>(self, spec: S) -> Result<ViewMut<'a, T>>
     where
         S: TryInto<Spec>,
@@ -866,8 +919,9 @@ mod tests {
         let mut bytes = vec![0u8; 6 * 8];
         let mut v =
             ViewMut::<f64>::from_bytes(&mut bytes, &[2, 3], Order::F, ByteOrder::Big).unwrap();
-        v.slice_mut(":, ::2").unwrap().fill(1.5);
-        v.slice_mut("1")
+        v.view_mut().slice_mut(":, ::2").unwrap().fill(1.5);
+        v.view_mut()
+            .slice_mut("1")
             .unwrap()
             .assign_slice(&[7.0, 8.0, 9.0])
             .unwrap();

@@ -79,11 +79,16 @@ fn u8_array_past_4_gib() {
     {
         let mut v = a.view_mut();
         // A slice starting past 2^32, by text.
-        v.slice_mut(format!("{}:{}", TWO_32 + 100, TWO_32 + 110).as_str())
+        v.view_mut()
+            .slice_mut(format!("{}:{}", TWO_32 + 100, TWO_32 + 110).as_str())
             .unwrap()
             .fill(7);
         // Negative indices count from the end, across the 4 GiB line.
-        v.slice_mut("-3:-1").unwrap().assign_slice(&[1, 2]).unwrap();
+        v.view_mut()
+            .slice_mut("-3:-1")
+            .unwrap()
+            .assign_slice(&[1, 2])
+            .unwrap();
         // A strided slice with a step over 2^32 bytes.
         v.slice_mut(format!("{}::{}", TWO_32 + 200, TWO_32 / 4).as_str())
             .unwrap()

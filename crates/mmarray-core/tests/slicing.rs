@@ -358,7 +358,7 @@ proptest! {
         let (original, nd) = source(&shape, order, bo);
         let Some(want) = reference(&nd, &spec) else {
             let mut bytes = original.clone();
-            let mut v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
+            let v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
             prop_assert!(matches!(v.slice_mut(spec.clone()), Err(Error::Index(_))));
             return Ok(());
         };
@@ -376,7 +376,7 @@ proptest! {
 
         // fill
         let mut bytes = original.clone();
-        let mut v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
+        let v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
         let mut s = v.slice_mut(spec.clone()).unwrap();
         prop_assert_eq!(s.shape(), &want.shape[..]);
         s.fill(0xdead_beef);
@@ -385,7 +385,7 @@ proptest! {
 
         // assign_slice, in logical order; a wrong length changes nothing.
         let mut bytes = original.clone();
-        let mut v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
+        let v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
         let mut s = v.slice_mut(spec.clone()).unwrap();
         let values: Vec<u32> = (0..selected.len() as u32).map(|i| 1_000_000 + i).collect();
         let wrong = vec![7; selected.len() + 1];
@@ -400,7 +400,7 @@ proptest! {
 
         // assign from another view of the same shape, with another layout and byte order.
         let mut bytes = original.clone();
-        let mut v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
+        let v = ViewMut::<u32>::from_bytes(&mut bytes, &shape, order, bo).unwrap();
         let mut s = v.slice_mut(spec.clone()).unwrap();
         let other_bo = if bo == ByteOrder::Little { ByteOrder::Big } else { ByteOrder::Little };
         let src_bytes: Vec<u8> = values.iter().flat_map(|&x| encode(x + 5, other_bo)).collect();

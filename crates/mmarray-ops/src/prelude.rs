@@ -27,7 +27,7 @@
 
 pub use mmarray_core::{
     Array, CopyOnWrite, CreateOptions, DynArray, Index, Mode, OpenOptions, Order, Raw, ReadOnly,
-    ReadWrite, Spec, View, ViewMut, Writable,
+    ReadWrite, Spec, View, ViewMut, Writable, s,
 };
 pub use mmarray_dtype::{
     Bool, ByteOrder, Complex32, Complex64, DType, Element, Kind, Native, Value, f16,
