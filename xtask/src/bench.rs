@@ -2,10 +2,14 @@
 //! same files in the same run, and against the machine's limits measured in that run.
 //!
 //! Outline: build the CLI, find numpy, make the test files with numpy in a temporary folder,
-//! measure the mapped read and fill + flush bandwidth, then per operation: warm the input, run
-//! mmarray once under memory polling, time it as a whole process (hyperfine or our own loop),
-//! time numpy in one python process, cross-check the results; then the cold-cache, scaling and
-//! larger-than-RAM runs when asked for, and the table, JSON, docs and plot.
+//! measure the mapped read and fill + flush bandwidth, then per operation: warm the input with
+//! `read(2)`, and run the contenders interleaved, round by round (numpy, mmarray, the `--compare`
+//! binary, the machine's limit; numpy, mmarray, ...): a warm-up round (mmarray's run of it under
+//! memory polling), then timed rounds until the spread of every ratio is known (`rounds`), the
+//! page cache checked with `mincore` before every run, load and steal sampled every round;
+//! cross-check the results; then the cold-cache, scaling and larger-than-RAM runs when asked for,
+//! and the table, JSON, docs and plot. A ratio is computed round by round (numpy's time over
+//! mmarray's in the same round) and reported as its median and [min-max] over the rounds.
 //!
 //! The limits are measured by this process, so they must be optimised code: when xtask was built
 //! without optimisations (the `cargo xtask` alias runs the dev profile), `bench` re-runs itself
@@ -19,7 +23,9 @@ mod numpy;
 mod ops;
 mod procs;
 mod report;
+mod rounds;
 mod svg;
+mod sysstat;
 mod workdir;
 
 use std::env;
@@ -34,17 +40,20 @@ use json::Json;
 use machine::Machine;
 use numpy::Numpy;
 use ops::{Input, Limit, Op};
-use procs::{Mem, Prepare, Samples, Wait};
+use procs::{Mem, Samples, Spread};
+use rounds::measure_op;
+use sysstat::Conditions;
 use workdir::WorkDir;
 
 /// Page-cache handling of one measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cache {
-    /// Input read once right before each tool's runs, one warm-up run.
+pub(crate) enum Cache {
+    /// Input read with `read(2)` before the first round, checked with `mincore` before every
+    /// run and read again if the page cache lost any of it.
     Warm,
     /// Page cache dropped before every run.
     Cold,
-    /// File larger than RAM: no warming, no warm-up run (every pass comes from disk).
+    /// File larger than RAM: no warming (every pass comes from disk).
     Streaming,
 }
 
@@ -118,15 +127,46 @@ pub(crate) struct ArrayFile {
     pub(crate) nbytes: u64,
 }
 
-/// One tool's measurement of one operation.
+/// One contender's measurement of one operation.
 #[derive(Debug, Clone)]
 pub(crate) struct Side {
-    /// Timed runs.
+    /// One time per timed round, in round order (so that index `i` of two sides pairs the
+    /// runs of one round).
     pub(crate) samples: Samples,
     /// Peak memory.
     pub(crate) mem: Mem,
     /// numpy only: `RssAnon` of the bare interpreter with numpy imported, KiB.
     pub(crate) base_rss_anon_kib: Option<u64>,
+}
+
+/// The machine's limit as a contender of one operation: one pass per round.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitRuns {
+    /// Which limit.
+    pub(crate) kind: Limit,
+    /// Bytes per pass.
+    pub(crate) bytes: u64,
+    /// One time per timed round.
+    pub(crate) samples: Samples,
+}
+
+impl LimitRuns {
+    /// The median GB/s.
+    pub(crate) fn gbs(&self) -> f64 {
+        self.samples.gbs(self.bytes).0
+    }
+}
+
+/// What the page cache held of an operation's input.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CacheState {
+    /// How it was handled.
+    pub(crate) mode: Cache,
+    /// The smallest resident fraction `mincore` found before a run (before any re-warming),
+    /// for warm inputs.
+    pub(crate) resident_min: Option<f64>,
+    /// How often the input was read again because the page cache had lost some of it.
+    pub(crate) rewarmed: u32,
 }
 
 /// One line of a result table.
@@ -140,40 +180,47 @@ pub(crate) struct Row {
     pub(crate) size: u64,
     /// Bytes the throughput is computed from (the input array, or the created one).
     pub(crate) bytes: u64,
-    /// Which limit applies, and its median GB/s in this run (none for cold rows).
-    pub(crate) limit: Option<(Limit, f64)>,
+    /// The input's shape (or the created array's).
+    pub(crate) shape: Vec<u64>,
+    /// The machine's limit, timed in the same rounds (none for cold rows).
+    pub(crate) limit: Option<LimitRuns>,
     /// mmarray.
     pub(crate) mmarray: Side,
+    /// The `--compare` binary, if any.
+    pub(crate) compare: Option<Side>,
     /// mmarray's command line.
     pub(crate) mmarray_cmd: String,
     /// numpy, or why it was skipped.
     pub(crate) numpy: Result<Side, String>,
     /// Result cross-check: `ok`, a mismatch, or `-` when not applicable.
     pub(crate) check: String,
+    /// What the page cache held of the input.
+    pub(crate) cache: CacheState,
+    /// Load and steal while it ran.
+    pub(crate) conditions: Conditions,
 }
 
 impl Row {
-    /// mmarray GB/s at the median.
-    pub(crate) fn mm_gbs(&self) -> f64 {
-        self.mmarray.samples.gbs(self.bytes).0
+    /// mmarray / numpy throughput, round by round.
+    pub(crate) fn ratio(&self) -> Option<Spread> {
+        let np = self.numpy.as_ref().ok()?;
+        np.samples.ratio_over(&self.mmarray.samples)
     }
 
-    /// numpy GB/s at the median.
-    pub(crate) fn np_gbs(&self) -> Option<f64> {
-        self.numpy
-            .as_ref()
-            .ok()
-            .map(|s| s.samples.gbs(self.bytes).0)
+    /// mmarray's throughput in percent of the limit, round by round.
+    pub(crate) fn pct_of_limit(&self) -> Option<Spread> {
+        let l = self.limit.as_ref()?;
+        // (bytes / t_mm) / (l.bytes / t_limit) = (t_limit / t_mm) * bytes / l.bytes.
+        let k = self.bytes as f64 / l.bytes as f64 * 100.0;
+        Some(l.samples.ratio_over(&self.mmarray.samples)?.scale(k))
     }
 
-    /// mmarray / numpy throughput.
-    pub(crate) fn ratio(&self) -> Option<f64> {
-        self.np_gbs().map(|np| self.mm_gbs() / np)
-    }
-
-    /// mmarray's throughput in percent of the applicable limit.
-    pub(crate) fn pct_of_limit(&self) -> Option<f64> {
-        self.limit.map(|(_, l)| self.mm_gbs() / l * 100.0)
+    /// This build's throughput over the `--compare` binary's, round by round.
+    pub(crate) fn compare_ratio(&self) -> Option<Spread> {
+        self.compare
+            .as_ref()?
+            .samples
+            .ratio_over(&self.mmarray.samples)
     }
 }
 
@@ -226,16 +273,16 @@ pub(crate) struct Results {
     pub(crate) threads: usize,
     /// The machine.
     pub(crate) machine: Machine,
-    /// `hyperfine X` or `own loop`.
-    pub(crate) timer: String,
     /// Cold-cache status.
     pub(crate) cold: String,
-    /// Load average (1 min) at the start and at the end of the run.
-    pub(crate) load: (Option<f64>, Option<f64>),
+    /// Load and steal over the whole run.
+    pub(crate) conditions: Conditions,
+    /// The `--compare` binary: its path and `--version`, if any.
+    pub(crate) compare: Option<String>,
     /// The main file.
     pub(crate) main: ArrayFile,
-    /// The 2-D copy's shape.
-    pub(crate) shape_2d: Vec<u64>,
+    /// The 2-D copies' shapes: wide, tall, square.
+    pub(crate) shapes_2d: Shapes2d,
     /// Limits of the main run.
     pub(crate) limits: Limits,
     /// Main rows (and cold rows).
@@ -252,23 +299,25 @@ struct Ctx<'a> {
     opts: &'a Options,
     /// The release CLI.
     mmarray: PathBuf,
+    /// The `--compare` binary.
+    compare: Option<PathBuf>,
     /// The numpy helper.
     numpy: Numpy,
-    /// hyperfine, if used.
-    hyperfine: Option<PathBuf>,
     /// Threads for the limits.
     threads: usize,
     /// The test folder.
     dir: &'a WorkDir,
     /// Whether the page cache can be dropped.
     cold_ok: bool,
+    /// Logical CPUs (for the busy time).
+    machine_cpus: usize,
 }
 
 /// The whole benchmark.
 #[allow(clippy::too_many_lines)]
 fn bench(opts: &Options) -> Result<(), String> {
     let started = Instant::now();
-    let load_start = load_average();
+    let mut conditions = Conditions::start();
     let root = crate::workspace_root()?;
     let target_dir =
         env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
@@ -309,17 +358,25 @@ fn bench(opts: &Options) -> Result<(), String> {
         python.source
     );
 
-    let hyperfine = if opts.hyperfine {
-        procs::which("hyperfine")
-    } else {
-        None
-    };
-    let hyperfine = hyperfine.filter(|h| machine::runs(h.as_os_str()));
-    let timer = match &hyperfine {
-        Some(h) => {
-            procs::version_of(h.as_os_str(), &["--version"]).unwrap_or_else(|| "hyperfine".into())
+    let compare = match &opts.compare {
+        Some(bin) => {
+            let bin = if bin.is_relative() {
+                env::current_dir().map_err(|e| e.to_string())?.join(bin)
+            } else {
+                bin.clone()
+            };
+            let version = procs::version_of(bin.as_os_str(), &["--version"]).ok_or_else(|| {
+                format!(
+                    "--compare {}: `{0} --version` does not run; give the path of an mmarray \
+                     binary",
+                    bin.display()
+                )
+            })?;
+            eprintln!("bench: comparing with {} ({version})", bin.display());
+            let label = format!("{} ({version})", bin.display());
+            Some((bin, label))
         }
-        None => "own loop (one warm-up, then N runs; spawn to exit)".into(),
+        None => None,
     };
     let threads = opts
         .threads
@@ -342,6 +399,7 @@ fn bench(opts: &Options) -> Result<(), String> {
     }
     fs::create_dir_all(&parent)
         .map_err(|e| format!("could not create {}: {e}", parent.display()))?;
+    // The main file, one derived copy (the wide one is as large) and one output.
     let need = opts.size.saturating_mul(3) + (256 << 20);
     let free = workdir::free_disk(&parent)?;
     if free < need {
@@ -368,24 +426,19 @@ fn bench(opts: &Options) -> Result<(), String> {
         opts,
         numpy: Numpy::new(&python.path, dir.path())?,
         mmarray,
-        hyperfine,
+        compare: compare.as_ref().map(|(bin, _)| bin.clone()),
         threads,
         dir: &dir,
         cold_ok,
+        machine_cpus: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     };
-    let machine = Machine::probe(
-        &root,
-        &python.path,
-        &python.numpy_version,
-        &ctx.mmarray,
-        ctx.hyperfine.as_deref(),
-    );
+    let machine = Machine::probe(&root, &python.path, &python.numpy_version, &ctx.mmarray);
     let mut notes = Vec::new();
 
     // The main file and its limits.
     let main = make_main(&ctx, opts.size, "main")?;
-    let limits = measure_limits(&ctx, &main, opts.runs, true)?;
-    let shape_2d = shape_2d(main.shape[0]);
+    let limits = measure_limits(&ctx, &main, opts.rounds.min(3), true)?;
+    let shapes_2d = Shapes2d::of(main.shape[0]);
 
     // Operations, deriving files just before their first user and deleting them after the last.
     let mut rows = Vec::new();
@@ -399,22 +452,13 @@ fn bench(opts: &Options) -> Result<(), String> {
                 if let Some((_, f)) = derived.iter().find(|(k, _)| *k == kind) {
                     Some(f.clone())
                 } else {
-                    let f = make_derived(&ctx, &main, kind, &shape_2d)?;
+                    let f = make_derived(&ctx, &main, kind, &shapes_2d)?;
                     derived.push((kind, f.clone()));
                     Some(f)
                 }
             }
         };
-        let row = measure_op(
-            &ctx,
-            op,
-            &main,
-            input.as_ref(),
-            &limits,
-            opts.runs,
-            Cache::Warm,
-            &mut notes,
-        )?;
+        let row = measure_op(&ctx, op, &main, input.as_ref(), Cache::Warm, &mut notes)?;
         report::print_progress(&row);
         rows.push(row);
         // Derived files no later operation needs.
@@ -431,19 +475,8 @@ fn bench(opts: &Options) -> Result<(), String> {
     if opts.ops.contains(&Op::Sum) {
         if ctx.cold_ok {
             step("cold cache: sum with the page cache dropped before every run");
-            let runs = opts.runs.min(3);
-            let mut row = measure_op(
-                &ctx,
-                Op::Sum,
-                &main,
-                Some(&main),
-                &limits,
-                runs,
-                Cache::Cold,
-                &mut notes,
-            )?;
+            let mut row = measure_op(&ctx, Op::Sum, &main, Some(&main), Cache::Cold, &mut notes)?;
             row.label = "sum (cold)".into();
-            row.limit = None;
             report::print_progress(&row);
             rows.push(row);
         } else {
@@ -455,16 +488,28 @@ fn bench(opts: &Options) -> Result<(), String> {
     }
 
     let scaling = scaling_run(&ctx, &rows, &limits, &mut notes)?;
-    let load_end = load_average();
-    let busy = [load_start, load_end]
-        .into_iter()
-        .flatten()
-        .fold(0.0, f64::max);
+    for row in rows.iter().chain(scaling.iter().flat_map(|p| &p.rows)) {
+        if let Some((lo, hi)) = row.conditions.load {
+            conditions.load = Some(
+                conditions
+                    .load
+                    .map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))),
+            );
+        }
+    }
+    conditions.finish(machine.cpus);
+    let busy = conditions.load.map_or(0.0, |(_, hi)| hi);
     if busy > 1.5 {
         let cpus = machine.cpus;
         notes.push(format!(
             "The machine was busy (1-minute load average up to {busy:.1} on {cpus} logical \
-             CPUs): these timings are noisy. Re-run on an idle machine for numbers to quote."
+             CPUs, this run's own work included): the rounds are interleaved so that every \
+             contender sees the same load, and the ratios' spreads show what it did to them."
+        ));
+    }
+    if let Some(steal) = conditions.steal_pct.filter(|&s| s >= 1.0) {
+        notes.push(format!(
+            "The hypervisor took {steal:.1}% of the CPU time (steal) during the run."
         ));
     }
 
@@ -478,11 +523,11 @@ fn bench(opts: &Options) -> Result<(), String> {
         opts: opts.clone(),
         threads,
         machine,
-        timer,
         cold,
-        load: (load_start, load_end),
+        conditions,
+        compare: compare.map(|(_, v)| v),
         main,
-        shape_2d,
+        shapes_2d,
         limits,
         rows,
         scaling,
@@ -513,19 +558,42 @@ fn step(what: &str) {
     eprintln!("bench: {what}");
 }
 
-/// The 1-minute load average.
-pub(crate) fn load_average() -> Option<f64> {
-    fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+/// The shapes of the 2-D copies of a main file of `n` items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shapes2d {
+    /// All of the file: rows between sqrt(n)/2 and sqrt(n) (16384 x 32768 at 4 GiB float64).
+    pub(crate) wide: Vec<u64>,
+    /// Half of it in 1024 columns (262144 x 1024 at 4 GiB float64).
+    pub(crate) tall: Vec<u64>,
+    /// Half of it square (16384 x 16384 at 4 GiB float64).
+    pub(crate) square: Vec<u64>,
 }
 
-/// Rows x columns of the 2-D copy: an exact factorisation of `n` with rows between sqrt(n)/2
-/// and sqrt(n) if there is one (2^29 gives 16384 x 32768), else floor(sqrt(n)) rows and
-/// rows * cols <= n.
+impl Shapes2d {
+    /// The shapes for `n` items.
+    pub(crate) fn of(n: u64) -> Shapes2d {
+        let half = (n / 2).max(1);
+        let side = ((half as f64).sqrt().floor() as u64).max(1);
+        Shapes2d {
+            wide: shape_2d(n),
+            tall: vec![(half / 1024).max(1), half.min(1024)],
+            square: vec![side, side],
+        }
+    }
+}
+
+/// `16384x32768`.
+pub(crate) fn shape_text(shape: &[u64]) -> String {
+    shape
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join("x")
+}
+
+/// Rows x columns of the wide 2-D copy: an exact factorisation of `n` with rows between
+/// sqrt(n)/2 and sqrt(n) if there is one (2^29 gives 16384 x 32768), else floor(sqrt(n)) rows
+/// and rows * cols <= n.
 fn shape_2d(n: u64) -> Vec<u64> {
     let root = ((n as f64).sqrt().floor() as u64).max(1);
     let exact = (root.div_ceil(2).max(1)..=root)
@@ -565,7 +633,7 @@ fn make_derived(
     ctx: &Ctx<'_>,
     main: &ArrayFile,
     kind: Input,
-    shape_2d: &[u64],
+    shapes: &Shapes2d,
 ) -> Result<ArrayFile, String> {
     let dtype = ctx.opts.dtype;
     let (name, descr, shape, item) = match kind {
@@ -576,10 +644,22 @@ fn make_derived(
             dtype.itemsize(),
         ),
         Input::Half => ("main-f16.npy", "<f2", main.shape.clone(), 2),
-        Input::TwoD => (
-            "main-2d.npy",
+        Input::Wide => (
+            "main-wide.npy",
             dtype.descr(),
-            shape_2d.to_vec(),
+            shapes.wide.clone(),
+            dtype.itemsize(),
+        ),
+        Input::Tall => (
+            "main-tall.npy",
+            dtype.descr(),
+            shapes.tall.clone(),
+            dtype.itemsize(),
+        ),
+        Input::Square => (
+            "main-square.npy",
+            dtype.descr(),
+            shapes.square.clone(),
             dtype.itemsize(),
         ),
         Input::Main | Input::Nothing => return Ok(main.clone()),
@@ -587,11 +667,7 @@ fn make_derived(
     let path = ctx.dir.path().join(name);
     step(&format!(
         "numpy: making {name} ({descr}, shape {}) from the main file",
-        shape
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join("x")
+        shape_text(&shape)
     ));
     let t = Instant::now();
     ctx.numpy.make_copy(&main.path, &path, descr, &shape)?;
@@ -696,10 +772,15 @@ fn mmarray_args(
             a.push(input_path());
             a.push("--json".into());
         }
-        Op::Axis0 | Op::Axis1 => {
+        Op::Axis0Wide
+        | Op::Axis1Wide
+        | Op::Axis0Tall
+        | Op::Axis1Tall
+        | Op::Axis0Square
+        | Op::Axis1Square => {
             push("reduce");
             a.push(input_path());
-            let axis = if op == Op::Axis0 { "0" } else { "1" };
+            let axis = if op.axis() == Some(0) { "0" } else { "1" };
             a.extend(["--op", "sum", "--axis", axis, "--out"].map(OsString::from));
             a.push(out_path());
             a.extend(["--force", "--json"].map(OsString::from));
@@ -722,152 +803,6 @@ fn mmarray_args(
         }
     }
     a
-}
-
-/// Measures one operation with both tools.
-#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
-fn measure_op(
-    ctx: &Ctx<'_>,
-    op: Op,
-    main: &ArrayFile,
-    input: Option<&ArrayFile>,
-    limits: &Limits,
-    runs: usize,
-    cache: Cache,
-    notes: &mut Vec<String>,
-) -> Result<Row, String> {
-    let cold = cache == Cache::Cold;
-    let warm = cache == Cache::Warm;
-    let opts = ctx.opts;
-    let out = op.output().map(|name| ctx.dir.path().join(name));
-    let bytes = input.map_or(main.nbytes, |f| f.nbytes);
-    let size_label = format_size(main.nbytes);
-    step(&format!(
-        "{} ({size_label}){}",
-        op.name(),
-        if cold { ", cold" } else { "" }
-    ));
-
-    // Warm the input (or, cold, leave it to the per-run drop).
-    if let Some(f) = input.filter(|_| warm) {
-        limits::warm(&f.path, ctx.threads)?;
-    }
-
-    let mut args: Vec<OsString> = vec!["--quiet".into()];
-    if let Some(t) = opts.threads {
-        args.push("--threads".into());
-        args.push(t.to_string().into());
-    }
-    args.extend(mmarray_args(op, opts.dtype, main, input, out.as_deref()));
-    let prepare = Prepare {
-        remove: out.clone(),
-        drop_caches: cold,
-    };
-
-    // One run under memory polling (also the result for the cross-check).
-    prepare.run()?;
-    let mut cmd = Command::new(&ctx.mmarray);
-    cmd.args(&args);
-    let mmarray_cmd = procs::display(&cmd);
-    let mem_run = procs::run(&mut cmd, Wait::Poll)?;
-    let mm_value = Json::parse(mem_run.stdout.trim()).ok();
-    if let Some(f) = input.filter(|_| warm) {
-        limits::warm(&f.path, ctx.threads)?;
-    }
-    let samples = procs::time_process(
-        &ctx.mmarray,
-        &args,
-        &prepare,
-        runs,
-        cache != Cache::Streaming,
-        ctx.hyperfine.as_deref(),
-        ctx.dir.path(),
-    )?;
-    let mmarray = Side {
-        samples,
-        mem: mem_run.mem,
-        base_rss_anon_kib: None,
-    };
-
-    // numpy, unless it would need more memory than there is.
-    let available = workdir::meminfo("MemAvailable").unwrap_or(u64::MAX);
-    let numpy = if op.numpy_full_temporary() && bytes as f64 > 0.8 * available as f64 {
-        let why = format!(
-            "numpy skipped for {} at {}: np.{} makes a full-size temporary ({}) and only {} of \
-             memory is available",
-            op.name(),
-            size_label,
-            if op == Op::Normal {
-                "random...standard_normal"
-            } else {
-                "std"
-            },
-            format_size(bytes),
-            format_size(available)
-        );
-        notes.push(format!("{why}."));
-        Err(why)
-    } else {
-        if let Some(f) = input.filter(|_| warm) {
-            limits::warm(&f.path, ctx.threads)?;
-        }
-        let shape = match input {
-            Some(f) => f.shape.clone(),
-            None => main.shape.clone(),
-        };
-        let run = ctx.numpy.bench(
-            op.name(),
-            input.map(|f| f.path.as_path()),
-            out.as_deref(),
-            input.map_or(opts.dtype.descr(), |f| f.descr.as_str()),
-            if opts.dtype == Float::F64 {
-                "<f4"
-            } else {
-                "<f2"
-            },
-            &shape,
-            runs,
-            cache != Cache::Streaming,
-            cold,
-        )?;
-        Ok((run.samples, run.mem, run.base_rss_anon_kib, run.value))
-    };
-    let (numpy, np_value) = match numpy {
-        Ok((samples, mem, base, value)) => (
-            Ok(Side {
-                samples,
-                mem,
-                base_rss_anon_kib: base,
-            }),
-            Some(value),
-        ),
-        Err(why) => (Err(why), None),
-    };
-    if let Some(out) = &out {
-        procs::remove_if_exists(out)?;
-    }
-    let check = cross_check(
-        op,
-        opts.dtype,
-        input.map_or(0, |f| f.shape.iter().product()),
-        mm_value.as_ref(),
-        np_value.as_ref(),
-    );
-    if check.starts_with("MISMATCH") {
-        eprintln!("bench: WARNING: {}: {check}", op.name());
-        notes.push(format!("{} ({size_label}): {check}.", op.name()));
-    }
-    Ok(Row {
-        op,
-        label: op.name().into(),
-        size: main.nbytes,
-        bytes,
-        limit: limits.gbs(op.limit()).map(|l| (op.limit(), l)),
-        mmarray,
-        mmarray_cmd,
-        numpy,
-        check,
-    })
 }
 
 /// Compares mmarray's JSON output with numpy's value: `ok`, `MISMATCH ...` or `-`.
@@ -1059,14 +994,13 @@ fn scaling_run(
                     write: None,
                 }
             } else {
-                measure_limits(ctx, &file, opts.runs.min(3), false)?
+                measure_limits(ctx, &file, opts.rounds.min(3), false)?
             };
-            let runs = if huge { opts.runs.min(3) } else { opts.runs };
             let mut rows = Vec::new();
             for &op in &ops {
                 let input = (op.input() == Input::Main).then_some(&file);
                 let cache = if huge { Cache::Streaming } else { Cache::Warm };
-                let row = measure_op(ctx, op, &file, input, &limits, runs, cache, notes)?;
+                let row = measure_op(ctx, op, &file, input, cache, notes)?;
                 report::print_progress(&row);
                 rows.push(row);
             }
@@ -1087,7 +1021,7 @@ fn scaling_run(
 
 #[cfg(test)]
 mod tests {
-    use super::{Float, Json, Op, cross_check, shape_2d};
+    use super::{Float, Json, Op, Shapes2d, cross_check, shape_2d};
 
     #[test]
     fn checks_and_shapes() {
@@ -1123,5 +1057,12 @@ mod tests {
         assert_eq!(shape_2d(1 << 24), vec![4096, 4096]);
         assert_eq!(shape_2d(10), vec![2, 5]);
         assert_eq!(shape_2d(1_000_003), vec![1000, 1000]);
+        // 4 GiB of float64: the issue's tall shape at 2 GiB, and a square one as large.
+        let s = Shapes2d::of(1 << 29);
+        assert_eq!(s.wide, vec![16_384, 32_768]);
+        assert_eq!(s.tall, vec![262_144, 1024]);
+        assert_eq!(s.square, vec![16_384, 16_384]);
+        let s = Shapes2d::of(1000);
+        assert_eq!((s.tall, s.square), (vec![1, 500], vec![22, 22]));
     }
 }

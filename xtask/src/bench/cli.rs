@@ -11,7 +11,9 @@ usage: cargo xtask bench [options]
 
 Large-file benchmarks of the release `mmarray` CLI (timed as whole processes) against numpy
 (from target/interop-venv or $MMARRAY_PYTHON) on the same files, and against the machine's
-mapped read and fill+flush bandwidth measured in the same run.
+mapped read and fill+flush bandwidth measured in the same run. The contenders run interleaved,
+round by round (numpy, mmarray, [--compare BIN], limit; numpy, mmarray, ...), and every ratio
+is reported as median [min-max] over the rounds' ratios.
 
 options:
   --size SIZE        size of the main float file (default 4GiB)
@@ -20,15 +22,19 @@ options:
   --huge             add a scaling point larger than RAM (1.25 x MemTotal), if the disk has room
   --dtype DTYPE      element type of the main file: f64 (default) or f32
   --ops LIST         operations to run (default: all): create,normal,sum,min,max,mean,std,
-                     stats,sum_be,sum_f16,astype,axis0,axis1,slice
+                     stats,sum_be,sum_f16,astype,axis0_wide,axis1_wide,slice,axis0_tall,
+                     axis1_tall,axis0_square,axis1_square
   --threads N        pass --threads N to mmarray and use N threads for the limits
                      (default: mmarray's default, one per core)
-  --runs N           timed runs per measurement after one warm-up (default 5)
+  --rounds N         timed rounds per operation after one warm-up round (default 5)
+  --max-rounds N     keep adding rounds, up to N in all, while the last round still widened
+                     a ratio's spread (default: twice --rounds)
+  --compare BIN      also time a second mmarray binary BIN (one built from another commit)
+                     in every round: a before/after table with spreads
   --keep             keep the test files (printed at the end)
   --dir DIR          put the test folder in DIR (default target/bench-tmp)
   --json FILE        also write all results as JSON to FILE
   --update-docs      write docs/benchmarks.md and docs/benchmarks.svg
-  --no-hyperfine     time mmarray with our own loop even if hyperfine is installed
   --no-build         do not run `cargo build --release -p mmarray-cli` first
   -h, --help         print this message
 
@@ -111,8 +117,12 @@ pub(crate) struct Options {
     pub(crate) ops: Vec<Op>,
     /// `--threads` for mmarray and the limits, if given.
     pub(crate) threads: Option<usize>,
-    /// Timed runs per measurement.
-    pub(crate) runs: usize,
+    /// Timed rounds per operation (at least).
+    pub(crate) rounds: usize,
+    /// At most this many rounds per operation.
+    pub(crate) max_rounds: usize,
+    /// A second mmarray binary to time in the same rounds.
+    pub(crate) compare: Option<PathBuf>,
     /// Keep the test folder.
     pub(crate) keep: bool,
     /// Parent of the test folder, if not the default.
@@ -121,8 +131,6 @@ pub(crate) struct Options {
     pub(crate) json: Option<PathBuf>,
     /// Regenerate docs/benchmarks.{md,svg}.
     pub(crate) update_docs: bool,
-    /// Use hyperfine when installed.
-    pub(crate) hyperfine: bool,
     /// Build the release CLI first.
     pub(crate) build: bool,
 }
@@ -136,12 +144,13 @@ impl Default for Options {
             dtype: Float::F64,
             ops: Op::ALL.to_vec(),
             threads: None,
-            runs: 5,
+            rounds: 5,
+            max_rounds: 10,
+            compare: None,
             keep: false,
             dir: None,
             json: None,
             update_docs: false,
-            hyperfine: true,
             build: true,
         }
     }
@@ -159,6 +168,7 @@ pub(crate) enum Parsed {
 #[allow(clippy::too_many_lines)] // one flat match arm per flag
 pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
     let mut opts = Options::default();
+    let mut max_rounds = None;
     let mut args = args.iter().map(|a| {
         a.to_str()
             .map(str::to_owned)
@@ -239,19 +249,24 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
                     .ok_or_else(|| format!("--threads {v}: expected a number from 1 to 4096"))?;
                 opts.threads = Some(n);
             }
-            "--runs" => {
-                let v = value("--runs")?;
-                opts.runs = v
+            "--rounds" | "--max-rounds" => {
+                let v = value(&flag)?;
+                let n = v
                     .parse()
                     .ok()
                     .filter(|&n| (1..=1000).contains(&n))
-                    .ok_or_else(|| format!("--runs {v}: expected a number from 1 to 1000"))?;
+                    .ok_or_else(|| format!("{flag} {v}: expected a number from 1 to 1000"))?;
+                if flag == "--rounds" {
+                    opts.rounds = n;
+                } else {
+                    max_rounds = Some(n);
+                }
             }
+            "--compare" => opts.compare = Some(PathBuf::from(value("--compare")?)),
             "--keep" => opts.keep = true,
             "--dir" => opts.dir = Some(PathBuf::from(value("--dir")?)),
             "--json" => opts.json = Some(PathBuf::from(value("--json")?)),
             "--update-docs" => opts.update_docs = true,
-            "--no-hyperfine" => opts.hyperfine = false,
             "--no-build" => opts.build = false,
             _ => return Err(format!("unknown option `{arg}`")),
         }
@@ -259,6 +274,16 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
             return Err(format!("{flag} takes no value"));
         }
     }
+    opts.max_rounds = match max_rounds {
+        Some(m) if m < opts.rounds => {
+            return Err(format!(
+                "--max-rounds {m} is less than --rounds {}",
+                opts.rounds
+            ));
+        }
+        Some(m) => m,
+        None => opts.rounds * 2,
+    };
     let item = opts.dtype.itemsize();
     for &size in std::iter::once(&opts.size).chain(&opts.sizes) {
         if size < 64 * 1024 {
@@ -339,7 +364,35 @@ pub(crate) fn format_size_compact(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_size, parse_size};
+    use super::{Parsed, format_size, parse, parse_size};
+    use std::ffi::OsString;
+
+    fn opts(args: &[&str]) -> Result<super::Options, String> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        match parse(&args)? {
+            Parsed::Run(o) => Ok(*o),
+            Parsed::Help => Err("help".into()),
+        }
+    }
+
+    #[test]
+    fn rounds_and_compare() {
+        let o = opts(&[]).unwrap();
+        assert_eq!((o.rounds, o.max_rounds, o.compare), (5, 10, None));
+        let o = opts(&["--rounds", "3", "--compare=old/mmarray"]).unwrap();
+        assert_eq!((o.rounds, o.max_rounds), (3, 6));
+        assert_eq!(o.compare.unwrap().to_str(), Some("old/mmarray"));
+        let o = opts(&["--rounds", "3", "--max-rounds", "3"]).unwrap();
+        assert_eq!(o.max_rounds, 3);
+        assert!(opts(&["--rounds", "4", "--max-rounds", "3"]).is_err());
+        assert!(opts(&["--rounds", "0"]).is_err());
+        assert!(opts(&["--runs", "3"]).is_err());
+        let o = opts(&["--ops", "axis1_tall,sum"]).unwrap();
+        assert_eq!(
+            o.ops.iter().map(|op| op.name()).collect::<Vec<_>>(),
+            ["sum", "axis1_tall"]
+        );
+    }
 
     #[test]
     fn sizes() {

@@ -1,5 +1,5 @@
-//! A small JSON value with a strict parser and a writer: enough for hyperfine's `--export-json`,
-//! the numpy helper's output, mmarray's `--json` lines and our own `--json FILE`, without serde.
+//! A small JSON value with a strict parser and a writer: enough for the numpy helper's output,
+//! mmarray's `--json` lines and our own `--json FILE`, without serde.
 
 use std::fmt::Write as _;
 
@@ -66,14 +66,6 @@ impl Json {
         }
     }
 
-    /// The elements, if this is an array.
-    pub(crate) fn as_array(&self) -> Option<&[Json]> {
-        match self {
-            Json::Arr(items) => Some(items),
-            _ => None,
-        }
-    }
-
     /// A number, or `null` when it is not finite (JSON has no NaN).
     pub(crate) fn num(x: f64) -> Json {
         if x.is_finite() {
@@ -86,6 +78,11 @@ impl Json {
     /// `Some(x)` as a number, `None` as `null`.
     pub(crate) fn opt_num(x: Option<f64>) -> Json {
         x.map_or(Json::Null, Json::num)
+    }
+
+    /// `Some(s)` as a string, `None` as `null`.
+    pub(crate) fn opt_str(s: Option<impl Into<String>>) -> Json {
+        s.map_or(Json::Null, |s| Json::Str(s.into()))
     }
 
     /// A string value.

@@ -4,8 +4,10 @@
 //! - fill + flush bandwidth: create a new file, `posix_fallocate` it, map it writable, fill it
 //!   with a byte pattern from all threads, `msync` it, unmap and close.
 //!
-//! Each is one warm-up and `runs` timed runs (median, min, max), mapping afresh every run so that
-//! page-table set-up and page faults are counted, as they are for any program that maps a file.
+//! The table of limits is one warm-up and `runs` timed runs of each (median, min, max); the
+//! limit of an operation is one pass per round of its interleaved rounds (`read_once`,
+//! `write_once`). Every pass maps afresh, so that page-table set-up and page faults are counted,
+//! as they are for any program that maps a file.
 
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
@@ -51,7 +53,11 @@ fn sum_words(bytes: &[u8]) -> u64 {
 }
 
 /// Maps `path` read-only and sums it on `threads` threads; returns the wall time in seconds.
-fn read_once(path: &Path, pool: &rayon::ThreadPool, threads: usize) -> Result<f64, String> {
+pub(crate) fn read_once(
+    path: &Path,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+) -> Result<f64, String> {
     let start = Instant::now();
     let file = File::open(path).map_err(|e| format!("could not open {}: {e}", path.display()))?;
     // SAFETY: the file lives in our private test folder and nothing writes to it while mapped.
@@ -128,7 +134,7 @@ pub(crate) fn warm(path: &Path, threads: usize) -> Result<f64, String> {
 
 /// Creates, fallocates, maps, fills and flushes a new file of `size` bytes at `path`, on
 /// `threads` threads; returns the wall time in seconds. The file is deleted afterwards (untimed).
-fn write_once(
+pub(crate) fn write_once(
     path: &Path,
     size: u64,
     pool: &rayon::ThreadPool,

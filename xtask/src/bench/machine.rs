@@ -1,6 +1,5 @@
 //! A description of the machine and the software versions, for the report.
 
-use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -29,8 +28,6 @@ pub(crate) struct Machine {
     pub(crate) numpy: String,
     /// `mmarray --version`.
     pub(crate) mmarray: String,
-    /// hyperfine version, if used.
-    pub(crate) hyperfine: Option<String>,
     /// Git commit (short) of the workspace, `+dirty` when it has changes.
     pub(crate) commit: String,
     /// UTC date and time of the run.
@@ -39,13 +36,7 @@ pub(crate) struct Machine {
 
 impl Machine {
     /// Collects everything; unknown items are `"unknown"`.
-    pub(crate) fn probe(
-        root: &Path,
-        python: &Path,
-        numpy: &str,
-        mmarray: &Path,
-        hyperfine: Option<&Path>,
-    ) -> Machine {
+    pub(crate) fn probe(root: &Path, python: &Path, numpy: &str, mmarray: &Path) -> Machine {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo
             .lines()
@@ -63,7 +54,6 @@ impl Machine {
         let python_version = version_of(python.as_os_str(), &["--version"]).unwrap_or_else(unknown);
         let mmarray_version =
             version_of(mmarray.as_os_str(), &["--version"]).unwrap_or_else(unknown);
-        let hyperfine = hyperfine.and_then(|h| version_of(h.as_os_str(), &["--version"]));
         Machine {
             cpu,
             cpus,
@@ -73,7 +63,6 @@ impl Machine {
             python: python_version,
             numpy: numpy.to_owned(),
             mmarray: mmarray_version,
-            hyperfine,
             commit: git_commit(root).unwrap_or_else(unknown),
             date: utc_now(),
         }
@@ -90,10 +79,6 @@ impl Machine {
             ("python", Json::str(&self.python)),
             ("numpy", Json::str(&self.numpy)),
             ("mmarray", Json::str(&self.mmarray)),
-            (
-                "hyperfine",
-                self.hyperfine.as_ref().map_or(Json::Null, Json::str),
-            ),
             ("commit", Json::str(&self.commit)),
             ("date_utc", Json::str(&self.date)),
         ])
@@ -145,11 +130,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
-}
-
-/// Whether `program` can be run (for optional tools).
-pub(crate) fn runs(program: &OsStr) -> bool {
-    version_of(program, &["--version"]).is_some()
 }
 
 #[cfg(test)]

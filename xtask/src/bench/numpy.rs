@@ -1,16 +1,21 @@
 //! The numpy side: a helper script (written into the test folder) that makes the test files
-//! and times one operation in-process: a warm-up and N runs of just the operation, each timed
-//! with `time.perf_counter()`, printed as one JSON line. Interpreter start-up and `import numpy`
-//! are not timed, which favours numpy over the whole-process timing of mmarray.
+//! and times one operation in-process, one run per request on its stdin (so that the caller
+//! can interleave numpy's runs with the other contenders'), each run of just the operation
+//! timed with `time.perf_counter()` and answered with one JSON line. Interpreter start-up and
+//! `import numpy` are not timed, which favours numpy over the whole-process timing of mmarray.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
 
 use super::json::Json;
-use super::procs::{self, Mem, Samples, Wait};
+use super::procs::{self, Mem, Wait};
+use super::workdir;
 
-/// The helper. `sys.argv[1]` is a JSON object: `{"mode": "normal"|"copy"|"bench", ...}`.
+/// The helper. `sys.argv[1]` is a JSON object: `{"mode": "normal"|"copy"|"serve", ...}`.
 const SCRIPT: &str = r#"
 import json, os, sys, time
 import numpy as np
@@ -71,20 +76,11 @@ def save_synced(path, arr):
         os.fsync(f.fileno())
 
 
-def bench(cfg):
+def runner(cfg):
     op = cfg["op"]
     src = cfg.get("input")
     out = cfg.get("output")
     dt = np.dtype(cfg["descr"])
-    cold = cfg.get("cold", False)
-
-    def prepare():
-        if out and os.path.exists(out):
-            os.remove(out)
-        if cold:
-            os.sync()
-            with open("/proc/sys/vm/drop_caches", "w") as f:
-                f.write("3")
 
     def run():
         if op == "create":
@@ -115,10 +111,10 @@ def bench(cfg):
         if op == "stats":
             return {"count": int(a.size), "sum": fval(np.sum(a)), "mean": fval(np.mean(a)),
                     "min": fval(np.min(a)), "max": fval(np.max(a)), "std": fval(np.std(a))}
-        if op == "axis0":
+        if op.startswith("axis0"):
             save_synced(out, np.sum(a, axis=0))
             return None
-        if op == "axis1":
+        if op.startswith("axis1"):
             save_synced(out, np.sum(a, axis=1))
             return None
         if op == "astype":
@@ -132,19 +128,23 @@ def bench(cfg):
             return None
         raise SystemExit("unknown op " + op)
 
-    times = []
-    value = None
-    first = 0 if cfg["warmup"] else 1
-    for i in range(first, cfg["runs"] + 1):
-        prepare()
+    return run
+
+
+def serve(cfg):
+    # One timed run per line "run" on stdin, answered by one JSON line; the caller prepares
+    # (deletes the output, drops the page cache) between runs, so that numpy's runs can be
+    # interleaved with the other contenders' round by round.
+    run = runner(cfg)
+    print(json.dumps({"ready": True, "base_rss_anon_kib": BASE_RSS_ANON,
+                      "numpy": np.__version__}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
         t0 = time.perf_counter()
         value = run()
         t1 = time.perf_counter()
-        if i > 0:
-            times.append(t1 - t0)
-    if out and os.path.exists(out):
-        os.remove(out)
-    return {"times": times, "value": value}
+        print(json.dumps({"time": t1 - t0, "value": value}), flush=True)
 
 
 def main():
@@ -157,7 +157,8 @@ def main():
         make_copy(cfg)
         result = {}
     else:
-        result = bench(cfg)
+        serve(cfg)
+        return
     result["base_rss_anon_kib"] = BASE_RSS_ANON
     result["numpy"] = np.__version__
     print(json.dumps(result))
@@ -174,17 +175,110 @@ pub(crate) struct Numpy {
     script: PathBuf,
 }
 
-/// The numpy side of one measurement.
-#[derive(Debug, Clone)]
-pub(crate) struct NumpyRun {
-    /// Timed runs (the warm-up excluded).
-    pub(crate) samples: Samples,
-    /// Peak memory of the python process (warm-up and all runs).
-    pub(crate) mem: Mem,
+/// A numpy process that times one operation, one run per request, so that its runs can be
+/// interleaved with the other contenders' round by round. Its memory is polled while it runs.
+pub(crate) struct Server {
+    /// The python process.
+    child: Child,
+    /// Its pid (unreaped until [`Server::finish`]).
+    pid: libc::pid_t,
+    /// Requests.
+    stdin: Option<ChildStdin>,
+    /// Its output, line by line.
+    lines: Receiver<String>,
+    /// Its stderr, read to the end.
+    stderr: Option<thread::JoinHandle<String>>,
+    /// Peak memory so far.
+    mem: Mem,
     /// `RssAnon` right after `import numpy`, KiB (the interpreter's own share).
     pub(crate) base_rss_anon_kib: Option<u64>,
-    /// What the operation returned (reductions), for the cross-check.
-    pub(crate) value: Json,
+}
+
+/// What the numpy helper is asked to time.
+pub(crate) struct Job<'a> {
+    /// Operation name ([`super::ops::Op::name`]).
+    pub(crate) op: &'a str,
+    /// Input file.
+    pub(crate) input: Option<&'a Path>,
+    /// Output file.
+    pub(crate) output: Option<&'a Path>,
+    /// numpy descr of the input (or of the created array).
+    pub(crate) descr: &'a str,
+    /// descr that `astype` converts to.
+    pub(crate) out_descr: &'a str,
+    /// Shape of the input (or of the created array).
+    pub(crate) shape: &'a [u64],
+}
+
+impl Server {
+    /// The next line of output, polling memory while waiting; an error quotes stderr when the
+    /// process ended instead.
+    fn line(&mut self) -> Result<String, String> {
+        loop {
+            workdir::check_interrupted()?;
+            match self.lines.recv_timeout(procs::POLL) {
+                Ok(line) => return Ok(line),
+                Err(RecvTimeoutError::Timeout) => procs::sample(self.pid, &mut self.mem),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let stderr = self
+                        .stderr
+                        .take()
+                        .and_then(|h| h.join().ok())
+                        .unwrap_or_default();
+                    let tail: Vec<&str> = stderr.lines().collect();
+                    let tail = tail[tail.len().saturating_sub(20)..].join("\n  ");
+                    return Err(format!("the numpy helper stopped; its stderr:\n  {tail}"));
+                }
+            }
+        }
+    }
+
+    /// One timed run: its time in seconds (as numpy's `perf_counter` measured just the
+    /// operation) and what it returned.
+    pub(crate) fn run(&mut self) -> Result<(f64, Json), String> {
+        let stdin = self.stdin.as_mut().ok_or("the numpy helper was closed")?;
+        stdin
+            .write_all(b"run\n")
+            .and_then(|()| stdin.flush())
+            .map_err(|e| format!("could not talk to the numpy helper: {e}"))?;
+        let line = self.line()?;
+        let json = Json::parse(line.trim())
+            .map_err(|e| format!("the numpy helper printed something unexpected ({e}): {line}"))?;
+        let time = json
+            .get("time")
+            .and_then(Json::as_f64)
+            .ok_or_else(|| format!("the numpy helper printed no time: {line}"))?;
+        Ok((time, json.get("value").cloned().unwrap_or(Json::Null)))
+    }
+
+    /// Ends the process; returns its peak memory over all runs (`ru_maxrss` from `wait4`).
+    pub(crate) fn finish(mut self) -> Mem {
+        drop(self.stdin.take());
+        // SAFETY: all-zero is a valid `rusage`.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let mut status: libc::c_int = 0;
+        // SAFETY: `pid` is our own child, not reaped yet (std's `Child` never waits on drop and
+        // we call none of its wait methods); the out-pointers are valid.
+        let r = unsafe { libc::wait4(self.pid, &raw mut status, 0, &raw mut usage) };
+        if r == self.pid {
+            self.mem.max_rss_kib = u64::try_from(usage.ru_maxrss).ok();
+        }
+        if let Some(h) = self.stderr.take() {
+            let _ = h.join();
+        }
+        self.mem
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.stdin.is_some() {
+            // Not finished (an error or Ctrl-C): stop it and reap it.
+            drop(self.stdin.take());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Numpy {
@@ -251,51 +345,63 @@ impl Numpy {
         self.call(&cfg).map(|_| ())
     }
 
-    /// Times `op` in one python process: a warm-up (if `warmup`) and `runs` timed runs; with
-    /// `cold`, the page cache is dropped before every run.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn bench(
-        &self,
-        op: &str,
-        input: Option<&Path>,
-        output: Option<&Path>,
-        descr: &str,
-        out_descr: &str,
-        shape: &[u64],
-        runs: usize,
-        warmup: bool,
-        cold: bool,
-    ) -> Result<NumpyRun, String> {
+    /// Starts a numpy process that times `job` one run at a time.
+    pub(crate) fn serve(&self, job: &Job<'_>) -> Result<Server, String> {
         let cfg = Json::obj([
-            ("mode", Json::str("bench")),
-            ("op", Json::str(op)),
-            ("input", input.map_or(Json::Null, path_json)),
-            ("output", output.map_or(Json::Null, path_json)),
-            ("descr", Json::str(descr)),
-            ("out_descr", Json::str(out_descr)),
-            ("shape", shape_json(shape)),
-            ("runs", Json::num(runs as f64)),
-            ("warmup", Json::Bool(warmup)),
-            ("cold", Json::Bool(cold)),
+            ("mode", Json::str("serve")),
+            ("op", Json::str(job.op)),
+            ("input", job.input.map_or(Json::Null, path_json)),
+            ("output", job.output.map_or(Json::Null, path_json)),
+            ("descr", Json::str(job.descr)),
+            ("out_descr", Json::str(job.out_descr)),
+            ("shape", shape_json(job.shape)),
         ]);
-        let (json, mem) = self.call(&cfg)?;
-        let times = json
-            .get("times")
-            .and_then(Json::as_array)
-            .ok_or("the numpy helper printed no times")?
-            .iter()
-            .map(Json::as_f64)
-            .collect::<Option<Vec<f64>>>()
-            .ok_or("the numpy helper printed a time that is not a number")?;
-        Ok(NumpyRun {
-            samples: Samples { times },
-            mem,
-            base_rss_anon_kib: json
-                .get("base_rss_anon_kib")
-                .and_then(Json::as_f64)
-                .map(|k| k as u64),
-            value: json.get("value").cloned().unwrap_or(Json::Null),
-        })
+        let mut child = Command::new(&self.python)
+            .arg(&self.script)
+            .arg(cfg.compact())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start {}: {e}", self.python.display()))?;
+        let pid = libc::pid_t::try_from(child.id()).map_err(|_| "pid out of range".to_owned())?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take().map(|mut e| {
+            thread::spawn(move || {
+                let mut s = String::new();
+                let _ = e.read_to_string(&mut s);
+                s
+            })
+        });
+        let (tx, lines) = mpsc::channel();
+        if let Some(stdout) = stdout {
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut server = Server {
+            child,
+            pid,
+            stdin,
+            lines,
+            stderr,
+            mem: Mem::default(),
+            base_rss_anon_kib: None,
+        };
+        let hello = server.line()?;
+        let hello = Json::parse(hello.trim())
+            .map_err(|e| format!("the numpy helper printed something unexpected ({e}): {hello}"))?;
+        server.base_rss_anon_kib = hello
+            .get("base_rss_anon_kib")
+            .and_then(Json::as_f64)
+            .map(|k| k as u64);
+        Ok(server)
     }
 }
 

@@ -1,11 +1,12 @@
 //! Running external processes: whole-process timing, peak memory by polling `/proc/<pid>/status`
 //! (`VmHWM`, `RssAnon`) and the kernel's own high-water mark from `wait4` (`ru_maxrss`, the
-//! number `/usr/bin/time -v` prints as "Maximum resident set size"), hyperfine, and the median.
+//! number `/usr/bin/time -v` prints as "Maximum resident set size"), and the spread (min,
+//! median, max) of repeated measurements.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use super::json::Json;
 use super::workdir;
 
 /// How often the memory of a running process is sampled.
-const POLL: Duration = Duration::from_millis(5);
+pub(crate) const POLL: Duration = Duration::from_millis(5);
 
 /// Peak memory of one process, in KiB.
 #[derive(Debug, Default, Clone, Copy)]
@@ -175,7 +176,7 @@ fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Strin
 }
 
 /// Reads `VmHWM` and `RssAnon` of a live process into `mem` (a zombie has neither: ignored).
-fn sample(pid: libc::pid_t, mem: &mut Mem) {
+pub(crate) fn sample(pid: libc::pid_t, mem: &mut Mem) {
     let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
         return;
     };
@@ -236,6 +237,18 @@ impl Samples {
         (rate(self.median()), rate(self.max()), rate(self.min()))
     }
 
+    /// Round by round, `self`'s time over `other`'s, i.e. `other`'s speed over `self`'s (for
+    /// numpy's samples and mmarray's: mmarray/numpy throughput); rounds pair up by index.
+    pub(crate) fn ratio_over(&self, other: &Samples) -> Option<Spread> {
+        let r: Vec<f64> = self
+            .times
+            .iter()
+            .zip(&other.times)
+            .map(|(a, b)| a / b)
+            .collect();
+        Spread::of(&r)
+    }
+
     /// As JSON: times and the median/min/max in seconds, GB/s for `bytes`.
     pub(crate) fn to_json(&self, bytes: u64) -> Json {
         let (gbs, lo, hi) = self.gbs(bytes);
@@ -255,38 +268,61 @@ impl Samples {
     }
 }
 
-/// What to do before each timed run (not timed).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Prepare {
-    /// Delete this output file.
-    pub(crate) remove: Option<PathBuf>,
-    /// Drop the page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`).
-    pub(crate) drop_caches: bool,
+/// Minimum, median and maximum of repeated measurements (of a ratio, say).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Spread {
+    /// The smallest.
+    pub(crate) min: f64,
+    /// The median (mean of the middle two for an even count).
+    pub(crate) median: f64,
+    /// The largest.
+    pub(crate) max: f64,
 }
 
-impl Prepare {
-    /// Does it in-process.
-    pub(crate) fn run(&self) -> Result<(), String> {
-        if let Some(path) = &self.remove {
-            remove_if_exists(path)?;
-        }
-        if self.drop_caches {
-            drop_caches()?;
-        }
-        Ok(())
+impl Spread {
+    /// The spread of the finite values of `xs`, or `None` if there are none.
+    pub(crate) fn of(xs: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = match n {
+            0 => return None,
+            n if n % 2 == 1 => v[n / 2],
+            n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
+        };
+        Some(Spread {
+            min: v[0],
+            median,
+            max: v[n - 1],
+        })
     }
 
-    /// The same as a shell command for hyperfine's `--prepare`, if there is anything to do.
-    fn shell(&self) -> Option<String> {
-        let mut script = Vec::new();
-        if let Some(path) = &self.remove {
-            script.push(format!("rm -f {}", shell_quote(path.as_os_str())));
+    /// Whether the whole spread is at least `target`.
+    pub(crate) fn clears(self, target: f64) -> bool {
+        self.min >= target
+    }
+
+    /// Whether the median is at least `target`.
+    pub(crate) fn median_clears(self, target: f64) -> bool {
+        self.median >= target
+    }
+
+    /// Every value multiplied by `k` (ratios to percentages).
+    pub(crate) fn scale(self, k: f64) -> Spread {
+        Spread {
+            min: self.min * k,
+            median: self.median * k,
+            max: self.max * k,
         }
-        if self.drop_caches {
-            script.push("sync; echo 3 > /proc/sys/vm/drop_caches".to_owned());
-        }
-        (!script.is_empty())
-            .then(|| format!("sh -c {}", shell_quote(OsStr::new(&script.join("; ")))))
+    }
+
+    /// As JSON.
+    pub(crate) fn to_json(self) -> Json {
+        Json::obj([
+            ("min", Json::num(self.min)),
+            ("median", Json::num(self.median)),
+            ("max", Json::num(self.max)),
+        ])
     }
 }
 
@@ -308,82 +344,6 @@ pub(crate) fn drop_caches() -> Result<(), String> {
         .map_err(|e| format!("cannot drop the page cache (/proc/sys/vm/drop_caches: {e})"))
 }
 
-/// Times `program args` as a whole process: with hyperfine (`--warmup 1 --runs N`, no shell)
-/// when `hyperfine` is given and `runs >= 2`, else with our own loop of one warm-up and `runs`
-/// timed runs (no warm-up unless `warmup`). `prepare` runs before every run, untimed.
-pub(crate) fn time_process(
-    program: &Path,
-    args: &[OsString],
-    prepare: &Prepare,
-    runs: usize,
-    warmup: bool,
-    hyperfine: Option<&Path>,
-    scratch: &Path,
-) -> Result<Samples, String> {
-    if let Some(hyperfine) = hyperfine.filter(|_| runs >= 2) {
-        let export = scratch.join("hyperfine.json");
-        let mut line = shell_quote(program.as_os_str());
-        for arg in args {
-            line.push(' ');
-            line.push_str(&shell_quote(arg));
-        }
-        let mut cmd = Command::new(hyperfine);
-        cmd.args([
-            "-N",
-            "--style",
-            "none",
-            "--warmup",
-            if warmup { "1" } else { "0" },
-        ])
-        .arg("--runs")
-        .arg(runs.to_string())
-        .arg("--export-json")
-        .arg(&export);
-        if let Some(prep) = prepare.shell() {
-            cmd.arg("--prepare").arg(prep);
-        }
-        cmd.arg("--").arg(line);
-        let result = run(&mut cmd, Wait::Block).and_then(|_| {
-            let text = fs::read_to_string(&export)
-                .map_err(|e| format!("could not read {}: {e}", export.display()))?;
-            parse_hyperfine(&text)
-        });
-        let _ = fs::remove_file(&export);
-        prepare.run()?;
-        return result;
-    }
-    let mut samples = Samples::default();
-    for i in usize::from(!warmup)..=runs {
-        prepare.run()?;
-        let mut cmd = Command::new(program);
-        cmd.args(args);
-        let done = run(&mut cmd, Wait::Block)?;
-        if i > 0 {
-            samples.times.push(done.elapsed.as_secs_f64());
-        }
-    }
-    prepare.run()?;
-    Ok(samples)
-}
-
-/// The run times from hyperfine's `--export-json` file.
-fn parse_hyperfine(text: &str) -> Result<Samples, String> {
-    let json = Json::parse(text).map_err(|e| format!("hyperfine's JSON: {e}"))?;
-    let times = json
-        .get("results")
-        .and_then(Json::as_array)
-        .and_then(|r| r.first())
-        .and_then(|r| r.get("times"))
-        .and_then(Json::as_array)
-        .ok_or("hyperfine's JSON has no results[0].times")?;
-    let times: Option<Vec<f64>> = times.iter().map(Json::as_f64).collect();
-    let times = times.ok_or("hyperfine's JSON: a time is not a number")?;
-    if times.is_empty() {
-        return Err("hyperfine reported no runs".into());
-    }
-    Ok(Samples { times })
-}
-
 /// The first line of `program --version` (or `args`), if it runs.
 pub(crate) fn version_of(program: &OsStr, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
@@ -402,17 +362,9 @@ pub(crate) fn version_of(program: &OsStr, args: &[&str]) -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
-/// Finds `name` on `PATH`.
-pub(crate) fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Samples, parse_hyperfine, shell_quote};
+    use super::{Samples, Spread, shell_quote};
     use std::ffi::OsStr;
 
     #[test]
@@ -425,7 +377,18 @@ mod tests {
         assert_eq!(s.max(), 10.0);
         assert_eq!(shell_quote(OsStr::new("a/b.npy")), "a/b.npy");
         assert_eq!(shell_quote(OsStr::new("it's")), r"'it'\''s'");
-        let h = r#"{"results":[{"command":"x","times":[0.5,0.25],"median":0.375}]}"#;
-        assert_eq!(parse_hyperfine(h).unwrap().times, vec![0.5, 0.25]);
+        let r = Spread::of(&[2.0, 0.5, 1.0, f64::NAN]).unwrap();
+        assert_eq!((r.min, r.median, r.max), (0.5, 1.0, 2.0));
+        assert!(r.clears(0.5) && !r.clears(0.6) && r.median_clears(1.0));
+        assert_eq!(Spread::of(&[]), None);
+        // Per-round ratios pair the runs of the same round.
+        let np = Samples {
+            times: vec![2.0, 4.0, 3.0],
+        };
+        let mm = Samples {
+            times: vec![1.0, 1.0, 2.0],
+        };
+        let ratio = np.ratio_over(&mm).unwrap();
+        assert_eq!((ratio.min, ratio.median, ratio.max), (1.5, 2.0, 4.0));
     }
 }

@@ -1,17 +1,20 @@
-//! `docs/benchmarks.svg`: a grouped bar chart of throughput by operation (mmarray, numpy) with a
-//! marker for the machine's limit, on a log scale (reductions run at tens of GB/s, random fills
-//! of numpy at a fraction of one), written as plain SVG text.
+//! `docs/benchmarks.svg`: a grouped bar chart of throughput by operation (mmarray, numpy, and
+//! the `--compare` binary if any; median bars with a whisker from the slowest to the fastest
+//! round) with a marker for the machine's limit, on a log scale (reductions run at tens of
+//! GB/s, random fills of numpy at a fraction of one), and under each group the ratio's median
+//! and [min-max] over the rounds, marked when the whole spread clears its target. Plain SVG.
 
 use std::fmt::Write as _;
 
 use super::Results;
 use super::cli::format_size;
 use super::ops::Limit;
-use super::report::fmt_gbs;
+use super::report::{Verdict, fmt_gbs, row_verdict};
 
-/// Bar colours: mmarray, numpy; limit marker colour.
+/// Bar colours: mmarray, numpy, the `--compare` binary; limit marker colour.
 const MMARRAY: &str = "#2b6cb0";
 const NUMPY: &str = "#ed8936";
+const COMPARE: &str = "#a0aec0";
 const LIMIT: &str = "#1a202c";
 
 /// Escapes text for SVG.
@@ -26,13 +29,15 @@ fn esc(s: &str) -> String {
 #[allow(clippy::too_many_lines)]
 pub(crate) fn chart(results: &Results) -> String {
     let rows = &results.rows;
-    let group_w = 66.0;
-    let bar_w = 24.0;
+    let with_compare = rows.iter().any(|r| r.compare.is_some());
+    let nbars = if with_compare { 3.0 } else { 2.0 };
+    let group_w = 72.0;
+    let bar_w = if with_compare { 18.0 } else { 24.0 };
     let left = 78.0;
     let right = 24.0;
     let top = 92.0;
     let plot_h = 300.0;
-    let bottom = 84.0;
+    let bottom = 100.0;
     let width = left + right + group_w * rows.len().max(1) as f64;
     let width = width.max(860.0);
     let height = top + plot_h + bottom;
@@ -40,9 +45,17 @@ pub(crate) fn chart(results: &Results) -> String {
     // Log scale over all bar values and limits.
     let mut values: Vec<f64> = Vec::new();
     for r in rows {
-        values.push(r.mm_gbs());
-        values.extend(r.np_gbs());
-        values.extend(r.limit.map(|(_, l)| l));
+        values.extend([
+            r.mmarray.samples.gbs(r.bytes).1,
+            r.mmarray.samples.gbs(r.bytes).2,
+        ]);
+        if let Ok(np) = &r.numpy {
+            values.extend([np.samples.gbs(r.bytes).1, np.samples.gbs(r.bytes).2]);
+        }
+        if let Some(c) = &r.compare {
+            values.extend([c.samples.gbs(r.bytes).1, c.samples.gbs(r.bytes).2]);
+        }
+        values.extend(r.limit.as_ref().map(super::LimitRuns::gbs));
     }
     values.retain(|v| v.is_finite() && *v > 0.0);
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -109,7 +122,17 @@ pub(crate) fn chart(results: &Results) -> String {
         x2 + 20.0,
         ly
     );
-    let x3 = x2 + 160.0;
+    let mut x3 = x2 + 160.0;
+    if with_compare {
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x3}" y="{}" width="14" height="14" fill="{COMPARE}"/><text x="{}" y="{}">--compare binary</text>"#,
+            ly - 11.0,
+            x3 + 20.0,
+            ly
+        );
+        x3 += 140.0;
+    }
     let _ = writeln!(
         s,
         r#"<line x1="{x3}" y1="{}" x2="{}" y2="{}" stroke="{LIMIT}" stroke-width="3"/><text x="{}" y="{ly}">machine limit (mapped read; fill + flush for writes)</text>"#,
@@ -163,12 +186,24 @@ pub(crate) fn chart(results: &Results) -> String {
     // Bars.
     let base_y = top + plot_h;
     for (i, r) in rows.iter().enumerate() {
-        let gx = left + group_w * i as f64 + (group_w - 2.0 * bar_w) / 2.0;
-        let bars = [
-            (r.mm_gbs(), MMARRAY, "mmarray"),
-            (r.np_gbs().unwrap_or(f64::NAN), NUMPY, "numpy"),
+        let gx = left + group_w * i as f64 + (group_w - nbars * bar_w) / 2.0;
+        let nan = (f64::NAN, f64::NAN, f64::NAN);
+        let mut bars = vec![
+            (r.mmarray.samples.gbs(r.bytes), MMARRAY, "mmarray"),
+            (
+                r.numpy.as_ref().map_or(nan, |np| np.samples.gbs(r.bytes)),
+                NUMPY,
+                "numpy",
+            ),
         ];
-        for (k, (v, colour, who)) in bars.iter().enumerate() {
+        if with_compare {
+            bars.push((
+                r.compare.as_ref().map_or(nan, |c| c.samples.gbs(r.bytes)),
+                COMPARE,
+                "--compare",
+            ));
+        }
+        for (k, ((v, slow, fast), colour, who)) in bars.iter().enumerate() {
             let x = gx + bar_w * k as f64;
             if !v.is_finite() || *v <= 0.0 {
                 let _ = writeln!(
@@ -188,21 +223,31 @@ pub(crate) fn chart(results: &Results) -> String {
                 esc(&r.label),
                 fmt_gbs(*v)
             );
+            if slow.is_finite() && fast.is_finite() && fast > slow {
+                let cx = x + (bar_w - 2.0) / 2.0;
+                let _ = writeln!(
+                    s,
+                    r#"<line x1="{cx:.1}" y1="{:.1}" x2="{cx:.1}" y2="{:.1}" stroke="{LIMIT}" stroke-width="1"/>"#,
+                    y_of(*fast),
+                    y_of(*slow)
+                );
+            }
             let _ = writeln!(
                 s,
                 r##"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle" fill="#2d3748">{}</text>"##,
                 x + (bar_w - 2.0) / 2.0,
-                y - 3.0,
+                y_of(fast.max(*v)) - 3.0,
                 fmt_gbs(*v)
             );
         }
-        if let Some((kind, l)) = r.limit {
+        if let Some(limit) = &r.limit {
+            let (kind, l) = (limit.kind, limit.gbs());
             let y = y_of(l);
             let _ = writeln!(
                 s,
                 r#"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{LIMIT}" stroke-width="3"><title>{} limit: {} GB/s</title></line>"#,
                 gx - 4.0,
-                gx + 2.0 * bar_w + 2.0,
+                gx + nbars * bar_w + 2.0,
                 if kind == Limit::Read {
                     "mapped read"
                 } else {
@@ -219,16 +264,32 @@ pub(crate) fn chart(results: &Results) -> String {
             esc(&r.label.replace(" (cold)", "*"))
         );
         if let Some(ratio) = r.ratio() {
+            let mark = match row_verdict(r) {
+                Some(Verdict::Pass) => " \u{2713}",
+                Some(Verdict::MedianOnly) => " ~",
+                Some(Verdict::Miss) => " \u{2717}",
+                None => "",
+            };
             let _ = writeln!(
                 s,
-                r##"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" fill="#4a5568">{ratio:.1}x</text>"##,
-                base_y + 34.0
+                r##"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" fill="#2d3748">{:.2}x{mark}</text>"##,
+                base_y + 34.0,
+                ratio.median
+            );
+            let _ = writeln!(
+                s,
+                r##"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="#4a5568">[{:.2}-{:.2}]</text>"##,
+                base_y + 48.0,
+                ratio.min,
+                ratio.max
             );
         }
     }
     let footer = [
         format!(
-            "Under each operation: mmarray/numpy throughput ratio{}.",
+            "Under each operation: mmarray/numpy throughput ratio, median and [min-max] over the \
+             rounds; \u{2713} every round clears the target, ~ the median does, \u{2717} it does \
+             not{}.",
             if rows.iter().any(|r| r.label.ends_with("(cold)")) {
                 " (* = cold page cache)"
             } else {
@@ -236,9 +297,9 @@ pub(crate) fn chart(results: &Results) -> String {
             }
         ),
         format!(
-            "Median of {} runs; GB/s = 10^9 bytes of the input array per second; mmarray timed \
-             as a whole process, numpy in-process.",
-            results.opts.runs
+            "Bars: median of {}+ interleaved rounds, whiskers slowest-fastest; GB/s = 10^9 bytes \
+             of the input array per second; mmarray timed as a whole process, numpy in-process.",
+            results.opts.rounds
         ),
     ];
     for (k, line) in footer.iter().enumerate() {
