@@ -6,14 +6,15 @@ use std::path::Path;
 
 use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_core::{
-    Advice, CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable,
+    Advice, CreateOptions, DynArray, Mode, Order, Piece, ReadWrite, Runs, Spec, ViewMut, Writable,
 };
 use mmarray_dtype::{
     DType, Element, byteswap_bytes, convert, convert_part, decode, dispatch, encode,
 };
 use rayon::prelude::*;
 
-use crate::engine::{BLOCK, SEGMENT_BYTES, for_each_piece_mut};
+use crate::data::Target;
+use crate::engine::{BLOCK, SEGMENT_BYTES};
 use crate::exec::{Exec, with};
 use crate::{Error, Result};
 
@@ -286,11 +287,11 @@ pub fn byteswap_in_place<M: Writable>(array: &mut DynArray<M>) {
 /// assert_eq!(f64::from_be_bytes(bytes[16..].try_into().unwrap()), 3.0);
 /// # Ok::<(), mmarray_core::Error>(())
 /// ```
-pub fn map_in_place<T: Element>(view: ViewMut<'_, T>, f: impl Fn(T) -> T + Sync) {
-    let order = view.dtype().byte_order();
+pub fn map_in_place<T: Element, V: Target<T>>(view: V, f: impl Fn(T) -> T + Sync) -> V::Out {
+    let order = view.target_dtype().byte_order();
     let f = &f;
     with(move |_| {
-        for_each_piece_mut(view, &|_, _, bytes: &mut [u8]| {
+        view.write_pieces(&|_: &Runs, _: Piece, bytes: &mut [u8]| {
             let mut buf = [T::zeroed(); BLOCK];
             for chunk in bytes.chunks_mut(BLOCK * size_of::<T>()) {
                 let n = chunk.len() / size_of::<T>();
@@ -301,6 +302,6 @@ pub fn map_in_place<T: Element>(view: ViewMut<'_, T>, f: impl Fn(T) -> T + Sync)
                 }
                 let _ = encode(&buf[..n], order, chunk);
             }
-        });
-    });
+        })
+    })
 }

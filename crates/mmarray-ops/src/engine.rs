@@ -204,13 +204,14 @@ fn feed_read<T: Elem, K: Kernel<T::Work>>(
 /// What a reduction runs its kernel over: a whole view (in parallel segments),
 /// or one contiguous piece on the calling thread (a lane of an axis reduction).
 pub(crate) trait Source<T: Elem>: Sync {
-    /// Runs `kernel` over every element and returns the combined result.
-    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> K::Acc;
+    /// Runs `kernel` over every element and returns the combined result (an
+    /// error when the data cannot be read, e.g. a corrupt chunk).
+    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> crate::Result<K::Acc>;
 }
 
 impl<T: Elem> Source<T> for View<'_, T> {
-    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> K::Acc {
-        reduce_view(self, kernel)
+    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> crate::Result<K::Acc> {
+        Ok(reduce_view(self, kernel))
     }
 }
 
@@ -223,7 +224,7 @@ pub(crate) struct Lane<'a> {
 }
 
 impl<T: Elem> Source<T> for Lane<'_> {
-    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> K::Acc {
+    fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> crate::Result<K::Acc> {
         let mut acc = kernel.init();
         let at = At {
             runs: self.runs,
@@ -231,7 +232,7 @@ impl<T: Elem> Source<T> for Lane<'_> {
             start: 0,
         };
         feed::<T, K>(kernel, &mut acc, self.bytes, self.order, at);
-        acc
+        Ok(acc)
     }
 }
 

@@ -3,10 +3,11 @@
 
 use std::mem::size_of;
 
-use mmarray_core::{DynArray, Piece, Runs, Spec, ViewMut, Writable};
+use mmarray_core::{DynArray, Piece, Runs, Spec, Writable};
 use mmarray_dtype::{ByteOrder, Class, Element, Kind, Native, Value, byteswap, dispatch, encode};
 
-use crate::engine::{BLOCK, for_each_piece_mut};
+use crate::data::Target;
+use crate::engine::BLOCK;
 use crate::exec::with;
 use crate::rng::Draws;
 use crate::{Error, Result};
@@ -22,23 +23,28 @@ use crate::{Error, Result};
 /// assert_eq!(f32::from_be_bytes(bytes[4..8].try_into().unwrap()), 2.5);
 /// # Ok::<(), mmarray_core::Error>(())
 /// ```
-pub fn fill<T: Element>(view: ViewMut<'_, T>, value: T) {
+///
+/// A [`ChunkedViewMut`](mmarray_core::chunk::ChunkedViewMut) target gives a
+/// `Result` (its chunks are stored); a [`ViewMut`] cannot fail.
+pub fn fill<T: Element, V: Target<T>>(view: V, value: T) -> V::Out {
     let mut pattern = value;
-    if !view.dtype().is_native() {
+    if !view.target_dtype().is_native() {
         byteswap(std::slice::from_mut(&mut pattern));
     }
     with(move |_| {
-        for_each_piece_mut(view, &|_: &Runs, _: Piece, bytes: &mut [u8]| {
-            match bytemuck::try_cast_slice_mut::<u8, T>(bytes) {
+        view.write_pieces(
+            &|_: &Runs, _: Piece, bytes: &mut [u8]| match bytemuck::try_cast_slice_mut::<u8, T>(
+                bytes,
+            ) {
                 Ok(values) => values.fill(pattern),
                 Err(_) => {
                     for chunk in bytes.chunks_exact_mut(size_of::<T>()) {
                         chunk.copy_from_slice(bytemuck::bytes_of(&pattern));
                     }
                 }
-            }
-        });
-    });
+            },
+        )
+    })
 }
 
 /// Writes `f(i)` into the elements of one piece, `i` being each element's position
@@ -76,11 +82,11 @@ fn write_piece<T: Element>(bytes: &mut [u8], order: ByteOrder, mut f: impl FnMut
 /// assert_eq!(bytes, [0, 30, 10, 40, 20, 50]); // F order in memory
 /// # Ok::<(), mmarray_core::Error>(())
 /// ```
-pub fn fill_with<T: Element>(view: ViewMut<'_, T>, f: impl Fn(usize) -> T + Sync) {
-    let order = view.dtype().byte_order();
+pub fn fill_with<T: Element, V: Target<T>>(view: V, f: impl Fn(usize) -> T + Sync) -> V::Out {
+    let order = view.target_dtype().byte_order();
     let f = &f;
     with(move |_| {
-        for_each_piece_mut(view, &|runs: &Runs, piece: Piece, bytes: &mut [u8]| {
+        view.write_pieces(&|runs: &Runs, piece: Piece, bytes: &mut [u8]| {
             if runs.is_c_linear() {
                 let base = runs.c_index(piece.run, piece.start);
                 write_piece(bytes, order, |j| f(base + j));
@@ -91,14 +97,14 @@ pub fn fill_with<T: Element>(view: ViewMut<'_, T>, f: impl Fn(usize) -> T + Sync
                     |j| f(runs.c_index(piece.run, piece.start + j)),
                 );
             }
-        });
-    });
+        })
+    })
 }
 
 /// Sets element `i` (flat C-order index) to `i`, cast with numpy's unsafe casting:
 /// `np.arange(n).reshape(shape).astype(dtype)`.
-pub fn arange_view<T: Native>(view: ViewMut<'_, T>) {
-    fill_with(view, |i| T::from_i64(i as i64));
+pub fn arange_view<T: Native, V: Target<T>>(view: V) -> V::Out {
+    fill_with(view, |i| T::from_i64(i as i64))
 }
 
 /// A random distribution for [`random_view`].
@@ -178,12 +184,12 @@ fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
 /// (flat C-order index) depends only on `seed` and `i` (see the `rng` notes in the
 /// crate docs), so the bytes are the same whatever the number of threads. Bool
 /// arrays get true and false with equal probability whatever `dist` is.
-pub fn random_view<T: Native>(view: ViewMut<'_, T>, dist: Dist, seed: u64) -> Result<()> {
+pub fn random_view<T: Native, V: Target<T>>(view: V, dist: Dist, seed: u64) -> Result<()> {
     let (low, range) = check_dist(T::KIND, dist)?;
     let seed = Draws::key(seed);
     let bits = uniform_bits(T::KIND);
     let complex = T::KIND.class() == Class::Complex;
-    match (T::KIND.class(), dist) {
+    let out = match (T::KIND.class(), dist) {
         (Class::Bool, _) => fill_with(view, |i| {
             T::from_u64(Draws::new(seed, i as u64).next_u64() >> 63)
         }),
@@ -209,8 +215,8 @@ pub fn random_view<T: Native>(view: ViewMut<'_, T>, dist: Dist, seed: u64) -> Re
         _ => fill_with(view, |i| {
             T::from_f64(Draws::new(seed, i as u64).uniform(bits))
         }),
-    }
-    Ok(())
+    };
+    V::into_result(out)
 }
 
 /// Writes `value` (cast to the array's dtype with numpy's rules) into the elements

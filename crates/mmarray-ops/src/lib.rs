@@ -41,7 +41,9 @@
 #![allow(clippy::inline_always)]
 
 mod axis;
+mod chunked;
 mod convert;
+mod data;
 mod engine;
 mod error;
 mod exec;
@@ -65,6 +67,7 @@ pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, re
 pub use convert::{
     ConvertOptions, byteswap_in_place, convert_file, convert_to_npz, map_in_place, slice_to_file,
 };
+pub use data::{Data, Input, Target};
 pub use error::{Error, Result};
 pub use exec::{Access, Entered, Exec, MAX_THREADS, Progress};
 pub use fill::{

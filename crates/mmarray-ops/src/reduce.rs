@@ -7,7 +7,8 @@ use std::str::FromStr;
 use mmarray_core::{Advice, DynArray, Mode, View};
 use mmarray_dtype::{Class, Complex64, Native, Value, dispatch};
 
-use crate::engine::Source;
+use crate::data::Input;
+use crate::engine::{Source, reduce_view};
 use crate::exec::with;
 use crate::kernels::{
     ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc,
@@ -162,8 +163,8 @@ fn back<T: Elem>(w: T::Work) -> Value {
 /// assert_eq!(reduce(&v, Op::Argmax, &skip)?, Value::I64(0));
 /// # Ok::<(), mmarray_ops::Error>(())
 /// ```
-pub fn reduce<T: Elem>(view: &View<'_, T>, op: Op, opts: &ReduceOptions) -> Result<Value> {
-    with(|_| reduce_source::<T>(view, op, opts))
+pub fn reduce<T: Elem>(view: &impl Input<T>, op: Op, opts: &ReduceOptions) -> Result<Value> {
+    with(|_| reduce_source::<T>(&view.data(), op, opts))
 }
 
 /// [`reduce`] over any [`Source`]: the one place where an [`Op`] picks its
@@ -177,40 +178,40 @@ pub(crate) fn reduce_source<T: Elem>(
     Ok(match op {
         Op::Sum => {
             let acc = if skip {
-                view.run(&SumKernel::<true, false>)
+                view.run(&SumKernel::<true, false>)?
             } else {
-                view.run(&SumKernel::<false, false>)
+                view.run(&SumKernel::<false, false>)?
             };
             sum_value::<T>(&acc)
         }
         Op::Mean => {
             let acc = if skip {
-                view.run(&SumKernel::<true, true>)
+                view.run(&SumKernel::<true, true>)?
             } else {
-                view.run(&SumKernel::<false, true>)
+                view.run(&SumKernel::<false, true>)?
             };
             mean_of::<T>(acc.re.value(), acc.im.value(), acc.count as f64)
         }
         Op::Min | Op::Max => {
-            let acc = view.run(&MinMaxKernel);
+            let acc = view.run(&MinMaxKernel)?;
             let best = if op == Op::Min { acc.min } else { acc.max };
             back::<T>(pick(op, skip, acc.nan, best)?)
         }
         Op::Argmin | Op::Argmax => {
             let (best, nan) = if op == Op::Argmin {
-                let a = view.run(&ArgKernel::<false>);
+                let a = view.run(&ArgKernel::<false>)?;
                 (a.best.map(|b| b.1), a.nan)
             } else {
-                let a = view.run(&ArgKernel::<true>);
+                let a = view.run(&ArgKernel::<true>)?;
                 (a.best.map(|b| b.1), a.nan)
             };
             Value::I64(pick(op, skip, nan, best)? as i64)
         }
         Op::Var | Op::Std => {
             let m: Moments = if skip {
-                view.run(&MomentsKernel::<true>)
+                view.run(&MomentsKernel::<true>)?
             } else {
-                view.run(&MomentsKernel::<false>)
+                view.run(&MomentsKernel::<false>)?
             };
             let var = variance(m.m2, m.n, opts.ddof as u64);
             Value::F64(if op == Op::Std { var.sqrt() } else { var })
@@ -221,7 +222,7 @@ pub(crate) fn reduce_source<T: Elem>(
 /// Number of non-zero elements (NaN counts as non-zero), as `np.count_nonzero`.
 #[must_use]
 pub fn count_nonzero<T: Elem>(view: &View<'_, T>) -> u64 {
-    with(|_| view.run(&CountNonzeroKernel))
+    with(|_| reduce_view(view, &CountNonzeroKernel))
 }
 
 /// Everything `mmarray stats` reports, from one pass over the data.
@@ -242,14 +243,15 @@ pub struct Stats {
 }
 
 /// Count, sum, mean, min, max and std in one parallel pass.
-pub fn stats<T: Elem>(view: &View<'_, T>, skipna: bool) -> Result<Stats> {
+pub fn stats<T: Elem>(view: &impl Input<T>, skipna: bool) -> Result<Stats> {
+    let data = view.data();
     let acc = with(|_| {
         if skipna {
-            view.run(&StatsKernel::<true>)
+            data.run(&StatsKernel::<true>)
         } else {
-            view.run(&StatsKernel::<false>)
+            data.run(&StatsKernel::<false>)
         }
-    });
+    })?;
     // No values: no extremes (the only error `pick` gives min and max).
     let extreme = |op, best| pick(op, skipna, acc.minmax.nan, best).ok().map(back::<T>);
     let m = acc.moments;

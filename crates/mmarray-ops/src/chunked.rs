@@ -1,0 +1,297 @@
+//! The engine over chunked arrays ([`mmarray_core::chunk`]).
+//!
+//! A chunked view has the runs and segments of the same view of a contiguous
+//! array (over its virtual region), so the engine walks it exactly as it walks a
+//! mapping: the same segments in the same batches, partial results merged in
+//! segment order. Only where a piece's bytes come from differs: each piece is
+//! gathered from the chunks that hold it into a per-thread buffer (or read in
+//! place when one chunk holds it contiguously), so kernels see the same values
+//! in the same blocks as over a `.npy` of the same data, and results are the
+//! same bits whatever the chunking and the thread count.
+//!
+//! Chunks are loaded batch by batch, in parallel, into a [`Cache`]: before a
+//! batch, the chunks its pieces touch are read (decoded) if not held yet, and the
+//! chunks the walk has passed for good (see [`ChunkedView::chunk_end`]) are
+//! dropped (written back first when the pass writes). Memory is the chunks of one
+//! band of the array (the chunks a batch and its unfinished neighbours touch),
+//! never the array.
+
+use std::collections::{BTreeSet, HashMap};
+use std::mem::size_of;
+use std::sync::Mutex;
+
+use mmarray_core::chunk::{ChunkBytes, ChunkedView, ChunkedViewMut};
+use mmarray_core::{Piece, Runs, Segments};
+use mmarray_dtype::Element;
+use rayon::prelude::*;
+
+use crate::Result;
+use crate::engine::{At, BATCH, Kernel, SEGMENT_BYTES, feed};
+use crate::exec::Exec;
+use crate::num::Elem;
+
+thread_local! {
+    /// The per-thread gather buffer (`u64` for alignment): one piece, at most a segment.
+    static GATHER: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a thread's gather buffer of `len` bytes (8-byte aligned).
+fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    GATHER.with_borrow_mut(|buf| {
+        if buf.len() * 8 < len {
+            buf.resize(len.div_ceil(8), 0);
+        }
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(buf.as_mut_slice());
+        f(&mut bytes[..len])
+    })
+}
+
+/// The chunks a pass holds, by number.
+struct Cache<'s> {
+    held: HashMap<usize, ChunkBytes<'s>>,
+    /// Buffers of dropped chunks, for reuse.
+    spare: Vec<Vec<u8>>,
+}
+
+impl<'s> Cache<'s> {
+    fn new() -> Cache<'s> {
+        Cache {
+            held: HashMap::new(),
+            spare: Vec::new(),
+        }
+    }
+
+    fn get(&self, id: usize) -> Option<&[u8]> {
+        self.held.get(&id).map(|b| &**b)
+    }
+
+    /// Drops the chunks `done` says the walk has passed for good.
+    fn drop_done(&mut self, done: impl Fn(usize) -> bool) {
+        let gone: Vec<usize> = self.held.keys().copied().filter(|&id| done(id)).collect();
+        for id in gone {
+            if let Some(ChunkBytes::Owned(v)) = self.held.remove(&id) {
+                self.spare.push(v);
+            }
+        }
+    }
+
+    /// Reads the chunks of `ids` not held yet, in parallel.
+    fn load<T: Element>(&mut self, view: &ChunkedView<'s, T>, ids: &BTreeSet<usize>) -> Result<()> {
+        let missing: Vec<(usize, Vec<u8>)> = ids
+            .iter()
+            .filter(|id| !self.held.contains_key(id))
+            .map(|&id| (id, self.spare.pop().unwrap_or_default()))
+            .collect();
+        let array = view.array();
+        let read: Vec<(usize, mmarray_core::Result<ChunkBytes<'s>>)> = missing
+            .into_par_iter()
+            .map(|(id, buf)| (id, array.read_chunk(id, buf)))
+            .collect();
+        for (id, bytes) in read {
+            self.held.insert(id, bytes?);
+        }
+        Ok(())
+    }
+}
+
+/// The numbers of the chunks that the pieces of segments `range` touch.
+fn touched<T: Element>(
+    view: &ChunkedView<'_, T>,
+    segs: &Segments,
+    range: std::ops::Range<usize>,
+) -> BTreeSet<usize> {
+    let runs = segs.runs();
+    let size = size_of::<T>();
+    let mut ids = BTreeSet::new();
+    for i in range {
+        for p in segs.pieces(i) {
+            view.steps(runs.offset(p.run) + p.start * size, p.len * size, |s| {
+                ids.insert(s.chunk);
+            });
+        }
+    }
+    ids
+}
+
+/// The byte offset in the virtual region of the first piece of segment `i`.
+fn first_offset<T>(segs: &Segments, i: usize) -> usize {
+    let runs = segs.runs();
+    segs.pieces(i).next().map_or(usize::MAX, |p| {
+        runs.offset(p.run) + p.start * size_of::<T>()
+    })
+}
+
+/// The bytes of a piece when one chunk holds them contiguously.
+fn in_place<'c, T: Element>(
+    view: &ChunkedView<'_, T>,
+    cache: &'c Cache<'_>,
+    offset: usize,
+    len: usize,
+) -> Option<&'c [u8]> {
+    let mut one = None;
+    let mut steps = 0;
+    view.steps(offset, len, |s| {
+        steps += 1;
+        one = Some(s);
+    });
+    let s = one.filter(|s| steps == 1 && (s.stride == 1 || s.len == 1))?;
+    let size = size_of::<T>();
+    cache.get(s.chunk)?.get(s.at * size..(s.at + s.len) * size)
+}
+
+/// Runs `kernel` over every element of the chunked `view`, in parallel; the same
+/// result, bit for bit, as over the same view of a contiguous array.
+pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
+    view: &ChunkedView<'_, T>,
+    kernel: &K,
+) -> Result<K::Acc> {
+    let ctx = Exec::current();
+    let size = size_of::<T>();
+    let segs = view.segments(SEGMENT_BYTES / size);
+    let runs = segs.runs();
+    let order = view.dtype().byte_order();
+    let mut cache = Cache::new();
+    let mut total = kernel.init();
+    let n = segs.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + BATCH).min(n);
+        let from = first_offset::<T>(&segs, start);
+        cache.drop_done(|id| view.chunk_end(id) <= from);
+        cache.load(view, &touched(view, &segs, start..end))?;
+        let cache = &cache;
+        let partials: Vec<K::Acc> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                let mut acc = kernel.init();
+                let mut done = 0;
+                for p in segs.pieces(i) {
+                    let at = At {
+                        runs,
+                        run: p.run,
+                        start: p.start,
+                    };
+                    let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
+                    if let Some(bytes) = in_place(view, cache, offset, len) {
+                        feed::<T, K>(kernel, &mut acc, bytes, order, at);
+                    } else {
+                        with_buffer(len, |buf| {
+                            // Every chunk of the batch is loaded.
+                            view.gather(offset, buf, |id| cache.get(id));
+                            feed::<T, K>(kernel, &mut acc, buf, order, at);
+                        });
+                    }
+                    done += len;
+                }
+                ctx.advance(done);
+                acc
+            })
+            .collect();
+        for p in partials {
+            kernel.merge(&mut total, p);
+        }
+        start = end;
+    }
+    Ok(total)
+}
+
+/// Calls `f` for every piece of the chunked `view` in parallel, with the run
+/// layout, the piece and its bytes (in the chunks' byte order, holding the old
+/// values), and stores the chunks it changed; the same bytes as
+/// [`for_each_piece_mut`](crate::engine::for_each_piece_mut) over a contiguous
+/// array of the same data.
+pub(crate) fn write_chunked<T: Element>(
+    view: &ChunkedViewMut<'_, T>,
+    f: &(dyn Fn(&Runs, Piece, &mut [u8]) + Sync),
+) -> Result<()> {
+    let ctx = Exec::current();
+    let size = size_of::<T>();
+    let read = view.view();
+    let array = read.array();
+    let source = array.source();
+    let grid = array.grid();
+    let segs = read.segments(SEGMENT_BYTES / size);
+    let runs = segs.runs();
+    let mut cache = Cache::new();
+    // The chunks being written: taken out of the cache while they are changed.
+    let mut open: HashMap<usize, Mutex<Vec<u8>>> = HashMap::new();
+    let store =
+        |open: &mut HashMap<usize, Mutex<Vec<u8>>>, ids: Vec<usize>| -> Result<Vec<Vec<u8>>> {
+            let chunks: Vec<(usize, Vec<u8>)> = ids
+                .into_iter()
+                .filter_map(|id| {
+                    open.remove(&id)
+                        .map(|m| (id, m.into_inner().unwrap_or_default()))
+                })
+                .collect();
+            chunks
+                .into_par_iter()
+                .map(|(id, bytes)| {
+                    source.write_chunk(&grid.coords(id), &bytes)?;
+                    Ok(bytes)
+                })
+                .collect()
+        };
+    let n = segs.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + BATCH).min(n);
+        let from = first_offset::<T>(&segs, start);
+        let done: Vec<usize> = open
+            .keys()
+            .copied()
+            .filter(|&id| read.chunk_end(id) <= from)
+            .collect();
+        cache.spare.extend(store(&mut open, done)?);
+        let ids = touched(read, &segs, start..end);
+        let fresh: BTreeSet<usize> = ids
+            .iter()
+            .copied()
+            .filter(|id| !open.contains_key(id))
+            .collect();
+        cache.load(read, &fresh)?;
+        for id in fresh {
+            let bytes = match cache.held.remove(&id) {
+                Some(ChunkBytes::Owned(v)) => v,
+                Some(ChunkBytes::Borrowed(b)) => b.to_vec(),
+                None => continue,
+            };
+            open.insert(id, Mutex::new(bytes));
+        }
+        let open_ref = &open;
+        let lock = |id: usize, g: &mut dyn FnMut(&mut [u8])| -> bool {
+            let Some(m) = open_ref.get(&id) else {
+                return false;
+            };
+            let mut guard = m.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            g(&mut guard);
+            true
+        };
+        (start..end).into_par_iter().for_each(|i| {
+            let mut written = 0;
+            for p in segs.pieces(i) {
+                let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
+                with_buffer(len, |buf| {
+                    // Old values first (f may read them, as map_in_place does).
+                    read.steps(offset, len, |s| {
+                        lock(s.chunk, &mut |chunk: &mut [u8]| {
+                            let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
+                            for (j, d) in dst.chunks_exact_mut(size).enumerate() {
+                                let at = (s.at + j * s.stride) * size;
+                                d.copy_from_slice(&chunk[at..at + size]);
+                            }
+                        });
+                    });
+                    f(runs, p, buf);
+                    view.scatter(offset, buf, lock);
+                });
+                written += len;
+            }
+            ctx.advance(written);
+        });
+        start = end;
+    }
+    let rest: Vec<usize> = open.keys().copied().collect();
+    store(&mut open, rest)?;
+    Ok(())
+}

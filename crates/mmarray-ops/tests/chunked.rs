@@ -1,0 +1,362 @@
+//! Chunked arrays give the same results as the same data in one contiguous
+//! array, bit for bit: every reduction, `stats`, fills, random fills and
+//! in-place maps, for every dtype and byte order, C and F order, odd chunk
+//! shapes with partial edge chunks, chunk buffers in C and F order, views that
+//! cross chunk boundaries, and any number of threads.
+
+#![allow(clippy::many_single_char_names)]
+
+mod common;
+
+use common::{Flavor, Rng, all_ops, encode_bytes, flavors, random_values, same_bits, with_threads};
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, MemoryChunks};
+use mmarray_core::{Order, View, ViewMut};
+use mmarray_dtype::{Bool, ByteOrder, Complex32, Complex64, DType, Native, f16};
+use mmarray_ops::{
+    Dist, Elem, Error, ReduceOptions, Stats, fill, fill_with, map_in_place, random_view, reduce,
+    stats,
+};
+
+/// Views of a 3-d array that cross chunk boundaries in every way basic indexing can.
+const SPECS: [&str; 7] = [
+    "...",
+    "1:-1, ::-2, 2:",
+    "::3, 1, :",
+    "..., 3",
+    "2:3, 4:5, :",
+    "::-1, ::-1, ::-1",
+    "5:2",
+];
+
+/// Chunk shapes for an array of shape (7, 9, 10): odd, partial at the edges, one
+/// element wide, whole rows, the whole array.
+const CHUNKS: [[usize; 3]; 5] = [[3, 4, 3], [1, 9, 10], [7, 9, 10], [2, 1, 7], [4, 5, 1]];
+
+/// Element bytes equal (NaNs compare by their bits).
+fn same_bytes<T: bytemuck::Pod>(a: &[T], b: &[T]) -> bool {
+    bytemuck::cast_slice::<T, u8>(a) == bytemuck::cast_slice::<T, u8>(b)
+}
+
+/// Chunkings to test: every shape of [`CHUNKS`] with C-order buffers, two with F-order ones.
+fn chunkings() -> Vec<([usize; 3], Order)> {
+    let mut v: Vec<_> = CHUNKS.iter().map(|&c| (c, Order::C)).collect();
+    v.push((CHUNKS[0], Order::F));
+    v.push((CHUNKS[3], Order::F));
+    v
+}
+
+fn stats_bits(a: &Stats, b: &Stats) -> bool {
+    let opt = |x: &Option<_>, y: &Option<_>| match (x, y) {
+        (Some(x), Some(y)) => same_bits(x, y),
+        (None, None) => true,
+        _ => false,
+    };
+    a.count == b.count
+        && same_bits(&a.sum, &b.sum)
+        && same_bits(&a.mean, &b.mean)
+        && same_bits(&a.std, &b.std)
+        && opt(&a.min, &b.min)
+        && opt(&a.max, &b.max)
+}
+
+/// The same data as a contiguous view and as chunked arrays of every chunking:
+/// every reduction and `stats` agree bit for bit, on every view.
+fn reductions_agree<T: Elem + Native>(rng: &mut Rng) {
+    let shape = [7usize, 9, 10];
+    let n: usize = shape.iter().product();
+    for &flavor in flavors(T::KIND) {
+        let values: Vec<T> = random_values(rng, n, flavor);
+        for bo in [ByteOrder::Little, ByteOrder::Big] {
+            let bytes = encode_bytes(&values, bo);
+            for order in [Order::C, Order::F] {
+                let whole = View::<T>::from_bytes(&bytes, &shape, order, bo).unwrap();
+                for (chunk, chunk_order) in chunkings() {
+                    {
+                        let src = MemoryChunks::from_view(&whole, &chunk, chunk_order).unwrap();
+                        let a = Chunked::new(Box::new(src)).with_order(order);
+                        let all = a.view::<T>().unwrap();
+                        for spec in SPECS {
+                            let ctx = format!(
+                                "{} {bo:?} {order:?} {flavor:?} chunks {chunk:?} {chunk_order:?} [{spec}]",
+                                T::KIND.name()
+                            );
+                            let v = whole.slice(spec).unwrap();
+                            let c = all.slice(spec).unwrap();
+                            assert!(
+                                same_bytes(&c.to_vec().unwrap(), &v.to_vec()),
+                                "{ctx}: values"
+                            );
+                            for (op, opts) in all_ops() {
+                                match (reduce(&v, op, &opts), reduce(&c, op, &opts)) {
+                                    (Ok(x), Ok(y)) => assert!(
+                                        same_bits(&x, &y),
+                                        "{ctx}: {op} {opts:?}: contiguous {x:?}, chunked {y:?}"
+                                    ),
+                                    (Err(x), Err(y)) => {
+                                        assert_eq!(x.to_string(), y.to_string(), "{ctx}: {op}");
+                                    }
+                                    (x, y) => panic!("{ctx}: {op}: {x:?} vs {y:?}"),
+                                }
+                            }
+                            for skipna in [false, true] {
+                                let (x, y) =
+                                    (stats(&v, skipna).unwrap(), stats(&c, skipna).unwrap());
+                                assert!(stats_bits(&x, &y), "{ctx}: stats {x:?} vs {y:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn reductions_of_every_dtype_match_the_contiguous_array_bit_for_bit() {
+    let mut rng = Rng::new(11);
+    reductions_agree::<f64>(&mut rng);
+    reductions_agree::<f32>(&mut rng);
+    reductions_agree::<f16>(&mut rng);
+    reductions_agree::<Complex32>(&mut rng);
+    reductions_agree::<Complex64>(&mut rng);
+    reductions_agree::<i64>(&mut rng);
+    reductions_agree::<i8>(&mut rng);
+    reductions_agree::<u16>(&mut rng);
+    reductions_agree::<u32>(&mut rng);
+    reductions_agree::<Bool>(&mut rng);
+}
+
+/// Counts chunk reads.
+#[derive(Debug)]
+struct Counting {
+    inner: MemoryChunks,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ChunkSource for Counting {
+    fn dtype(&self) -> DType {
+        self.inner.dtype()
+    }
+    fn grid(&self) -> &ChunkGrid {
+        self.inner.grid()
+    }
+    fn name(&self) -> String {
+        "counting".to_owned()
+    }
+    fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> mmarray_core::Result<ChunkBytes<'_>> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.read_chunk(coords, buf)
+    }
+}
+
+/// Several segments and batches (the engine's units: 1 MiB and 64 of them), so
+/// that chunks are loaded and dropped batch by batch; any thread count; each
+/// chunk read once per pass.
+#[test]
+fn long_arrays_match_over_many_batches_on_any_pool() {
+    let mut rng = Rng::new(5);
+    // 70 MiB of float16 in chunks that cut rows and are not powers of two.
+    let shape = [4100usize, 9000];
+    let values: Vec<f16> = random_values(&mut rng, shape[0] * shape[1], Flavor::Nans);
+    let bytes = encode_bytes(&values, ByteOrder::Big);
+    let whole = View::<f16>::from_bytes(&bytes, &shape, Order::C, ByteOrder::Big).unwrap();
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = Counting {
+        inner: MemoryChunks::from_view(&whole, &[1000, 700], Order::C).unwrap(),
+        reads: reads.clone(),
+    };
+    let a = Chunked::new(Box::new(source));
+    let c = a.view::<f16>().unwrap();
+    let skip = ReduceOptions {
+        skipna: true,
+        ddof: 1,
+    };
+    let cases = [
+        ("...", mmarray_ops::Op::Std, skip),
+        ("...", mmarray_ops::Op::Argmax, ReduceOptions::default()),
+        ("::-3, 5:", mmarray_ops::Op::Sum, skip),
+    ];
+    for (spec, op, o) in cases {
+        let (v, c) = (whole.slice(spec).unwrap(), c.slice(spec).unwrap());
+        let want = with_threads(2, || reduce(&v, op, &o).unwrap());
+        for threads in [1, 3] {
+            let got = with_threads(threads, || reduce(&c, op, &o).unwrap());
+            assert!(
+                same_bits(&want, &got),
+                "[{spec}] {op} {o:?} {threads} threads: {want:?} vs {got:?}"
+            );
+        }
+    }
+    // 6 passes, each reading each of the 5 x 13 chunks once.
+    assert_eq!(a.grid().len(), 65);
+    assert_eq!(reads.load(std::sync::atomic::Ordering::Relaxed), 6 * 65);
+}
+
+/// Writes through a chunked view leave the same elements as the same writes
+/// through a contiguous one; nothing outside the view changes.
+fn writes_agree<T: Elem + Native>(rng: &mut Rng) {
+    let shape = [7usize, 9, 10];
+    let n: usize = shape.iter().product();
+    let values: Vec<T> = random_values(rng, n, Flavor::Wide);
+    for bo in [ByteOrder::Little, ByteOrder::Big] {
+        for order in [Order::C, Order::F] {
+            for (chunk, chunk_order) in chunkings() {
+                {
+                    for spec in SPECS {
+                        let ctx = format!(
+                            "{} {bo:?} {order:?} chunks {chunk:?} {chunk_order:?} [{spec}]",
+                            T::KIND.name()
+                        );
+                        for what in 0..4 {
+                            let mut bytes = encode_bytes(&values, bo);
+                            let whole = View::<T>::from_bytes(&bytes, &shape, order, bo).unwrap();
+                            let mut a = Chunked::new(Box::new(
+                                MemoryChunks::from_view(&whole, &chunk, chunk_order).unwrap(),
+                            ))
+                            .with_order(order);
+                            let mut_view = ViewMut::<T>::from_bytes(&mut bytes, &shape, order, bo)
+                                .unwrap()
+                                .into_slice(spec)
+                                .unwrap();
+                            let c = a.view_mut::<T>().unwrap().into_slice(spec).unwrap();
+                            let seven = T::from_i64(7);
+                            match what {
+                                0 => {
+                                    fill(mut_view, seven);
+                                    fill(c, seven).unwrap();
+                                }
+                                1 => {
+                                    fill_with(mut_view, |i| T::from_i64(i as i64 * 3));
+                                    fill_with(c, |i| T::from_i64(i as i64 * 3)).unwrap();
+                                }
+                                2 => {
+                                    let dist = match T::KIND.class() {
+                                        mmarray_dtype::Class::Float
+                                        | mmarray_dtype::Class::Complex => Dist::Normal,
+                                        _ => Dist::Integers { low: -3, high: 100 },
+                                    };
+                                    if T::KIND == mmarray_dtype::Kind::Bool
+                                        || T::KIND.class() == mmarray_dtype::Class::Unsigned
+                                    {
+                                        random_view(
+                                            mut_view,
+                                            Dist::Integers { low: 0, high: 2 },
+                                            9,
+                                        )
+                                        .unwrap();
+                                        random_view(c, Dist::Integers { low: 0, high: 2 }, 9)
+                                            .unwrap();
+                                    } else {
+                                        random_view(mut_view, dist, 9).unwrap();
+                                        random_view(c, dist, 9).unwrap();
+                                    }
+                                }
+                                _ => {
+                                    let f = |x: T| T::from_f64(x.to_f64() * 0.5 + 1.0);
+                                    map_in_place(mut_view, f);
+                                    map_in_place(c, f).unwrap();
+                                }
+                            }
+                            let whole = View::<T>::from_bytes(&bytes, &shape, order, bo).unwrap();
+                            let got = a.view::<T>().unwrap().to_vec().unwrap();
+                            let want = whole.to_vec();
+                            assert!(same_bytes(&got, &want), "{ctx}: write {what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fills_random_fills_and_maps_match_the_contiguous_array() {
+    let mut rng = Rng::new(3);
+    writes_agree::<f64>(&mut rng);
+    writes_agree::<f16>(&mut rng);
+    writes_agree::<Complex32>(&mut rng);
+    writes_agree::<i16>(&mut rng);
+    writes_agree::<u64>(&mut rng);
+}
+
+/// A source whose chunk (1, 0) is corrupt.
+#[derive(Debug)]
+struct Corrupt {
+    inner: MemoryChunks,
+}
+
+impl ChunkSource for Corrupt {
+    fn dtype(&self) -> DType {
+        self.inner.dtype()
+    }
+    fn grid(&self) -> &ChunkGrid {
+        self.inner.grid()
+    }
+    fn name(&self) -> String {
+        "corrupt.zarr".to_owned()
+    }
+    fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> mmarray_core::Result<ChunkBytes<'_>> {
+        if coords == [1, 0] {
+            return Err(mmarray_core::Error::Chunk {
+                store: self.name(),
+                chunk: "c/1/0".to_owned(),
+                reason: "zstd: unexpected end of frame".to_owned(),
+            });
+        }
+        self.inner.read_chunk(coords, buf)
+    }
+}
+
+#[test]
+fn a_chunk_that_cannot_be_read_is_an_error_naming_the_store_and_chunk() {
+    let inner = MemoryChunks::new("<f8".parse().unwrap(), &[10, 10], &[4, 4], Order::C).unwrap();
+    let a = Chunked::new(Box::new(Corrupt { inner }));
+    let v = a.view::<f64>().unwrap();
+    for r in [
+        reduce(&v, mmarray_ops::Op::Sum, &ReduceOptions::default()).map(|_| ()),
+        stats(&v, false).map(|_| ()),
+    ] {
+        let e = r.unwrap_err();
+        assert!(
+            matches!(e, Error::Core(mmarray_core::Error::Chunk { .. })),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "corrupt.zarr: chunk c/1/0: zstd: unexpected end of frame"
+        );
+    }
+    // A view that avoids the chunk reads fine.
+    let top = v.slice(":4").unwrap();
+    assert_eq!(
+        reduce(&top, mmarray_ops::Op::Sum, &ReduceOptions::default()).unwrap(),
+        mmarray_dtype::Value::F64(0.0)
+    );
+    assert!(v.to_vec().is_err());
+    // Read-only sources refuse writable views.
+    let mut a = a;
+    let e = a.view_mut::<f64>().unwrap_err();
+    assert_eq!(e.to_string(), "corrupt.zarr: the store is read-only");
+}
+
+#[test]
+fn memory_chunks_store_only_what_was_written() {
+    let dt: DType = "<i4".parse().unwrap();
+    let mut a = Chunked::new(Box::new(
+        MemoryChunks::new(dt, &[10, 10], &[4, 4], Order::C).unwrap(),
+    ));
+    assert_eq!(a.view::<i32>().unwrap().to_vec().unwrap(), vec![0; 100]);
+    fill(a.view_mut::<i32>().unwrap().into_slice("5, 5:").unwrap(), 3).unwrap();
+    let v = a.view::<i32>().unwrap();
+    assert_eq!(
+        v.slice("5").unwrap().to_vec().unwrap(),
+        [0, 0, 0, 0, 0, 3, 3, 3, 3, 3]
+    );
+    assert_eq!(
+        reduce(&v, mmarray_ops::Op::Sum, &ReduceOptions::default()).unwrap(),
+        mmarray_dtype::Value::I64(15)
+    );
+    // A view of the wrong element type is refused.
+    assert!(a.view::<f32>().is_err());
+}
