@@ -1,0 +1,511 @@
+//! New Zarr v3 arrays: [`create`] (empty, written in place) and [`convert`]
+//! (from any array or view, staged and renamed into place).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mmarray_core::chunk::{Chunked, ChunkedView};
+use mmarray_core::{Error, Index, Order, Result, Spec, View};
+use mmarray_dtype::{ByteOrder, DType, Element, Kind, Value};
+use rayon::prelude::*;
+
+use crate::meta::{self, Compressor, NewArray};
+use crate::source::{OpenOptions, ZarrSource};
+
+/// The default chunk size aimed at: 8 MiB.
+pub const DEFAULT_CHUNK_BYTES: usize = 8 << 20;
+
+/// How to make a new Zarr v3 array ([`create`], [`convert`]).
+///
+/// ```
+/// use mmarray_zarr::{Compressor, CreateOptions};
+/// let o = CreateOptions::new().chunks(&[1000, 1000]).shards(&[4, 4]).compressor(Compressor::Zstd(3));
+/// # let _ = o;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    chunks: Option<Vec<usize>>,
+    shards: Option<Vec<usize>>,
+    compressor: Compressor,
+    checksum: bool,
+    fill_value: Option<Value>,
+    order: Option<Order>,
+    byte_order: Option<ByteOrder>,
+    overwrite: bool,
+}
+
+impl CreateOptions {
+    /// The defaults: chunks of about 8 MiB (whole rows for C order), no shards,
+    /// `zstd` level 1, no checksum, fill value 0, C order, no overwriting.
+    #[must_use]
+    pub fn new() -> CreateOptions {
+        CreateOptions::default()
+    }
+
+    /// The chunk shape (the inner chunks of a sharded array), in elements.
+    #[must_use]
+    pub fn chunks(mut self, shape: &[usize]) -> CreateOptions {
+        self.chunks = Some(shape.to_vec());
+        self
+    }
+
+    /// Shards of `per_shard` chunks along each axis (none by default).
+    #[must_use]
+    pub fn shards(mut self, per_shard: &[usize]) -> CreateOptions {
+        self.shards = Some(per_shard.to_vec());
+        self
+    }
+
+    /// The compressor ([`Compressor::Zstd(1)`](Compressor::Zstd) by default).
+    #[must_use]
+    pub fn compressor(mut self, compressor: Compressor) -> CreateOptions {
+        self.compressor = compressor;
+        self
+    }
+
+    /// Whether each chunk ends with a `crc32c` checksum.
+    #[must_use]
+    pub fn checksum(mut self, yes: bool) -> CreateOptions {
+        self.checksum = yes;
+        self
+    }
+
+    /// The fill value (what chunks never written hold); 0 by default. It is
+    /// converted to the array's dtype with numpy's `astype` rules.
+    #[must_use]
+    pub fn fill_value(mut self, value: Value) -> CreateOptions {
+        self.fill_value = Some(value);
+        self
+    }
+
+    /// The order of elements inside chunks on disk: F adds a `transpose` codec.
+    /// Operations walk the array in this order. C by default ([`convert`]:
+    /// the source's order, when it has one).
+    #[must_use]
+    pub fn order(mut self, order: Order) -> CreateOptions {
+        self.order = Some(order);
+        self
+    }
+
+    /// The byte order of the chunk bytes on disk (the `bytes` codec's
+    /// endianness); by default the dtype's ([`convert`]: the source's).
+    #[must_use]
+    pub fn byte_order(mut self, order: ByteOrder) -> CreateOptions {
+        self.byte_order = Some(order);
+        self
+    }
+
+    /// Whether an existing Zarr array at the path may be replaced (never a
+    /// folder that is not a Zarr array).
+    #[must_use]
+    pub fn overwrite(mut self, yes: bool) -> CreateOptions {
+        self.overwrite = yes;
+        self
+    }
+}
+
+/// The default chunk shape for `shape`: about [`DEFAULT_CHUNK_BYTES`], whole
+/// rows (whole extents of the fastest axes in `order`) as far as they fit.
+#[must_use]
+pub fn default_chunks(shape: &[usize], itemsize: usize, order: Order) -> Vec<usize> {
+    let mut budget = (DEFAULT_CHUNK_BYTES / itemsize.max(1)).max(1);
+    let mut chunks = vec![1; shape.len()];
+    let axes: Vec<usize> = match order {
+        Order::C => (0..shape.len()).rev().collect(),
+        Order::F => (0..shape.len()).collect(),
+    };
+    for ax in axes {
+        let n = shape[ax].max(1);
+        if n <= budget {
+            chunks[ax] = n;
+            budget /= n;
+        } else {
+            chunks[ax] = budget.max(1);
+            break;
+        }
+    }
+    chunks
+}
+
+/// Everything a new store's metadata needs, checked.
+struct Plan {
+    dtype: DType,
+    shape: Vec<usize>,
+    chunks: Vec<usize>,
+    shards: Option<Vec<usize>>,
+    order: Order,
+    fill: Value,
+    json: serde_json::Value,
+}
+
+fn plan(path: &Path, dtype: DType, shape: &[usize], options: &CreateOptions) -> Result<Plan> {
+    let bad = |reason: String| meta::layout(path, reason);
+    let dtype = options
+        .byte_order
+        .map_or(dtype, |o| dtype.with_byte_order(o));
+    let order = options.order.unwrap_or(Order::C);
+    let chunks = options
+        .chunks
+        .clone()
+        .unwrap_or_else(|| default_chunks(shape, dtype.itemsize(), order));
+    // Sizes that fit (ChunkGrid checks dimensions, zero sides, overflows).
+    mmarray_core::chunk::ChunkGrid::new(shape, &chunks, dtype.itemsize())
+        .map_err(|e| bad(e.to_string()))?;
+    if let Some(per) = &options.shards {
+        if per.len() != shape.len() || per.contains(&0) {
+            return Err(bad(format!(
+                "shards {per:?}: one count of chunks (at least 1) per axis of {shape:?}"
+            )));
+        }
+        let shard: Option<Vec<usize>> = chunks
+            .iter()
+            .zip(per)
+            .map(|(&c, &p)| c.checked_mul(p))
+            .collect();
+        let n = mmarray_core::checked_len(per);
+        match (shard, n) {
+            (Some(shard), Some(n)) if n <= crate::MAX_CHUNKS_PER_SHARD => {
+                mmarray_core::chunk::ChunkGrid::new(shape, &shard, dtype.itemsize())
+                    .map_err(|e| bad(e.to_string()))?;
+            }
+            _ => return Err(bad(format!("shards of {per:?} chunks are too large"))),
+        }
+    }
+    match options.compressor {
+        Compressor::Gzip(l) if l > 9 => return Err(bad(format!("gzip level {l}: 0..=9"))),
+        Compressor::Blosc { clevel, .. } if clevel > 9 => {
+            return Err(bad(format!("blosc level {clevel}: 0..=9")));
+        }
+        Compressor::Zstd(l) if !(-131_072..=22).contains(&l) => {
+            return Err(bad(format!("zstd level {l}: -131072..=22")));
+        }
+        _ => {}
+    }
+    let fill = options
+        .fill_value
+        .unwrap_or(Value::U8(0))
+        .cast_to(dtype.kind());
+    let json = meta::new_metadata(&NewArray {
+        dtype,
+        shape,
+        chunks: &chunks,
+        shards: options.shards.as_deref(),
+        compressor: options.compressor,
+        checksum: options.checksum,
+        order,
+        fill: meta::fill_json(fill, dtype.kind()),
+    });
+    Ok(Plan {
+        dtype,
+        shape: shape.to_vec(),
+        chunks,
+        shards: options.shards.clone(),
+        order,
+        fill,
+        json,
+    })
+}
+
+fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Io {
+        path,
+        action,
+        source,
+    }
+}
+
+/// Writes `zarr.json` into the folder `dir` (under a temporary name, then renamed).
+fn write_metadata(dir: &Path, json: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(json).unwrap_or_default();
+    let tmp = dir.join(".zarr.json.mmarray-tmp");
+    let file = dir.join("zarr.json");
+    let mut f = fs::File::create(&tmp).map_err(io(&tmp, "create"))?;
+    f.write_all(text.as_bytes()).map_err(io(&tmp, "write"))?;
+    f.sync_all().map_err(io(&tmp, "sync"))?;
+    fs::rename(&tmp, &file).map_err(io(&file, "rename"))
+}
+
+/// Refuses to touch an existing path unless it is a Zarr array and `overwrite`.
+fn check_target(path: &Path, overwrite: bool) -> Result<()> {
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(());
+    }
+    if !crate::is_zarr(path) {
+        return Err(meta::layout(
+            path,
+            "exists and is not a Zarr array: not replacing it".to_owned(),
+        ));
+    }
+    if !overwrite {
+        return Err(Error::Exists {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Creates an empty Zarr v3 array of `dtype` and `shape` at `path` (a new
+/// folder), writable in place: every chunk reads as the fill value until written.
+///
+/// Only the metadata is written (`zarr.json`, under a temporary name then
+/// renamed). An existing Zarr array at `path` is replaced only with
+/// [`CreateOptions::overwrite`] (its folder is removed first); anything else
+/// there is an error.
+pub fn create(
+    path: impl AsRef<Path>,
+    dtype: DType,
+    shape: &[usize],
+    options: &CreateOptions,
+) -> Result<Chunked> {
+    let path = path.as_ref();
+    let plan = plan(path, dtype, shape, options)?;
+    check_target(path, options.overwrite)?;
+    if crate::is_zarr(path) {
+        fs::remove_dir_all(path).map_err(io(path, "remove"))?;
+    }
+    fs::create_dir_all(path).map_err(io(path, "create"))?;
+    write_metadata(path, &plan.json)?;
+    Ok(ZarrSource::open_with(path, &OpenOptions::new().writable(true))?.into_chunked())
+}
+
+/// What [`convert`] reads blocks from: a [`View`] of a `.npy`/raw/`.npz` array or
+/// a [`ChunkedView`] (another store).
+pub trait BlockSource<T: Element>: Sync {
+    /// The shape.
+    fn block_shape(&self) -> &[usize];
+    /// The element type (its byte order is the default for the new store).
+    fn block_dtype(&self) -> DType;
+    /// The order the source's elements lie in (the default for the new store).
+    fn block_order(&self) -> Order;
+    /// The elements of the block `[start, start + shape)`, in C order.
+    fn block(&self, start: &[usize], shape: &[usize]) -> Result<Vec<T>>;
+}
+
+fn block_spec(start: &[usize], shape: &[usize]) -> Result<Spec> {
+    let indices = start
+        .iter()
+        .zip(shape)
+        .map(|(&s, &n)| Index::range(s as isize, (s + n) as isize))
+        .collect();
+    Ok(Spec::new(indices)?)
+}
+
+impl<T: Element> BlockSource<T> for View<'_, T> {
+    fn block_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn block_dtype(&self) -> DType {
+        self.dtype()
+    }
+    fn block_order(&self) -> Order {
+        if self.ndim() > 1 && self.is_f_contiguous() && !self.is_c_contiguous() {
+            Order::F
+        } else {
+            Order::C
+        }
+    }
+    fn block(&self, start: &[usize], shape: &[usize]) -> Result<Vec<T>> {
+        Ok(self.slice(block_spec(start, shape)?)?.to_vec())
+    }
+}
+
+impl<T: Element> BlockSource<T> for ChunkedView<'_, T> {
+    fn block_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn block_dtype(&self) -> DType {
+        self.dtype()
+    }
+    fn block_order(&self) -> Order {
+        self.array().order()
+    }
+    fn block(&self, start: &[usize], shape: &[usize]) -> Result<Vec<T>> {
+        self.slice(block_spec(start, shape)?)?.to_vec()
+    }
+}
+
+static STAGED: AtomicU64 = AtomicU64::new(0);
+
+/// A folder being written under a temporary name, removed unless committed.
+struct Staged {
+    tmp: PathBuf,
+    done: bool,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+fn staged_name(dest: &Path, what: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = STAGED.fetch_add(1, Ordering::Relaxed);
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    dir.join(format!(".{name}.{}.{n}.{what}", std::process::id()))
+}
+
+/// Writes the elements of `src` as a new Zarr v3 array at `path`, atomically:
+/// the store is written in a hidden folder beside `path` and renamed into place
+/// when complete, so it appears under its name complete or not at all (an
+/// existing Zarr array there is replaced only with [`CreateOptions::overwrite`]).
+///
+/// The dtype is the source's (its byte order too, unless
+/// [`CreateOptions::byte_order`] says otherwise); the chunk order is the
+/// source's memory order unless [`CreateOptions::order`] says otherwise. Chunks
+/// (or whole shards, for a sharded array) are read from the source, encoded and
+/// written in parallel on the current rayon pool; memory holds about two
+/// chunks (or shards) per thread, never the array. Chunks equal to the fill value
+/// are not stored, as Zarr does.
+///
+/// Returns the new array, opened read-only.
+pub fn convert<T: Element, S: BlockSource<T> + ?Sized>(
+    src: &S,
+    path: impl AsRef<Path>,
+    options: &CreateOptions,
+) -> Result<Chunked> {
+    let path = path.as_ref();
+    let mut options = options.clone();
+    if options.byte_order.is_none() {
+        options.byte_order = Some(src.block_dtype().byte_order());
+    }
+    if options.order.is_none() {
+        options.order = Some(src.block_order());
+    }
+    let plan = plan(path, src.block_dtype(), src.block_shape(), &options)?;
+    check_target(path, options.overwrite)?;
+    let mut staged = Staged {
+        tmp: staged_name(path, "mmarray-tmp"),
+        done: false,
+    };
+    fs::create_dir(&staged.tmp).map_err(io(&staged.tmp, "create"))?;
+    write_metadata(&staged.tmp, &plan.json)?;
+    write_all(src, &staged.tmp, &plan)?;
+    sync_dir(&staged.tmp);
+    // Into place: an existing array is moved aside first, then removed.
+    if fs::symlink_metadata(path).is_ok() {
+        let old = staged_name(path, "mmarray-old");
+        fs::rename(path, &old).map_err(io(path, "rename"))?;
+        if let Err(e) = fs::rename(&staged.tmp, path) {
+            let _ = fs::rename(&old, path);
+            return Err(io(path, "rename")(e));
+        }
+        let _ = fs::remove_dir_all(&old);
+    } else {
+        fs::rename(&staged.tmp, path).map_err(io(path, "rename"))?;
+    }
+    staged.done = true;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent);
+    }
+    Ok(ZarrSource::open(path)?.into_chunked())
+}
+
+fn sync_dir(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Writes every chunk (or shard) of `src` into the new store at `dir`.
+fn write_all<T: Element, S: BlockSource<T> + ?Sized>(
+    src: &S,
+    dir: &Path,
+    plan: &Plan,
+) -> Result<()> {
+    let kind = plan.dtype.kind();
+    if !mmarray_dtype::is_kind::<T>(kind) {
+        return Err(Error::Unsupported(format!(
+            "{}: the source's elements are not {kind:?}",
+            dir.display()
+        )));
+    }
+    let store = ZarrSource::open_with(dir, &OpenOptions::new().writable(true))?;
+    // The unit written at once: a chunk, or a whole shard.
+    let unit: Vec<usize> = match &plan.shards {
+        None => plan.chunks.clone(),
+        Some(per) => plan.chunks.iter().zip(per).map(|(&c, &p)| c * p).collect(),
+    };
+    let grid = mmarray_core::chunk::ChunkGrid::new(&plan.shape, &unit, kind.itemsize())?;
+    let size = kind.itemsize();
+    let fill: T = fill_element(plan.fill, kind);
+    (0..grid.len()).into_par_iter().try_for_each(|id| {
+        let coords = grid.coords(id);
+        let start: Vec<usize> = coords.iter().zip(&unit).map(|(&c, &u)| c * u).collect();
+        let extent: Vec<usize> = start
+            .iter()
+            .zip(&unit)
+            .zip(&plan.shape)
+            .map(|((&s, &u), &n)| u.min(n - s))
+            .collect();
+        let values = src.block(&start, &extent)?;
+        // The unit's full buffer, in C order (zarrs applies any transpose), padded
+        // with the fill value beyond the array's edge.
+        let full = if extent == unit {
+            values
+        } else {
+            let mut full = vec![fill; grid.chunk_len()];
+            place(&values, &extent, &mut full, &unit);
+            full
+        };
+        let bytes: &[u8] = bytemuck::cast_slice(&full);
+        store.write_unit(&coords, bytes, size)
+    })?;
+    drop(store);
+    let _ = plan.order;
+    Ok(())
+}
+
+/// Copies the C-order block `src` of shape `extent` into the corner of the
+/// C-order buffer `dst` of shape `full`.
+fn place<T: Copy>(src: &[T], extent: &[usize], dst: &mut [T], full: &[usize]) {
+    let nd = extent.len();
+    if nd == 0 || src.is_empty() {
+        if let (Some(d), Some(s)) = (dst.first_mut(), src.first()) {
+            *d = *s;
+        }
+        return;
+    }
+    let row = extent[nd - 1];
+    let rows = src.len() / row;
+    let mut index = vec![0usize; nd - 1];
+    for r in 0..rows {
+        let mut at = 0;
+        for ax in 0..nd - 1 {
+            at = at * full[ax] + index[ax];
+        }
+        at *= full[nd - 1];
+        dst[at..at + row].copy_from_slice(&src[r * row..(r + 1) * row]);
+        for ax in (0..nd - 1).rev() {
+            index[ax] += 1;
+            if index[ax] < extent[ax] {
+                break;
+            }
+            index[ax] = 0;
+        }
+    }
+}
+
+fn fill_element<T: Element>(fill: Value, kind: Kind) -> T {
+    let bytes: Vec<u8> = mmarray_dtype::dispatch!(kind, N => {
+        let v: N = fill.cast::<N>();
+        bytemuck::bytes_of(&v).to_vec()
+    });
+    bytemuck::try_pod_read_unaligned(&bytes).unwrap_or_else(|_| T::zeroed())
+}

@@ -1,0 +1,552 @@
+//! [`ZarrSource`]: a Zarr array on the filesystem as a [`ChunkSource`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked};
+use mmarray_core::{Error, Result};
+use mmarray_dtype::DType;
+use zarrs::array::{
+    Array, ArrayBytes, ArrayShardedExt, ArrayShardedReadableExt, ArrayShardedReadableExtCache,
+    ArraySubset, ArrayToBytesCodecTraits, CodecChain, CodecOptions,
+};
+use zarrs::filesystem::FilesystemStore;
+use zarrs::metadata::v3::MetadataV3;
+
+use crate::meta::{self, StoreInfo, layout};
+use crate::screen::screen;
+use crate::shard::Shards;
+
+/// The largest chunk (decoded, in bytes) a store may have: 1 GiB. A chunk is
+/// decoded whole into memory, so a store claiming larger chunks is refused
+/// rather than trusted (raise it with [`OpenOptions::max_chunk_bytes`]).
+pub const MAX_CHUNK_BYTES: usize = 1 << 30;
+
+/// The most inner chunks a shard may hold: 2^22 (a 64 MiB shard index, which is
+/// read whole).
+pub const MAX_CHUNKS_PER_SHARD: usize = 1 << 22;
+
+/// Number of locks that serialise writes to the shards of a sharded store (a
+/// shard is rewritten whole when one of its chunks is written).
+const SHARD_LOCKS: usize = 64;
+
+/// How to open a Zarr array ([`ZarrSource::open_with`]).
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    writable: bool,
+    max_chunk_bytes: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions {
+            writable: false,
+            max_chunk_bytes: MAX_CHUNK_BYTES,
+        }
+    }
+}
+
+impl OpenOptions {
+    /// Read-only, chunks of at most [`MAX_CHUNK_BYTES`].
+    #[must_use]
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Whether chunks may be written (Zarr v3 arrays only).
+    #[must_use]
+    pub fn writable(mut self, yes: bool) -> OpenOptions {
+        self.writable = yes;
+        self
+    }
+
+    /// The largest chunk accepted, in bytes decoded.
+    #[must_use]
+    pub fn max_chunk_bytes(mut self, bytes: usize) -> OpenOptions {
+        self.max_chunk_bytes = bytes;
+        self
+    }
+}
+
+/// How chunks are decoded.
+enum Decode {
+    /// Stored bytes from the store (or a shard), screened, then this chain.
+    Chain(CodecChain),
+    /// Through `zarrs` alone (sharded arrays with codecs outside the shards).
+    Subchunk,
+}
+
+/// A Zarr array in a filesystem store, as a [`ChunkSource`]: the chunks of a
+/// sharded array are its inner chunks.
+///
+/// Chunk bytes are decoded by `zarrs` into native byte order (so [`ChunkSource::dtype`]
+/// is native whatever the store's `bytes` codec says; [`StoreInfo::dtype`] has the
+/// stored order); missing chunks read as the fill value. Every chunk is decoded
+/// into memory, also uncompressed ones.
+pub struct ZarrSource {
+    path: PathBuf,
+    name: String,
+    info: StoreInfo,
+    dtype: DType,
+    grid: ChunkGrid,
+    array: Array<FilesystemStore>,
+    decode: Decode,
+    /// The bytes-to-bytes codecs of a chunk, for [`screen`].
+    b2b: Vec<String>,
+    /// Chunks per shard along each axis (sharded arrays).
+    per_shard: Option<Vec<usize>>,
+    /// How inner chunks are found in shards (exclusively sharded arrays).
+    shards: Option<Shards>,
+    /// zarrs' cache of shard indexes (other sharded arrays).
+    shard_cache: Option<ArrayShardedReadableExtCache>,
+    shard_locks: Vec<Mutex<()>>,
+    writable: bool,
+    options: CodecOptions,
+}
+
+impl fmt::Debug for ZarrSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZarrSource")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .field("writable", &self.writable)
+            .finish_non_exhaustive()
+    }
+}
+
+fn shape_u64(shape: &[usize]) -> Vec<u64> {
+    shape.iter().map(|&n| n as u64).collect()
+}
+
+impl ZarrSource {
+    /// Opens the Zarr array at `path` (a directory with `zarr.json` or `.zarray`)
+    /// read-only.
+    pub fn open(path: impl AsRef<Path>) -> Result<ZarrSource> {
+        ZarrSource::open_with(path, &OpenOptions::new())
+    }
+
+    /// Opens the Zarr array at `path` with `options`.
+    ///
+    /// Everything mmarray relies on is checked here: the metadata (strictly, with
+    /// `zarrs` agreeing), the data type (every mmarray kind, nothing else), the
+    /// sizes (chunk and grid sizes that fit, chunks of at most
+    /// [`OpenOptions::max_chunk_bytes`], shards of at most [`MAX_CHUNKS_PER_SHARD`]
+    /// chunks). Chunks are checked as they are read.
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<ZarrSource> {
+        let path = path.as_ref();
+        let info = meta::read(path)?;
+        let bad = |reason: String| layout(path, reason);
+        if options.writable && info.version != 3 {
+            return Err(bad(
+                "Zarr v2 arrays are read-only in mmarray (convert to v3 to write)".to_owned(),
+            ));
+        }
+        let kind = info.dtype.kind();
+        let grid = ChunkGrid::new(&info.shape, &info.chunks, kind.itemsize())
+            .map_err(|e| bad(e.to_string()))?;
+        let chunk_bytes = grid.chunk_len() * kind.itemsize();
+        if chunk_bytes > options.max_chunk_bytes {
+            return Err(bad(format!(
+                "chunks of {:?} hold {chunk_bytes} bytes, more than the {} accepted",
+                info.chunks, options.max_chunk_bytes
+            )));
+        }
+        let per_shard = info.shards.as_ref().map(|s| {
+            s.iter()
+                .zip(&info.chunks)
+                .map(|(&s, &c)| s / c)
+                .collect::<Vec<_>>()
+        });
+        if let Some(per) = &per_shard {
+            let n = mmarray_core::checked_len(per).unwrap_or(usize::MAX);
+            if n > MAX_CHUNKS_PER_SHARD {
+                return Err(bad(format!(
+                    "shards of {per:?} chunks: more than the {MAX_CHUNKS_PER_SHARD} accepted"
+                )));
+            }
+        }
+        let store = FilesystemStore::new(path).map_err(|e| bad(e.to_string()))?;
+        let array = guard(|| Array::open(Arc::new(store), "/"))
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map_err(|e| bad(format!("zarrs: {e}")))?;
+        // zarrs must see the array as we do.
+        let dt = array.data_type();
+        if array.shape() != shape_u64(&info.shape).as_slice()
+            || dt.fixed_size() != Some(kind.itemsize())
+            || array.is_sharded() != info.shards.is_some()
+        {
+            return Err(bad(format!(
+                "zarrs reads the metadata differently (shape {:?}, data type {dt})",
+                array.shape()
+            )));
+        }
+        let exclusively_sharded = array.is_exclusively_sharded();
+        let decode = if info.shards.is_some() && !exclusively_sharded {
+            Decode::Subchunk
+        } else if info.shards.is_some() {
+            Decode::Chain(inner_chain(&array).map_err(bad)?)
+        } else {
+            Decode::Chain(CodecChain::new(
+                array.codecs().array_to_array_codecs().to_vec(),
+                array.codecs().array_to_bytes_codec().clone(),
+                array.codecs().bytes_to_bytes_codecs().to_vec(),
+            ))
+        };
+        let b2b = match info.codecs.iter().rposition(|c| c == "bytes") {
+            Some(i) => info.codecs[i + 1..].to_vec(),
+            None => Vec::new(),
+        };
+        let shards = match (&per_shard, info.index, &decode) {
+            (Some(per), Some(index), Decode::Chain(_)) => {
+                Some(Shards::new(index, per.clone(), !options.writable))
+            }
+            _ => None,
+        };
+        let shard_cache = match (&per_shard, &decode) {
+            (Some(_), Decode::Subchunk) => Some(ArrayShardedReadableExtCache::new(&array)),
+            _ => None,
+        };
+        let name = path.display().to_string();
+        Ok(ZarrSource {
+            path: path.to_owned(),
+            name,
+            dtype: DType::native(kind),
+            grid,
+            array,
+            decode,
+            b2b,
+            per_shard,
+            shards,
+            shard_cache,
+            shard_locks: (0..SHARD_LOCKS).map(|_| Mutex::new(())).collect(),
+            writable: options.writable,
+            // Chunks are decoded one per thread by the callers: no nested parallelism.
+            options: CodecOptions::default().with_concurrent_target(1),
+            info,
+        })
+    }
+
+    /// Puts the source behind a [`Chunked`] array, walked in the store's order
+    /// ([`StoreInfo::order`]).
+    #[must_use]
+    pub fn into_chunked(self) -> Chunked {
+        let order = self.info.order;
+        Chunked::new(Box::new(self)).with_order(order)
+    }
+
+    /// The store's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the metadata says.
+    #[must_use]
+    pub fn info(&self) -> &StoreInfo {
+        &self.info
+    }
+
+    /// The store key of the chunk at `coords` (for a sharded array, the shard's
+    /// key and the chunk's place in it), as used in messages.
+    #[must_use]
+    pub fn chunk_key(&self, coords: &[usize]) -> String {
+        match &self.per_shard {
+            None => self.array.chunk_key(&shape_u64(coords)).to_string(),
+            Some(per) => {
+                let shard: Vec<u64> = coords
+                    .iter()
+                    .zip(per)
+                    .map(|(&c, &p)| (c / p) as u64)
+                    .collect();
+                let inner: Vec<usize> = coords.iter().zip(per).map(|(&c, &p)| c % p).collect();
+                format!("{} (inner chunk {inner:?})", self.array.chunk_key(&shard))
+            }
+        }
+    }
+
+    fn chunk_error(&self, coords: &[usize], reason: impl Into<String>) -> Error {
+        Error::Chunk {
+            store: self.name.clone(),
+            chunk: self.chunk_key(coords),
+            reason: reason.into(),
+        }
+    }
+
+    fn shard_lock(&self, coords: &[usize]) -> Option<std::sync::MutexGuard<'_, ()>> {
+        let per = self.per_shard.as_ref()?;
+        let counts = self.grid.grid_shape();
+        let mut id = 0usize;
+        for ((&c, &p), &n) in coords.iter().zip(per).zip(counts) {
+            id = id.wrapping_mul(n.div_ceil(p)).wrapping_add(c / p);
+        }
+        let lock = &self.shard_locks[id % SHARD_LOCKS];
+        Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Decodes the chunk at `coords`: its decoded bytes, native order.
+    fn decode(&self, coords: &[usize]) -> std::result::Result<Vec<u8>, String> {
+        let c = shape_u64(coords);
+        let want = self.grid.chunk_len() * self.dtype.itemsize();
+        let bytes: ArrayBytes<'static> = match &self.decode {
+            Decode::Subchunk => {
+                let cache = self.cache_for_read();
+                guard(|| {
+                    self.array.retrieve_subchunk_opt::<ArrayBytes<'static>>(
+                        &cache,
+                        &c,
+                        &self.options,
+                    )
+                })?
+                .map_err(|e| e.to_string())?
+            }
+            Decode::Chain(chain) => {
+                let raw = if let Some(shards) = &self.shards {
+                    let shard: Vec<u64> = coords
+                        .iter()
+                        .zip(shards.per())
+                        .map(|(&c, &p)| (c / p) as u64)
+                        .collect();
+                    let file = self
+                        .array
+                        .storage()
+                        .key_to_fspath(&self.array.chunk_key(&shard));
+                    shards.read(&file, coords)?
+                } else {
+                    guard(|| self.array.retrieve_encoded_chunk(&c))?.map_err(|e| e.to_string())?
+                };
+                match raw {
+                    None => return Ok(self.fill_chunk(want)),
+                    Some(raw) => {
+                        screen(&raw, &self.b2b, want)?;
+                        let shape: Vec<NonZeroU64> = self
+                            .grid
+                            .chunk_shape()
+                            .iter()
+                            .filter_map(|&n| NonZeroU64::new(n as u64))
+                            .collect();
+                        guard(|| {
+                            chain.decode(
+                                Cow::Owned(raw),
+                                &shape,
+                                self.array.data_type(),
+                                self.array.fill_value(),
+                                &self.options,
+                            )
+                        })?
+                        .map_err(|e| e.to_string())?
+                        .into_owned()
+                    }
+                }
+            }
+        };
+        let bytes = bytes.into_fixed().map_err(|e| e.to_string())?.into_owned();
+        if bytes.len() != want {
+            return Err(format!("decodes to {} bytes, {want} expected", bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// The shard index cache to read with: the shared one for read-only stores,
+    /// a fresh one for writable stores (whose shards are rewritten, making cached
+    /// indexes stale).
+    fn cache_for_read(&self) -> CacheRef<'_> {
+        match (&self.shard_cache, self.writable) {
+            (Some(cache), false) => CacheRef::Shared(cache),
+            _ => CacheRef::Fresh(ArrayShardedReadableExtCache::new(&self.array)),
+        }
+    }
+
+    /// Stores the full buffer (native order) of the write unit at `coords`: a
+    /// chunk, or for a sharded array a whole shard (of `itemsize`-byte elements).
+    pub(crate) fn write_unit(&self, coords: &[usize], bytes: &[u8], itemsize: usize) -> Result<()> {
+        let _ = itemsize;
+        let data = ArrayBytes::new_flen(Cow::Borrowed(bytes));
+        guard(|| {
+            self.array
+                .store_chunk_opt(&shape_u64(coords), data, &self.options)
+        })
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|reason| Error::Chunk {
+            store: self.name.clone(),
+            chunk: self.array.chunk_key(&shape_u64(coords)).to_string(),
+            reason,
+        })
+    }
+
+    fn fill_chunk(&self, len: usize) -> Vec<u8> {
+        let fill = self.array.fill_value().as_ne_bytes();
+        if fill.is_empty() {
+            return vec![0; len];
+        }
+        fill.iter().copied().cycle().take(len).collect()
+    }
+}
+
+/// A shard index cache, shared or made for one read.
+enum CacheRef<'a> {
+    Shared(&'a ArrayShardedReadableExtCache),
+    Fresh(ArrayShardedReadableExtCache),
+}
+
+impl std::ops::Deref for CacheRef<'_> {
+    type Target = ArrayShardedReadableExtCache;
+    fn deref(&self) -> &ArrayShardedReadableExtCache {
+        match self {
+            CacheRef::Shared(c) => c,
+            CacheRef::Fresh(c) => c,
+        }
+    }
+}
+
+/// The codec chain inside the sharding codec of an exclusively sharded array.
+fn inner_chain(array: &Array<FilesystemStore>) -> std::result::Result<CodecChain, String> {
+    let config = array
+        .codecs()
+        .array_to_bytes_codec()
+        .configuration_v3(&zarrs::array::CodecMetadataOptions::default())
+        .ok_or("the sharding codec has no configuration")?;
+    let codecs = config
+        .get("codecs")
+        .and_then(|c| c.as_array())
+        .ok_or("the sharding codec has no codecs")?;
+    let metadata: Vec<MetadataV3> = codecs
+        .iter()
+        .map(|c| serde_json::from_value(c.clone()).map_err(|e| e.to_string()))
+        .collect::<std::result::Result<_, _>>()?;
+    CodecChain::from_metadata(&metadata).map_err(|e| format!("the shard's codecs: {e}"))
+}
+
+/// Runs `f`, turning a panic inside `zarrs` or a codec library into an error: a
+/// last line of defence, so that no store, however malformed, brings the
+/// process down (everything known is checked before).
+fn guard<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let what = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the Zarr decoder failed: {what}")
+    })
+}
+
+impl ChunkSource for ZarrSource {
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn grid(&self) -> &ChunkGrid {
+        &self.grid
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn read_chunk(&self, coords: &[usize], _buf: Vec<u8>) -> Result<ChunkBytes<'_>> {
+        if self.grid.id(coords).is_none() {
+            return Err(self.chunk_error(
+                coords,
+                format!("outside the grid {:?}", self.grid.grid_shape()),
+            ));
+        }
+        let _lock = if self.writable {
+            self.shard_lock(coords)
+        } else {
+            None
+        };
+        self.decode(coords)
+            .map(ChunkBytes::Owned)
+            .map_err(|r| self.chunk_error(coords, r))
+    }
+
+    fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    fn write_chunk(&self, coords: &[usize], bytes: &[u8]) -> Result<()> {
+        if !self.writable {
+            return Err(Error::Unsupported(format!(
+                "{}: the store is read-only",
+                self.name
+            )));
+        }
+        if self.grid.id(coords).is_none() {
+            return Err(self.chunk_error(
+                coords,
+                format!("outside the grid {:?}", self.grid.grid_shape()),
+            ));
+        }
+        let want = self.grid.chunk_len() * self.dtype.itemsize();
+        if bytes.len() != want {
+            return Err(self.chunk_error(
+                coords,
+                format!("written with {} bytes, {want} expected", bytes.len()),
+            ));
+        }
+        let data = ArrayBytes::new_flen(Cow::Borrowed(bytes));
+        let result = match &self.per_shard {
+            None => guard(|| {
+                self.array
+                    .store_chunk_opt(&shape_u64(coords), data, &self.options)
+            }),
+            Some(per) => {
+                let _lock = self.shard_lock(coords);
+                let shard: Vec<u64> = coords
+                    .iter()
+                    .zip(per)
+                    .map(|(&c, &p)| (c / p) as u64)
+                    .collect();
+                let start: Vec<u64> = coords
+                    .iter()
+                    .zip(per)
+                    .zip(self.grid.chunk_shape())
+                    .map(|((&c, &p), &n)| ((c % p) * n) as u64)
+                    .collect();
+                let subset =
+                    ArraySubset::new_with_start_shape(start, shape_u64(self.grid.chunk_shape()))
+                        .map_err(|e| self.chunk_error(coords, e.to_string()))?;
+                guard(|| {
+                    self.array
+                        .store_chunk_subset_opt(&shard, &subset, data, &self.options)
+                })
+            }
+        };
+        result
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map_err(|r| self.chunk_error(coords, r))
+    }
+}
+
+/// Opens the Zarr array at `path` read-only as a [`Chunked`] array.
+///
+/// ```no_run
+/// let a = mmarray_zarr::open("data.zarr")?;
+/// let values = a.view::<f64>()?.slice(":2, :")?.to_vec()?;
+/// # Ok::<(), mmarray_core::Error>(())
+/// ```
+pub fn open(path: impl AsRef<Path>) -> Result<Chunked> {
+    Ok(ZarrSource::open(path)?.into_chunked())
+}
+
+/// Opens the Zarr v3 array at `path` for reading and writing chunks in place.
+pub fn open_writable(path: impl AsRef<Path>) -> Result<Chunked> {
+    Ok(ZarrSource::open_with(path, &OpenOptions::new().writable(true))?.into_chunked())
+}
+
+/// What the metadata of the Zarr array at `path` says (without opening the
+/// chunks; for `info`-style reports).
+pub fn inspect(path: impl AsRef<Path>) -> Result<StoreInfo> {
+    meta::read(path.as_ref())
+}
+
+/// Whether `path` is a directory holding a Zarr array's metadata (`zarr.json`
+/// or `.zarray`).
+#[must_use]
+pub fn is_zarr(path: impl AsRef<Path>) -> bool {
+    let path = path.as_ref();
+    path.is_dir() && (path.join("zarr.json").is_file() || path.join(".zarray").is_file())
+}
