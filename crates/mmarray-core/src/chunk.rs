@@ -29,6 +29,7 @@
 //! # Ok::<(), mmarray_core::Error>(())
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -36,7 +37,7 @@ use std::sync::Mutex;
 
 use mmarray_dtype::{DType, Element};
 
-use crate::geometry::{Geometry, Order, Runs, Segments, checked_len, checked_nbytes};
+use crate::geometry::{Geometry, Order, Piece, Runs, Segments, checked_len, checked_nbytes};
 use crate::spec::Spec;
 use crate::view::{View, check_elem};
 use crate::{Error, Result};
@@ -547,47 +548,65 @@ impl<'a, T: Element> ChunkedView<'a, T> {
         ok
     }
 
-    /// Every element of the view, in logical C order (as [`View::to_vec`]),
-    /// reading the chunks one at a time as needed.
-    pub fn to_vec(&self) -> Result<Vec<T>> {
+    /// Calls `f`, on the calling thread and in memory order, with every piece of
+    /// the view's [`segments`](Self::segments) of about `max_elems` elements and
+    /// its bytes (in the chunks' byte order), gathered from the chunks. Chunks are
+    /// read as the walk reaches them and dropped once it has passed them, so
+    /// memory is a band of chunks and one piece, never the array.
+    pub fn for_each_piece(
+        &self,
+        max_elems: usize,
+        mut f: impl FnMut(&Runs, Piece, &[u8]) -> Result<()>,
+    ) -> Result<()> {
         let size = size_of::<T>();
-        let runs = self.runs();
-        let mut out = vec![T::zeroed(); self.len()];
-        let mut loaded: Option<(usize, ChunkBytes<'_>)> = None;
-        let mut buf = vec![0u8; runs.run_bytes()];
-        let mut decoded = vec![T::zeroed(); runs.run_len()];
-        let mut index = vec![0usize; self.ndim()];
-        let c_strides = crate::geometry::contiguous_strides(self.shape(), 1, Order::C);
-        for k in 0..runs.len() {
-            // Load the chunks this run needs, one after the other.
-            let mut err = None;
-            let mut pieces: Vec<Step> = Vec::new();
-            self.steps(runs.offset(k), buf.len(), |s| pieces.push(s));
-            for s in pieces {
-                if loaded.as_ref().is_none_or(|(id, _)| *id != s.chunk) {
-                    let old = match loaded.take() {
-                        Some((_, ChunkBytes::Owned(v))) => v,
-                        _ => Vec::new(),
-                    };
-                    match self.array.read_chunk(s.chunk, old) {
-                        Ok(b) => loaded = Some((s.chunk, b)),
-                        Err(e) => {
-                            err = Some(e);
-                            break;
-                        }
+        let segs = self.segments(max_elems);
+        let runs = segs.runs();
+        let mut held: HashMap<usize, ChunkBytes<'_>> = HashMap::new();
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let mut buf: Vec<u8> = Vec::new();
+        for i in 0..segs.len() {
+            for p in segs.pieces(i) {
+                let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
+                let gone: Vec<usize> = held
+                    .keys()
+                    .copied()
+                    .filter(|&id| self.chunk_end(id) <= offset)
+                    .collect();
+                for id in gone {
+                    if let Some(ChunkBytes::Owned(v)) = held.remove(&id) {
+                        spare.push(v);
                     }
                 }
-                if let Some((_, bytes)) = &loaded {
-                    let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
-                    copy_strided(bytes, s.at, s.stride, dst, size);
+                let mut needed = Vec::new();
+                self.steps(offset, len, |s| {
+                    if !held.contains_key(&s.chunk) && !needed.contains(&s.chunk) {
+                        needed.push(s.chunk);
+                    }
+                });
+                for id in needed {
+                    let bytes = self.array.read_chunk(id, spare.pop().unwrap_or_default())?;
+                    held.insert(id, bytes);
                 }
+                buf.resize(len, 0);
+                self.gather(offset, &mut buf, |id| held.get(&id).map(|b| &**b));
+                f(runs, p, &buf)?;
             }
-            if let Some(e) = err {
-                return Err(e);
-            }
-            mmarray_dtype::decode(&buf, self.dtype().byte_order(), &mut decoded)?;
+        }
+        Ok(())
+    }
+
+    /// Every element of the view, in logical C order (as [`View::to_vec`]).
+    pub fn to_vec(&self) -> Result<Vec<T>> {
+        let mut out = vec![T::zeroed(); self.len()];
+        let mut index = vec![0usize; self.ndim()];
+        let c_strides = crate::geometry::contiguous_strides(self.shape(), 1, Order::C);
+        let order = self.dtype().byte_order();
+        let mut decoded: Vec<T> = Vec::new();
+        self.for_each_piece(1 << 16, |runs, p, bytes| {
+            decoded.resize(p.len, T::zeroed());
+            mmarray_dtype::decode(bytes, order, &mut decoded)?;
             for (j, v) in decoded.iter().enumerate() {
-                runs.multi_index(k, j, &mut index);
+                runs.multi_index(p.run, p.start + j, &mut index);
                 let at: isize = index
                     .iter()
                     .zip(&c_strides)
@@ -595,7 +614,8 @@ impl<'a, T: Element> ChunkedView<'a, T> {
                     .sum();
                 out[at.unsigned_abs()] = *v;
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 }

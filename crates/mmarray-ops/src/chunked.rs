@@ -21,8 +21,8 @@ use std::mem::size_of;
 use std::sync::Mutex;
 
 use mmarray_core::chunk::{ChunkBytes, ChunkedView, ChunkedViewMut};
-use mmarray_core::{Piece, Runs, Segments};
-use mmarray_dtype::Element;
+use mmarray_core::{Order, Piece, Runs, Segments};
+use mmarray_dtype::{DType, Element, convert, convert_part};
 use rayon::prelude::*;
 
 use crate::Result;
@@ -139,6 +139,46 @@ fn in_place<'c, T: Element>(
     cache.get(s.chunk)?.get(s.at * size..(s.at + s.len) * size)
 }
 
+/// Walks the segments of the chunked `view` batch by batch, with the chunks each
+/// batch touches loaded (in parallel) into the cache handed to `batch`.
+fn for_each_batch<'s, T: Element>(
+    view: &ChunkedView<'s, T>,
+    segs: &Segments,
+    mut batch: impl FnMut(std::ops::Range<usize>, &Cache<'s>) -> Result<()>,
+) -> Result<()> {
+    let mut cache = Cache::new();
+    let n = segs.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + BATCH).min(n);
+        let from = first_offset::<T>(segs, start);
+        cache.drop_done(|id| view.chunk_end(id) <= from);
+        cache.load(view, &touched(view, segs, start..end))?;
+        batch(start..end, &cache)?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Calls `f` with the bytes of a piece at `offset` (`len` bytes) of the
+/// chunked `view`: in place when one chunk holds them, else gathered into the
+/// thread's buffer. Every chunk of the piece must be in `cache`.
+fn with_piece<T: Element, R>(
+    view: &ChunkedView<'_, T>,
+    cache: &Cache<'_>,
+    offset: usize,
+    len: usize,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    if let Some(bytes) = in_place(view, cache, offset, len) {
+        return f(bytes);
+    }
+    with_buffer(len, |buf| {
+        view.gather(offset, buf, |id| cache.get(id));
+        f(buf)
+    })
+}
+
 /// Runs `kernel` over every element of the chunked `view`, in parallel; the same
 /// result, bit for bit, as over the same view of a contiguous array.
 pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
@@ -150,17 +190,9 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
     let segs = view.segments(SEGMENT_BYTES / size);
     let runs = segs.runs();
     let order = view.dtype().byte_order();
-    let mut cache = Cache::new();
     let mut total = kernel.init();
-    let n = segs.len();
-    let mut start = 0;
-    while start < n {
-        let end = (start + BATCH).min(n);
-        let from = first_offset::<T>(&segs, start);
-        cache.drop_done(|id| view.chunk_end(id) <= from);
-        cache.load(view, &touched(view, &segs, start..end))?;
-        let cache = &cache;
-        let partials: Vec<K::Acc> = (start..end)
+    for_each_batch(view, &segs, |range, cache| {
+        let partials: Vec<K::Acc> = range
             .into_par_iter()
             .map(|i| {
                 let mut acc = kernel.init();
@@ -172,15 +204,9 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
                         start: p.start,
                     };
                     let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
-                    if let Some(bytes) = in_place(view, cache, offset, len) {
+                    with_piece(view, cache, offset, len, |bytes| {
                         feed::<T, K>(kernel, &mut acc, bytes, order, at);
-                    } else {
-                        with_buffer(len, |buf| {
-                            // Every chunk of the batch is loaded.
-                            view.gather(offset, buf, |id| cache.get(id));
-                            feed::<T, K>(kernel, &mut acc, buf, order, at);
-                        });
-                    }
+                    });
                     done += len;
                 }
                 ctx.advance(done);
@@ -190,9 +216,76 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
         for p in partials {
             kernel.merge(&mut total, p);
         }
-        start = end;
-    }
+        Ok(())
+    })?;
     Ok(total)
+}
+
+/// Copies the elements of the chunked `view` into `dst`, a contiguous array of
+/// the view's shape in `dst_order` with dtype `to`, converting as numpy's
+/// `astype` does; in parallel when the view's memory order is `dst_order`
+/// (whole arrays and slices with positive steps), piece by piece on the calling
+/// thread otherwise.
+pub(crate) fn copy_chunked<T: Element>(
+    view: &ChunkedView<'_, T>,
+    dst: &mut [u8],
+    to: DType,
+    dst_order: Order,
+) -> Result<()> {
+    let ctx = Exec::current();
+    let from = view.dtype();
+    let (si, di) = (from.itemsize(), to.itemsize());
+    let total = view.len();
+    let segs = view.segments((SEGMENT_BYTES / si.max(di)).max(1));
+    let runs = segs.runs();
+    if !runs.is_linear(dst_order) {
+        let strides = mmarray_core::contiguous_strides(view.shape(), di, dst_order);
+        let mut index = vec![0usize; view.ndim()];
+        let mut converted = Vec::new();
+        return view
+            .for_each_piece((SEGMENT_BYTES / si.max(di)).max(1), |runs, p, bytes| {
+                converted.resize(p.len * di, 0);
+                convert(bytes, from, &mut converted, to)?;
+                for (j, item) in converted.chunks_exact(di).enumerate() {
+                    runs.multi_index(p.run, p.start + j, &mut index);
+                    let at: isize = index
+                        .iter()
+                        .zip(&strides)
+                        .map(|(&i, &s)| i as isize * s)
+                        .sum();
+                    let at = at.unsigned_abs();
+                    dst[at..at + di].copy_from_slice(item);
+                }
+                ctx.advance(bytes.len());
+                Ok(())
+            })
+            .map_err(Into::into);
+    }
+    let mut rest = dst;
+    for_each_batch(view, &segs, |range, cache| {
+        // Linear: the segments cover consecutive flat ranges of the output.
+        let mut parts = Vec::with_capacity(range.len());
+        for i in range {
+            let n: usize = segs.pieces(i).map(|p| p.len).sum();
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(n * di);
+            rest = tail;
+            parts.push((i, part));
+        }
+        parts.into_par_iter().try_for_each(|(i, part)| {
+            let mut out = 0;
+            for p in segs.pieces(i) {
+                let flat = p.run * runs.run_len() + p.start;
+                let (offset, len) = (runs.offset(p.run) + p.start * si, p.len * si);
+                let d = &mut part[out..out + p.len * di];
+                with_piece(view, cache, offset, len, |bytes| {
+                    convert_part(bytes, from, d, to, flat == 0, flat + p.len == total)
+                })?;
+                out += p.len * di;
+                ctx.advance(len);
+            }
+            Ok(())
+        })
+    })
 }
 
 /// Calls `f` for every piece of the chunked `view` in parallel, with the run

@@ -4,6 +4,7 @@
 use std::mem::size_of;
 use std::path::Path;
 
+use mmarray_core::chunk::Chunked;
 use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_core::{
     Advice, CreateOptions, DynArray, Mode, Order, Piece, ReadWrite, Runs, Spec, ViewMut, Writable,
@@ -13,6 +14,7 @@ use mmarray_dtype::{
 };
 use rayon::prelude::*;
 
+use crate::chunked::copy_chunked;
 use crate::data::Target;
 use crate::engine::{BLOCK, SEGMENT_BYTES};
 use crate::exec::{Exec, with};
@@ -216,6 +218,44 @@ fn step(index: &mut [usize], shape: &[usize], order: Order) {
         }
         index[a] = 0;
     }
+}
+
+/// [`convert_file`] for a chunked array (a Zarr store, say): a converted copy of
+/// `src` in a new `.npy` (or raw) file, written under a temporary name and
+/// renamed when complete; chunks are read in parallel, a band at a time.
+pub fn convert_chunked(src: &Chunked, out: &Path, opts: &ConvertOptions) -> Result<()> {
+    with(|_| {
+        let mut dst = staged(
+            out,
+            opts.dtype,
+            src.shape(),
+            opts.order,
+            opts.raw,
+            opts.overwrite,
+        )?;
+        dispatch!(src.dtype().kind(), T => copy_chunked(&src.view::<T>()?, dst.bytes_mut(), opts.dtype, opts.order)?);
+        dst.persist(opts.overwrite)?.close()?;
+        Ok(())
+    })
+}
+
+/// [`slice_to_file`] for a chunked array: the elements selected by `spec` in a
+/// new C-order `.npy` file with the same dtype (`np.save(out, a[spec])`).
+pub fn slice_chunked_to_file(
+    src: &Chunked,
+    spec: &Spec,
+    out: &Path,
+    overwrite: bool,
+) -> Result<()> {
+    with(|_| {
+        dispatch!(src.dtype().kind(), T => {
+            let view = src.view::<T>()?.slice(spec.clone())?;
+            let mut dst = staged(out, src.dtype(), view.shape(), Order::C, false, overwrite)?;
+            copy_chunked(&view, dst.bytes_mut(), src.dtype(), Order::C)?;
+            dst.persist(overwrite)?.close()?;
+        });
+        Ok(())
+    })
 }
 
 /// Writes the elements of `src` selected by `spec` to a new C-order `.npy` file

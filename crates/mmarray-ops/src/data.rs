@@ -83,6 +83,10 @@ pub trait Target<T: Element>: sealed::Sealed + Sized + Send {
     #[doc(hidden)]
     fn target_dtype(&self) -> DType;
 
+    /// The shape written.
+    #[doc(hidden)]
+    fn target_shape(&self) -> &[usize];
+
     /// Calls `f` for every piece of the target in parallel (with the old values
     /// in `bytes`), storing what it wrote.
     #[doc(hidden)]
@@ -98,6 +102,10 @@ impl<T: Element> Target<T> for ViewMut<'_, T> {
 
     fn target_dtype(&self) -> DType {
         self.dtype()
+    }
+
+    fn target_shape(&self) -> &[usize] {
+        self.shape()
     }
 
     fn write_pieces(self, f: &(dyn Fn(&Runs, Piece, &mut [u8]) + Sync)) {
@@ -116,6 +124,10 @@ impl<T: Element> Target<T> for ChunkedViewMut<'_, T> {
         self.view().dtype()
     }
 
+    fn target_shape(&self) -> &[usize] {
+        self.view().shape()
+    }
+
     fn write_pieces(self, f: &(dyn Fn(&Runs, Piece, &mut [u8]) + Sync)) -> Result<()> {
         crate::chunked::write_chunked(&self, f)
     }
@@ -123,4 +135,75 @@ impl<T: Element> Target<T> for ChunkedViewMut<'_, T> {
     fn into_result(out: Result<()>) -> Result<()> {
         out
     }
+}
+
+/// Copies the elements of `src` into `dst`, which must have the same shape
+/// (numpy's `dst[...] = src`), in parallel; byte orders and layouts may differ.
+/// This is how an array in a file becomes a chunked store and back.
+///
+/// ```
+/// use mmarray_core::chunk::{Chunked, MemoryChunks};
+/// use mmarray_core::{Order, View};
+/// use mmarray_dtype::ByteOrder;
+/// let values: Vec<i32> = (0..30).collect();
+/// let v = View::<i32>::from_bytes(bytemuck::cast_slice(&values), &[5, 6], Order::C, ByteOrder::NATIVE)?;
+/// let mut c = Chunked::new(Box::new(MemoryChunks::new(v.dtype(), &[5, 6], &[2, 4], Order::C)?));
+/// mmarray_ops::assign(c.view_mut::<i32>()?, &v)?;
+/// assert_eq!(c.view::<i32>()?.to_vec()?, values);
+/// assert!(mmarray_ops::assign(c.view_mut::<i32>()?, &v.slice("1:")?).is_err());
+/// # Ok::<(), mmarray_ops::Error>(())
+/// ```
+pub fn assign<T: Element, V: Target<T>>(dst: V, src: &View<'_, T>) -> Result<()> {
+    if dst.target_shape() != src.shape() {
+        return Err(crate::Error::Core(mmarray_core::Error::Shape(format!(
+            "cannot assign an array of shape {:?} to one of shape {:?}",
+            src.shape(),
+            dst.target_shape()
+        ))));
+    }
+    let size = size_of::<T>();
+    let swap = src.dtype().byte_order() != dst.target_dtype().byte_order();
+    let unit = T::KIND.swap_unit();
+    let src_runs = src.runs();
+    let region = src.region();
+    let (offset, strides) = (src.offset() as isize, src.strides().to_vec());
+    let out = crate::exec::with(|_| {
+        dst.write_pieces(&|runs: &Runs, p: Piece, bytes: &mut [u8]| {
+            let order = [mmarray_core::Order::C, mmarray_core::Order::F]
+                .into_iter()
+                .find(|&o| runs.is_linear(o) && src_runs.is_linear(o));
+            if let Some(_order) = order {
+                // Both walk the same logical order: flat position q is element
+                // q % run_len of run q / run_len on either side.
+                let (srl, mut q) = (src_runs.run_len(), p.run * runs.run_len() + p.start);
+                let mut done = 0;
+                while done < p.len {
+                    let (k, j) = (q / srl, q % srl);
+                    let m = (p.len - done).min(srl - j);
+                    let from = src_runs.offset(k) + j * size;
+                    bytes[done * size..(done + m) * size]
+                        .copy_from_slice(&region[from..from + m * size]);
+                    done += m;
+                    q += m;
+                }
+            } else {
+                let mut index = vec![0usize; strides.len()];
+                for (j, item) in bytes.chunks_exact_mut(size).enumerate() {
+                    runs.multi_index(p.run, p.start + j, &mut index);
+                    let at: isize = offset
+                        + index
+                            .iter()
+                            .zip(&strides)
+                            .map(|(&i, &s)| i as isize * s)
+                            .sum::<isize>();
+                    let at = at.unsigned_abs();
+                    item.copy_from_slice(&region[at..at + size]);
+                }
+            }
+            if swap {
+                mmarray_dtype::byteswap_bytes(bytes, unit);
+            }
+        })
+    });
+    V::into_result(out)
 }

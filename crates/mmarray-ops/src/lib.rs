@@ -65,9 +65,10 @@ pub use mmarray_dtype;
 
 pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, result_kind};
 pub use convert::{
-    ConvertOptions, byteswap_in_place, convert_file, convert_to_npz, map_in_place, slice_to_file,
+    ConvertOptions, byteswap_in_place, convert_chunked, convert_file, convert_to_npz, map_in_place,
+    slice_chunked_to_file, slice_to_file,
 };
-pub use data::{Data, Input, Target};
+pub use data::{Data, Input, Target, assign};
 pub use error::{Error, Result};
 pub use exec::{Access, Entered, Exec, MAX_THREADS, Progress};
 pub use fill::{

@@ -360,3 +360,95 @@ fn memory_chunks_store_only_what_was_written() {
     // A view of the wrong element type is refused.
     assert!(a.view::<f32>().is_err());
 }
+
+/// `assign` copies any view into a chunked array (and `convert_chunked`,
+/// `slice_chunked_to_file` copy back out): the same bytes as the contiguous
+/// path, for both byte orders, C and F arrays and chunk buffers, and reversed
+/// or strided views (which take the element-by-element path).
+#[test]
+fn copies_in_and_out_of_chunked_arrays_match_the_contiguous_path() {
+    use mmarray_core::Spec;
+    use mmarray_ops::{
+        ConvertOptions, assign, convert_chunked, convert_file, slice_chunked_to_file, slice_to_file,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(21);
+    let shape = [37usize, 301, 5];
+    let values: Vec<f64> = random_values(&mut rng, shape.iter().product(), Flavor::Nans);
+    for bo in [ByteOrder::Little, ByteOrder::Big] {
+        for order in [Order::C, Order::F] {
+            let npy = common::npy_with(
+                dir.path(),
+                &format!("src-{bo:?}-{order:?}.npy"),
+                &values,
+                &shape,
+                order,
+                bo,
+            );
+            let whole = npy.view::<f64>().unwrap();
+            for (chunk, chunk_order) in [
+                ([5, 64, 2], Order::C),
+                ([37, 301, 5], Order::F),
+                ([1, 7, 5], Order::C),
+            ] {
+                let ctx = format!("{bo:?} {order:?} chunks {chunk:?} {chunk_order:?}");
+                // In: a new chunked array filled from the file.
+                // Same byte order as the file (slices keep it), the other for the view.
+                let dt = mmarray_dtype::DType::new(mmarray_dtype::Kind::F64, bo);
+                let swapped = mmarray_dtype::DType::new(
+                    mmarray_dtype::Kind::F64,
+                    if bo == ByteOrder::Big {
+                        ByteOrder::Little
+                    } else {
+                        ByteOrder::Big
+                    },
+                );
+                let mut c = Chunked::new(Box::new(
+                    MemoryChunks::new(dt, &shape, &chunk, chunk_order).unwrap(),
+                ));
+                assign(c.view_mut::<f64>().unwrap(), &whole).unwrap();
+                assert!(
+                    same_bytes(&c.view::<f64>().unwrap().to_vec().unwrap(), &whole.to_vec()),
+                    "{ctx}: assign"
+                );
+                let part = whole.slice("::-2, 3:, 1").unwrap();
+                let mut d = Chunked::new(Box::new(
+                    MemoryChunks::new(swapped, part.shape(), &[4, 9], chunk_order).unwrap(),
+                ));
+                assign(d.view_mut::<f64>().unwrap(), &part).unwrap();
+                assert!(
+                    same_bytes(&d.view::<f64>().unwrap().to_vec().unwrap(), &part.to_vec()),
+                    "{ctx}: assign a view"
+                );
+                // Out: convert (with a cast and either order) and slices.
+                let c = c.with_order(order);
+                for (to, out_order) in [("<f4", Order::C), (">u4", Order::F), (">f8", order)] {
+                    let opts = ConvertOptions {
+                        dtype: to.parse().unwrap(),
+                        order: out_order,
+                        raw: false,
+                        overwrite: true,
+                    };
+                    let (a, b) = (dir.path().join("a.npy"), dir.path().join("b.npy"));
+                    convert_file(&npy, &a, &opts).unwrap();
+                    convert_chunked(&c, &b, &opts).unwrap();
+                    assert!(
+                        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+                        "{ctx}: convert to {to} {out_order:?}"
+                    );
+                }
+                for spec in ["...", "3:30, ::-7", "::4, 100, ::-1", "2:1"] {
+                    let spec: Spec = spec.parse().unwrap();
+                    let (a, b) = (dir.path().join("a.npy"), dir.path().join("b.npy"));
+                    slice_to_file(&npy, &spec, &a, true).unwrap();
+                    slice_chunked_to_file(&c, &spec, &b, true).unwrap();
+                    assert!(
+                        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+                        "{ctx}: slice [{spec:?}]"
+                    );
+                }
+            }
+            drop(npy);
+        }
+    }
+}
