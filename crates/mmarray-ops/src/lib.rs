@@ -49,6 +49,7 @@ mod error;
 mod exec;
 mod fill;
 mod kernels;
+mod methods;
 mod num;
 pub mod prelude;
 mod reduce;
@@ -74,6 +75,7 @@ pub use exec::{Access, Entered, Exec, MAX_THREADS, Progress};
 pub use fill::{
     Dist, arange, arange_view, check_random, fill, fill_value, fill_with, random_fill, random_view,
 };
+pub use methods::{ArrayOps, ArrayOpsMut, OwnedArray};
 pub use num::{Elem, Num};
 pub use reduce::{
     Op, ReduceOptions, Stats, count_nonzero, reduce, reduce_array, stats, stats_array,

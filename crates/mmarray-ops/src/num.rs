@@ -61,6 +61,11 @@ complex_num!(Complex32, Complex64);
 pub trait Elem: Native {
     /// The computing type.
     type Work: Num;
+    /// The type of a sum, as numpy types it: `i64` for signed integers and bool,
+    /// `u64` for unsigned integers, `f64` for floats, [`Complex64`] for complex.
+    type Sum: Native;
+    /// The type of a mean: `f64`, or [`Complex64`] for complex.
+    type Mean: Native;
     /// Whether blocks must be converted (float16 only).
     const WIDEN: bool;
     /// Converts a block (same length).
@@ -68,9 +73,11 @@ pub trait Elem: Native {
 }
 
 macro_rules! same_elem {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $sum:ty, $mean:ty);*) => {$(
         impl Elem for $t {
             type Work = $t;
+            type Sum = $sum;
+            type Mean = $mean;
             const WIDEN: bool = false;
             #[inline]
             fn widen(src: &[Self], dst: &mut [Self]) { dst.copy_from_slice(src); }
@@ -79,11 +86,16 @@ macro_rules! same_elem {
 }
 
 same_elem!(
-    Bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Complex32, Complex64
+    Bool => i64, f64; i8 => i64, f64; i16 => i64, f64; i32 => i64, f64; i64 => i64, f64;
+    u8 => u64, f64; u16 => u64, f64; u32 => u64, f64; u64 => u64, f64;
+    f32 => f64, f64; f64 => f64, f64;
+    Complex32 => Complex64, Complex64; Complex64 => Complex64, Complex64
 );
 
 impl Elem for f16 {
     type Work = f32;
+    type Sum = f64;
+    type Mean = f64;
     const WIDEN: bool = true;
     #[inline]
     fn widen(src: &[f16], dst: &mut [f32]) {

@@ -20,7 +20,9 @@
 //! [`Raw`]), indexing ([`Spec`], [`Index`]), the element types and scalars of
 //! `mmarray-dtype` ([`DType`], [`Kind`], [`ByteOrder`], [`Value`], [`struct@f16`],
 //! [`Bool`], [`Complex32`], [`Complex64`], and the traits [`Element`] and
-//! [`Native`]), and this crate's operations ([`reduce`], [`stats`],
+//! [`Native`]), and this crate's operations: as methods ([`ArrayOps`]:
+//! `view.sum()`, `view.mean_axis(0)`, ...; [`ArrayOpsMut`]: `view_mut.fill(x)`,
+//! ...; axis results as [`OwnedArray`]s) and as functions ([`reduce`], [`stats`],
 //! [`reduce_axis_view`], [`fill`], [`random_view`], [`Op`], [`ReduceOptions`],
 //! [`Dist`], [`Exec`], [`Elem`]). Error and `Result` types are left out, so they
 //! do not shadow the standard library's `Result`.
@@ -34,6 +36,6 @@ pub use mmarray_dtype::{
 };
 
 pub use crate::{
-    Access, Dist, Elem, Exec, Op, ReduceOptions, Stats, fill, random_view, reduce,
-    reduce_axis_view, stats,
+    Access, ArrayOps, ArrayOpsMut, Dist, Elem, Exec, Op, OwnedArray, ReduceOptions, Stats, fill,
+    random_view, reduce, reduce_axis_view, stats,
 };

@@ -1,0 +1,274 @@
+//! Operations as methods ([`ArrayOps`], [`ArrayOpsMut`]) are the crate's functions with
+//! typed results: every method gives the same bits as the function it stands for, on
+//! strided, reversed, big-endian, unaligned and float16 views of every kind; axis results
+//! come back as typed [`OwnedArray`]s; the fill a method call reaches with the trait in
+//! scope is the parallel one.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use common::{Flavor, Rng, encode_bytes, place, random_values, same_bits};
+use mmarray_dtype::{Native, dispatch};
+use mmarray_ops::prelude::*;
+use mmarray_ops::{AxisResult, Error, Progress, reduce_axis_view};
+
+/// Checks every method of `ArrayOps` against the functions on `v`.
+fn check_methods<T: Elem>(v: &View<'_, T>, ctx: &str) {
+    let defaults = ReduceOptions::default();
+    let by_fn = |op| reduce(v, op, &defaults);
+    let same = |got: Result<Value, Error>, want: Result<Value, Error>, what: &str| match (got, want)
+    {
+        (Ok(got), Ok(want)) => {
+            assert!(same_bits(&got, &want), "{ctx} {what}: {got:?} vs {want:?}");
+        }
+        (Err(got), Err(want)) => assert_eq!(got.to_string(), want.to_string(), "{ctx} {what}"),
+        (got, want) => panic!("{ctx} {what}: {got:?} vs {want:?}"),
+    };
+    same(v.sum().map(Native::to_value), by_fn(Op::Sum), "sum");
+    same(v.mean().map(Native::to_value), by_fn(Op::Mean), "mean");
+    same(v.min().map(Native::to_value), by_fn(Op::Min), "min");
+    same(v.max().map(Native::to_value), by_fn(Op::Max), "max");
+    same(
+        v.argmin().map(|i| Value::I64(i as i64)),
+        by_fn(Op::Argmin),
+        "argmin",
+    );
+    same(
+        v.argmax().map(|i| Value::I64(i as i64)),
+        by_fn(Op::Argmax),
+        "argmax",
+    );
+    same(v.var().map(Value::F64), by_fn(Op::Var), "var");
+    same(v.std().map(Value::F64), by_fn(Op::Std), "std");
+    let skip = ReduceOptions {
+        skipna: true,
+        ddof: 1,
+    };
+    let exec = Exec::new().threads(2).unwrap();
+    same(
+        v.sum_with(&skip, &exec).map(Native::to_value),
+        reduce(v, Op::Sum, &skip),
+        "nansum",
+    );
+    same(
+        v.std_with(&skip, &exec).map(Value::F64),
+        reduce(v, Op::Std, &skip),
+        "nanstd",
+    );
+    same(
+        v.reduce_with(Op::Max, &skip, &exec),
+        reduce(v, Op::Max, &skip),
+        "nanmax",
+    );
+    // (Debug: the stats of nothing hold NaNs, which `==` never matches.)
+    let (got, want) = (v.stats().unwrap(), stats(v, false).unwrap());
+    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{ctx} stats");
+    assert_eq!(v.count_nonzero(), mmarray_ops::count_nonzero(v), "{ctx}");
+
+    for axis in -(v.ndim() as isize)..v.ndim() as isize {
+        let want = |op| reduce_axis_view(v, op, axis, &defaults).unwrap();
+        let bytes = |r: AxisResult| r.data;
+        let check = |got: Vec<u8>, shape: &[usize], op: Op| {
+            let wanted = want(op);
+            assert_eq!(shape, wanted.shape, "{ctx} {op} axis {axis}");
+            assert_eq!(got, bytes(wanted), "{ctx} {op} axis {axis}");
+        };
+        let raw = |s: &[u8]| s.to_vec();
+        let r = v.sum_axis(axis).unwrap();
+        check(raw(bytemuck::cast_slice(r.as_slice())), r.shape(), Op::Sum);
+        let r = v.mean_axis(axis).unwrap();
+        check(raw(bytemuck::cast_slice(r.as_slice())), r.shape(), Op::Mean);
+        let r = v.var_axis(axis).unwrap();
+        check(raw(bytemuck::cast_slice(r.as_slice())), r.shape(), Op::Var);
+        let r = v.std_axis(axis).unwrap();
+        check(raw(bytemuck::cast_slice(r.as_slice())), r.shape(), Op::Std);
+        match (
+            v.min_axis(axis),
+            reduce_axis_view(v, Op::Min, axis, &defaults),
+        ) {
+            (Ok(r), Ok(w)) => assert_eq!(bytemuck::cast_slice::<T, u8>(r.as_slice()), w.data),
+            (Err(g), Err(w)) => assert_eq!(g.to_string(), w.to_string()),
+            (g, w) => panic!("{ctx} min axis {axis}: {g:?} vs {w:?}"),
+        }
+        let r = v.max_axis_with(axis, &skip, &exec);
+        match (r, reduce_axis_view(v, Op::Max, axis, &skip)) {
+            (Ok(r), Ok(w)) => assert_eq!(bytemuck::cast_slice::<T, u8>(r.as_slice()), w.data),
+            (Err(g), Err(w)) => assert_eq!(g.to_string(), w.to_string()),
+            (g, w) => panic!("{ctx} nanmax axis {axis}: {g:?} vs {w:?}"),
+        }
+    }
+}
+
+#[test]
+fn methods_are_the_functions_on_every_kind_and_layout() {
+    let mut rng = Rng::new(12);
+    for kind in [
+        Kind::Bool,
+        Kind::I8,
+        Kind::U16,
+        Kind::I32,
+        Kind::U64,
+        Kind::F16,
+        Kind::F32,
+        Kind::F64,
+        Kind::C64,
+    ] {
+        dispatch!(kind, T => {
+            for flavor in [Flavor::Wide, Flavor::Nans] {
+                if flavor == Flavor::Nans && !matches!(T::KIND.class(), mmarray_dtype::Class::Float | mmarray_dtype::Class::Complex) {
+                    continue;
+                }
+                let values: Vec<T> = random_values(&mut rng, 7 * 9, flavor);
+                for bo in [ByteOrder::Little, ByteOrder::Big] {
+                    for misalign in [false, true] {
+                        let (buf, at) = place(&encode_bytes(&values, bo), misalign);
+                        let bytes = &buf[at..at + values.len() * std::mem::size_of::<T>()];
+                        let v = View::<T>::from_bytes(bytes, &[7, 9], Order::C, bo).unwrap();
+                        for spec in ["", "::-1, 1::2", "2, ::-3", "1:1"] {
+                            let ctx = format!("{kind} {flavor:?} {bo:?} misalign {misalign} [{spec}]");
+                            check_methods(&v.slice(spec).unwrap(), &ctx);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn results_are_typed_as_numpy_types_them() {
+    let ints: Vec<u8> = (0..12).flat_map(|i: i8| (i - 6).to_ne_bytes()).collect();
+    let v = View::<i8>::from_bytes(&ints, &[3, 4], Order::C, ByteOrder::NATIVE).unwrap();
+    let sum: i64 = v.sum().unwrap();
+    let mean: f64 = v.mean().unwrap();
+    let min: i8 = v.min().unwrap();
+    let rows: OwnedArray<i64> = v.sum_axis(1).unwrap();
+    assert_eq!((sum, mean, min), (-6, -0.5, -6));
+    assert_eq!(rows.as_slice(), [-18, -2, 14]);
+    assert_eq!(rows.to_string(), "array([-18,  -2,  14])");
+
+    let big: Vec<u8> = [1u32, 2, 3, u32::MAX]
+        .iter()
+        .flat_map(|x| x.to_be_bytes())
+        .collect();
+    let v = View::<u32>::from_bytes(&big, &[4], Order::C, ByteOrder::Big).unwrap();
+    let sum: u64 = v.sum().unwrap();
+    assert_eq!(sum, 6 + u64::from(u32::MAX));
+
+    let halves: Vec<f16> = [0.5, 1.5, -2.0].map(f16::from_f32).to_vec();
+    let bytes: Vec<u8> = bytemuck::cast_slice(&halves).to_vec();
+    let v = View::<f16>::from_bytes(&bytes, &[3], Order::C, ByteOrder::NATIVE).unwrap();
+    let max: f16 = v.max().unwrap();
+    let sum: f64 = v.sum().unwrap();
+    assert_eq!((max, sum), (f16::from_f32(1.5), 0.0));
+
+    let c: Vec<Complex32> = vec![Complex32::new(1.0, 2.0), Complex32::new(3.0, -4.0)];
+    let v =
+        View::<Complex32>::from_bytes(bytemuck::cast_slice(&c), &[2], Order::C, ByteOrder::NATIVE)
+            .unwrap();
+    let mean: Complex64 = v.mean().unwrap();
+    assert_eq!(mean, Complex64::new(2.0, -1.0));
+
+    // Axis results keep an F-ordered view's memory order, and read back by index.
+    let f: Vec<u8> = (0..6).flat_map(|i: i32| i.to_ne_bytes()).collect();
+    let v = View::<i32>::from_bytes(&f, &[2, 3], Order::F, ByteOrder::NATIVE).unwrap();
+    let cols = v.max_axis(0).unwrap();
+    assert_eq!(cols.as_slice(), [1, 3, 5]);
+    let same = v.slice("...").unwrap().min_axis(1).unwrap();
+    assert_eq!((same.get(&[0]).unwrap(), same.get(&[1]).unwrap()), (0, 1));
+}
+
+#[test]
+fn errors_say_what_is_wrong() {
+    let bytes = [0u8; 0];
+    let v = View::<f64>::from_bytes(&bytes, &[0, 3], Order::C, ByteOrder::NATIVE).unwrap();
+    assert_eq!(
+        v.min().unwrap_err().to_string(),
+        "min of an empty array: the reduction has no identity"
+    );
+    assert_eq!(v.sum().unwrap(), 0.0);
+    assert!(v.mean().unwrap().is_nan());
+    assert_eq!(v.sum_axis(0).unwrap().shape(), [3]);
+    assert_eq!(
+        v.sum_axis(2).unwrap_err().to_string(),
+        "axis 2 is out of bounds for an array of dimension 2"
+    );
+    assert_eq!(
+        v.max_axis(-3).unwrap_err().to_string(),
+        "axis -3 is out of bounds for an array of dimension 2"
+    );
+    let e = OwnedArray::from_vec(vec![1u8, 2, 3], &[2, 2], Order::C).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "shape mismatch: shape [2, 2] of uint8 needs 4 bytes, the buffer has 3"
+    );
+    let r = AxisResult {
+        dtype: DType::native(Kind::I64),
+        shape: vec![1],
+        order: Order::C,
+        data: vec![0; 8],
+    };
+    assert_eq!(
+        OwnedArray::<f64>::from_axis_result(&r)
+            .unwrap_err()
+            .to_string(),
+        "an axis result of <i8 cannot be read as float64"
+    );
+    assert_eq!(
+        OwnedArray::<i64>::from_axis_result(&r).unwrap().as_slice(),
+        [0]
+    );
+}
+
+/// A progress sink that counts bytes.
+#[derive(Default)]
+struct Count(AtomicU64);
+
+impl Progress for Count {
+    fn advance(&self, bytes: u64) {
+        self.0.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn method_fills_are_the_parallel_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = Arc::new(Count::default());
+    let exec = Exec::new().threads(2).unwrap().progress(count.clone());
+    // SAFETY: the file is private to this test.
+    let mut a =
+        unsafe { Array::<f64, ReadWrite>::create(dir.path().join("f.npy"), &[300, 100], Order::C) }
+            .unwrap();
+    // With the trait in scope, `view_mut.fill` is the engine's fill (it reports progress).
+    exec.run(|| a.view_mut().fill(1.5));
+    assert_eq!(count.0.load(Ordering::Relaxed), 300 * 100 * 8);
+    exec.run(|| a.slice_mut(s![..;2, 1]).unwrap().fill(-1.0));
+    assert_eq!(a.sum().unwrap(), 1.5 * 29_850.0 - 150.0);
+    assert_eq!(a.slice(s![2, ..3]).unwrap().to_vec(), [1.5, -1.0, 1.5]);
+    (&mut a).fill(0.25);
+    assert_eq!(a.max().unwrap(), 0.25);
+
+    // Random fills by method are the function's, for any thread count.
+    let one = Exec::new().threads(1).unwrap();
+    one.run(|| a.random(Dist::Normal, 9)).unwrap();
+    let by_method = a.view().to_vec();
+    mmarray_ops::random_view(a.view_mut(), Dist::Normal, 9).unwrap();
+    assert_eq!(a.view().to_vec(), by_method);
+    a.slice_mut(s![-1])
+        .unwrap()
+        .random(Dist::Uniform, 3)
+        .unwrap();
+    assert!(a.slice(s![-1]).unwrap().min().unwrap() >= 0.0);
+    let e = a
+        .view_mut()
+        .random(Dist::Integers { low: 0, high: 3 }, 1)
+        .unwrap_err();
+    assert_eq!(e.to_string(), "integers need an integer dtype, not float64");
+    a.view_mut().slice_mut(s![..2, ..3]).unwrap().arange();
+    assert_eq!(
+        a.slice(s![..2, ..3]).unwrap().to_vec(),
+        [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    );
+}
