@@ -74,6 +74,16 @@ pub enum DTypeError {
         /// The item size that both must agree on.
         itemsize: usize,
     },
+    /// A scalar that the requested type cannot hold exactly (e.g. `-1` as `u8`,
+    /// `0.1` as `f32`, `nan` or `2.5` as an integer, a complex number with an
+    /// imaginary part as a real type).
+    #[error("value {value} cannot be converted to {kind} exactly")]
+    Inexact {
+        /// The value, as numpy's `str()` prints it.
+        value: String,
+        /// The kind that was asked for.
+        kind: Kind,
+    },
     /// An element type whose size does not match the dtype it claims.
     #[error("element type of {size} bytes cannot hold {dtype} (itemsize {itemsize})")]
     ElementSize {

@@ -22,6 +22,31 @@ use crate::{Bool, Class, Complex32, Complex64, DTypeError, Kind, Native};
 /// assert_eq!(Value::parse(Kind::C64, "1+2j")?.to_string(), "(1+2j)");
 /// # Ok::<(), mmarray_dtype::DTypeError>(())
 /// ```
+///
+/// # Conversions
+///
+/// [`as_f64`](Value::as_f64) and [`as_i64`](Value::as_i64) read a value as a
+/// plain number; [`cast`](Value::cast) converts with numpy's `astype` rules; and
+/// `TryFrom` converts exactly to Rust types: `Ok` when the type holds the
+/// value exactly (whatever the value's kind: `U8(200)` into `i64`, `F64(0.5)` into
+/// `f16`, `I64(3)` into `f32`, `F64(2.0)` into `u8`), an
+/// [`Inexact`](DTypeError::Inexact) error otherwise (`-1` into `u8`, `0.1` into
+/// `f32`, `nan` into an integer, a complex number with an imaginary part into a
+/// real type). NaN converts into every float type.
+///
+/// ```
+/// use mmarray_dtype::{Value, f16};
+/// let mean = Value::F64(2.5);
+/// assert_eq!(f64::try_from(mean)?, 2.5);
+/// assert_eq!(f16::try_from(mean)?, f16::from_f32(2.5));
+/// assert!(i64::try_from(mean).is_err());
+/// assert_eq!(u8::try_from(Value::I64(200))?, 200);
+/// assert_eq!(
+///     u8::try_from(Value::I64(-1)).unwrap_err().to_string(),
+///     "value -1 cannot be converted to uint8 exactly"
+/// );
+/// # Ok::<(), mmarray_dtype::DTypeError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[allow(missing_docs)] // one variant per kind, named after it
 pub enum Value {
@@ -81,6 +106,64 @@ impl Value {
             Value::F64(v) => v.cast(),
             Value::C64(v) => v.cast(),
             Value::C128(v) => v.cast(),
+        }
+    }
+
+    /// The value as an `f64`: bools as 0 or 1, integers rounded to the nearest
+    /// `f64` (exact up to 2^53), floats widened; `None` for complex kinds (as
+    /// Python's `float()` of a complex number is an error). For exact
+    /// conversions to any type use `TryFrom`, for numpy's casts [`cast`](Self::cast).
+    ///
+    /// ```
+    /// use mmarray_dtype::{Complex32, Value};
+    /// assert_eq!(Value::I64(-3).as_f64(), Some(-3.0));
+    /// assert_eq!(Value::Bool(true).as_f64(), Some(1.0));
+    /// assert_eq!(Value::F32(0.5).as_f64(), Some(0.5));
+    /// assert_eq!(Value::C64(Complex32::new(1.0, 0.0)).as_f64(), None);
+    /// ```
+    #[must_use]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::C64(_) | Value::C128(_) => None,
+            v => Some(v.cast::<f64>()),
+        }
+    }
+
+    /// The value as an `i64` when it is a bool or an integer that fits; `None`
+    /// for floats, complex numbers and `uint64` values above `i64::MAX`.
+    ///
+    /// ```
+    /// use mmarray_dtype::Value;
+    /// assert_eq!(Value::U8(200).as_i64(), Some(200));
+    /// assert_eq!(Value::U64(u64::MAX).as_i64(), None);
+    /// assert_eq!(Value::F64(2.0).as_i64(), None);
+    /// ```
+    #[must_use]
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.exact() {
+            Exact::Int(i) => i64::try_from(i).ok(),
+            Exact::Float(..) => None,
+        }
+    }
+
+    /// The value as a number no kind loses anything in: integers in `i128`,
+    /// floats and complex numbers as two `f64`s (every float16/32/64 is an `f64`).
+    fn exact(self) -> Exact {
+        match self {
+            Value::Bool(v) => Exact::Int(i128::from(v)),
+            Value::I8(v) => Exact::Int(i128::from(v)),
+            Value::I16(v) => Exact::Int(i128::from(v)),
+            Value::I32(v) => Exact::Int(i128::from(v)),
+            Value::I64(v) => Exact::Int(i128::from(v)),
+            Value::U8(v) => Exact::Int(i128::from(v)),
+            Value::U16(v) => Exact::Int(i128::from(v)),
+            Value::U32(v) => Exact::Int(i128::from(v)),
+            Value::U64(v) => Exact::Int(i128::from(v)),
+            Value::F16(v) => Exact::Float(f64::from(v), 0.0),
+            Value::F32(v) => Exact::Float(f64::from(v), 0.0),
+            Value::F64(v) => Exact::Float(v, 0.0),
+            Value::C64(v) => Exact::Float(f64::from(v.re), f64::from(v.im)),
+            Value::C128(v) => Exact::Float(v.re, v.im),
         }
     }
 
@@ -236,6 +319,60 @@ fn int_in_range(kind: Kind, i: i128, text: &str) -> Result<Value, DTypeError> {
     .cast_to(kind))
 }
 
+/// A value in a domain where every kind's values are exact (see `Value::exact`).
+#[derive(Debug, Clone, Copy)]
+enum Exact {
+    Int(i128),
+    Float(f64, f64),
+}
+
+impl Exact {
+    /// The same number (NaNs equal to NaNs, part by part; `-0.0` equal to `0`).
+    fn same(self, other: Exact) -> bool {
+        let part = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+        match (self, other) {
+            (Exact::Int(a), Exact::Int(b)) => a == b,
+            (Exact::Float(re, im), Exact::Float(re2, im2)) => part(re, re2) && part(im, im2),
+            (Exact::Int(i), Exact::Float(re, im)) | (Exact::Float(re, im), Exact::Int(i)) => {
+                // Integers of any kind are below 2^64 in magnitude, where `as` is exact
+                // for integral floats.
+                im == 0.0 && re.fract() == 0.0 && re.abs() < 1.9e19 && re as i128 == i
+            }
+        }
+    }
+}
+
+// `TryFrom<Value>` for every native type and `bool` (documented on `Value`).
+macro_rules! try_from_value {
+    ($($t:ty),*) => {$(
+        impl TryFrom<Value> for $t {
+            type Error = DTypeError;
+            fn try_from(v: Value) -> Result<$t, DTypeError> {
+                let x = v.cast::<$t>();
+                if x.to_value().exact().same(v.exact()) {
+                    Ok(x)
+                } else {
+                    Err(DTypeError::Inexact {
+                        value: v.to_string(),
+                        kind: <$t as crate::Element>::KIND,
+                    })
+                }
+            }
+        }
+    )*};
+}
+
+try_from_value!(
+    i8, i16, i32, i64, u8, u16, u32, u64, f16, f32, f64, Bool, Complex32, Complex64
+);
+
+impl TryFrom<Value> for bool {
+    type Error = DTypeError;
+    fn try_from(v: Value) -> Result<bool, DTypeError> {
+        Bool::try_from(v).map(bool::from)
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -385,6 +522,74 @@ mod tests {
             Value::parse(Kind::Bool, "1e400"),
             Err(DTypeError::InvalidValue { .. })
         ));
+    }
+
+    #[test]
+    fn values_convert_exactly_or_not_at_all() {
+        let nan = f64::NAN;
+        assert_eq!(i64::try_from(Value::U64(5)), Ok(5));
+        assert_eq!(
+            u64::try_from(Value::I8(-1)).unwrap_err().to_string(),
+            "value -1 cannot be converted to uint64 exactly"
+        );
+        assert!(i64::try_from(Value::U64(u64::MAX)).is_err(), "wraps to -1");
+        assert_eq!(u64::try_from(Value::U64(u64::MAX)), Ok(u64::MAX));
+        assert_eq!(u8::try_from(Value::F64(2.0)), Ok(2));
+        assert_eq!(u8::try_from(Value::F64(-0.0)), Ok(0));
+        assert!(u8::try_from(Value::F64(2.5)).is_err());
+        assert!(u8::try_from(Value::F64(256.0)).is_err());
+        assert!(i32::try_from(Value::F64(nan)).is_err());
+        assert!(i64::try_from(Value::F64(9.3e18)).is_err(), "beyond i64");
+        assert!(u64::try_from(Value::F64(1.9e19)).is_err(), "beyond u64");
+        assert_eq!(
+            u64::try_from(Value::F64(1.8e19)),
+            Ok(18_000_000_000_000_000_000)
+        );
+        assert!(f64::try_from(Value::F64(nan)).unwrap().is_nan());
+        assert!(f16::try_from(Value::F32(f32::NAN)).unwrap().is_nan());
+        assert_eq!(f32::try_from(Value::F64(0.5)), Ok(0.5));
+        assert_eq!(
+            f32::try_from(Value::F64(0.1)).unwrap_err(),
+            DTypeError::Inexact {
+                value: "0.1".into(),
+                kind: Kind::F32
+            }
+        );
+        assert!(f16::try_from(Value::F64(70000.0)).is_err(), "rounds to inf");
+        assert_eq!(
+            f64::try_from(Value::I64(1 << 53)),
+            Ok(9_007_199_254_740_992.0)
+        );
+        assert!(f64::try_from(Value::I64((1 << 53) + 1)).is_err());
+        assert_eq!(
+            f64::try_from(Value::C128(Complex64::new(3.0, 0.0))),
+            Ok(3.0)
+        );
+        assert_eq!(
+            f64::try_from(Value::C128(Complex64::new(3.0, 1.0)))
+                .unwrap_err()
+                .to_string(),
+            "value (3+1j) cannot be converted to float64 exactly"
+        );
+        assert_eq!(
+            Complex32::try_from(Value::I16(-4)),
+            Ok(Complex32::new(-4.0, 0.0))
+        );
+        assert_eq!(bool::try_from(Value::U8(1)), Ok(true));
+        assert_eq!(bool::try_from(Value::F32(0.0)), Ok(false));
+        assert!(bool::try_from(Value::I32(2)).is_err());
+        assert_eq!(Bool::try_from(Value::Bool(true)), Ok(Bool::from(true)));
+
+        assert_eq!(
+            Value::U64(u64::MAX).as_f64(),
+            Some(18_446_744_073_709_551_615.0)
+        );
+        assert_eq!(Value::F16(f16::from_f32(0.5)).as_f64(), Some(0.5));
+        assert_eq!(Value::C128(Complex64::new(1.0, 0.0)).as_f64(), None);
+        assert_eq!(Value::Bool(false).as_i64(), Some(0));
+        assert_eq!(Value::I64(i64::MIN).as_i64(), Some(i64::MIN));
+        assert_eq!(Value::U64(1 << 63).as_i64(), None);
+        assert_eq!(Value::F32(1.0).as_i64(), None);
     }
 
     #[test]
