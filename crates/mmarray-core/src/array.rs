@@ -897,6 +897,35 @@ impl<T: Element, M: Mode> fmt::Debug for Array<T, M> {
     }
 }
 
+impl<T: mmarray_dtype::Native, M: Mode> fmt::Display for Array<T, M> {
+    /// numpy's `repr()` of a `memmap` ([`print::repr`](crate::print::repr) with
+    /// class `memmap`), summarised with `...` when large, as numpy prints it.
+    ///
+    /// ```
+    /// use mmarray_core::{Array, Order, ReadWrite};
+    /// # let dir = tempfile::tempdir()?;
+    /// // SAFETY: the file is private to this example.
+    /// let mut a = unsafe { Array::<f32, ReadWrite>::create(dir.path().join("d.npy"), &[2, 3], Order::C)? };
+    /// a.view_mut().assign_slice(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0])?;
+    /// assert_eq!(a.to_string(), "memmap([[0., 1., 2.],\n        [3., 4., 5.]], dtype=float32)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::print::repr(&self.view(), "memmap"))
+    }
+}
+
+impl<M: Mode> fmt::Display for DynArray<M> {
+    /// numpy's `repr()` of a `memmap`, as [`Array`]'s.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        mmarray_dtype::dispatch!(self.dtype().kind(), T => match self.view::<T>() {
+            Ok(v) => f.write_str(&crate::print::repr(&v, "memmap")),
+            // A view of the array's own kind always exists.
+            Err(_) => Err(fmt::Error),
+        })
+    }
+}
+
 impl<T: Element, M: Mode> Deref for Array<T, M> {
     type Target = DynArray<M>;
     fn deref(&self) -> &DynArray<M> {

@@ -131,6 +131,31 @@ impl<T: Element> fmt::Debug for View<'_, T> {
     }
 }
 
+impl<T: mmarray_dtype::Native> fmt::Display for View<'_, T> {
+    /// numpy's `repr()` of the view as an array ([`print::repr`](crate::print::repr)
+    /// with class `array`): `array([[1., 2.],\n       [3., 4.]])`. Large views are
+    /// summarised with `...` as numpy does, so printing a huge file is cheap.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes: Vec<u8> = [1i16, -2, 3, 4].iter().flat_map(|v| v.to_be_bytes()).collect();
+    /// let v = View::<i16>::from_bytes(&bytes, &[2, 2], Order::C, ByteOrder::Big)?;
+    /// assert_eq!(v.to_string(), "array([[ 1, -2],\n       [ 3,  4]], dtype='>i2')");
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::print::repr(self, "array"))
+    }
+}
+
+impl<T: mmarray_dtype::Native> fmt::Display for ViewMut<'_, T> {
+    /// As [`View`]'s: numpy's `repr()` with class `array`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::print::repr(&self.view(), "array"))
+    }
+}
+
 macro_rules! read_methods {
     () => {
         /// The dtype of the elements (kind of `T`, byte order of the bytes).

@@ -1237,3 +1237,36 @@ fn paths_and_debug_output_name_the_file() {
     assert!(format!("{t:?}").contains("named.npy"));
     assert!(format!("{:?}", t.view()).contains("shape"));
 }
+
+#[test]
+fn arrays_and_views_display_as_numpy_reprs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shown.npy");
+    let mut a = create(&path, dt(">i2"), &[2, 3], Order::F);
+    a.view_mut::<i16>()
+        .unwrap()
+        .assign_slice(&[1, -2, 3, 4, 5, 6])
+        .unwrap();
+    assert_eq!(
+        a.to_string(),
+        "memmap([[ 1, -2,  3],\n        [ 4,  5,  6]], dtype='>i2')"
+    );
+    let mut typed = a.into_typed::<i16>().unwrap();
+    assert_eq!(
+        typed.view().slice("::-1, 0").unwrap().to_string(),
+        "array([4, 1], dtype='>i2')"
+    );
+    let row = typed.view_mut().slice_mut("1").unwrap();
+    assert_eq!(row.to_string(), "array([4, 5, 6], dtype='>i2')");
+    typed.close().unwrap();
+
+    // Large arrays are summarised, not printed whole.
+    let big = dir.path().join("big.npy");
+    let b = create(&big, dt("<f8"), &[2000, 3], Order::C);
+    let text = b.to_string();
+    let row = "[0., 0., 0.]";
+    let want = format!(
+        "memmap([{row},\n        {row},\n        {row},\n        ...,\n        {row},\n        {row},\n        {row}], shape=(2000, 3))"
+    );
+    assert_eq!(text, want);
+}
