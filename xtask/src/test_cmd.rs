@@ -301,7 +301,15 @@ fn cargo_steps() -> Vec<CargoStep> {
             "ndarray",
             "--lib",
         ]),
-        CargoStep::new(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", rustdocflags),
+        // With the `ndarray` feature, so that `View::to_ndarray` is in the docs.
+        CargoStep::new(&[
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--features",
+            "mmarray-core/ndarray",
+        ])
+        .env("RUSTDOCFLAGS", rustdocflags),
         CargoStep::new(&["bench", "--workspace", "--no-run"]),
     ]
 }

@@ -22,6 +22,14 @@
 //!   under a temporary name and renamed, and appends keep the file loadable at
 //!   every step.
 //!
+//! # Features
+//!
+//! - `ndarray` (off by default): [`View::to_ndarray`] turns a view whose data is
+//!   native-endian, aligned and has no negative strides into an
+//!   `ndarray::ArrayViewD` over the same memory, without copying (`None` for
+//!   other views: decode them with [`View::to_vec`] first). Enable it with
+//!   `mmarray-core = { version = "0.1", features = ["ndarray"] }`.
+//!
 //! # Safety
 //!
 //! Mapping a file is `unsafe`, as in `memmap2`: see
@@ -42,6 +50,9 @@
 //! assert_eq!(a.view().get(&[5, 0])?, 0.0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+// docs.rs (and `RUSTDOCFLAGS="--cfg docsrs"` on nightly) labels feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod array;
 pub mod chunk;

@@ -511,8 +511,22 @@ impl<'a, T: Element> View<'a, T> {
     }
 
     /// A zero-copy `ndarray` view when the data is native, aligned and has no
-    /// negative strides; `None` otherwise.
+    /// negative strides; `None` otherwise (decode with [`to_vec`](Self::to_vec)
+    /// then). Needs the `ndarray` feature.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, View, s};
+    /// use mmarray_dtype::ByteOrder;
+    /// let values: Vec<f64> = (0..12).map(f64::from).collect();
+    /// let v = View::<f64>::from_bytes(bytemuck::cast_slice(&values), &[3, 4], Order::C, ByteOrder::NATIVE)?;
+    /// let nd = v.slice(s![1.., ..;2])?.to_ndarray().expect("native, aligned, forward");
+    /// assert_eq!(nd.shape(), [2, 2]);
+    /// assert_eq!(nd.sum(), 4.0 + 6.0 + 8.0 + 10.0);
+    /// assert!(v.slice(s![..;-1])?.to_ndarray().is_none());
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
     #[cfg(feature = "ndarray")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
     #[must_use]
     pub fn to_ndarray(&self) -> Option<ndarray::ArrayViewD<'a, T>> {
         use ndarray::ShapeBuilder;

@@ -25,6 +25,39 @@
 //! element `i` depends only on the seed and `i` (`SplitMix64` words; ziggurat
 //! normals), so the same seed gives the same bytes whatever the thread count.
 //!
+//! With the [`prelude`], numpy's memmap walkthrough reads like the book; the
+//! operations are methods of arrays and views ([`ArrayOps`], [`ArrayOpsMut`]):
+//!
+//! ```
+//! use mmarray_ops::prelude::*;
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("walk.npy");
+//! // fp = np.lib.format.open_memmap(path, mode='w+', dtype='float64', shape=(1000, 1000))
+//! let w_plus = CreateOptions::new().overwrite(true);
+//! // SAFETY: the file is private to this example.
+//! let mut fp = unsafe { Array::<f64, ReadWrite>::create_with(&path, &[1000, 1000], Order::C, &w_plus)? };
+//! fp.slice_mut(s![..5])?.random(Dist::Normal, 42)?;   // fp[:5] = rng.standard_normal((5, 1000))
+//! fp.close()?;                                        // flush, reporting errors; del fp
+//!
+//! // SAFETY: as above.
+//! let fp = unsafe { Array::<f64, ReadOnly>::open(&path)? };  // np.load(path, mmap_mode='r')
+//! println!("{}", fp.slice(s![..5])?);                 // numpy's repr, summarised
+//! let col_means: OwnedArray<f64> = fp.mean_axis(0)?;  // fp.mean(axis=0)
+//! assert_eq!(col_means.shape(), [1000]);
+//! assert!(fp.slice(s![5..])?.max()? == 0.0 && fp.std()? > 0.0);
+//! let stats = fp.stats()?;                            // one pass: count, sum, mean, min, max, std
+//! assert_eq!(stats.count, 1_000_000);
+//!
+//! // The same with a context and options: two threads, ddof=1.
+//! let two = Exec::new().threads(2)?;
+//! let sample_std = fp.std_with(&ReduceOptions { ddof: 1, ..Default::default() }, &two)?;
+//! assert!(sample_std > fp.std()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The functions take views and run-time typed arrays, for code that dispatches on
+//! a dtype read from a file:
+//!
 //! ```
 //! use mmarray_core::{DynArray, Order, ReadWrite, Spec};
 //! use mmarray_ops::{Dist, Op, ReduceOptions, random_fill, reduce_array};
