@@ -87,6 +87,11 @@ pub(crate) fn read(path: &Path) -> Result<StoreInfo> {
     }
 }
 
+/// The metadata file of a Zarr version.
+pub(crate) fn file_name(version: u8) -> &'static str {
+    if version == 2 { ".zarray" } else { "zarr.json" }
+}
+
 pub(crate) fn layout(path: &Path, reason: String) -> Error {
     Error::Layout {
         path: path.to_owned(),

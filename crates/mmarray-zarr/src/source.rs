@@ -171,7 +171,7 @@ impl ZarrSource {
         let store = FilesystemStore::new(path).map_err(|e| bad(e.to_string()))?;
         let array = guard(|| Array::open(Arc::new(store), "/"))
             .and_then(|r| r.map_err(|e| e.to_string()))
-            .map_err(|e| bad(format!("zarrs: {e}")))?;
+            .map_err(|e| bad(format!("{}: zarrs: {e}", meta::file_name(info.version))))?;
         // zarrs must see the array as we do.
         let dt = array.data_type();
         if array.shape() != shape_u64(&info.shape).as_slice()
@@ -179,7 +179,8 @@ impl ZarrSource {
             || array.is_sharded() != info.shards.is_some()
         {
             return Err(bad(format!(
-                "zarrs reads the metadata differently (shape {:?}, data type {dt})",
+                "{}: zarrs reads the metadata differently (shape {:?}, data type {dt})",
+                meta::file_name(info.version),
                 array.shape()
             )));
         }
