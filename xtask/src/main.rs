@@ -1,6 +1,6 @@
 //! Project automation for the mmarray workspace, run as `cargo xtask <command>`.
 //!
-//! - `cargo xtask test`: everything CI runs (Python venv with numpy for the interop tests, then
+//! - `cargo xtask test`: everything CI runs (Python venv with numpy and zarr for the interop tests, then
 //!   fmt, clippy, tests, docs and bench compilation, then the Python package: its test
 //!   dependencies, one release build, its pytest suite), stopping at the first failure.
 //!   `cargo xtask test --python-only` runs the venv and Python package steps alone.
@@ -34,7 +34,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test    run everything CI runs: set up target/interop-venv (Python with numpy, or use
+  test    run everything CI runs: set up target/interop-venv (Python with numpy and zarr, or use
           $MMARRAY_PYTHON), then cargo fmt --check, clippy -D warnings, test, doc -D warnings
           and bench --no-run, stopping at the first failure
   bench   large-file benchmarks of the release CLI against numpy and the machine's mapped

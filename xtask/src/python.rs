@@ -1,7 +1,9 @@
-//! The Python interpreter with numpy that the interop tests compare against.
+//! The Python interpreter with numpy (and zarr-python, for `mmarray-zarr`) that the interop
+//! tests compare against.
 //!
-//! Either the user points `$MMARRAY_PYTHON` at a python that has numpy, or we keep a venv in
-//! `<workspace>/target/interop-venv` (created with `python3 -m venv`, numpy installed with pip).
+//! Either the user points `$MMARRAY_PYTHON` at a python that has numpy and zarr 3.1.x, or we keep
+//! a venv in `<workspace>/target/interop-venv` (created with `python3 -m venv`, numpy and
+//! [`ZARR`] installed with pip).
 //! The test support module `crates/mmarray-dtype/tests/support/numpy.rs` looks in the same two
 //! places, so `cargo test` works on its own once `cargo xtask test` has run.
 
@@ -18,7 +20,15 @@ pub(crate) const PYTHON_ENV: &str = "MMARRAY_PYTHON";
 pub(crate) const VENV_DIR: &str = "target/interop-venv";
 
 /// Advice appended to every failure: the escape hatch.
-const OR_SET_ENV: &str = "or set MMARRAY_PYTHON to a python that already has numpy";
+const OR_SET_ENV: &str = "or set MMARRAY_PYTHON to a python that already has numpy and zarr 3.1.x";
+
+/// zarr-python, pinned: the Zarr interop tests (`crates/mmarray-zarr/tests`) check stores
+/// against it. 3.1.6 is the newest release that installs on Python 3.11.
+pub(crate) const ZARR: &str = "zarr==3.1.6";
+
+/// What the interop python must import (numpy, and zarr 3.1.x); prints numpy's version.
+const IMPORT_CHECK: &str =
+    "import numpy, zarr; assert zarr.__version__.startswith('3.1.'); print(numpy.__version__)";
 
 /// A python known to import numpy.
 pub(crate) struct Python {
@@ -30,7 +40,7 @@ pub(crate) struct Python {
     pub(crate) source: &'static str,
 }
 
-/// Finds or sets up a python with numpy: `$MMARRAY_PYTHON` if set (verified, never modified),
+/// Finds or sets up a python with numpy and zarr: `$MMARRAY_PYTHON` if set (verified, never modified),
 /// else the venv under `root/target/interop-venv`, created and/or given numpy as needed.
 pub(crate) fn ensure(root: &Path) -> Result<Python, String> {
     if let Some(path) = env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) {
@@ -42,9 +52,9 @@ pub(crate) fn ensure(root: &Path) -> Result<Python, String> {
                 source: PYTHON_ENV,
             }),
             None => Err(format!(
-                "{PYTHON_ENV} is set to {}, but `{0} -c \"import numpy\"` fails.\n\
-                 Install numpy into that python, or unset {PYTHON_ENV} to let xtask create \
-                 {VENV_DIR} with numpy.",
+                "{PYTHON_ENV} is set to {}, but it cannot import numpy and zarr 3.1.x.\n\
+                 Install them into that python (`{0} -m pip install numpy {ZARR}`), or unset \
+                 {PYTHON_ENV} to let xtask create {VENV_DIR} with them.",
                 path.display()
             )),
         };
@@ -81,7 +91,7 @@ pub(crate) fn ensure(root: &Path) -> Result<Python, String> {
         }
     }
 
-    eprintln!("xtask: installing numpy into {VENV_DIR} (pip install numpy)");
+    eprintln!("xtask: installing numpy and zarr into {VENV_DIR} (pip install numpy {ZARR})");
     let status = Command::new(&python)
         .args([
             "-m",
@@ -90,19 +100,20 @@ pub(crate) fn ensure(root: &Path) -> Result<Python, String> {
             "--disable-pip-version-check",
             "-q",
             "numpy",
+            ZARR,
         ])
         .status()
         .map_err(|e| format!("could not run {}: {e}", python.display()))?;
     if !status.success() {
         return Err(format!(
-            "`pip install numpy` into {VENV_DIR} failed ({status}).\n\
+            "`pip install numpy {ZARR}` into {VENV_DIR} failed ({status}).\n\
              Check access to PyPI (pip honours HTTPS_PROXY, PIP_INDEX_URL and pip.conf), \
              {OR_SET_ENV}."
         ));
     }
     let numpy_version = numpy_version(&python).ok_or_else(|| {
         format!(
-            "pip installed numpy into {VENV_DIR}, but `{} -c \"import numpy\"` still fails; \
+            "pip installed numpy and zarr into {VENV_DIR}, but `{} -c \"import numpy, zarr\"` still fails; \
              delete {VENV_DIR} and retry, {OR_SET_ENV}.",
             python.display()
         )
@@ -113,7 +124,7 @@ pub(crate) fn ensure(root: &Path) -> Result<Python, String> {
         source: if created {
             "new venv"
         } else {
-            "existing venv, numpy installed now"
+            "existing venv, numpy and zarr installed now"
         },
     })
 }
@@ -127,10 +138,10 @@ fn venv_python(venv: &Path) -> PathBuf {
     }
 }
 
-/// `numpy.__version__` as seen by `python`, or `None` if it cannot import numpy.
+/// `numpy.__version__` as seen by `python`, or `None` if it cannot import numpy and zarr 3.1.x.
 fn numpy_version(python: &Path) -> Option<String> {
     let output = Command::new(python)
-        .args(["-c", "import numpy; print(numpy.__version__)"])
+        .args(["-c", IMPORT_CHECK])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

@@ -131,10 +131,10 @@ pub(crate) fn run(args: &[OsString]) -> ExitCode {
     let skip_log = root.join("target").join("xtask-skips.txt");
     let _ = std::fs::remove_file(&skip_log);
 
-    // Step 1: a python with numpy for the interop tests.
+    // Step 1: a python with numpy and zarr-python for the interop tests.
     let name = match env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) {
-        Some(_) => format!("python with numpy (${PYTHON_ENV})"),
-        None => format!("python with numpy ({VENV_DIR})"),
+        Some(_) => format!("python with numpy and zarr (${PYTHON_ENV})"),
+        None => format!("python with numpy and zarr ({VENV_DIR})"),
     };
     header(&name);
     let start = Instant::now();
