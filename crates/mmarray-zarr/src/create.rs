@@ -3,8 +3,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::{Error, Index, Order, Result, Spec, View};
@@ -13,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::meta::{self, Compressor, NewArray};
 use crate::source::{OpenOptions, ZarrSource};
+use crate::staging::Staged;
 
 /// The default chunk size aimed at: 8 MiB.
 pub const DEFAULT_CHUNK_BYTES: usize = 8 << 20;
@@ -327,35 +327,6 @@ impl<T: Element> BlockSource<T> for ChunkedView<'_, T> {
     }
 }
 
-static STAGED: AtomicU64 = AtomicU64::new(0);
-
-/// A folder being written under a temporary name, removed unless committed.
-struct Staged {
-    tmp: PathBuf,
-    done: bool,
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
-    }
-}
-
-fn staged_name(dest: &Path, what: &str) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = STAGED.fetch_add(1, Ordering::Relaxed);
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    dir.join(format!(".{name}.{}.{n}.{what}", std::process::id()))
-}
-
 /// Writes the elements of `src` as a new Zarr v3 array at `path`, atomically:
 /// the store is written in a hidden folder beside `path` and renamed into place
 /// when complete, so it appears under its name complete or not at all (an
@@ -385,27 +356,11 @@ pub fn convert<T: Element, S: BlockSource<T> + ?Sized>(
     }
     let plan = plan(path, src.block_dtype(), src.block_shape(), &options)?;
     check_target(path, options.overwrite)?;
-    let mut staged = Staged {
-        tmp: staged_name(path, "mmarray-tmp"),
-        done: false,
-    };
-    fs::create_dir(&staged.tmp).map_err(io(&staged.tmp, "create"))?;
-    write_metadata(&staged.tmp, &plan.json)?;
-    write_all(src, &staged.tmp, &plan)?;
-    sync_dir(&staged.tmp);
-    // Into place: an existing array is moved aside first, then removed.
-    if fs::symlink_metadata(path).is_ok() {
-        let old = staged_name(path, "mmarray-old");
-        fs::rename(path, &old).map_err(io(path, "rename"))?;
-        if let Err(e) = fs::rename(&staged.tmp, path) {
-            let _ = fs::rename(&old, path);
-            return Err(io(path, "rename")(e));
-        }
-        let _ = fs::remove_dir_all(&old);
-    } else {
-        fs::rename(&staged.tmp, path).map_err(io(path, "rename"))?;
-    }
-    staged.done = true;
+    let staged = Staged::new(path)?;
+    write_metadata(staged.path(), &plan.json)?;
+    write_all(src, staged.path(), &plan)?;
+    sync_dir(staged.path());
+    staged.commit()?;
     if let Some(parent) = path.parent() {
         sync_dir(parent);
     }

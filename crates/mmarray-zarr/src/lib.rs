@@ -47,6 +47,7 @@ mod meta;
 mod screen;
 mod shard;
 mod source;
+mod staging;
 
 pub use create::{
     BlockSource, CreateOptions, DEFAULT_CHUNK_BYTES, convert, create, default_chunks,
@@ -56,3 +57,4 @@ pub use source::{
     MAX_CHUNK_BYTES, MAX_CHUNKS_PER_SHARD, OpenOptions, ZarrSource, inspect, is_zarr, open,
     open_writable,
 };
+pub use staging::abandon_staged;
