@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked};
 use mmarray_core::{Error, Result};
-use mmarray_dtype::DType;
+use mmarray_dtype::{DType, Native, Value};
 use zarrs::array::{
     Array, ArrayBytes, ArrayShardedExt, ArrayShardedReadableExt, ArrayShardedReadableExtCache,
     ArraySubset, ArrayToBytesCodecTraits, CodecChain, CodecOptions,
@@ -248,6 +248,16 @@ impl ZarrSource {
     #[must_use]
     pub fn info(&self) -> &StoreInfo {
         &self.info
+    }
+
+    /// The fill value (what missing chunks hold), as a value of the array's kind.
+    #[must_use]
+    pub fn fill_value(&self) -> Value {
+        let bytes = self.array.fill_value().as_ne_bytes();
+        mmarray_dtype::dispatch!(self.dtype.kind(), T => {
+            bytemuck::try_pod_read_unaligned::<T>(bytes)
+                .map_or_else(|_| T::default().to_value(), Native::to_value)
+        })
     }
 
     /// The store key of the chunk at `coords` (for a sharded array, the shard's
