@@ -445,6 +445,19 @@ impl<'a, T: Element> ChunkedView<'a, T> {
         self.len() == 0
     }
 
+    /// Byte strides over the virtual region (those of the same view of a
+    /// contiguous array in the array's order).
+    #[must_use]
+    pub fn strides(&self) -> &[isize] {
+        &self.geom.strides
+    }
+
+    /// The byte offset of the first element in the virtual region.
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        self.geom.offset
+    }
+
     /// A sub-view by numpy basic indexing (as [`View::slice`]).
     pub fn slice<S>(&self, spec: S) -> Result<ChunkedView<'a, T>>
     where

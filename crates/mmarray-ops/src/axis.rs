@@ -16,10 +16,13 @@
 use std::mem::size_of;
 use std::path::Path;
 
+use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Runs, Spec, View};
-use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Kind, Value, decode, dispatch};
+use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Element, Kind, Value, decode, dispatch};
 use rayon::prelude::*;
 
+use crate::chunked::SharedCache;
+use crate::data::{Data, Input};
 use crate::engine::{BATCH, Lane, SEGMENT_BYTES};
 use crate::exec::{Exec, with};
 use crate::kernels::merge_spread;
@@ -321,10 +324,35 @@ impl<W: Num> Tile<W> for Accs<W> {
     }
 }
 
+/// Where the bytes of rows are: a region in memory (a mapping), or the virtual
+/// region of a chunked array, read through a cache of its chunks.
+#[derive(Clone, Copy)]
+enum Src<'a> {
+    Region(&'a [u8]),
+    Chunked(&'a dyn ChunkBytes),
+}
+
+/// Bytes of the virtual region of a chunked view.
+trait ChunkBytes: Sync {
+    /// Calls `f` with the `len` bytes at `offset`.
+    fn with_bytes(&self, offset: usize, len: usize, f: &mut dyn FnMut(&[u8]));
+    /// Holds the chunks of the byte ranges `ranges` (and no others).
+    fn prepare(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()>;
+}
+
+impl<T: Element> ChunkBytes for SharedCache<'_, '_, T> {
+    fn with_bytes(&self, offset: usize, len: usize, f: &mut dyn FnMut(&[u8])) {
+        SharedCache::with_bytes(self, offset, len, |b| f(b));
+    }
+    fn prepare(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()> {
+        SharedCache::prepare(self, ranges)
+    }
+}
+
 /// A view as the `n` rows of an axis: row `j` is the sub-view at index `j` of the
 /// axis, whose runs are those of row 0 moved by `j * stride` bytes.
 struct Rows<'a, T> {
-    region: &'a [u8],
+    src: Src<'a>,
     order: ByteOrder,
     /// The runs of row 0 (the result's elements in memory order).
     runs: Runs,
@@ -339,7 +367,7 @@ impl<'a, T: Elem> Rows<'a, T> {
         index[axis] = Index::Int(0);
         let row0 = view.slice(Spec::new(index).map_err(mmarray_core::Error::from)?)?;
         Ok(Rows {
-            region: view.region(),
+            src: Src::Region(view.region()),
             order: view.dtype().byte_order(),
             runs: row0.runs(),
             stride: view.strides()[axis],
@@ -348,27 +376,97 @@ impl<'a, T: Elem> Rows<'a, T> {
         })
     }
 
+    /// The rows of a chunked view, read through `cache`.
+    fn chunked(
+        view: &ChunkedView<'_, T>,
+        axis: usize,
+        cache: &'a dyn ChunkBytes,
+    ) -> Result<Rows<'a, T>> {
+        let mut index = vec![Index::ALL; view.ndim()];
+        index[axis] = Index::Int(0);
+        let row0 = view.slice(Spec::new(index).map_err(mmarray_core::Error::from)?)?;
+        Ok(Rows {
+            src: Src::Chunked(cache),
+            order: view.dtype().byte_order(),
+            runs: row0.runs(),
+            stride: view.strides()[axis],
+            n: view.shape()[axis],
+            _t: std::marker::PhantomData,
+        })
+    }
+
+    /// Holds the chunks that tasks reading `ranges` need (chunked rows only).
+    fn prepare(&self, ranges: impl Iterator<Item = (usize, usize)>) -> Result<()> {
+        match self.src {
+            Src::Region(_) => Ok(()),
+            Src::Chunked(c) => c.prepare(&mut ranges.into_iter()),
+        }
+    }
+
+    /// The byte ranges of elements `t0..t1` (in memory order) of rows `j0..j1`.
+    fn ranges(&self, (t0, t1): (usize, usize), (j0, j1): (usize, usize)) -> Vec<(usize, usize)> {
+        let len = self.runs.run_len();
+        let mut out = Vec::new();
+        for j in j0..j1 {
+            let mut t = t0;
+            while t < t1 {
+                let (c, p) = (t / len, t % len);
+                let k = (len - p).min(t1 - t);
+                out.push((self.offset(j, c, p), k * size_of::<T>()));
+                t += k;
+            }
+        }
+        out
+    }
+
     /// Results (elements of a row).
     fn width(&self) -> usize {
         self.runs.len() * self.runs.run_len()
     }
 
-    /// The bytes of elements `p..p + len` of run `c` of row `j`.
-    fn bytes(&self, j: usize, c: usize, p: usize, len: usize) -> &'a [u8] {
-        let isz = size_of::<T>();
+    /// The byte offset of element `p` of run `c` of row `j`.
+    fn offset(&self, j: usize, c: usize, p: usize) -> usize {
         // Inside the region: the view's geometry addresses every element of every row.
-        let off = (self.runs.offset(c) as isize + j as isize * self.stride) as usize + p * isz;
-        &self.region[off..off + len * isz]
+        (self.runs.offset(c) as isize + j as isize * self.stride) as usize + p * size_of::<T>()
     }
 
-    /// The contiguous lane of result `c` (the axis stride is one element), in
-    /// memory order, and whether memory order runs against the axis.
-    fn lane(&self, c: usize) -> (&'a [u8], bool) {
+    /// Calls `f` with the bytes of elements `p..p + len` of run `c` of row `j`.
+    fn with_bytes(&self, j: usize, c: usize, p: usize, len: usize, f: &mut dyn FnMut(&[u8])) {
+        let off = self.offset(j, c, p);
+        let nbytes = len * size_of::<T>();
+        match self.src {
+            Src::Region(region) => f(&region[off..off + nbytes]),
+            Src::Chunked(chunks) => chunks.with_bytes(off, nbytes, f),
+        }
+    }
+
+    /// The byte range of the contiguous lane of result `c` (the axis stride is one
+    /// element), in memory order, and whether memory order runs against the axis.
+    fn lane_range(&self, c: usize) -> (usize, usize, bool) {
         let isz = size_of::<T>();
         let off = self.runs.offset(c);
         let back = self.stride < 0;
         let start = if back { off - (self.n - 1) * isz } else { off };
-        (&self.region[start..start + self.n * isz], back)
+        (start, self.n * isz, back)
+    }
+
+    /// Calls `f` with the bytes of lane `c` (see [`lane_range`](Self::lane_range)).
+    fn with_lane<R>(&self, c: usize, f: impl FnOnce(&[u8], bool) -> R) -> R {
+        let (start, len, back) = self.lane_range(c);
+        match self.src {
+            Src::Region(region) => f(&region[start..start + len], back),
+            Src::Chunked(chunks) => {
+                let mut f = Some(f);
+                let mut out = None;
+                chunks.with_bytes(start, len, &mut |b| {
+                    if let Some(f) = f.take() {
+                        out = Some(f(b, back));
+                    }
+                });
+                // with_bytes always calls back exactly once.
+                out.unwrap_or_else(|| unreachable!("with_bytes calls back once"))
+            }
+        }
     }
 
     /// Feeds elements `t0..t1` (in memory order) of rows `j0..j1` to `tile`, in
@@ -419,25 +517,26 @@ impl<'a, T: Elem> Rows<'a, T> {
             while t < t1 {
                 let (c, p) = (t / len, t % len);
                 let k = (len - p).min(t1 - t);
-                let bytes = self.bytes(j, c, p, k);
-                let direct = if !T::WIDEN && self.order.is_native() {
-                    bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
-                } else {
-                    None
-                };
-                let values: &[T::Work] = if let Some(v) = direct {
-                    v
-                } else {
-                    if raw.len() < width {
-                        raw.resize(width, T::zeroed());
-                        work.resize(width, <T::Work as bytemuck::Zeroable>::zeroed());
-                    }
-                    // Lengths agree by construction, so decode cannot fail.
-                    let _ = decode(bytes, self.order, &mut raw[..k]);
-                    T::widen(&raw[..k], &mut work[..k]);
-                    &work[..k]
-                };
-                tile.row(t - t0, values, j);
+                self.with_bytes(j, c, p, k, &mut |bytes: &[u8]| {
+                    let direct = if !T::WIDEN && self.order.is_native() {
+                        bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
+                    } else {
+                        None
+                    };
+                    let values: &[T::Work] = if let Some(v) = direct {
+                        v
+                    } else {
+                        if raw.len() < width {
+                            raw.resize(width, T::zeroed());
+                            work.resize(width, <T::Work as bytemuck::Zeroable>::zeroed());
+                        }
+                        // Lengths agree by construction, so decode cannot fail.
+                        let _ = decode(bytes, self.order, &mut raw[..k]);
+                        T::widen(&raw[..k], &mut work[..k]);
+                        &work[..k]
+                    };
+                    tile.row(t - t0, values, j);
+                });
                 t += k;
             }
         }
@@ -528,6 +627,12 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
     let mut start = 0;
     while start < tasks {
         let end = (start + BATCH).min(tasks);
+        if let Src::Chunked(_) = rows.src {
+            rows.prepare((start..end).flat_map(|task| {
+                let (t, j, _) = bounds(task);
+                rows.ranges(t, j)
+            }))?;
+        }
         if blocks == 1 {
             // Each task is a whole tile: finish it in parallel too.
             let done: Vec<Result<Vec<u8>>> = (start..end)
@@ -573,13 +678,15 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
 
 /// The lane path: the axis is contiguous, each result reduces one lane with the
 /// whole-array kernels (the same values in the same blocks as a whole-array
-/// reduction of that lane).
+/// reduction of that lane). `long_lane` reduces lane `c` of a segment or more
+/// for chunked rows (a view of the lane, read a band of chunks at a time).
 fn by_lanes<T: Elem>(
     rows: &Rows<'_, T>,
     op: Op,
     opts: &ReduceOptions,
     place: &Placement,
     out: &mut [u8],
+    long_lane: &(dyn Fn(usize) -> Result<Value> + Sync),
 ) -> Result<()> {
     let (n, width) = (rows.n, rows.width());
     let isz = size_of::<T>();
@@ -593,40 +700,60 @@ fn by_lanes<T: Elem>(
         step: -1,
     }])
     .map_err(mmarray_core::Error::from)?;
-    let lane_of = |c: usize| -> Result<View<'_, T>> {
-        let (bytes, back) = rows.lane(c);
+    let lane_view = |bytes: &[u8], back: bool| -> Result<Runs> {
         let lane = View::<T>::from_bytes(bytes, &[n], Order::C, rows.order)?;
         Ok(if back {
-            lane.slice(backwards.clone())?
+            lane.slice(backwards.clone())?.runs()
         } else {
-            lane
+            lane.runs()
         })
     };
-    let lane_runs = lane_of(0)?.runs();
     if n * isz >= SEGMENT_BYTES {
         // Long lanes: one at a time, each in parallel inside.
         let mut slot = vec![0u8; osize];
         for c in 0..width {
-            put(reduce(&lane_of(c)?, op, opts)?, &mut slot);
+            let value = match rows.src {
+                Src::Region(region) => {
+                    let (start, len, back) = rows.lane_range(c);
+                    let lane = View::<T>::from_bytes(
+                        &region[start..start + len],
+                        &[n],
+                        Order::C,
+                        rows.order,
+                    )?;
+                    if back {
+                        reduce(&lane.slice(backwards.clone())?, op, opts)?
+                    } else {
+                        reduce(&lane, op, opts)?
+                    }
+                }
+                Src::Chunked(_) => long_lane(c)?,
+            };
+            put(value, &mut slot);
             place.put(&rows.runs, c, &slot, out);
         }
         return Ok(());
     }
+    rows.prepare(std::iter::once(rows.lane_range(0)).map(|(s, l, _)| (s, l)))?;
+    let lane_runs = rows.with_lane(0, lane_view)?;
     let group = (SEGMENT_BYTES / (n * isz).max(1)).max(1);
     // Results `from..to` (in memory order) into `slots`.
     let lanes = |from: usize, slots: &mut [u8]| -> Result<()> {
         for (c, slot) in (from..).zip(slots.chunks_exact_mut(osize)) {
-            let lane = Lane {
-                bytes: rows.lane(c).0,
-                order: rows.order,
-                runs: &lane_runs,
-            };
-            put(reduce_source::<T>(&lane, op, opts)?, slot);
+            let value = rows.with_lane(c, |bytes, _| {
+                let lane = Lane {
+                    bytes,
+                    order: rows.order,
+                    runs: &lane_runs,
+                };
+                reduce_source::<T>(&lane, op, opts)
+            })?;
+            put(value, slot);
         }
         ctx.advance(slots.len() / osize * n * isz);
         Ok(())
     };
-    if place.identity {
+    if place.identity && matches!(rows.src, Src::Region(_)) {
         // Results in memory order are the output: each group writes its own slots.
         return out
             .par_chunks_mut(group * osize)
@@ -637,6 +764,11 @@ fn by_lanes<T: Elem>(
     let mut start = 0;
     while start < groups {
         let end = (start + BATCH).min(groups);
+        let last = (end * group).min(width);
+        rows.prepare((start * group..last).map(|c| {
+            let (s, l, _) = rows.lane_range(c);
+            (s, l)
+        }))?;
         let done: Vec<Result<Vec<u8>>> = (start..end)
             .into_par_iter()
             .map(|g| {
@@ -657,14 +789,16 @@ fn by_lanes<T: Elem>(
 /// Reduces `view` along `axis` (already normalised) into `out`: native elements of
 /// [`result_kind`] for the result's shape, in `order`.
 fn reduce_axis_into<T: Elem>(
-    view: &View<'_, T>,
+    view: &impl Input<T>,
     axis: usize,
     op: Op,
     opts: &ReduceOptions,
     order: Order,
     out: &mut [u8],
 ) -> Result<()> {
-    let n = view.shape()[axis];
+    let data = view.data();
+    let shape = data.shape();
+    let n = shape[axis];
     // As numpy: an empty axis is an error for reductions without identity, even
     // when the result is empty too.
     if n == 0 && matches!(op, Op::Min | Op::Max | Op::Argmin | Op::Argmax) {
@@ -682,21 +816,58 @@ fn reduce_axis_into<T: Elem>(
         }
         return Ok(());
     }
-    let rows = Rows::new(view, axis)?;
-    let mut shape = view.shape().to_vec();
-    shape.remove(axis);
-    let place = Placement::new(&rows.runs, &shape, order, osize);
-    if n > 1 && rows.stride.unsigned_abs() == size_of::<T>() && rows.runs.run_len() == 1 {
-        return by_lanes(&rows, op, opts, &place, out);
+    let mut result_shape = shape.to_vec();
+    result_shape.remove(axis);
+    match data {
+        Data::Mapped(v) => {
+            let rows = Rows::new(v, axis)?;
+            let place = Placement::new(&rows.runs, &result_shape, order, osize);
+            // Mapped lanes are reduced in place, never through `long_lane`.
+            by_rows_or_lanes(&rows, op, opts, &place, out, &|_| {
+                Err(Error::Invalid(
+                    "a mapped lane has no chunked view".to_owned(),
+                ))
+            })
+        }
+        Data::Chunked(v) => {
+            let cache = SharedCache::new(v);
+            let rows = Rows::chunked(v, axis, &cache)?;
+            let place = Placement::new(&rows.runs, &result_shape, order, osize);
+            let long_lane = |c: usize| -> Result<Value> {
+                let len = rows.runs.run_len();
+                let mut index = vec![0usize; result_shape.len()];
+                rows.runs.multi_index(c / len, c % len, &mut index);
+                let mut spec: Vec<Index> = index.iter().map(|&i| Index::Int(i as isize)).collect();
+                spec.insert(axis, Index::ALL);
+                let lane = v.slice(Spec::new(spec).map_err(mmarray_core::Error::from)?)?;
+                reduce(&lane, op, opts)
+            };
+            by_rows_or_lanes(&rows, op, opts, &place, out, &long_lane)
+        }
+    }
+}
+
+/// The lane path when the axis is contiguous, the row path (with the tiles of
+/// the reduction) otherwise.
+fn by_rows_or_lanes<T: Elem>(
+    rows: &Rows<'_, T>,
+    op: Op,
+    opts: &ReduceOptions,
+    place: &Placement,
+    out: &mut [u8],
+    long_lane: &(dyn Fn(usize) -> Result<Value> + Sync),
+) -> Result<()> {
+    if rows.n > 1 && rows.stride.unsigned_abs() == size_of::<T>() && rows.runs.run_len() == 1 {
+        return by_lanes(rows, op, opts, place, out, long_lane);
     }
     let float = <T::Work as Num>::FLOAT;
     let plain_real = !(<T::Work as Num>::COMPLEX || opts.skipna && float);
     match op {
-        Op::Sum if !float => by_rows::<T, IntSums>(&rows, op, opts, SUM_TILE, &place, out),
+        Op::Sum if !float => by_rows::<T, IntSums>(rows, op, opts, SUM_TILE, place, out),
         Op::Sum | Op::Mean if plain_real => {
-            by_rows::<T, FloatSums>(&rows, op, opts, SUM_TILE, &place, out)
+            by_rows::<T, FloatSums>(rows, op, opts, SUM_TILE, place, out)
         }
-        _ => by_rows::<T, Accs<T::Work>>(&rows, op, opts, ACC_TILE, &place, out),
+        _ => by_rows::<T, Accs<T::Work>>(rows, op, opts, ACC_TILE, place, out),
     }
 }
 
@@ -750,18 +921,19 @@ fn result_buffer(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn reduce_axis_view<T: Elem>(
-    view: &View<'_, T>,
+    view: &impl Input<T>,
     op: Op,
     axis: isize,
     opts: &ReduceOptions,
 ) -> Result<AxisResult> {
-    let axis = normalize_axis(axis, view.ndim())?;
-    let order = if view.ndim() > 1 && view.is_f_contiguous() && !view.is_c_contiguous() {
-        Order::F
-    } else {
-        Order::C
+    let input = view.data();
+    let in_shape = input.shape();
+    let axis = normalize_axis(axis, in_shape.len())?;
+    let order = match input {
+        Data::Mapped(v) if v.ndim() > 1 && v.is_f_contiguous() && !v.is_c_contiguous() => Order::F,
+        _ => Order::C,
     };
-    let (shape, mut data) = result_buffer(view.shape(), op, T::KIND, axis)?;
+    let (shape, mut data) = result_buffer(in_shape, op, T::KIND, axis)?;
     with(|_| reduce_axis_into(view, axis, op, opts, order, &mut data))?;
     Ok(AxisResult {
         dtype: DType::native(result_kind(op, T::KIND)),
@@ -810,9 +982,39 @@ pub fn reduce_axis_to_npy<M: Mode>(
     out: &Path,
     overwrite: bool,
 ) -> Result<()> {
-    let axis = normalize_axis(axis, array.ndim())?;
-    let kind = result_kind(op, array.dtype().kind());
-    let mut shape = array.shape().to_vec();
+    array.advise(mmarray_core::Advice::Sequential);
+    dispatch!(array.dtype().kind(), T => {
+        axis_to_npy(&array.view::<T>()?, array.order(), op, axis, opts, out, overwrite)
+    })
+}
+
+/// [`reduce_axis_to_npy`] for a chunked array (a Zarr store, say): the result is
+/// in C order.
+pub fn reduce_axis_chunked_to_npy(
+    array: &Chunked,
+    op: Op,
+    axis: isize,
+    opts: &ReduceOptions,
+    out: &Path,
+    overwrite: bool,
+) -> Result<()> {
+    dispatch!(array.dtype().kind(), T => {
+        axis_to_npy(&array.view::<T>()?, Order::C, op, axis, opts, out, overwrite)
+    })
+}
+
+/// The body of [`reduce_axis_to_npy`]: `view` reduced into a new `.npy` in `order`.
+fn axis_to_npy<T: Elem>(
+    view: &impl Input<T>,
+    order: Order,
+    op: Op,
+    axis: isize,
+    opts: &ReduceOptions,
+    out: &Path,
+    overwrite: bool,
+) -> Result<()> {
+    let mut shape = view.data().shape().to_vec();
+    let axis = normalize_axis(axis, shape.len())?;
     shape.remove(axis);
     if !overwrite && out.exists() {
         return Err(mmarray_core::Error::Exists {
@@ -824,19 +1026,14 @@ pub fn reduce_axis_to_npy<M: Mode>(
     let mut dst = unsafe {
         DynArray::create_staged(
             out,
-            DType::native(kind),
+            DType::native(result_kind(op, T::KIND)),
             &shape,
-            array.order(),
+            order,
             &CreateOptions::new(),
         )
     }?;
-    array.advise(mmarray_core::Advice::Sequential);
-    let order = array.order();
-    dispatch!(array.dtype().kind(), T => {
-        let view = array.view::<T>()?;
-        let out = dst.bytes_mut();
-        with(|_| reduce_axis_into::<T>(&view, axis, op, opts, order, out))
-    })?;
+    let bytes = dst.bytes_mut();
+    with(|_| reduce_axis_into::<T>(view, axis, op, opts, order, bytes))?;
     dst.persist(overwrite)?.close()?;
     Ok(())
 }

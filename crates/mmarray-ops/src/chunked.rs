@@ -94,6 +94,49 @@ impl<'s> Cache<'s> {
     }
 }
 
+/// A [`Cache`] shared by the tasks of a parallel batch and refilled between
+/// batches, for passes that do not walk segments in order (axis reductions).
+pub(crate) struct SharedCache<'v, 's, T> {
+    view: &'v ChunkedView<'s, T>,
+    cache: std::sync::RwLock<Cache<'s>>,
+}
+
+impl<'v, 's, T: Element> SharedCache<'v, 's, T> {
+    pub(crate) fn new(view: &'v ChunkedView<'s, T>) -> Self {
+        SharedCache {
+            view,
+            cache: std::sync::RwLock::new(Cache::new()),
+        }
+    }
+
+    /// Holds exactly the chunks that hold the byte ranges `ranges` of the
+    /// virtual region: drops the others, reads the missing ones in parallel.
+    pub(crate) fn prepare(&self, ranges: impl Iterator<Item = (usize, usize)>) -> Result<()> {
+        let mut ids = BTreeSet::new();
+        for (offset, len) in ranges {
+            self.view.steps(offset, len, |s| {
+                ids.insert(s.chunk);
+            });
+        }
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.drop_done(|id| !ids.contains(&id));
+        cache.load(self.view, &ids)
+    }
+
+    /// Calls `f` with the `len` bytes at `offset` of the virtual region (whose
+    /// chunks [`prepare`](Self::prepare) loaded).
+    pub(crate) fn with_bytes<R>(&self, offset: usize, len: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+        let cache = self
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        with_piece(self.view, &cache, offset, len, f)
+    }
+}
+
 /// The numbers of the chunks that the pieces of segments `range` touch.
 fn touched<T: Element>(
     view: &ChunkedView<'_, T>,

@@ -28,6 +28,16 @@ pub enum Data<'a, T> {
     Chunked(&'a ChunkedView<'a, T>),
 }
 
+impl<T: Element> Data<'_, T> {
+    /// The shape of the view.
+    pub(crate) fn shape(&self) -> &[usize] {
+        match self {
+            Data::Mapped(v) => v.shape(),
+            Data::Chunked(v) => v.shape(),
+        }
+    }
+}
+
 /// What reductions read: a [`View`] (of a mapping or of memory) or a
 /// [`ChunkedView`] (of a chunked array, e.g. a Zarr store). Both give the same
 /// results, bit for bit, for the same data.

@@ -97,7 +97,10 @@ pub use mmarray_core;
 /// The element-type crate this one builds on, for programs that depend on this crate alone.
 pub use mmarray_dtype;
 
-pub use axis::{AxisResult, reduce_axis, reduce_axis_to_npy, reduce_axis_view, result_kind};
+pub use axis::{
+    AxisResult, reduce_axis, reduce_axis_chunked_to_npy, reduce_axis_to_npy, reduce_axis_view,
+    result_kind,
+};
 pub use convert::{
     ConvertOptions, byteswap_in_place, convert_chunked, convert_file, convert_to_npz, map_in_place,
     slice_chunked_to_file, slice_to_file,

@@ -452,3 +452,178 @@ fn copies_in_and_out_of_chunked_arrays_match_the_contiguous_path() {
         }
     }
 }
+
+/// The values of an axis result in logical C order, as bytes.
+fn axis_values(r: &mmarray_ops::AxisResult) -> Vec<u8> {
+    mmarray_dtype::dispatch!(r.dtype.kind(), R => {
+        let v = View::<R>::from_bytes(&r.data, &r.shape, r.order, ByteOrder::NATIVE).unwrap();
+        bytemuck::cast_slice::<R, u8>(&v.to_vec()).to_vec()
+    })
+}
+
+fn axis_agree<T: Elem + Native>(
+    rng: &mut Rng,
+    shape: &[usize],
+    chunkings: &[(&[usize], Order)],
+    specs: &[&str],
+) {
+    use mmarray_ops::reduce_axis_view;
+    let n: usize = shape.iter().product();
+    let flavor = if matches!(
+        T::KIND.class(),
+        mmarray_dtype::Class::Float | mmarray_dtype::Class::Complex
+    ) {
+        Flavor::Nans
+    } else {
+        Flavor::Wide
+    };
+    let values: Vec<T> = random_values(rng, n, flavor);
+    for bo in [ByteOrder::Little, ByteOrder::Big] {
+        let bytes = encode_bytes(&values, bo);
+        for order in [Order::C, Order::F] {
+            let whole = View::<T>::from_bytes(&bytes, shape, order, bo).unwrap();
+            for &(chunk, chunk_order) in chunkings {
+                let a = Chunked::new(Box::new(
+                    MemoryChunks::from_view(&whole, chunk, chunk_order).unwrap(),
+                ))
+                .with_order(order);
+                let all = a.view::<T>().unwrap();
+                for spec in specs {
+                    let (v, c) = (whole.slice(*spec).unwrap(), all.slice(*spec).unwrap());
+                    for axis in 0..v.ndim() as isize {
+                        for (op, opts) in all_ops() {
+                            let ctx = format!(
+                                "{} {bo:?} {order:?} chunks {chunk:?} {chunk_order:?} [{spec}] axis {axis} {op} {opts:?}",
+                                T::KIND.name()
+                            );
+                            match (
+                                reduce_axis_view(&v, op, axis, &opts),
+                                reduce_axis_view(&c, op, axis, &opts),
+                            ) {
+                                (Ok(x), Ok(y)) => {
+                                    assert_eq!(x.shape, y.shape, "{ctx}");
+                                    assert!(
+                                        axis_values(&x) == axis_values(&y),
+                                        "{ctx}: values differ"
+                                    );
+                                }
+                                (Err(x), Err(y)) => {
+                                    assert_eq!(x.to_string(), y.to_string(), "{ctx}");
+                                }
+                                (x, y) => panic!(
+                                    "{ctx}: {:?} vs {:?}",
+                                    x.map(|r| r.shape),
+                                    y.map(|r| r.shape)
+                                ),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn axis_reductions_match_the_contiguous_array_bit_for_bit() {
+    let mut rng = Rng::new(17);
+    let chunkings: [(&[usize], Order); 3] = [
+        (&[3, 4, 3], Order::C),
+        (&[2, 1, 7], Order::F),
+        (&[7, 9, 10], Order::C),
+    ];
+    let specs = ["...", "1:-1, ::-2, 2:", "::3, 1, :"];
+    axis_agree::<f64>(&mut rng, &[7, 9, 10], &chunkings, &specs);
+    axis_agree::<f16>(&mut rng, &[7, 9, 10], &chunkings, &specs);
+    axis_agree::<Complex64>(&mut rng, &[7, 9, 10], &chunkings, &specs);
+    axis_agree::<i32>(&mut rng, &[7, 9, 10], &chunkings, &specs);
+    axis_agree::<Bool>(&mut rng, &[7, 9, 10], &chunkings, &specs[..1]);
+}
+
+/// Tall arrays over axis 0 (many blocks of rows), and lanes longer than a
+/// segment (reduced as views of the chunked array), on 1 and 3 threads.
+#[test]
+fn axis_reductions_of_tall_arrays_and_long_lanes_match_on_any_pool() {
+    use mmarray_ops::{Op, reduce_axis_view};
+    let mut rng = Rng::new(23);
+    for (shape, chunk) in [
+        ([150_000usize, 7], [999usize, 3]),
+        ([3, 300_000], [2, 70_001]),
+    ] {
+        let values: Vec<f32> = random_values(&mut rng, shape[0] * shape[1], Flavor::Nans);
+        let bytes = encode_bytes(&values, ByteOrder::Little);
+        for order in [Order::C, Order::F] {
+            let whole = View::<f32>::from_bytes(&bytes, &shape, order, ByteOrder::Little).unwrap();
+            let a = Chunked::new(Box::new(
+                MemoryChunks::from_view(&whole, &chunk, Order::C).unwrap(),
+            ))
+            .with_order(order);
+            let c = a.view::<f32>().unwrap();
+            for axis in [0, 1] {
+                for (op, opts) in [
+                    (Op::Sum, ReduceOptions::default()),
+                    (
+                        Op::Std,
+                        ReduceOptions {
+                            skipna: true,
+                            ddof: 0,
+                        },
+                    ),
+                    (Op::Argmin, ReduceOptions::default()),
+                ] {
+                    let want = axis_values(&with_threads(2, || {
+                        reduce_axis_view(&whole, op, axis, &opts).unwrap()
+                    }));
+                    for threads in [1, 3] {
+                        let got = axis_values(&with_threads(threads, || {
+                            reduce_axis_view(&c, op, axis, &opts).unwrap()
+                        }));
+                        assert!(
+                            want == got,
+                            "{shape:?} {order:?} axis {axis} {op} {threads} threads"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn axis_results_of_chunked_arrays_go_to_npy_files_as_those_of_npy_files() {
+    use mmarray_ops::{Op, reduce_axis_chunked_to_npy, reduce_axis_to_npy};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(29);
+    let shape = [40usize, 33, 6];
+    let values: Vec<i16> = random_values(&mut rng, shape.iter().product(), Flavor::Wide);
+    let npy = common::npy_with(
+        dir.path(),
+        "src.npy",
+        &values,
+        &shape,
+        Order::C,
+        ByteOrder::Big,
+    );
+    let c = Chunked::new(Box::new(
+        MemoryChunks::from_view(&npy.view::<i16>().unwrap(), &[7, 8, 5], Order::C).unwrap(),
+    ));
+    for axis in [0, 1, -1] {
+        for op in [Op::Sum, Op::Mean, Op::Argmax] {
+            let (a, b) = (dir.path().join("a.npy"), dir.path().join("b.npy"));
+            let opts = ReduceOptions::default();
+            reduce_axis_to_npy(&npy, op, axis, &opts, &a, true).unwrap();
+            reduce_axis_chunked_to_npy(&c, op, axis, &opts, &b, true).unwrap();
+            assert!(
+                std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+                "axis {axis} {op}"
+            );
+        }
+    }
+    let b = dir.path().join("b.npy");
+    let e = reduce_axis_chunked_to_npy(&c, Op::Sum, 3, &ReduceOptions::default(), &b, false)
+        .unwrap_err();
+    assert!(e.to_string().contains("axis 3"), "{e}");
+    let e = reduce_axis_chunked_to_npy(&c, Op::Sum, 0, &ReduceOptions::default(), &b, false)
+        .unwrap_err();
+    assert!(e.to_string().contains("exists"), "{e}");
+}
