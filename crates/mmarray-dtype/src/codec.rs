@@ -210,6 +210,58 @@ pub fn encode<T: Element>(src: &[T], order: ByteOrder, dst: &mut [u8]) -> Result
     Ok(())
 }
 
+/// Decodes as many whole elements as both `src` and `dst` hold (numpy's values
+/// of bytes in byte order `order`) and returns how many: the form of [`decode`]
+/// for loops whose lengths agree by construction, which cannot fail. An
+/// `Element` whose size is not its kind's item size decodes nothing (0).
+///
+/// ```
+/// use mmarray_dtype::{ByteOrder, decode_prefix};
+/// let be: Vec<u8> = [1u16, 2, 3].iter().flat_map(|v| v.to_be_bytes()).collect();
+/// let mut out = [0u16; 2];
+/// assert_eq!(decode_prefix(&be, ByteOrder::Big, &mut out), 2);
+/// assert_eq!(out, [1, 2]);
+/// ```
+pub fn decode_prefix<T: Element>(src: &[u8], order: ByteOrder, dst: &mut [T]) -> usize {
+    if check_element::<T>().is_err() {
+        return 0;
+    }
+    let size = size_of::<T>();
+    let n = (src.len() / size).min(dst.len());
+    let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut dst[..n]);
+    if order.is_native() {
+        dst.copy_from_slice(&src[..n * size]);
+    } else {
+        copy_swapped(&src[..n * size], dst, T::KIND.swap_unit());
+    }
+    n
+}
+
+/// Encodes as many whole elements as both `src` and `dst` hold into bytes of
+/// byte order `order` and returns how many (the infallible form of [`encode`],
+/// as [`decode_prefix`] is of [`decode`]).
+///
+/// ```
+/// use mmarray_dtype::{ByteOrder, encode_prefix};
+/// let mut out = [0u8; 4];
+/// assert_eq!(encode_prefix(&[0x0102u16, 0x0304, 5], ByteOrder::Big, &mut out), 2);
+/// assert_eq!(out, [1, 2, 3, 4]);
+/// ```
+pub fn encode_prefix<T: Element>(src: &[T], order: ByteOrder, dst: &mut [u8]) -> usize {
+    if check_element::<T>().is_err() {
+        return 0;
+    }
+    let size = size_of::<T>();
+    let n = src.len().min(dst.len() / size);
+    let src: &[u8] = bytemuck::cast_slice(&src[..n]);
+    if order.is_native() {
+        dst[..n * size].copy_from_slice(src);
+    } else {
+        copy_swapped(src, &mut dst[..n * size], T::KIND.swap_unit());
+    }
+    n
+}
+
 /// `Some(slice as &[U])` when `T` is `U`.
 fn same_type<T: bytemuck::Pod, U: bytemuck::Pod>(s: &[T]) -> Option<&[U]> {
     if TypeId::of::<T>() == TypeId::of::<U>() {

@@ -97,7 +97,8 @@ pub mod text;
 mod value;
 
 pub use codec::{
-    byteswap, byteswap_bytes, cast_slice, convert, convert_part, decode, encode, is_kind,
+    byteswap, byteswap_bytes, cast_slice, convert, convert_part, decode, decode_prefix, encode,
+    encode_prefix, is_kind,
 };
 pub use dtype::{ByteOrder, Class, DType, Kind};
 pub use element::{Bool, Complex32, Complex64, Element, Native};

@@ -18,7 +18,9 @@ use std::path::Path;
 
 use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Runs, Spec, View};
-use mmarray_dtype::{ByteOrder, Class, Complex64, DType, Element, Kind, Value, decode, dispatch};
+use mmarray_dtype::{
+    ByteOrder, Class, Complex64, DType, Element, Kind, Value, decode_prefix, dispatch,
+};
 use rayon::prelude::*;
 
 use crate::chunked::SharedCache;
@@ -530,8 +532,7 @@ impl<'a, T: Elem> Rows<'a, T> {
                             raw.resize(width, T::zeroed());
                             work.resize(width, <T::Work as bytemuck::Zeroable>::zeroed());
                         }
-                        // Lengths agree by construction, so decode cannot fail.
-                        let _ = decode(bytes, self.order, &mut raw[..k]);
+                        decode_prefix(bytes, self.order, &mut raw[..k]);
                         T::widen(&raw[..k], &mut work[..k]);
                         &work[..k]
                     };

@@ -10,7 +10,7 @@ use mmarray_core::{
     Advice, CreateOptions, DynArray, Mode, Order, Piece, ReadWrite, Runs, Spec, ViewMut, Writable,
 };
 use mmarray_dtype::{
-    DType, Element, byteswap_bytes, convert, convert_part, decode, dispatch, encode,
+    DType, Element, byteswap_bytes, convert, convert_part, decode_prefix, dispatch, encode_prefix,
 };
 use rayon::prelude::*;
 
@@ -335,12 +335,11 @@ pub fn map_in_place<T: Element, V: Target<T>>(view: V, f: impl Fn(T) -> T + Sync
             let mut buf = [T::zeroed(); BLOCK];
             for chunk in bytes.chunks_mut(BLOCK * size_of::<T>()) {
                 let n = chunk.len() / size_of::<T>();
-                // Lengths agree by construction, so neither call can fail.
-                let _ = decode(chunk, order, &mut buf[..n]);
+                decode_prefix(chunk, order, &mut buf[..n]);
                 for v in &mut buf[..n] {
                     *v = f(*v);
                 }
-                let _ = encode(&buf[..n], order, chunk);
+                encode_prefix(&buf[..n], order, chunk);
             }
         })
     })

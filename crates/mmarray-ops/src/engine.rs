@@ -6,7 +6,7 @@ use std::mem::size_of;
 use std::time::{Duration, Instant};
 
 use mmarray_core::{Piece, Runs, SegmentsMut, View, ViewMut};
-use mmarray_dtype::{ByteOrder, Element, decode};
+use mmarray_dtype::{ByteOrder, Element, decode_prefix};
 use rayon::prelude::*;
 
 use crate::exec::{Access, Exec};
@@ -142,14 +142,13 @@ fn decode_blocks<T: Elem, K: Kernel<T::Work>, const N: usize>(
             let src = match bytemuck::try_cast_slice::<u8, T>(chunk) {
                 Ok(native) if order.is_native() => native,
                 _ => {
-                    // Lengths agree by construction, so decode cannot fail.
-                    let _ = decode(chunk, order, &mut raw[..n]);
+                    decode_prefix(chunk, order, &mut raw[..n]);
                     &raw[..n]
                 }
             };
             T::widen(src, &mut work[..n]);
         } else {
-            let _ = decode(chunk, order, &mut work[..n]);
+            decode_prefix(chunk, order, &mut work[..n]);
         }
         kernel.block(acc, &work[..n], at.advanced(b * N));
     }
@@ -187,8 +186,8 @@ fn feed_read<T: Elem, K: Kernel<T::Work>>(
         while done < len {
             let n = step.min(len - done);
             let chunk = &mut buf[..n];
-            // In range by construction (a piece of the view's own region).
-            let _ = view.read_region(offset + done, chunk);
+            let read = view.read_region(offset + done, chunk);
+            debug_assert!(read, "a piece is inside the view's own region");
             feed::<T, K>(
                 kernel,
                 acc,

@@ -4,7 +4,9 @@
 use std::mem::size_of;
 
 use mmarray_core::{DynArray, Piece, Runs, Spec, Writable};
-use mmarray_dtype::{ByteOrder, Class, Element, Kind, Native, Value, byteswap, dispatch, encode};
+use mmarray_dtype::{
+    ByteOrder, Class, Element, Kind, Native, Value, byteswap, dispatch, encode_prefix,
+};
 
 use crate::data::Target;
 use crate::engine::BLOCK;
@@ -65,8 +67,7 @@ fn write_piece<T: Element>(bytes: &mut [u8], order: ByteOrder, mut f: impl FnMut
         for (j, v) in buf[..n].iter_mut().enumerate() {
             *v = f(b * BLOCK + j);
         }
-        // Lengths agree by construction, so encode cannot fail.
-        let _ = encode(&buf[..n], order, chunk);
+        encode_prefix(&buf[..n], order, chunk);
     }
 }
 
