@@ -627,6 +627,7 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
     let mut current: Option<Z> = None;
     let mut start = 0;
     while start < tasks {
+        ctx.check()?;
         let end = (start + BATCH).min(tasks);
         if let Src::Chunked(_) = rows.src {
             rows.prepare((start..end).flat_map(|task| {
@@ -713,6 +714,7 @@ fn by_lanes<T: Elem>(
         // Long lanes: one at a time, each in parallel inside.
         let mut slot = vec![0u8; osize];
         for c in 0..width {
+            ctx.check()?;
             let value = match rows.src {
                 Src::Region(region) => {
                     let (start, len, back) = rows.lane_range(c);
@@ -740,6 +742,7 @@ fn by_lanes<T: Elem>(
     let group = (SEGMENT_BYTES / (n * isz).max(1)).max(1);
     // Results `from..to` (in memory order) into `slots`.
     let lanes = |from: usize, slots: &mut [u8]| -> Result<()> {
+        ctx.check()?;
         for (c, slot) in (from..).zip(slots.chunks_exact_mut(osize)) {
             let value = rows.with_lane(c, |bytes, _| {
                 let lane = Lane {
@@ -764,6 +767,7 @@ fn by_lanes<T: Elem>(
     let groups = width.div_ceil(group);
     let mut start = 0;
     while start < groups {
+        ctx.check()?;
         let end = (start + BATCH).min(groups);
         let last = (end * group).min(width);
         rows.prepare((start * group..last).map(|c| {

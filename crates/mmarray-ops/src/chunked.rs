@@ -189,10 +189,12 @@ fn for_each_batch<'s, T: Element>(
     segs: &Segments,
     mut batch: impl FnMut(std::ops::Range<usize>, &Cache<'s>) -> Result<()>,
 ) -> Result<()> {
+    let ctx = Exec::current();
     let mut cache = Cache::new();
     let n = segs.len();
     let mut start = 0;
     while start < n {
+        ctx.check()?;
         let end = (start + BATCH).min(n);
         let from = first_offset::<T>(segs, start);
         cache.drop_done(|id| view.chunk_end(id) <= from);
@@ -371,6 +373,10 @@ pub(crate) fn write_chunked<T: Element>(
     let n = segs.len();
     let mut start = 0;
     while start < n {
+        // Stopped: the chunks changed so far are stored below.
+        if ctx.stopped() {
+            break;
+        }
         let end = (start + BATCH).min(n);
         let from = first_offset::<T>(&segs, start);
         let done: Vec<usize> = open
@@ -429,5 +435,5 @@ pub(crate) fn write_chunked<T: Element>(
     }
     let rest: Vec<usize> = open.keys().copied().collect();
     store(&mut open, rest)?;
-    Ok(())
+    ctx.check()
 }

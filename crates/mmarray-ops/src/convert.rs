@@ -157,6 +157,7 @@ fn convert_into<M: Mode>(
             .zip(src.bytes().par_chunks(per * si))
             .enumerate()
             .try_for_each(|(i, (d, s))| {
+                ctx.check()?;
                 // The whole array in pieces, as numpy's astype loops over it once.
                 convert_part(s, from, d, to, i == 0, i + 1 == pieces)?;
                 ctx.advance(s.len());
@@ -174,6 +175,7 @@ fn convert_into<M: Mode>(
             .par_chunks_mut(BLOCK * di)
             .enumerate()
             .try_for_each(|(b, d)| {
+                ctx.check()?;
                 let n = d.len() / di;
                 let mut gathered = [0u8; BLOCK * 16];
                 let mut index = unravel(b * BLOCK, &shape, out_order);

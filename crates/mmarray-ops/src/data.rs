@@ -75,7 +75,7 @@ impl<T: Elem> Input<T> for ChunkedView<'_, T> {
 impl<T: Elem> Source<T> for Data<'_, T> {
     fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> Result<K::Acc> {
         match self {
-            Data::Mapped(v) => Ok(reduce_view(v, kernel)),
+            Data::Mapped(v) => reduce_view(v, kernel),
             Data::Chunked(v) => crate::chunked::reduce_chunked(v, kernel),
         }
     }

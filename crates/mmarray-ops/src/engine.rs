@@ -210,7 +210,7 @@ pub(crate) trait Source<T: Elem>: Sync {
 
 impl<T: Elem> Source<T> for View<'_, T> {
     fn run<K: Kernel<T::Work>>(&self, kernel: &K) -> crate::Result<K::Acc> {
-        Ok(reduce_view(self, kernel))
+        reduce_view(self, kernel)
     }
 }
 
@@ -237,8 +237,12 @@ impl<T: Elem> Source<T> for Lane<'_> {
 
 /// Runs `kernel` over every element of `view`, in parallel, and returns the
 /// combined result; the same for any number of threads.
-pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kernel: &K) -> K::Acc {
+pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
+    view: &View<'_, T>,
+    kernel: &K,
+) -> crate::Result<K::Acc> {
     let ctx = Exec::current();
+    ctx.check()?;
     let segs = view.segments(SEGMENT_BYTES / size_of::<T>());
     let runs = segs.runs();
     let order = view.dtype().byte_order();
@@ -271,7 +275,7 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
             let acc = one(i, read);
             kernel.merge(&mut total, acc);
         }
-        return total;
+        return Ok(total);
     }
     let span = |from: usize, to: usize| -> (usize, usize) {
         let first = segs
@@ -290,6 +294,7 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
     );
     let mut start = 0;
     while start < n {
+        ctx.check()?;
         let end = (start + BATCH).min(n);
         let read = chooser.next_reads();
         // Start reading the next batch while this one is computed (cold files);
@@ -306,7 +311,7 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(view: &View<'_, T>, kerne
         }
         start = end;
     }
-    total
+    Ok(total)
 }
 
 /// Chooses, batch by batch, between reading through the mapping and reading
@@ -381,6 +386,9 @@ pub(crate) fn for_each_piece_mut<T: Element>(
     f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync),
 ) {
     fn go(s: SegmentsMut<'_>, ctx: &Exec, f: &(impl Fn(&Runs, Piece, &mut [u8]) + Sync)) {
+        if ctx.stopped() {
+            return;
+        }
         if s.len() <= 1 {
             s.for_each_piece(|runs, piece, bytes| {
                 let n = bytes.len();

@@ -19,6 +19,10 @@ pub enum Error {
         /// The operation.
         op: &'static str,
     },
+    /// The operation was stopped by its context's stop flag
+    /// ([`Exec::stop_when`](crate::Exec::stop_when)) before it finished.
+    #[error("interrupted")]
+    Interrupted,
     /// An argument that does not fit the array (an axis out of range, `low >= high`, ...).
     #[error("{0}")]
     Invalid(String),

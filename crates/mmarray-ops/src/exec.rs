@@ -21,6 +21,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -64,6 +65,7 @@ pub struct Exec {
     pool: Option<Arc<ThreadPool>>,
     access: Access,
     progress: Option<Arc<dyn Progress>>,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl fmt::Debug for Exec {
@@ -72,6 +74,7 @@ impl fmt::Debug for Exec {
             .field("threads", &self.threads_used())
             .field("access", &self.access)
             .field("progress", &self.progress.is_some())
+            .field("stop", &self.stop.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +138,48 @@ impl Exec {
     pub fn progress(mut self, progress: Arc<dyn Progress>) -> Exec {
         self.progress = Some(progress);
         self
+    }
+
+    /// Stops operations when `flag` is set (from any thread, e.g. a signal
+    /// handler's watcher or a UI): they check it between batches of about 64
+    /// MiB, and return [`Error::Interrupted`](crate::Error::Interrupted) (writes
+    /// that cannot fail, such as [`fill`](crate::fill) of a `ViewMut`, return
+    /// early with part of the view written; the caller that set the flag knows).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::AtomicBool;
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// use mmarray_ops::{Error, Exec, Op, ReduceOptions, reduce};
+    /// let bytes = vec![0u8; 1 << 20];
+    /// let v = View::<f64>::from_bytes(&bytes, &[1 << 17], Order::C, ByteOrder::Little)?;
+    /// let exec = Exec::new().stop_when(Arc::new(AtomicBool::new(true)));
+    /// let r = exec.run(|| reduce(&v, Op::Sum, &ReduceOptions::default()));
+    /// assert!(matches!(r, Err(Error::Interrupted)));
+    /// # Ok::<(), mmarray_ops::Error>(())
+    /// ```
+    #[must_use]
+    pub fn stop_when(mut self, flag: Arc<AtomicBool>) -> Exec {
+        self.stop = Some(flag);
+        self
+    }
+
+    /// Whether the stop flag (see [`stop_when`](Self::stop_when)) is set.
+    #[must_use]
+    pub fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// `Err(Interrupted)` when the stop flag is set.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.stopped() {
+            Err(Error::Interrupted)
+        } else {
+            Ok(())
+        }
     }
 
     /// The number of threads operations run on.

@@ -297,7 +297,7 @@ pub trait ArrayOps<T: Elem>: private::Sealed<T> {
     }
 
     /// Number of non-zero elements (NaN counts).
-    fn count_nonzero(&self) -> u64 {
+    fn count_nonzero(&self) -> Result<u64> {
         self.prepare();
         crate::count_nonzero(&self.ops_view())
     }

@@ -4,11 +4,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use mmarray_core::{Advice, DynArray, Mode, View};
+use mmarray_core::{Advice, DynArray, Mode};
 use mmarray_dtype::{Class, Complex64, Native, Value, dispatch};
 
 use crate::data::Input;
-use crate::engine::{Source, reduce_view};
+use crate::engine::Source;
 use crate::exec::with;
 use crate::kernels::{
     ArgKernel, CountNonzeroKernel, MinMaxKernel, Moments, MomentsKernel, StatsKernel, SumAcc,
@@ -220,9 +220,9 @@ pub(crate) fn reduce_source<T: Elem>(
 }
 
 /// Number of non-zero elements (NaN counts as non-zero), as `np.count_nonzero`.
-#[must_use]
-pub fn count_nonzero<T: Elem>(view: &View<'_, T>) -> u64 {
-    with(|_| reduce_view(view, &CountNonzeroKernel))
+pub fn count_nonzero<T: Elem>(view: &impl Input<T>) -> Result<u64> {
+    let data = view.data();
+    with(|_| data.run(&CountNonzeroKernel))
 }
 
 /// Everything `mmarray stats` reports, from one pass over the data.

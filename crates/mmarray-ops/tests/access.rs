@@ -55,7 +55,7 @@ fn results<T: Elem>(view: &View<'_, T>) -> Vec<Value> {
     .iter()
     .map(|(op, opts)| reduce(view, *op, opts).expect("reduce"))
     .collect();
-    out.push(Value::U64(count_nonzero(view)));
+    out.push(Value::U64(count_nonzero(view).unwrap()));
     let s = stats(view, false).expect("stats");
     out.extend([s.sum, s.mean, s.std]);
     out.extend(s.min);

@@ -125,3 +125,91 @@ fn thread_counts_and_access_modes_give_the_same_bits() {
     assert!(Exec::new().threads(mmarray_ops::MAX_THREADS + 1).is_err());
     assert!(Exec::new().threads(usize::MAX).is_err());
 }
+
+/// A progress sink that sets a stop flag on its first report.
+struct StopOnFirst(Arc<std::sync::atomic::AtomicBool>);
+
+impl Progress for StopOnFirst {
+    fn advance(&self, _: u64) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_set_stop_flag_interrupts_every_operation_before_it_starts() {
+    use mmarray_core::chunk::{Chunked, MemoryChunks};
+    use mmarray_ops::{ConvertOptions, Error, convert_chunked, fill_with};
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let exec = Exec::new().stop_when(stop.clone());
+    let mut bytes = vec![0u8; 8 << 20];
+    let v = View::<f64>::from_bytes(&bytes, &[1024, 1024], Order::C, ByteOrder::Little).unwrap();
+    let opts = ReduceOptions::default();
+    let interrupted = |r: Result<(), Error>| matches!(r, Err(Error::Interrupted));
+    assert!(interrupted(
+        exec.run(|| reduce(&v, Op::Sum, &opts)).map(|_| ())
+    ));
+    assert!(interrupted(exec.run(|| stats(&v, false)).map(|_| ())));
+    assert!(interrupted(
+        exec.run(|| reduce_axis_view(&v, Op::Sum, 0, &opts))
+            .map(|_| ())
+    ));
+    assert!(interrupted(
+        exec.run(|| reduce_axis_view(&v, Op::Max, 1, &opts))
+            .map(|_| ())
+    ));
+    let c = Chunked::new(Box::new(
+        MemoryChunks::from_view(&v, &[100, 300], Order::C).unwrap(),
+    ));
+    let cv = c.view::<f64>().unwrap();
+    assert!(interrupted(
+        exec.run(|| reduce(&cv, Op::Mean, &opts)).map(|_| ())
+    ));
+    assert!(interrupted(
+        exec.run(|| reduce_axis_view(&cv, Op::Sum, 0, &opts))
+            .map(|_| ())
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    let copts = ConvertOptions {
+        dtype: "<f4".parse().unwrap(),
+        order: Order::C,
+        raw: false,
+        overwrite: false,
+    };
+    assert!(interrupted(exec.run(|| convert_chunked(&c, &out, &copts))));
+    assert!(!out.exists(), "an interrupted conversion leaves no file");
+    // Writes that cannot fail stop before writing anything.
+    let w =
+        ViewMut::<f64>::from_bytes(&mut bytes, &[1024, 1024], Order::C, ByteOrder::Little).unwrap();
+    exec.run(|| fill(w, 1.0));
+    assert!(bytes.iter().all(|&b| b == 0));
+    let mut c = c;
+    let r = exec.run(|| fill_with(c.view_mut::<f64>().unwrap(), |i| i as f64));
+    assert!(matches!(r, Err(Error::Interrupted)));
+    assert_eq!(
+        c.view::<f64>().unwrap().to_vec().unwrap(),
+        vec![0.0; 1 << 20]
+    );
+    // Cleared, the same context runs.
+    stop.store(false, Ordering::Relaxed);
+    let v = View::<f64>::from_bytes(&bytes, &[1024, 1024], Order::C, ByteOrder::Little).unwrap();
+    assert_eq!(
+        exec.run(|| reduce(&v, Op::Sum, &opts)).unwrap(),
+        mmarray_dtype::Value::F64(0.0)
+    );
+}
+
+#[test]
+fn a_stop_flag_set_during_a_reduction_stops_it_at_the_next_batch() {
+    // More than one batch of segments (64 MiB): the first batch reports, which
+    // sets the flag; the second batch does not start.
+    let bytes = vec![0u8; 130 << 20];
+    let v = View::<u8>::from_bytes(&bytes, &[bytes.len()], Order::C, ByteOrder::Little).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let exec = Exec::new()
+        .stop_when(stop.clone())
+        .progress(Arc::new(StopOnFirst(stop.clone())));
+    let r = exec.run(|| reduce(&v, Op::Sum, &ReduceOptions::default()));
+    assert!(matches!(r, Err(mmarray_ops::Error::Interrupted)), "{r:?}");
+    assert!(stop.load(Ordering::Relaxed));
+}

@@ -229,8 +229,7 @@ fn check_file(path: &Path, want: &HashMap<String, Np>) {
         assert_np(red(Op::Var, false, ddof), get(&v), var_tol(&v), &ctx(&v));
         assert_np(red(Op::Std, false, ddof), get(&s), var_tol(&s), &ctx(&s));
     }
-    let count =
-        mmarray_dtype::dispatch!(a.dtype().kind(), T => count_nonzero(&a.view::<T>().unwrap()));
+    let count = mmarray_dtype::dispatch!(a.dtype().kind(), T => count_nonzero(&a.view::<T>().unwrap()).unwrap());
     assert_np(
         Value::I64(count as i64),
         get("count_nonzero"),
