@@ -508,10 +508,11 @@ impl<M: Writable> DynArray<M> {
     pub fn flush_range(&self, offset: usize, len: usize) -> Result<()> {
         let end = offset.checked_add(len).filter(|&e| e <= self.nbytes());
         if end.is_none() {
-            return Err(Error::Index(format!(
-                "flush range {offset}+{len} is outside the {} data bytes",
-                self.nbytes()
-            )));
+            return Err(Error::Index(crate::IndexError::Range {
+                offset,
+                len,
+                nbytes: self.nbytes(),
+            }));
         }
         match &self.map {
             Map::Mut(m) if M::WRITES_FILE && len > 0 => m

@@ -879,10 +879,13 @@ impl ChunkSource for MemoryChunks {
     fn read_chunk(&self, coords: &[usize], mut buf: Vec<u8>) -> Result<ChunkBytes<'_>> {
         let n = self.grid.chunk_len() * self.dtype.itemsize();
         let id = self.grid.id(coords).ok_or_else(|| {
-            Error::Index(format!(
-                "chunk {coords:?} is outside the grid {:?}",
-                self.grid.grid_shape()
-            ))
+            Error::Index(
+                format!(
+                    "chunk {coords:?} is outside the grid {:?}",
+                    self.grid.grid_shape()
+                )
+                .into(),
+            )
         })?;
         let slot = self.chunks[id]
             .lock()
@@ -908,10 +911,13 @@ impl ChunkSource for MemoryChunks {
             )));
         }
         let id = self.grid.id(coords).ok_or_else(|| {
-            Error::Index(format!(
-                "chunk {coords:?} is outside the grid {:?}",
-                self.grid.grid_shape()
-            ))
+            Error::Index(
+                format!(
+                    "chunk {coords:?} is outside the grid {:?}",
+                    self.grid.grid_shape()
+                )
+                .into(),
+            )
         })?;
         let mut slot = self.chunks[id]
             .lock()

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use mmarray_dtype::{DType, DTypeError};
 
+use crate::SpecError;
 use crate::npy::HeaderError;
 
 /// Everything that can go wrong in `mmarray-core`.
@@ -91,9 +92,10 @@ pub enum Error {
     /// A dtype or value problem (parsing, range, element size).
     #[error(transparent)]
     DType(#[from] DTypeError),
-    /// An index or slice that does not fit the array's shape.
+    /// An index or slice that does not fit the array's shape; which one, where and
+    /// why is in the [`IndexError`].
     #[error("index error: {0}")]
-    Index(String),
+    Index(IndexError),
     /// Two arrays or a buffer and an array whose shapes or lengths disagree.
     #[error("shape mismatch: {0}")]
     Shape(String),
@@ -128,6 +130,75 @@ pub enum Error {
     /// An operation this array or view cannot do (e.g. growing a raw file with an offset).
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// What is wrong with an index ([`Error::Index`]), as data: the axis, the index
+/// and the size, the number of indices, the spec text. The messages are numpy's.
+///
+/// ```
+/// use mmarray_core::{Error, IndexError, Order, View};
+/// use mmarray_dtype::ByteOrder;
+/// let bytes = [0u8; 12];
+/// let v = View::<u8>::from_bytes(&bytes, &[3, 4], Order::C, ByteOrder::Little)?;
+/// let err = v.slice("1, 7").unwrap_err();
+/// assert!(matches!(err, Error::Index(IndexError::OutOfBounds { index: 7, axis: 1, size: 4 })));
+/// assert_eq!(err.to_string(), "index error: index 7 is out of bounds for axis 1 with size 4");
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// An integer index outside its axis (negative ones count from the end).
+    #[error("index {index} is out of bounds for axis {axis} with size {size}")]
+    OutOfBounds {
+        /// The index as given.
+        index: i128,
+        /// The axis (after expanding `...`).
+        axis: usize,
+        /// The length of the axis.
+        size: usize,
+    },
+    /// More indices than the array has axes (not counting `...`).
+    #[error("too many indices for array: array is {ndim}-dimensional, but {given} were indexed")]
+    TooMany {
+        /// The array's number of dimensions.
+        ndim: usize,
+        /// The number of indices given.
+        given: usize,
+    },
+    /// An element's index with another number of entries than the array has axes.
+    #[error("{given} indices given for an array of {ndim} dimensions")]
+    WrongCount {
+        /// The array's number of dimensions.
+        ndim: usize,
+        /// The number of indices given.
+        given: usize,
+    },
+    /// A slice whose step is 0.
+    #[error("slice step cannot be zero")]
+    ZeroStep,
+    /// An index expression that does not parse or is not valid (see [`SpecError`]).
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// A byte range of the data that is not inside it.
+    #[error("flush range {offset}+{len} is outside the {nbytes} data bytes")]
+    Range {
+        /// First byte.
+        offset: usize,
+        /// Number of bytes.
+        len: usize,
+        /// Bytes of data.
+        nbytes: usize,
+    },
+    /// Anything else, as text.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for IndexError {
+    fn from(text: String) -> IndexError {
+        IndexError::Other(text)
+    }
 }
 
 /// `Result` with [`Error`].

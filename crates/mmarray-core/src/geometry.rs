@@ -1,7 +1,7 @@
 //! Shapes, byte strides, slicing and the decomposition of a view into contiguous runs.
 
 use crate::spec::{Index, Spec, resolve_slice};
-use crate::{Error, Result};
+use crate::{Error, IndexError, Result};
 
 /// Memory order of a multi-dimensional array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -200,18 +200,19 @@ impl Geometry {
     /// Byte offset of the element at `index`, or an error naming the bad axis.
     pub(crate) fn offset_of(&self, index: &[usize]) -> Result<usize> {
         if index.len() != self.shape.len() {
-            return Err(Error::Index(format!(
-                "{} indices given for an array of {} dimensions",
-                index.len(),
-                self.shape.len()
-            )));
+            return Err(Error::Index(IndexError::WrongCount {
+                ndim: self.shape.len(),
+                given: index.len(),
+            }));
         }
         let mut off = self.offset as isize;
         for (axis, ((&i, &n), &s)) in index.iter().zip(&self.shape).zip(&self.strides).enumerate() {
             if i >= n {
-                return Err(Error::Index(format!(
-                    "index {i} is out of bounds for axis {axis} with size {n}"
-                )));
+                return Err(Error::Index(IndexError::OutOfBounds {
+                    index: i as i128,
+                    axis,
+                    size: n,
+                }));
             }
             off += i as isize * s;
         }
@@ -223,10 +224,10 @@ impl Geometry {
         let indices = spec.indices();
         let explicit = indices.iter().filter(|i| **i != Index::Ellipsis).count();
         if explicit > self.shape.len() {
-            return Err(Error::Index(format!(
-                "too many indices for array: array is {}-dimensional, but {explicit} were indexed",
-                self.shape.len()
-            )));
+            return Err(Error::Index(IndexError::TooMany {
+                ndim: self.shape.len(),
+                given: explicit,
+            }));
         }
         let mut expanded = Vec::with_capacity(self.shape.len());
         for index in indices {
@@ -253,15 +254,17 @@ impl Geometry {
                     let n_i = n as isize;
                     let j = if i < 0 { i + n_i } else { i };
                     if j < 0 || j >= n_i {
-                        return Err(Error::Index(format!(
-                            "index {i} is out of bounds for axis {axis} with size {n}"
-                        )));
+                        return Err(Error::Index(IndexError::OutOfBounds {
+                            index: i as i128,
+                            axis,
+                            size: n,
+                        }));
                     }
                     moves.push(j * stride);
                 }
                 Index::Slice { start, stop, step } => {
                     if step == 0 {
-                        return Err(Error::Index("slice step cannot be zero".to_owned()));
+                        return Err(Error::Index(IndexError::ZeroStep));
                     }
                     let (first, step, count) = resolve_slice(n, start, stop, step);
                     if count == 0 {

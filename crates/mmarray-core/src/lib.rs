@@ -74,7 +74,7 @@ mod sys;
 mod view;
 
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
-pub use error::{Error, Result};
+pub use error::{Error, IndexError, Result};
 pub use format::{Format, Layout, Npy, Opened, Raw};
 pub use geometry::{
     MAX_DIMS, Order, Piece, Runs, Segments, checked_len, checked_nbytes, contiguous_strides,
@@ -88,7 +88,7 @@ pub use view::{SegmentsMut, View, ViewMut};
 
 impl From<SpecError> for Error {
     fn from(e: SpecError) -> Error {
-        Error::Index(e.to_string())
+        Error::Index(IndexError::Spec(e))
     }
 }
 

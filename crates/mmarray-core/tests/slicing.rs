@@ -487,3 +487,85 @@ fn known_cases() {
     assert_eq!(z.slice("...").unwrap().shape(), [0usize; 0]);
     assert!(z.slice(":").is_err());
 }
+
+/// Index errors are data (axis, index, size, counts) and keep numpy's messages.
+#[test]
+fn index_errors_carry_their_fields_and_numpy_messages() {
+    use mmarray_core::{IndexError, s};
+    let bytes = [0u8; 24];
+    let v = View::<u8>::from_bytes(&bytes, &[2, 3, 4], Order::C, ByteOrder::Little).unwrap();
+    let cases: [(Error, IndexError, &str); 7] = [
+        (
+            v.slice(s![.., -4]).unwrap_err(),
+            IndexError::OutOfBounds {
+                index: -4,
+                axis: 1,
+                size: 3,
+            },
+            "index error: index -4 is out of bounds for axis 1 with size 3",
+        ),
+        (
+            v.slice(s![..., 4]).unwrap_err(),
+            IndexError::OutOfBounds {
+                index: 4,
+                axis: 2,
+                size: 4,
+            },
+            "index error: index 4 is out of bounds for axis 2 with size 4",
+        ),
+        (
+            v.get(&[1, 3, 0]).unwrap_err(),
+            IndexError::OutOfBounds {
+                index: 3,
+                axis: 1,
+                size: 3,
+            },
+            "index error: index 3 is out of bounds for axis 1 with size 3",
+        ),
+        (
+            v.get(&[0, usize::MAX, 0]).unwrap_err(),
+            IndexError::OutOfBounds {
+                index: i128::from(u64::MAX),
+                axis: 1,
+                size: 3,
+            },
+            "index error: index 18446744073709551615 is out of bounds for axis 1 with size 3",
+        ),
+        (
+            v.slice("0, 0, 0, 0").unwrap_err(),
+            IndexError::TooMany { ndim: 3, given: 4 },
+            "index error: too many indices for array: array is 3-dimensional, but 4 were indexed",
+        ),
+        (
+            v.get(&[0, 0]).unwrap_err(),
+            IndexError::WrongCount { ndim: 3, given: 2 },
+            "index error: 2 indices given for an array of 3 dimensions",
+        ),
+        (
+            v.slice(Index::Slice {
+                start: None,
+                stop: None,
+                step: 0,
+            })
+            .unwrap_err(),
+            IndexError::ZeroStep,
+            "index error: slice step cannot be zero",
+        ),
+    ];
+    for (err, fields, message) in cases {
+        assert_eq!(err.to_string(), message);
+        match err {
+            Error::Index(e) => assert_eq!(e, fields, "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let err = v.slice("1:x").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "index error: invalid index \"1:x\": \"x\" is not an integer"
+    );
+    match err {
+        Error::Index(IndexError::Spec(e)) => assert_eq!(e.text, "1:x"),
+        other => panic!("{other:?}"),
+    }
+}
