@@ -82,6 +82,7 @@ mod error;
 mod exec;
 mod fill;
 mod kernels;
+mod map_reduce;
 mod methods;
 mod num;
 pub mod prelude;
@@ -111,6 +112,7 @@ pub use exec::{Access, Entered, Exec, MAX_THREADS, Progress};
 pub use fill::{
     Dist, arange, arange_view, check_random, fill, fill_value, fill_with, random_fill, random_view,
 };
+pub use map_reduce::map_reduce;
 pub use methods::{ArrayOps, ArrayOpsMut, OwnedArray};
 pub use num::{Elem, Num};
 pub use reduce::{

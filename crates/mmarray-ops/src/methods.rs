@@ -405,6 +405,32 @@ pub trait ArrayOps<T: Elem>: private::Sealed<T> {
         typed_axis(&self.ops_view(), Op::Std, axis, opts, exec)
     }
 
+    /// Your own reduction over the elements, on the engine: see [`map_reduce`](crate::map_reduce).
+    ///
+    /// ```
+    /// use mmarray_ops::prelude::*;
+    /// let bytes: Vec<u8> = (1..=100u16).flat_map(u16::to_be_bytes).collect();
+    /// let v = View::<u16>::from_bytes(&bytes, &[10, 10], Order::C, ByteOrder::Big)?;
+    /// // The number of even values of the odd rows.
+    /// let evens = v.slice(s![1..;2])?.map_reduce(
+    ///     || 0u64,
+    ///     |n, block: &[u16]| *n += block.iter().filter(|&&x| x % 2 == 0).count() as u64,
+    ///     |n, next| *n += next,
+    /// )?;
+    /// assert_eq!(evens, 25);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn map_reduce<A, I, B, M>(&self, init: I, block: B, merge: M) -> Result<A>
+    where
+        A: Send,
+        I: Fn() -> A + Sync,
+        B: Fn(&mut A, &[T::Work]) + Sync,
+        M: Fn(&mut A, A) + Sync,
+    {
+        self.prepare();
+        crate::map_reduce(&self.ops_view(), init, block, merge)
+    }
+
     /// Any reduction along `axis` as a run-time typed [`AxisResult`], with options
     /// and a context (`argmin`/`argmax` give `i64` indices along the axis).
     fn reduce_axis_with(
