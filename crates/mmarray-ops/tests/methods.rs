@@ -152,6 +152,10 @@ fn results_are_typed_as_numpy_types_them() {
     assert_eq!((sum, mean, min), (-6, -0.5, -6));
     assert_eq!(rows.as_slice(), [-18, -2, 14]);
     assert_eq!(rows.to_string(), "array([-18,  -2,  14])");
+    // numpy's `[2:0:-1, ::-1]` spelled as Rust (no clippy complaint about the "empty" range).
+    let rev = v.slice(s![2..0;-1, ..;-1]).unwrap();
+    assert_eq!(rev.to_vec(), [5, 4, 3, 2, 1, 0, -1, -2]);
+    assert_eq!(rev.sum().unwrap(), 12);
 
     let big: Vec<u8> = [1u32, 2, 3, u32::MAX]
         .iter()
