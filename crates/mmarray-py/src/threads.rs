@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -66,18 +66,62 @@ fn pool(threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
     })
 }
 
-/// Runs `f` with the GIL released on the pool for `threads`, then raises any
-/// `KeyboardInterrupt` that arrived meanwhile.
+/// How often a waiting caller looks for signals (Ctrl-C) while `f` runs.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Runs `f` with the GIL released on the pool for `threads`. The calling thread
+/// waits and looks for signals every 20 ms: on `KeyboardInterrupt` (or any
+/// exception a signal handler raises) it sets the stop flag of `f`'s execution
+/// context, so that the operation stops at its next batch of chunks (writes
+/// store what they changed, new files are not made), waits for it, and raises.
 pub(crate) fn run<R, F>(py: Python<'_>, threads: Option<usize>, f: F) -> PyResult<R>
 where
     R: Send,
     F: FnOnce() -> R + Send,
 {
     let pool = pool(threads)?;
-    let r = py.detach(move || match pool {
-        Some(p) => p.install(f),
-        None => f(),
+    let stop = Arc::new(AtomicBool::new(false));
+    let exec = mmarray_ops::Exec::new().stop_when(stop.clone());
+    let done = AtomicBool::new(false);
+    let result = std::sync::Mutex::new(None);
+    let caller = std::thread::current();
+    let job = || {
+        let r = exec.run(f);
+        *result
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+        done.store(true, Ordering::Release);
+        caller.unpark();
+    };
+    let mut raised = None;
+    let mut watch = || {
+        while !done.load(Ordering::Acquire) {
+            std::thread::park_timeout(SIGNAL_POLL);
+            if raised.is_none()
+                && !done.load(Ordering::Acquire)
+                && let Err(e) = Python::attach(|py: Python<'_>| py.check_signals())
+            {
+                stop.store(true, Ordering::Relaxed);
+                raised = Some(e);
+            }
+        }
+    };
+    py.detach(|| match &pool {
+        Some(p) => p.in_place_scope(|s| {
+            s.spawn(move |_| job());
+            watch();
+        }),
+        None => rayon::in_place_scope(|s| {
+            s.spawn(move |_| job());
+            watch();
+        }),
     });
+    if let Some(e) = raised {
+        return Err(e);
+    }
     py.check_signals()?;
-    Ok(r)
+    result
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the operation did not finish"))
 }
