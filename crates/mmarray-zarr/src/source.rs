@@ -370,20 +370,50 @@ impl ZarrSource {
         }
     }
 
-    /// Stores the full buffer (native order) of the write unit at `coords`: a
-    /// chunk, or for a sharded array a whole shard (of `itemsize`-byte elements).
-    pub(crate) fn write_unit(&self, coords: &[usize], bytes: &[u8], itemsize: usize) -> Result<()> {
-        let _ = itemsize;
+    /// Stores the full buffer (native order) of the write unit at `coords` of a
+    /// new store: a chunk, or for a sharded array a whole shard. A unit equal to
+    /// the fill value is not stored. The file is written but not synced (the
+    /// caller syncs the whole store once, see [`sync_tree`](crate::create)):
+    /// a sync per file would leave the encoding threads waiting on the disk.
+    pub(crate) fn write_new_unit(&self, coords: &[usize], bytes: &[u8]) -> Result<()> {
+        let c = shape_u64(coords);
+        let key = self.array.chunk_key(&c);
+        let fail = |reason: String| Error::Chunk {
+            store: self.name.clone(),
+            chunk: key.to_string(),
+            reason,
+        };
+        let shape = self
+            .array
+            .chunk_shape(&c)
+            .map_err(|e| fail(e.to_string()))?;
         let data = ArrayBytes::new_flen(Cow::Borrowed(bytes));
-        guard(|| {
-            self.array
-                .store_chunk_opt(&shape_u64(coords), data, &self.options)
+        if data.is_fill_value(self.array.fill_value()) {
+            return Ok(());
+        }
+        let encoded = guard(|| {
+            self.array.codecs().encode(
+                data,
+                &shape,
+                self.array.data_type(),
+                self.array.fill_value(),
+                &self.options,
+            )
         })
         .and_then(|r| r.map_err(|e| e.to_string()))
-        .map_err(|reason| Error::Chunk {
-            store: self.name.clone(),
-            chunk: self.array.chunk_key(&shape_u64(coords)).to_string(),
-            reason,
+        .map_err(fail)?;
+        let file = self.array.storage().key_to_fspath(&key);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: dir.to_owned(),
+                action: "create",
+                source,
+            })?;
+        }
+        std::fs::write(&file, &encoded).map_err(|source| Error::Io {
+            path: file,
+            action: "write",
+            source,
         })
     }
 
