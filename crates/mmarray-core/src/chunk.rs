@@ -229,6 +229,14 @@ pub trait ChunkSource: fmt::Debug + Send + Sync {
     /// chunk that was never written reads as the source's fill value.
     fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> Result<ChunkBytes<'_>>;
 
+    /// `Some(order)` when chunks are read fastest one after the other in that
+    /// order of the grid (a stream, such as a deflated `.npz` member): the engine
+    /// then reads them on one thread, in that order. `None` (the default): chunks
+    /// are read in parallel, in any order.
+    fn in_order(&self) -> Option<Order> {
+        None
+    }
+
     /// Whether [`write_chunk`](ChunkSource::write_chunk) can succeed.
     fn is_writable(&self) -> bool {
         false

@@ -67,6 +67,10 @@
 //! [`Layout::data_offset`]: crate::Layout::data_offset
 //! [`DynArray::flush_range`]: crate::DynArray::flush_range
 
+#[path = "npz_chunks.rs"]
+mod chunks;
+pub use chunks::{CHUNK_BYTES, DeflatedMember};
+
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read, Write};

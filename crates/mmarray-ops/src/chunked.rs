@@ -83,10 +83,31 @@ impl<'s> Cache<'s> {
             .map(|&id| (id, self.spare.pop().unwrap_or_default()))
             .collect();
         let array = view.array();
-        let read: Vec<(usize, mmarray_core::Result<ChunkBytes<'s>>)> = missing
-            .into_par_iter()
-            .map(|(id, buf)| (id, array.read_chunk(id, buf)))
-            .collect();
+        let read: Vec<(usize, mmarray_core::Result<ChunkBytes<'s>>)> =
+            if let Some(order) = array.source().in_order() {
+                // A stream: one chunk after the other, in its order.
+                let grid = array.grid();
+                let mut missing = missing;
+                missing.sort_by_key(|(id, _)| {
+                    let coords = grid.coords(*id);
+                    let counts = grid.grid_shape();
+                    match order {
+                        Order::C => *id,
+                        Order::F => (0..counts.len())
+                            .rev()
+                            .fold(0, |r, ax| r * counts[ax] + coords[ax]),
+                    }
+                });
+                missing
+                    .into_iter()
+                    .map(|(id, buf)| (id, array.read_chunk(id, buf)))
+                    .collect()
+            } else {
+                missing
+                    .into_par_iter()
+                    .map(|(id, buf)| (id, array.read_chunk(id, buf)))
+                    .collect()
+            };
         for (id, bytes) in read {
             self.held.insert(id, bytes?);
         }

@@ -627,3 +627,139 @@ fn axis_results_of_chunked_arrays_go_to_npy_files_as_those_of_npy_files() {
         .unwrap_err();
     assert!(e.to_string().contains("exists"), "{e}");
 }
+
+/// Deflated `.npz` members read chunk by chunk (no temporary file): the same
+/// bits as the same data mapped, for C and F order, rows larger than a chunk,
+/// chunks read out of order; corrupt streams are errors naming the member.
+#[test]
+fn deflated_npz_members_read_chunk_by_chunk_match_the_mapped_data() {
+    use mmarray_core::npz::{DeflatedMember, WriteOptions, write_bytes};
+    use mmarray_ops::{Op, reduce_axis_view};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(31);
+    for (shape, order) in [
+        (vec![1024usize, 700], Order::C),
+        (vec![1024, 700], Order::F),
+        (vec![3, 600_000], Order::C),
+        (vec![5], Order::C),
+        (vec![], Order::C),
+    ] {
+        let n: usize = shape.iter().product();
+        let values: Vec<f64> = random_values(&mut rng, n, Flavor::Nans);
+        let bytes = encode_bytes(&values, ByteOrder::Big);
+        let whole = View::<f64>::from_bytes(&bytes, &shape, order, ByteOrder::Big).unwrap();
+        let path = dir.path().join("z.npz");
+        write_bytes(
+            &path,
+            whole.dtype(),
+            &shape,
+            order,
+            &bytes,
+            &WriteOptions::new("a").compress(true).overwrite(true),
+        )
+        .unwrap();
+        let m = DeflatedMember::open(&path, Some("a")).unwrap();
+        assert!(!m.grid().is_empty());
+        let c = m.into_chunked();
+        let cv = c.view::<f64>().unwrap();
+        let ctx = format!("{shape:?} {order:?}");
+        assert!(same_bytes(&cv.to_vec().unwrap(), &whole.to_vec()), "{ctx}");
+        for (op, opts) in [
+            (Op::Sum, ReduceOptions::default()),
+            (
+                Op::Std,
+                ReduceOptions {
+                    skipna: true,
+                    ddof: 1,
+                },
+            ),
+        ] {
+            let (x, y) = (
+                reduce(&whole, op, &opts).unwrap(),
+                reduce(&cv, op, &opts).unwrap(),
+            );
+            assert!(same_bits(&x, &y), "{ctx} {op}: {x:?} vs {y:?}");
+            if !shape.is_empty() {
+                let (x, y) = (
+                    reduce_axis_view(&whole, op, 0, &opts).unwrap(),
+                    reduce_axis_view(&cv, op, 0, &opts).unwrap(),
+                );
+                assert!(axis_values(&x) == axis_values(&y), "{ctx} {op} axis 0");
+            }
+        }
+    }
+}
+
+/// Chunks of a deflated member read out of order restart the stream (the same
+/// bytes); a damaged stream is an error naming the archive and the member.
+#[test]
+fn deflated_npz_chunks_out_of_order_and_damaged_streams() {
+    use mmarray_core::npz::{DeflatedMember, WriteOptions, write_bytes};
+    use mmarray_ops::Op;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(37);
+    let shape = [3usize, 600_000];
+    let values: Vec<f64> = random_values(&mut rng, 3 * 600_000, Flavor::Wide);
+    let bytes = encode_bytes(&values, ByteOrder::Little);
+    let path = dir.path().join("o.npz");
+    let dt = mmarray_dtype::DType::new(mmarray_dtype::Kind::F64, ByteOrder::Little);
+    write_bytes(
+        &path,
+        dt,
+        &shape,
+        Order::C,
+        &bytes,
+        &WriteOptions::new("o").compress(true),
+    )
+    .unwrap();
+    let m = DeflatedMember::open(&path, None).unwrap();
+    let grid = m.grid().clone();
+    assert!(grid.len() >= 3, "{grid:?}");
+    let per = grid.chunk_shape()[1];
+    assert_eq!(grid.chunk_shape(), [1, per]);
+    let last = grid.coords(grid.len() - 1);
+    let later = m.read_chunk(&last, Vec::new()).unwrap().to_vec();
+    let first = m.read_chunk(&grid.coords(0), Vec::new()).unwrap().to_vec();
+    assert_eq!(first[..], bytes[..per * 8]);
+    // The last chunk: the end of the last row, then zeros.
+    let (start, tail) = (
+        (2 * 600_000 + last[1] * per) * 8,
+        (600_000 - last[1] * per) * 8,
+    );
+    assert_eq!(later[..tail], bytes[start..start + tail]);
+    assert!(later[tail..].iter().all(|&b| b == 0));
+    // A damaged stream: an error naming the archive and the member, no panic.
+    let mut damaged = std::fs::read(&path).unwrap();
+    let mid = damaged.len() / 2;
+    for b in &mut damaged[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    let bad = dir.path().join("bad.npz");
+    std::fs::write(&bad, &damaged).unwrap();
+    let c = DeflatedMember::open(&bad, None).unwrap().into_chunked();
+    let e = reduce(
+        &c.view::<f64>().unwrap(),
+        Op::Sum,
+        &ReduceOptions::default(),
+    )
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("bad.npz") && msg.contains("\"o\""), "{msg}");
+    assert!(
+        msg.contains("deflate") || msg.contains("CRC-32") || msg.contains("inflates"),
+        "{msg}"
+    );
+    // A stored member is not opened this way.
+    let stored = dir.path().join("s.npz");
+    write_bytes(
+        &stored,
+        dt,
+        &shape,
+        Order::C,
+        &bytes,
+        &WriteOptions::new("s"),
+    )
+    .unwrap();
+    let e = DeflatedMember::open(&stored, None).unwrap_err();
+    assert!(e.to_string().contains("stored, not deflated"), "{e}");
+}
