@@ -348,6 +348,67 @@ impl Chunked {
         Ok(ChunkedViewMut { view: self.view()? })
     }
 
+    /// A view of any layout over the virtual region (see the [module docs](self)):
+    /// `offset` and `strides` in bytes, checked as [`View::from_strided`] checks
+    /// them against a region of the array's byte size. This rebuilds a view whose
+    /// geometry was kept elsewhere (by the Python package, say).
+    ///
+    /// ```
+    /// use mmarray_core::chunk::{Chunked, MemoryChunks};
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// let values: Vec<i32> = (0..12).collect();
+    /// let whole = View::<i32>::from_bytes(bytemuck::cast_slice(&values), &[3, 4], Order::C, ByteOrder::NATIVE)?;
+    /// let a = Chunked::new(Box::new(MemoryChunks::from_view(&whole, &[2, 3], Order::C)?));
+    /// // Column 1, rows reversed: starts at element 9 (byte 36), steps back a row (16 bytes).
+    /// assert_eq!(a.view_strided::<i32>(36, &[3], &[-16])?.to_vec()?, [9, 5, 1]);
+    /// assert!(a.view_strided::<i32>(36, &[4], &[-16]).is_err());
+    /// assert!(a.view_strided::<i32>(2, &[1], &[4]).is_err());
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn view_strided<T: Element>(
+        &self,
+        offset: usize,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> Result<ChunkedView<'_, T>> {
+        check_elem::<T>(self.dtype())?;
+        if !offset.is_multiple_of(size_of::<T>()) {
+            return Err(Error::Shape(format!(
+                "offset {offset} is not a multiple of the item size {}",
+                size_of::<T>()
+            )));
+        }
+        // The grid checked that the array's byte size fits in memory.
+        let region = checked_nbytes(self.shape(), size_of::<T>())
+            .ok_or_else(|| Error::Shape(format!("shape {:?} is too large", self.shape())))?;
+        Ok(ChunkedView {
+            array: self,
+            geom: Geometry::strided(region, size_of::<T>(), offset, shape, strides)?,
+            _t: PhantomData,
+        })
+    }
+
+    /// A writable view of any layout over the virtual region, checked as
+    /// [`view_strided`](Self::view_strided) (no two elements overlap); the source
+    /// must be writable.
+    pub fn view_strided_mut<T: Element>(
+        &mut self,
+        offset: usize,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> Result<ChunkedViewMut<'_, T>> {
+        if !self.source.is_writable() {
+            return Err(Error::Unsupported(format!(
+                "{}: the store is read-only",
+                self.source.name()
+            )));
+        }
+        Ok(ChunkedViewMut {
+            view: self.view_strided(offset, shape, strides)?,
+        })
+    }
+
     /// Makes every written chunk durable ([`ChunkSource::flush`]).
     pub fn flush(&self) -> Result<()> {
         self.source.flush()
