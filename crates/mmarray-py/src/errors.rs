@@ -60,6 +60,23 @@ pub(crate) fn core_error(e: &mmarray_core::Error) -> PyErr {
     }
 }
 
+/// The exception for an error of opening or creating a Zarr store: as
+/// [`core_error`], except that a store's folder is no reason for
+/// `IsADirectoryError` (bad metadata is a `ValueError`, an existing store a
+/// `FileExistsError`).
+pub(crate) fn zarr_error(e: &mmarray_core::Error) -> PyErr {
+    use mmarray_core::Error as E;
+    match e {
+        E::Exists { path } => PyFileExistsError::new_err((
+            libc_eexist(),
+            "a Zarr store exists (pass overwrite=True to replace it)".to_owned(),
+            path.to_string_lossy().into_owned(),
+        )),
+        E::Layout { .. } => PyValueError::new_err(e.to_string()),
+        _ => core_error(e),
+    }
+}
+
 /// The exception for an error of `mmarray-ops`.
 pub(crate) fn ops_error(e: &mmarray_ops::Error) -> PyErr {
     match e {

@@ -1,5 +1,11 @@
-//! [`File`]: an open array file shared by an `mmarray.Array` and its views, and
-//! [`Buffer`]: the owner that numpy arrays made from it hold as their `base`.
+//! [`File`]: an open array file (or Zarr store) shared by an `mmarray.Array` and
+//! its views, and [`Buffer`]: the owner that numpy arrays made from it hold as
+//! their `base`.
+//!
+//! [`Storage`] is the one place that holds "mapped array or chunked array";
+//! operations reach its data through [`input!`] (a `View` or a `ChunkedView` of a
+//! view's geometry) and [`target!`] (a `ViewMut` or a `ChunkedViewMut`), and
+//! `mmarray-ops` runs the same code over either.
 
 // PyO3 extracts every argument of a Python-callable function by value.
 #![allow(clippy::needless_pass_by_value)]
@@ -7,38 +13,100 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::{
     CopyOnWrite, CreateOptions, DynArray, OpenOptions, Order, Raw, ReadOnly, ReadWrite, View,
     ViewMut,
 };
-use mmarray_dtype::{DType, Kind, Native, Value, dispatch};
-use mmarray_ops::{AxisResult, Dist, Op, ReduceOptions, Stats};
+use mmarray_dtype::{DType, Element, Kind, Native, Value, dispatch};
+use mmarray_ops::{AxisResult, Dist, Op, ReduceOptions, Stats, Target};
+use mmarray_zarr::{BloscCompressor, BloscShuffle, Compressor};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::errors::{CoreExt, os_error};
+use crate::errors::{CoreExt, os_error, zarr_error};
 use crate::threads;
 
-/// An open array in one of the modes.
+/// An open array: a mapped file in one of the modes, or a chunked array (a
+/// Zarr store, read-only in mode `r`, written chunk by chunk in `r+`/`w+`).
 enum Storage {
-    /// Mode `r`.
+    /// A mapped file in mode `r`.
     R(DynArray<ReadOnly>),
-    /// Modes `r+` and `w+`.
+    /// A mapped file in modes `r+` and `w+`.
     W(DynArray<ReadWrite>),
-    /// Mode `c`.
+    /// A mapped file in mode `c`.
     C(DynArray<CopyOnWrite>),
+    /// A Zarr store.
+    Z(Chunked),
 }
 
-/// Runs `$body` with `$a` bound to the `DynArray` of any mode.
-macro_rules! any {
-    ($s:expr, $a:ident => $body:expr) => {
+/// Runs `$body` with `$a` bound to the `DynArray` of a mapped file in any mode,
+/// or `$other` with `$z` bound to the chunked array.
+macro_rules! mapped {
+    ($s:expr, $a:ident => $body:expr, $z:ident => $other:expr) => {
         match $s {
             Storage::R($a) => $body,
             Storage::W($a) => $body,
             Storage::C($a) => $body,
+            Storage::Z($z) => $other,
         }
     };
+}
+
+/// Runs `$body` (returning an `mmarray_ops::Result`) with `$v` bound to the view
+/// `$geom` of the storage `$s` with elements `T`: a [`View`] of the mapping, or a
+/// [`ChunkedView`] of the store. A whole mapped array is advised sequential.
+macro_rules! input {
+    ($s:expr, $geom:expr, $v:ident => $body:expr) => {{
+        let (offset, shape, strides) = $geom;
+        mapped!($s, a => {
+            if is_whole(a, $geom) {
+                a.advise(mmarray_core::Advice::Sequential);
+            }
+            let dtype = a.dtype();
+            dispatch!(dtype.kind(), T => {
+                match View::<T>::from_strided(a.bytes(), *offset, shape, strides, dtype.byte_order()) {
+                    Ok($v) => $body,
+                    Err(e) => Err(mmarray_ops::Error::from(e)),
+                }
+            })
+        }, c => dispatch!(c.dtype().kind(), T => {
+            match c.view_strided::<T>(*offset, shape, strides) {
+                Ok($v) => $body,
+                Err(e) => Err(mmarray_ops::Error::from(e)),
+            }
+        }))
+    }};
+}
+
+/// Runs `$body` (returning an `mmarray_ops::Result`) with `$v` bound to the
+/// writable view `$geom` of the storage `$s` with elements `T`: a [`ViewMut`] of
+/// the mapping, or a `ChunkedViewMut` of the store (whose writes store chunks).
+macro_rules! target {
+    ($s:expr, $geom:expr, $v:ident => $body:expr) => {{
+        let (offset, shape, strides) = $geom;
+        match $s {
+            Storage::R(_) => Err(mmarray_ops::Error::Invalid("array is read-only".to_owned())),
+            Storage::W(a) => target!(@mapped a, offset, shape, strides, $v => $body),
+            Storage::C(a) => target!(@mapped a, offset, shape, strides, $v => $body),
+            Storage::Z(c) => dispatch!(c.dtype().kind(), T => {
+                match c.view_strided_mut::<T>(*offset, shape, strides) {
+                    Ok($v) => $body,
+                    Err(e) => Err(mmarray_ops::Error::from(e)),
+                }
+            }),
+        }
+    }};
+    (@mapped $a:ident, $offset:ident, $shape:ident, $strides:ident, $v:ident => $body:expr) => {{
+        let dtype = $a.dtype();
+        dispatch!(dtype.kind(), T => {
+            match ViewMut::<T>::from_strided($a.bytes_mut(), *$offset, $shape, $strides, dtype.byte_order()) {
+                Ok($v) => $body,
+                Err(e) => Err(mmarray_ops::Error::from(e)),
+            }
+        })
+    }};
 }
 
 /// The open array behind a [`File`] and the [`Buffer`]s made from it. Reads take
@@ -49,13 +117,25 @@ struct Shared {
 }
 
 impl Storage {
-    /// Flushes writable mappings (`msync`); nothing to do for read-only ones.
+    /// Flushes writable mappings (`msync`) and written chunks; nothing to do
+    /// for read-only arrays.
     fn flush(&self) -> mmarray_core::Result<()> {
         match self {
             Storage::R(_) => Ok(()),
             Storage::W(a) => a.flush(),
             Storage::C(a) => a.flush(),
+            Storage::Z(c) => c.flush(),
         }
+    }
+
+    /// Flushes and closes.
+    fn close(self) -> mmarray_core::Result<()> {
+        mapped!(self, a => a.close(), c => c.flush())
+    }
+
+    /// The element type (with its byte order).
+    fn dtype(&self) -> DType {
+        mapped!(self, a => a.dtype(), c => c.dtype())
     }
 }
 
@@ -261,7 +341,17 @@ impl Buffer {
     }
 }
 
-/// An open array file, shared by an `mmarray.Array` and all its views.
+/// What a Zarr store's metadata says about its chunking (for `Array.chunks`,
+/// `Array.shards` and `Array.codecs`).
+#[derive(Clone)]
+struct ZarrInfo {
+    version: u8,
+    chunks: Vec<usize>,
+    shards: Option<Vec<usize>>,
+    codecs: Vec<String>,
+}
+
+/// An open array file (or Zarr store), shared by an `mmarray.Array` and all its views.
 #[pyclass(frozen, module = "mmarray._native")]
 pub(crate) struct File {
     state: Mutex<Option<Arc<Shared>>>,
@@ -269,6 +359,7 @@ pub(crate) struct File {
     mode: &'static str,
     format: &'static str,
     options: OpenOptions,
+    zarr: Option<ZarrInfo>,
 }
 
 impl File {
@@ -295,7 +386,7 @@ impl File {
     }
 
     fn new(storage: Storage, path: &Path, mode: &'static str, options: OpenOptions) -> File {
-        let format = any!(&storage, a => a.format_name());
+        let format = mapped!(&storage, a => a.format_name(), _c => "zarr");
         File {
             state: Mutex::new(Some(Arc::new(Shared {
                 storage: RwLock::new(Some(storage)),
@@ -304,17 +395,38 @@ impl File {
             mode,
             format,
             options,
+            zarr: None,
         }
     }
-}
 
-/// Checks a geometry against the array's data.
-fn check_geom(bytes: &[u8], dtype: DType, geom: &Geom) -> PyResult<()> {
-    let (offset, shape, strides) = geom;
-    dispatch!(dtype.kind(), T => {
-        View::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order()).py()?;
-    });
-    Ok(())
+    /// A File of a Zarr store, with what its metadata says.
+    fn zarr(c: Chunked, path: &Path, mode: &'static str) -> PyResult<File> {
+        let info = mmarray_zarr::inspect(path).map_err(|e| zarr_error(&e))?;
+        let mut f = File::new(Storage::Z(c), path, mode, OpenOptions::new());
+        f.zarr = Some(ZarrInfo {
+            version: info.version,
+            chunks: info.chunks,
+            shards: info.shards,
+            codecs: info.codecs,
+        });
+        Ok(f)
+    }
+
+    /// Runs `f` on the storage under the write lock, GIL released.
+    fn write<F>(py: Python<'_>, shared: &Arc<Shared>, threads: Option<usize>, f: F) -> PyResult<()>
+    where
+        F: FnOnce(&mut Storage) -> mmarray_ops::Result<()> + Send,
+    {
+        let shared = shared.clone();
+        threads::run(py, threads, move || {
+            let mut guard = shared.write();
+            match guard.as_mut() {
+                Some(Storage::R(_)) => Err(read_only()),
+                Some(s) => f(s).py(),
+                None => Err(closed()),
+            }
+        })?
+    }
 }
 
 /// Whether `geom` is the whole array in its own layout.
@@ -325,13 +437,141 @@ fn is_whole<M: mmarray_core::Mode>(a: &DynArray<M>, geom: &Geom) -> bool {
         && *strides == mmarray_core::contiguous_strides(a.shape(), a.dtype().itemsize(), a.order())
 }
 
-/// Runs `f` on the writable bytes and the dtype of `a`.
-fn write_view<M: mmarray_core::Writable>(
-    a: &mut DynArray<M>,
-    f: impl FnOnce(&mut [u8], DType) -> mmarray_ops::Result<()>,
-) -> mmarray_ops::Result<()> {
-    let dtype = a.dtype();
-    f(a.bytes_mut(), dtype)
+/// The elements of a chunked view as a new C-contiguous buffer, in the store's
+/// byte order (refused, not aborted, when it does not fit in memory).
+fn chunked_copy<T: Element>(v: &ChunkedView<'_, T>) -> mmarray_ops::Result<Vec<u8>> {
+    let size = size_of::<T>();
+    let n = v.len() * size;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        mmarray_ops::Error::Invalid(format!(
+            "a copy of shape {:?} ({n} bytes) does not fit in memory",
+            v.shape()
+        ))
+    })?;
+    out.resize(n, 0);
+    let c_strides = mmarray_core::contiguous_strides(v.shape(), size, Order::C);
+    let mut index = vec![0usize; v.ndim()];
+    v.for_each_piece(1 << 16, |runs, p, bytes| {
+        if runs.is_linear(Order::C) {
+            let at = (p.run * runs.run_len() + p.start) * size;
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+        } else {
+            for (j, item) in bytes.chunks_exact(size).enumerate() {
+                runs.multi_index(p.run, p.start + j, &mut index);
+                let at: isize = index
+                    .iter()
+                    .zip(&c_strides)
+                    .map(|(&i, &s)| i as isize * s)
+                    .sum();
+                let at = at.unsigned_abs();
+                out[at..at + size].copy_from_slice(item);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `fill` into any target, as a result.
+fn fill_target<T: Element, V: Target<T>>(v: V, value: T) -> mmarray_ops::Result<()> {
+    V::into_result(mmarray_ops::fill(v, value))
+}
+
+/// An axis reduction of any input (mapped views; chunked views once
+/// `mmarray_ops::reduce_axis_view` takes them).
+trait AxisInput<T> {
+    fn reduce_axis(
+        &self,
+        op: Op,
+        axis: isize,
+        opts: &ReduceOptions,
+    ) -> mmarray_ops::Result<AxisResult>;
+}
+
+impl<T: mmarray_ops::Elem> AxisInput<T> for View<'_, T> {
+    fn reduce_axis(
+        &self,
+        op: Op,
+        axis: isize,
+        opts: &ReduceOptions,
+    ) -> mmarray_ops::Result<AxisResult> {
+        mmarray_ops::reduce_axis_view(self, op, axis, opts)
+    }
+}
+
+impl<T: Element> AxisInput<T> for ChunkedView<'_, T> {
+    fn reduce_axis(
+        &self,
+        op: Op,
+        _axis: isize,
+        _opts: &ReduceOptions,
+    ) -> mmarray_ops::Result<AxisResult> {
+        Err(mmarray_ops::Error::Invalid(format!(
+            "{}: {}(axis=...) of a Zarr store is not supported yet (reduce the whole \
+             array, or a numpy copy)",
+            self.array().source().name(),
+            op.name()
+        )))
+    }
+}
+
+/// Parses a codec string as the CLI's `--codec`: `zstd[:LEVEL]` (level 1 by
+/// default), `gzip[:LEVEL]` (6), `blosc[:CNAME[:LEVEL]]` (lz4, 5, byte shuffle)
+/// or `none`.
+fn parse_codec(codec: &str) -> PyResult<Compressor> {
+    let bad = |why: String| {
+        PyValueError::new_err(format!(
+            "codec {codec:?}: {why} (expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none)"
+        ))
+    };
+    let parts: Vec<&str> = codec.split(':').collect();
+    let level = |i: usize, default: i64, low: i64, high: i64| -> PyResult<i64> {
+        match parts.get(i) {
+            None => Ok(default),
+            Some(t) => match t.parse::<i64>() {
+                Ok(n) if (low..=high).contains(&n) => Ok(n),
+                _ => Err(bad(format!(
+                    "level {t:?} is not an integer in {low}..={high}"
+                ))),
+            },
+        }
+    };
+    let at_most = |n: usize| {
+        if parts.len() > n {
+            Err(bad("too many parts".to_owned()))
+        } else {
+            Ok(())
+        }
+    };
+    match parts[0] {
+        "none" => {
+            at_most(1)?;
+            Ok(Compressor::None)
+        }
+        "zstd" => {
+            at_most(2)?;
+            Ok(Compressor::Zstd(level(1, 1, -131_072, 22)? as i32))
+        }
+        "gzip" => {
+            at_most(2)?;
+            Ok(Compressor::Gzip(level(1, 6, 0, 9)? as u32))
+        }
+        "blosc" => {
+            at_most(3)?;
+            let cname = match parts.get(1) {
+                None => BloscCompressor::Lz4,
+                Some(n) => BloscCompressor::from_name(n)
+                    .ok_or_else(|| bad(format!("unknown blosc compressor {n:?}")))?,
+            };
+            Ok(Compressor::Blosc {
+                cname,
+                clevel: level(2, 5, 0, 9)? as u8,
+                shuffle: BloscShuffle::Byte,
+            })
+        }
+        other => Err(bad(format!("unknown codec {other:?}"))),
+    }
 }
 
 #[pymethods]
@@ -357,14 +597,30 @@ impl File {
         self.mode
     }
 
-    /// `"npy"` or `"raw"`.
+    /// `"npy"`, `"npz"`, `"raw"` or `"zarr"`.
     #[getter]
     fn format(&self) -> &'static str {
         self.format
     }
 
+    /// Whether the data lies in one mapping (numpy arrays made from it share it);
+    /// `False` for a Zarr store (they are copies).
+    #[getter]
+    fn mapped(&self) -> bool {
+        self.zarr.is_none()
+    }
+
+    /// `(version, chunk shape, shard shape or None, codec names)` of a Zarr
+    /// store, `None` for other formats.
+    #[allow(clippy::type_complexity)]
+    fn zarr_info(&self) -> Option<(u8, Vec<usize>, Option<Vec<usize>>, Vec<String>)> {
+        self.zarr
+            .clone()
+            .map(|z| (z.version, z.chunks, z.shards, z.codecs))
+    }
+
     /// `(descr, shape, order, data offset in the file or None for a compressed
-    /// `.npz` member, npy version or None)`.
+    /// `.npz` member or a Zarr store, npy version or None)`.
     #[allow(clippy::type_complexity)]
     fn layout(
         &self,
@@ -378,7 +634,7 @@ impl File {
         let shared = self.shared()?;
         let guard = shared.read();
         let s = guard.as_ref().ok_or_else(closed)?;
-        Ok(any!(s, a => (
+        Ok(mapped!(s, a => (
             a.dtype().descr(),
             a.shape().to_vec(),
             a.order().as_str(),
@@ -387,6 +643,12 @@ impl File {
                 _ => Some(a.layout().data_offset),
             },
             a.version(),
+        ), c => (
+            c.dtype().descr(),
+            c.shape().to_vec(),
+            c.order().as_str(),
+            None,
+            None,
         )))
     }
 
@@ -408,11 +670,12 @@ impl File {
                     .into_inner()
                     .unwrap_or_else(PoisonError::into_inner);
                 match storage {
-                    Some(s) => any!(s, a => a.close()).py(),
+                    Some(s) => s.close().py(),
                     None => Ok(()),
                 }
             }
-            // numpy arrays still use the mapping: flush now, unmap when they go.
+            // numpy arrays still use the mapping (or an operation runs): flush
+            // now, unmap when they go.
             Err(shared) => match shared.read().as_ref() {
                 Some(s) => s.flush().py(),
                 None => Ok(()),
@@ -420,7 +683,7 @@ impl File {
         })
     }
 
-    /// Writes changes to the file (`msync`), raising errors.
+    /// Writes changes to the file (`msync`) or the store, raising errors.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         let shared = self.shared()?;
         py.detach(move || match shared.read().as_ref() {
@@ -429,21 +692,63 @@ impl File {
         })
     }
 
-    /// The file's size and modification time in nanoseconds, now.
+    /// The file's size and modification time in nanoseconds, now (see [`identity`]).
     fn identity(&self) -> PyResult<(u64, i128)> {
-        identity(&self.path)
+        identity(self.path.clone())
     }
 
-    /// A [`Buffer`] for numpy of the view `geom`.
-    fn buffer(&self, geom: Geom) -> PyResult<Buffer> {
+    /// Checks the view `geom` against the array (`ValueError` if it does not fit).
+    fn check(&self, geom: Geom) -> PyResult<()> {
         let shared = self.shared()?;
+        let guard = shared.read();
+        let s = guard.as_ref().ok_or_else(closed)?;
+        let r: mmarray_ops::Result<()> = input!(s, &geom, v => {
+            drop(v);
+            Ok(())
+        });
+        r.py()
+    }
+
+    /// A [`Buffer`] for numpy of the view `geom`: the mapping itself, or for a
+    /// Zarr store a C-contiguous copy.
+    #[pyo3(signature = (geom, threads=None))]
+    fn buffer(&self, py: Python<'_>, geom: Geom, threads: Option<usize>) -> PyResult<Buffer> {
+        let shared = self.shared()?;
+        if self.zarr.is_some() {
+            let (data, descr, shape) = threads::run(py, threads, move || {
+                let guard = shared.read();
+                let s = guard.as_ref().ok_or_else(closed)?;
+                let descr = s.dtype().descr();
+                let (offset, shape, strides) = &geom;
+                let r = mapped!(s, _a => Err(mmarray_ops::Error::Invalid("not a Zarr store".to_owned())),
+                    c => dispatch!(c.dtype().kind(), T => c
+                        .view_strided::<T>(*offset, shape, strides)
+                        .map_err(mmarray_ops::Error::from)
+                        .and_then(|v| chunked_copy(&v))));
+                Ok::<_, PyErr>((r.py()?, descr, geom.1))
+            })??;
+            let itemsize = parse_dtype(&descr)?.itemsize();
+            let strides = mmarray_core::contiguous_strides(&shape, itemsize, Order::C);
+            return Ok(Buffer {
+                ptr: data.as_ptr() as usize,
+                owner: Owner::Vec(data),
+                readonly: false,
+                shape,
+                strides,
+                typestr: descr,
+            });
+        }
         let (ptr, typestr) = {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => {
-                check_geom(a.bytes(), a.dtype(), &geom)?;
-                (a.bytes().as_ptr() as usize + geom.0, a.dtype().descr())
-            })
+            mapped!(s, a => {
+                let dtype = a.dtype();
+                let (offset, shape, strides) = &geom;
+                dispatch!(dtype.kind(), T => {
+                    View::<T>::from_strided(a.bytes(), *offset, shape, strides, dtype.byte_order()).py()?;
+                });
+                (a.bytes().as_ptr() as usize + geom.0, dtype.descr())
+            }, _c => return Err(PyValueError::new_err("a Zarr store is not one mapping")))
         };
         Ok(Buffer {
             owner: Owner::Map(shared),
@@ -455,20 +760,21 @@ impl File {
         })
     }
 
-    /// numpy's `repr` of the view as a `memmap`.
+    /// numpy's `repr` of the view as a `memmap` (mapped arrays; the package
+    /// prints Zarr stores from copies of their corners).
     fn repr(&self, py: Python<'_>, geom: Geom) -> PyResult<String> {
         let shared = self.shared()?;
         py.detach(move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => {
+            mapped!(s, a => {
                 let dtype = a.dtype();
                 let (offset, shape, strides) = &geom;
                 dispatch!(dtype.kind(), T => {
                     let v = View::<T>::from_strided(a.bytes(), *offset, shape, strides, dtype.byte_order()).py()?;
                     Ok(mmarray_core::print::repr(&v, "memmap"))
                 })
-            })
+            }, _c => Err(PyValueError::new_err("a Zarr store is printed from copies")))
         })
     }
 
@@ -492,22 +798,16 @@ impl File {
         let r = threads::run(py, threads, move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => {
-                if is_whole(a, &geom) {
-                    match axis {
-                        Some(axis) => mmarray_ops::reduce_axis(a, op, axis, &opts).map(Reduced::Axis),
-                        None => mmarray_ops::reduce_array(a, op, &opts).map(Reduced::Scalar),
-                    }
-                } else {
-                    reduce_bytes(a.bytes(), a.dtype(), &geom, op, axis, &opts)
-                }
-            })
-            .py()
+            let r: mmarray_ops::Result<Reduced> = input!(s, &geom, v => match axis {
+                Some(axis) => v.reduce_axis(op, axis, &opts).map(Reduced::Axis),
+                None => mmarray_ops::reduce(&v, op, &opts).map(Reduced::Scalar),
+            });
+            r.py()
         })??;
         r.into_py(py)
     }
 
-    /// An axis reduction of the whole array into a new `.npy` file.
+    /// An axis reduction of the whole (mapped) array into a new `.npy` file.
     #[pyo3(signature = (op, axis, out, overwrite=false, ddof=0, skipna=false, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn reduce_to_npy(
@@ -527,7 +827,9 @@ impl File {
         threads::run(py, threads, move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => mmarray_ops::reduce_axis_to_npy(a, op, axis, &opts, &out, overwrite)).py()
+            mapped!(s,
+                a => mmarray_ops::reduce_axis_to_npy(a, op, axis, &opts, &out, overwrite).py(),
+                _c => Err(PyValueError::new_err("reduce_to_npy takes a mapped array")))
         })?
     }
 
@@ -544,14 +846,9 @@ impl File {
         let s = threads::run(py, threads, move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => {
-                if is_whole(a, &geom) {
-                    mmarray_ops::stats_array(a, skipna)
-                } else {
-                    stats_bytes(a.bytes(), a.dtype(), &geom, skipna)
-                }
-            })
-            .py()
+            let r: mmarray_ops::Result<Stats> =
+                input!(s, &geom, v => mmarray_ops::stats(&v, skipna));
+            r.py()
         })??;
         stats_result(py, &s)
     }
@@ -571,17 +868,39 @@ impl File {
         let shared = self.shared()?;
         let kind = {
             let guard = shared.read();
-            let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => a.dtype().kind())
+            guard.as_ref().ok_or_else(closed)?.dtype().kind()
         };
         let value = value_from(kind, value)?;
-        File::write(py, &shared, &geom, threads, move |bytes, dtype, geom| {
-            let (offset, shape, strides) = geom;
-            dispatch!(dtype.kind(), T => {
-                let v = ViewMut::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order())?;
-                mmarray_ops::fill(v, value.cast::<T>());
-            });
-            Ok(())
+        File::write(
+            py,
+            &shared,
+            threads,
+            move |s| target!(s, &geom, v => fill_target(v, value.cast::<T>())),
+        )
+    }
+
+    /// Copies `data` (the view's elements in C order, in the array's dtype and
+    /// byte order) into the view `geom`: item and slice assignment of a Zarr store.
+    #[pyo3(signature = (geom, data, threads=None))]
+    fn assign(
+        &self,
+        py: Python<'_>,
+        geom: Geom,
+        data: &[u8],
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        if self.mode == "r" {
+            return Err(read_only());
+        }
+        let shared = self.shared()?;
+        let data = data.to_vec();
+        File::write(py, &shared, threads, move |s| {
+            let dtype = s.dtype();
+            let shape = geom.1.clone();
+            target!(s, &geom, v => {
+                let src = View::<T>::from_bytes(&data, &shape, Order::C, dtype.byte_order())?;
+                mmarray_ops::assign(v, &src)
+            })
         })
     }
 
@@ -622,13 +941,12 @@ impl File {
             }
         };
         let shared = self.shared()?;
-        File::write(py, &shared, &geom, threads, move |bytes, dtype, geom| {
-            let (offset, shape, strides) = geom;
-            dispatch!(dtype.kind(), T => {
-                let v = ViewMut::<T>::from_strided(bytes, *offset, shape, strides, dtype.byte_order())?;
-                mmarray_ops::random_view(v, dist, seed)
-            })
-        })
+        File::write(
+            py,
+            &shared,
+            threads,
+            move |s| target!(s, &geom, v => mmarray_ops::random_view(v, dist, seed)),
+        )
     }
 
     /// Writes a converted copy of the whole array to `out` (numpy's `astype`).
@@ -654,7 +972,10 @@ impl File {
         threads::run(py, threads, move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
-            any!(s, a => mmarray_ops::convert_file(a, &out, &opts)).py()
+            mapped!(s,
+                a => mmarray_ops::convert_file(a, &out, &opts),
+                c => mmarray_ops::convert_chunked(c, &out, &opts))
+            .py()
         })?
     }
 
@@ -668,6 +989,12 @@ impl File {
             return Err(PyValueError::new_err(
                 "a copy-on-write ('c') array cannot grow: its changes never reach the file",
             ));
+        }
+        if self.zarr.is_some() {
+            return Err(PyValueError::new_err(format!(
+                "{}: append to a Zarr store is not supported by the Python package yet",
+                self.path.display()
+            )));
         }
         let shared = self.exclusive()?;
         let pattern = pattern.to_vec();
@@ -737,34 +1064,27 @@ impl File {
     }
 }
 
-impl File {
-    /// Runs `f` on the writable bytes of the array under the write lock, GIL released.
-    fn write<F>(
-        py: Python<'_>,
-        shared: &Arc<Shared>,
-        geom: &Geom,
-        threads: Option<usize>,
-        f: F,
-    ) -> PyResult<()>
-    where
-        F: FnOnce(&mut [u8], DType, &Geom) -> mmarray_ops::Result<()> + Send,
-    {
-        let shared = shared.clone();
-        let geom = geom.clone();
-        threads::run(py, threads, move || {
-            let mut guard = shared.write();
-            match guard.as_mut() {
-                Some(Storage::W(a)) => write_view(a, |b, d| f(b, d, &geom)).py(),
-                Some(Storage::C(a)) => write_view(a, |b, d| f(b, d, &geom)).py(),
-                Some(Storage::R(_)) => Err(read_only()),
-                None => Err(closed()),
-            }
-        })?
+/// The size and modification time (ns) of the file at `path`, or of a Zarr
+/// store: its metadata file's size, and the latest of its folder's and its
+/// metadata file's modification times (what tells a pickled reference that the
+/// array changed).
+#[pyfunction]
+pub(crate) fn identity(path: PathBuf) -> PyResult<(u64, i128)> {
+    if mmarray_zarr::is_zarr(&path) {
+        let meta = ["zarr.json", ".zarray"]
+            .iter()
+            .map(|m| path.join(m))
+            .find(|m| m.is_file())
+            .unwrap_or_else(|| path.join("zarr.json"));
+        let (size, mtime) = file_identity(&meta)?;
+        let (_, dir_mtime) = file_identity(&path)?;
+        return Ok((size, mtime.max(dir_mtime)));
     }
+    file_identity(&path)
 }
 
 /// The file's size and modification time (ns).
-fn identity(path: &Path) -> PyResult<(u64, i128)> {
+fn file_identity(path: &Path) -> PyResult<(u64, i128)> {
     let meta = std::fs::metadata(path).map_err(|e| os_error(path, "stat", &e))?;
     let mtime = meta
         .modified()
@@ -823,8 +1143,9 @@ fn rewrite_descr(path: &Path, header_len: u64, old: &str, new: &str) -> PyResult
 }
 
 /// Opens an array file. `raw` is `(descr, shape or None, offset, order)` for a
-/// headerless file; otherwise the file is read as `.npy`, or as an `.npz` archive
-/// (its only member, or `member`).
+/// headerless file; otherwise a folder with `zarr.json` or `.zarray` is a Zarr
+/// store, and a file is read as `.npy`, or as an `.npz` archive (its only
+/// member, or `member`).
 #[pyfunction]
 #[pyo3(signature = (path, mode="r", raw=None, max_header_size=None, member=None))]
 #[allow(clippy::type_complexity)]
@@ -837,6 +1158,8 @@ pub(crate) fn open(
     member: Option<String>,
 ) -> PyResult<File> {
     let mut options = OpenOptions::new();
+    let has_member = member.is_some();
+    let is_raw = raw.is_some();
     if let Some(m) = member {
         options = options.member(m);
     }
@@ -867,6 +1190,9 @@ pub(crate) fn open(
             )));
         }
     };
+    if mmarray_zarr::is_zarr(&path) {
+        return open_zarr(py, &path, mode, is_raw, has_member);
+    }
     let opts = options.clone();
     let p = path.clone();
     // SAFETY: mapping a file is safe as long as no other process truncates or
@@ -884,9 +1210,42 @@ pub(crate) fn open(
     Ok(File::new(storage, &path, mode, options))
 }
 
-/// Creates a zero-filled file (mode `w+`): `.npy` unless `raw`.
+/// Opens the Zarr store at `path` (`r`, or `r+` for a v3 store written in place).
+fn open_zarr(
+    py: Python<'_>,
+    path: &Path,
+    mode: &'static str,
+    raw: bool,
+    member: bool,
+) -> PyResult<File> {
+    if raw || member {
+        return Err(PyValueError::new_err(format!(
+            "{}: a Zarr store describes itself: dtype=, shape=, offset= and member= are for \
+             raw files and .npz archives",
+            path.display()
+        )));
+    }
+    let p = path.to_owned();
+    let chunked = match mode {
+        "r" => py.detach(move || mmarray_zarr::open(&p)),
+        "r+" => py.detach(move || mmarray_zarr::open_writable(&p)),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "{}: a Zarr store opens in mode 'r' or 'r+', not {mode:?} (copy-on-write \
+                 needs one mapping)",
+                path.display()
+            )));
+        }
+    };
+    File::zarr(chunked.map_err(|e| zarr_error(&e))?, path, mode)
+}
+
+/// Creates a new array (mode `w+`): a zero-filled `.npy` file unless `raw`, or
+/// with `zarr=(chunks, shards, codec)` an empty Zarr v3 store (every chunk the
+/// fill value 0 until written).
 #[pyfunction]
-#[pyo3(signature = (path, descr, shape, order="C", raw=false, overwrite=false))]
+#[pyo3(signature = (path, descr, shape, order="C", raw=false, overwrite=false, zarr=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub(crate) fn create(
     py: Python<'_>,
     path: PathBuf,
@@ -895,9 +1254,30 @@ pub(crate) fn create(
     order: &str,
     raw: bool,
     overwrite: bool,
+    zarr: Option<(Option<Vec<usize>>, Option<Vec<usize>>, Option<String>)>,
 ) -> PyResult<File> {
     let dtype = parse_dtype(descr)?;
     let order = parse_order(order)?;
+    if let Some((chunks, shards, codec)) = zarr {
+        let mut zopts = mmarray_zarr::CreateOptions::new()
+            .order(order)
+            .byte_order(dtype.byte_order())
+            .overwrite(overwrite);
+        if let Some(c) = chunks {
+            zopts = zopts.chunks(&c);
+        }
+        if let Some(s) = shards {
+            zopts = zopts.shards(&s);
+        }
+        if let Some(c) = codec {
+            zopts = zopts.compressor(parse_codec(&c)?);
+        }
+        let p = path.clone();
+        let chunked = py
+            .detach(move || mmarray_zarr::create(&p, dtype, &shape, &zopts))
+            .map_err(|e| zarr_error(&e))?;
+        return File::zarr(chunked, &path, "w+");
+    }
     let mut copts = CreateOptions::new().overwrite(overwrite);
     let mut oopts = OpenOptions::new();
     if raw {

@@ -26,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<file::Buffer>()?;
     m.add_function(wrap_pyfunction!(file::open, m)?)?;
     m.add_function(wrap_pyfunction!(file::create, m)?)?;
+    m.add_function(wrap_pyfunction!(file::identity, m)?)?;
     m.add_function(wrap_pyfunction!(ndarray_in::reduce_ndarray, m)?)?;
     m.add_function(wrap_pyfunction!(ndarray_in::stats_ndarray, m)?)?;
     m.add_function(wrap_pyfunction!(exact::exact_partials, m)?)?;

@@ -2,7 +2,9 @@
 
 ``mmarray`` opens ``.npy`` and raw files as memory-mapped arrays (:func:`open`,
 :func:`create`), hands numpy zero-copy views of them (``np.asarray(a)``), and
-reduces, fills and converts them in parallel with the GIL released. The module
+reduces, fills and converts them in parallel with the GIL released. Zarr stores
+(folders with ``zarr.json`` or ``.zarray``) open as the same :class:`Array`,
+read and written chunk by chunk; ``np.asarray`` of one is a copy. The module
 functions (:func:`sum`, :func:`mean`, ... :func:`stats`) also take any numpy array,
 ``np.memmap`` included, and read it in place.
 
@@ -24,6 +26,7 @@ import math
 import operator
 import os
 import pathlib
+import shutil
 from typing import Any, Iterator
 
 import numpy as np
@@ -184,6 +187,15 @@ def _stats_dict(t: tuple) -> dict:
     }
 
 
+def _is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int,
+                   order: str) -> bool:
+    """numpy's ``C_CONTIGUOUS``/``F_CONTIGUOUS`` flag of a layout."""
+    if 0 in shape:
+        return True
+    want = _contiguous_strides(shape, itemsize, order)
+    return all(n == 1 or s == w for n, s, w in zip(shape, strides, want))
+
+
 def _contiguous_strides(shape: tuple[int, ...], itemsize: int, order: str) -> tuple[int, ...]:
     strides = [0] * len(shape)
     step = itemsize
@@ -195,14 +207,38 @@ def _contiguous_strides(shape: tuple[int, ...], itemsize: int, order: str) -> tu
 
 
 class _Base:
-    """What an array and all its views share: the open file and its dtype."""
+    """What an array and all its views share: the open file (or Zarr store), its
+    dtype, and whether its data lies in one mapping (numpy arrays share it) or in
+    chunks (numpy arrays are copies)."""
 
-    __slots__ = ("file", "dtype", "open_kwargs")
+    __slots__ = ("file", "dtype", "open_kwargs", "mapped")
 
     def __init__(self, file: Any, dtype: np.dtype, open_kwargs: dict):
         self.file = file
         self.dtype = dtype
         self.open_kwargs = open_kwargs
+        self.mapped = file.mapped
+
+
+def _corner(view: "Array", edge: int) -> np.ndarray:
+    """A copy of what numpy's summarised repr of ``view`` shows: along each axis
+    longer than ``2 * edge``, the first ``edge + 1`` and the last ``edge`` entries
+    (one more than shown, so that numpy still summarises that axis)."""
+
+    def rec(v: "Array", axis: int) -> np.ndarray:
+        if axis == len(v._shape):
+            return v.to_numpy()
+        n = v._shape[axis]
+        if n <= 2 * edge:
+            return rec(v, axis + 1)
+        lead = (slice(None),) * axis
+        return np.concatenate(
+            [rec(v[lead + (slice(0, edge + 1),)], axis + 1),
+             rec(v[lead + (slice(n - edge, n),)], axis + 1)],
+            axis=axis,
+        )
+
+    return rec(view, 0)
 
 
 _ADVANCED = (
@@ -270,14 +306,34 @@ class Array:
 
     @property
     def format(self) -> str:
-        """``"npy"``, ``"npz"`` or ``"raw"``."""
+        """``"npy"``, ``"npz"``, ``"raw"`` or ``"zarr"``."""
         return self._check().format
 
     @property
     def offset(self) -> int | None:
         """Byte offset of the array's data in the file (``None`` for a compressed
-        ``.npz`` member)."""
+        ``.npz`` member and for a Zarr store)."""
         return self._check().layout()[3]
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None:
+        """A Zarr store's chunk shape (the inner chunks of a sharded store);
+        ``None`` for other formats."""
+        z = self._check().zarr_info()
+        return None if z is None else tuple(z[1])
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """A sharded Zarr store's shard shape in elements; ``None`` otherwise."""
+        z = self._check().zarr_info()
+        return None if z is None or z[2] is None else tuple(z[2])
+
+    @property
+    def codecs(self) -> tuple[str, ...] | None:
+        """A Zarr store's codec names, in order, as in the Zarr spec (a v2 store's
+        ``bytes``, filters and compressor); ``None`` for other formats."""
+        z = self._check().zarr_info()
+        return None if z is None else tuple(z[3])
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -324,8 +380,10 @@ class Array:
         f = self._check()
         if self._root:
             return f.layout()[2]
-        nd = np.asarray(self)
-        return "F" if nd.flags.f_contiguous and not nd.flags.c_contiguous else "C"
+        size = self._base.dtype.itemsize
+        f_contig = _is_contiguous(self._shape, self._strides, size, "F")
+        c_contig = _is_contiguous(self._shape, self._strides, size, "C")
+        return "F" if f_contig and not c_contig else "C"
 
     def __len__(self) -> int:
         shape = self.shape
@@ -337,7 +395,19 @@ class Array:
         f = self._base.file
         if f.closed:
             return f"<closed mmarray.Array {str(self.path)!r}>"
-        return f.repr(self._geom)
+        if self._base.mapped:
+            return f.repr(self._geom)
+        # A store is printed as numpy prints the same data, from copies of no
+        # more than the corners numpy shows.
+        opts = np.get_printoptions()
+        if self.size > opts["threshold"]:
+            corner = _corner(self, opts["edgeitems"])
+            with np.printoptions(threshold=0):
+                text = repr(corner.view(np.memmap))
+            # numpy names the shape of a summarised array: the store's, not the corner's.
+            head, sep, tail = text.rpartition(f"shape={corner.shape}")
+            return head + f"shape={self._shape}" + tail if sep else text
+        return repr(self.to_numpy().view(np.memmap))
 
     def __enter__(self) -> "Array":
         self._check()
@@ -358,6 +428,10 @@ class Array:
     # -- numpy interop ---------------------------------------------------------
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy is False and not self._base.mapped:
+            raise ValueError(
+                f"{self.path}: a Zarr store is not one mapping: a numpy array of it is a copy"
+            )
         if copy:
             nd = self.to_numpy()
         else:
@@ -368,9 +442,12 @@ class Array:
             nd = nd.astype(dtype)
         return nd
 
-    def to_numpy(self) -> np.ndarray:
-        """A copy in memory (same dtype and byte order)."""
-        return np.array(np.asarray(self._check().buffer(self._geom)), copy=True)
+    def to_numpy(self, *, threads: int | None = None) -> np.ndarray:
+        """A copy in memory (same dtype and byte order; C order for a Zarr store)."""
+        f = self._check()
+        if not self._base.mapped:
+            return np.asarray(f.buffer(self._geom, _threads(threads)))
+        return np.array(np.asarray(f.buffer(self._geom)), copy=True)
 
     def _view(self, key: Any) -> tuple["Array", bool]:
         """The view ``key`` selects, and whether numpy would give a scalar."""
@@ -459,7 +536,14 @@ class Array:
         view, _ = self._view(key)
         if isinstance(value, Array):
             value = np.asarray(value)
-        np.asarray(view)[...] = value
+        if self._base.mapped:
+            np.asarray(view)[...] = value
+            return
+        # A store: the values cast (and broadcast) as numpy would, then copied into
+        # the chunks they fall in.
+        tmp = np.empty(view._shape, dtype=self._base.dtype)
+        tmp[...] = value
+        f.assign(view._geom, tmp.tobytes())
 
     def __iter__(self) -> Iterator[Any]:
         for i in range(len(self)):
@@ -517,7 +601,7 @@ class Array:
             if axis is None:
                 raise ValueError("out= needs axis= (a whole-array result is a scalar)")
             out = _path(out)
-            if self._root:
+            if self._root and self._base.mapped:
                 f.reduce_to_npy(op, axis, out, False, ddof, skipna, threads)
                 return open(out)
             res = _scalar(f.reduce(op, self._geom, axis, ddof, skipna, threads))
@@ -609,10 +693,16 @@ class Array:
                threads: int | None = None) -> "Array":
         """Writes a converted copy to ``path`` (``.npy``, else raw), atomically, and
         opens it ``"r+"``. numpy's ``astype`` with unsafe casting; a dtype without a
-        byte order means native order unless ``byte_order`` says otherwise."""
+        byte order means native order unless ``byte_order`` says otherwise. A Zarr
+        store converts into a ``.npy`` or raw file the same way."""
         f = self._check()
         if not self._root:
             raise ValueError("astype works on a whole array, not on a view")
+        if _path(path).suffix == ".zarr":
+            raise ValueError(
+                f"{path}: astype writes .npy or raw files; use the CLI's "
+                "`mmarray convert IN OUT.zarr` to write a Zarr store"
+            )
         dt = _np_dtype(dtype)
         if byte_order is not None:
             orders = {"little": "<", "big": ">", "native": "=", "<": "<", ">": ">", "=": "="}
@@ -656,7 +746,7 @@ def _write_npy(out: pathlib.Path, res: np.ndarray) -> Array:
     order = "F" if res.ndim > 1 and res.flags.f_contiguous and not res.flags.c_contiguous else "C"
     a = create(out, res.dtype, res.shape, order=order)
     try:
-        np.asarray(a)[...] = res
+        a[...] = res
         a.close()
     except BaseException:
         a.close()
@@ -668,13 +758,13 @@ def _write_npy(out: pathlib.Path, res: np.ndarray) -> Array:
 def _unpickle(ref: dict) -> Array:
     path = ref["path"]
     try:
-        st = os.stat(path)
+        size, mtime_ns = _native.identity(path)
     except FileNotFoundError:
         raise FileNotFoundError(2, "the pickled array's file is gone", path) from None
-    if st.st_size != ref["size"] or st.st_mtime_ns != ref["mtime_ns"]:
+    if size != ref["size"] or mtime_ns != ref["mtime_ns"]:
         raise ValueError(
             f"{path}: the file changed since the array was pickled "
-            f"(size {ref['size']} -> {st.st_size}, mtime_ns {ref['mtime_ns']} -> {st.st_mtime_ns})"
+            f"(size {ref['size']} -> {size}, mtime_ns {ref['mtime_ns']} -> {mtime_ns})"
         )
     a = open(path, ref["mode"], **ref["open"])
     if np.dtype(ref["dtype"]) != a._base.dtype:
@@ -683,7 +773,7 @@ def _unpickle(ref: dict) -> Array:
         return a
     offset, shape, strides = ref["geom"]
     view = Array._make(a._base, offset, tuple(shape), tuple(strides), False)
-    view._check().buffer(view._geom)  # checks the geometry against the file
+    view._check().check(view._geom)  # the geometry against the file, never a copy
     return view
 
 
@@ -693,9 +783,12 @@ def open(path: Any, mode: str = "r", *, member: str | None = None, dtype: Any = 
     """Opens an array file: ``.npy`` (found by its magic), a member of an ``.npz``
     archive (found by the zip magic; ``member`` names it, an archive of one member
     opens it; a missing member raises ``KeyError``), or raw data when ``dtype`` is
-    given (``shape=None``: 1-d, its length from the file size, as ``np.memmap``).
+    given (``shape=None``: 1-d, its length from the file size, as ``np.memmap``),
+    or a Zarr store: a folder with ``zarr.json`` (v3) or ``.zarray`` (v2, read
+    only), read and written chunk by chunk.
 
-    ``mode`` is ``"r"`` (read-only), ``"r+"`` (read-write) or ``"c"`` (copy-on-write).
+    ``mode`` is ``"r"`` (read-only), ``"r+"`` (read-write) or ``"c"`` (copy-on-write;
+    not for Zarr stores).
     """
     p = _path(path)
     if not isinstance(mode, str):
@@ -729,16 +822,38 @@ def open(path: Any, mode: str = "r", *, member: str | None = None, dtype: Any = 
 
 
 def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = None,
-           seed: int | None = None, overwrite: bool = False) -> Array:
-    """Creates a new array file (``.npy`` for that extension, else raw) in mode
-    ``"w+"``, zero-filled unless ``fill`` is a number or ``"normal"``/``"uniform"``
-    (random, with ``seed``). An existing file raises ``FileExistsError`` unless
-    ``overwrite=True`` (then the new file replaces it when complete)."""
+           seed: int | None = None, overwrite: bool = False, chunks: Any = None,
+           shards: Any = None, codec: str | None = None) -> Array:
+    """Creates a new array file (``.npy`` for that extension, a Zarr v3 store for
+    ``.zarr``, else raw) in mode ``"w+"``, zero-filled unless ``fill`` is a number
+    or ``"normal"``/``"uniform"`` (random, with ``seed``). An existing file raises
+    ``FileExistsError`` unless ``overwrite=True`` (then the new file replaces it
+    when complete; an existing Zarr store is removed first).
+
+    For a Zarr store, ``chunks`` is the chunk shape (default: chunks of about
+    8 MiB, whole rows for C order), ``shards`` the shard shape in chunks per shard
+    (default: none), ``codec`` one of ``"zstd[:LEVEL]"`` (the default, level 1),
+    ``"gzip[:LEVEL]"``, ``"blosc[:CNAME[:LEVEL]]"`` or ``"none"``; ``order="F"``
+    stores chunks transposed. Chunks that were never written read as 0."""
     p = _path(path)
     dt = _np_dtype(dtype)
     shp = _check_shape(_shape(shape))
     order = _order(order)
-    raw = p.suffix != ".npy"
+    zarr = p.suffix == ".zarr"
+    raw = p.suffix != ".npy" and not zarr
+    zopts = None
+    if zarr:
+        if codec is not None and not isinstance(codec, str):
+            raise TypeError(f"codec must be a str, not {type(codec).__name__}")
+        zopts = (
+            None if chunks is None else list(_check_shape(_shape(chunks))),
+            None if shards is None else list(_check_shape(_shape(shards))),
+            codec,
+        )
+    elif chunks is not None or shards is not None or codec is not None:
+        raise ValueError(
+            f"{p}: chunks=, shards= and codec= are for Zarr stores (a path ending in .zarr)"
+        )
     dist = None
     if isinstance(fill, str):
         if fill not in ("normal", "uniform"):
@@ -748,7 +863,7 @@ def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = N
         _cast_bytes(fill, dt.newbyteorder("="))  # fails before the file exists
     elif seed is not None:
         raise ValueError("seed= goes with fill='normal' or fill='uniform'")
-    f = _native.create(p, dt.str, list(shp), order, raw, bool(overwrite))
+    f = _native.create(p, dt.str, list(shp), order, raw, bool(overwrite), zopts)
     kwargs: dict = {}
     if raw:
         kwargs = {"dtype": dt.str, "shape": shp, "offset": 0, "order": order}
@@ -761,7 +876,10 @@ def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = N
             a.fill(fill)
     except BaseException:
         a.close()
-        os.unlink(p)
+        if zarr:
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            os.unlink(p)
         raise
     return a
 
