@@ -155,6 +155,7 @@ fn fingerprint(root: &Path) -> String {
         "crates/mmarray-dtype/src",
         "crates/mmarray-core/src",
         "crates/mmarray-ops/src",
+        "crates/mmarray-zarr/src",
     ] {
         hash_tree(&root.join(dir), &mut h);
     }
@@ -164,6 +165,7 @@ fn fingerprint(root: &Path) -> String {
         "crates/mmarray-dtype/Cargo.toml",
         "crates/mmarray-core/Cargo.toml",
         "crates/mmarray-ops/Cargo.toml",
+        "crates/mmarray-zarr/Cargo.toml",
     ] {
         hash_file(&root.join(file), &mut h);
     }

@@ -478,44 +478,6 @@ fn fill_target<T: Element, V: Target<T>>(v: V, value: T) -> mmarray_ops::Result<
     V::into_result(mmarray_ops::fill(v, value))
 }
 
-/// An axis reduction of any input (mapped views; chunked views once
-/// `mmarray_ops::reduce_axis_view` takes them).
-trait AxisInput<T> {
-    fn reduce_axis(
-        &self,
-        op: Op,
-        axis: isize,
-        opts: &ReduceOptions,
-    ) -> mmarray_ops::Result<AxisResult>;
-}
-
-impl<T: mmarray_ops::Elem> AxisInput<T> for View<'_, T> {
-    fn reduce_axis(
-        &self,
-        op: Op,
-        axis: isize,
-        opts: &ReduceOptions,
-    ) -> mmarray_ops::Result<AxisResult> {
-        mmarray_ops::reduce_axis_view(self, op, axis, opts)
-    }
-}
-
-impl<T: Element> AxisInput<T> for ChunkedView<'_, T> {
-    fn reduce_axis(
-        &self,
-        op: Op,
-        _axis: isize,
-        _opts: &ReduceOptions,
-    ) -> mmarray_ops::Result<AxisResult> {
-        Err(mmarray_ops::Error::Invalid(format!(
-            "{}: {}(axis=...) of a Zarr store is not supported yet (reduce the whole \
-             array, or a numpy copy)",
-            self.array().source().name(),
-            op.name()
-        )))
-    }
-}
-
 /// Parses a codec string as the CLI's `--codec`: `zstd[:LEVEL]` (level 1 by
 /// default), `gzip[:LEVEL]` (6), `blosc[:CNAME[:LEVEL]]` (lz4, 5, byte shuffle)
 /// or `none`.
@@ -799,7 +761,7 @@ impl File {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
             let r: mmarray_ops::Result<Reduced> = input!(s, &geom, v => match axis {
-                Some(axis) => v.reduce_axis(op, axis, &opts).map(Reduced::Axis),
+                Some(axis) => mmarray_ops::reduce_axis_view(&v, op, axis, &opts).map(Reduced::Axis),
                 None => mmarray_ops::reduce(&v, op, &opts).map(Reduced::Scalar),
             });
             r.py()

@@ -1,4 +1,5 @@
-"""Pickling by reference, multiprocessing, dask tokens, to_dask and mmarray.dask."""
+"""Pickling by reference, multiprocessing, dask tokens, to_dask and mmarray.dask
+(of .npy files and Zarr stores)."""
 
 from __future__ import annotations
 
@@ -132,12 +133,19 @@ def test_dask_distributed_cluster_computes_the_same_stats(tmp):
         local = a.stats()
         one_worker = mm.dask.stats(mm.to_dask(a, chunks=(2000, 300)))
     a = mm.open(p)
+    # The same data in a Zarr store (chunks unlike dask's): its tasks open the store.
+    with mm.create(tmp / "c.zarr", "f4", (2000, 300), chunks=(300, 128), shards=(2, 1)) as z:
+        z[...] = a
+    z = mm.open(tmp / "c.zarr")
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                       dashboard_address=None) as cluster, Client(cluster):
         d = mm.to_dask(a, chunks=(250, 300))
         remote = mm.dask.stats(d)
         total = d.sum().compute()
+        remote_zarr = mm.dask.stats(mm.to_dask(z, chunks=(170, 300)))
     assert remote == one_worker
+    assert remote_zarr == remote
+    assert z.stats() == local
     assert remote["count"] == local["count"]
     assert remote["min"] == local["min"] and remote["max"] == local["max"]
     for k in ("sum", "mean", "std"):
