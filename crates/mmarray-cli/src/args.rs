@@ -27,11 +27,18 @@ Examples:
   mmarray append data.npy --rows 100 --fill nan
   mmarray info data.dat --raw --dtype '>i4' --shape 100,3 --offset 16
   mmarray stats arrays.npz --member x
+  mmarray convert data.npy data.zarr --chunks 1000,1000 --codec zstd:3
+  mmarray stats data.zarr --json
   mmarray tour --shape 20,30
 
 .npz archives (np.savez, np.savez_compressed) are read member by member
 (--member NAME): stored members are mapped and can be written in place (fill,
 random; the archive's CRC-32 is updated), compressed ones are read-only.
+
+A folder with zarr.json (Zarr v3) or .zarray (Zarr v2) is a Zarr array: every
+command reads it, fill and random write v3 stores in place. An output path ending
+in .zarr (create, slice, convert, reduce --out) is written as a Zarr v3 array
+(--chunks, --shards, --codec), appearing under its name only when complete.
 
 Files are memory-mapped for the duration of one command: they must not be modified
 or truncated by another program while mmarray runs. Input files are never
@@ -239,10 +246,36 @@ pub(crate) struct InputArgs {
     pub(crate) member: Option<String>,
 }
 
+/// How to write a Zarr output (an OUT ending in `.zarr`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ZarrArgs {
+    /// Chunk shape of a .zarr output, in elements, e.g. 1000,1000 (default: chunks of
+    /// about 8 MiB, whole rows for C order).
+    #[arg(long, value_name = "SHAPE", value_parser = parse_shape, help_heading = "Zarr output")]
+    pub(crate) chunks: Option<Shape>,
+    /// Shards of a .zarr output, in chunks per shard along each axis, e.g. 4,4
+    /// (default: no shards).
+    #[arg(long, value_name = "SHAPE", value_parser = parse_shape, help_heading = "Zarr output")]
+    pub(crate) shards: Option<Shape>,
+    /// Compressor of a .zarr output: zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]]
+    /// (CNAME: lz4, lz4hc, blosclz, zstd, zlib) or none (default: zstd:1).
+    #[arg(long, value_name = "CODEC", value_parser = parse_codec, help_heading = "Zarr output")]
+    pub(crate) codec: Option<Codec>,
+}
+
+/// A compressor of `--codec`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Codec(
+    /// The compressor.
+    #[cfg(feature = "zarr")]
+    pub(crate) mmarray_zarr::Compressor,
+    #[cfg(not(feature = "zarr"))] pub(crate) (),
+);
+
 /// `create`.
 #[derive(Debug, Args)]
 pub(crate) struct CreateArgs {
-    /// The new file.
+    /// The new file (a Zarr v3 store if it ends in .zarr).
     pub(crate) path: PathBuf,
     /// Element type: any numpy spelling (float64, <f8, i4, uint8, ?, c16, >f2, ...).
     #[arg(long, value_name = "DTYPE", value_parser = parse_dtype)]
@@ -272,6 +305,8 @@ pub(crate) struct CreateArgs {
     /// Element i (in C order) gets the value i, as np.arange(n).reshape(shape).
     #[arg(long)]
     pub(crate) arange: bool,
+    #[command(flatten)]
+    pub(crate) zarr: ZarrArgs,
 }
 
 /// `info`.
@@ -417,7 +452,8 @@ pub(crate) struct ReduceArgs {
     /// Print JSON: {"op": ..., "value": ...}.
     #[arg(long)]
     pub(crate) json: bool,
-    /// With --axis: write the result array to this new .npy file.
+    /// With --axis: write the result array to this new .npy file (a Zarr v3 store if it
+    /// ends in .zarr).
     #[arg(long, value_name = "OUT.npy", requires = "axis")]
     pub(crate) out: Option<PathBuf>,
     /// Replace an existing --out file.
@@ -425,6 +461,8 @@ pub(crate) struct ReduceArgs {
     pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) zarr: ZarrArgs,
 }
 
 /// `stats`.
@@ -447,7 +485,7 @@ pub(crate) struct StatsArgs {
 pub(crate) struct SliceArgs {
     /// The input file.
     pub(crate) input_path: PathBuf,
-    /// The new .npy file.
+    /// The new .npy file (a Zarr v3 store if it ends in .zarr).
     pub(crate) out: PathBuf,
     /// What to keep: numpy basic indexing such as ':5', '::2,-1', '1:-1,...,0', -1.
     #[arg(allow_hyphen_values = true, value_parser = parse_spec)]
@@ -457,6 +495,8 @@ pub(crate) struct SliceArgs {
     pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) zarr: ZarrArgs,
 }
 
 /// `convert`.
@@ -464,7 +504,7 @@ pub(crate) struct SliceArgs {
 pub(crate) struct ConvertArgs {
     /// The input file.
     pub(crate) input_path: PathBuf,
-    /// The new file.
+    /// The new file (a Zarr v3 store if it ends in .zarr).
     pub(crate) out: PathBuf,
     /// Element type of the output (without a byte order: native order). Default: the input's.
     #[arg(long, value_name = "DTYPE", value_parser = parse_dtype)]
@@ -486,6 +526,8 @@ pub(crate) struct ConvertArgs {
     pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) zarr: ZarrArgs,
 }
 
 /// `append`.
@@ -627,6 +669,69 @@ fn parse_bound(text: &str) -> Result<i128, String> {
             "{v} is outside every integer dtype's range (-9223372036854775808..=18446744073709551616)"
         ))
     }
+}
+
+/// Parses `--codec`: `zstd[:LEVEL]`, `gzip[:LEVEL]`, `blosc[:CNAME[:LEVEL]]` or `none`.
+#[cfg(feature = "zarr")]
+fn parse_codec(text: &str) -> Result<Codec, String> {
+    use mmarray_zarr::{BloscCompressor, BloscShuffle, Compressor};
+    let mut parts = text.split(':');
+    let name = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    let level = |t: &str, range: std::ops::RangeInclusive<i64>| -> Result<i64, String> {
+        t.parse::<i64>()
+            .ok()
+            .filter(|l| range.contains(l))
+            .ok_or_else(|| {
+                format!(
+                    "invalid codec {text:?}: level {t:?} is not an integer in {}..={}",
+                    range.start(),
+                    range.end()
+                )
+            })
+    };
+    let too_many = || format!("invalid codec {text:?}: too many parts");
+    let compressor = match (name, rest.as_slice()) {
+        ("none", []) => Compressor::None,
+        ("zstd", []) => Compressor::Zstd(1),
+        ("zstd", [l]) => Compressor::Zstd(level(l, -131_072..=22)? as i32),
+        ("gzip", []) => Compressor::Gzip(6),
+        ("gzip", [l]) => Compressor::Gzip(level(l, 0..=9)? as u32),
+        ("blosc", parts) if parts.len() <= 2 => {
+            let cname = match parts.first() {
+                None => BloscCompressor::Lz4,
+                Some(c) => BloscCompressor::from_name(c).ok_or_else(|| {
+                    format!(
+                        "invalid codec {text:?}: blosc compressor {c:?} is not one of lz4, lz4hc, blosclz, zstd, zlib"
+                    )
+                })?,
+            };
+            let clevel = match parts.get(1) {
+                None => 5,
+                Some(l) => level(l, 0..=9)? as u8,
+            };
+            Compressor::Blosc {
+                cname,
+                clevel,
+                shuffle: BloscShuffle::Byte,
+            }
+        }
+        ("none" | "zstd" | "gzip" | "blosc", _) => return Err(too_many()),
+        _ => {
+            return Err(format!(
+                "invalid codec {text:?}: expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none"
+            ));
+        }
+    };
+    Ok(Codec(compressor))
+}
+
+/// Without Zarr support, no codec parses.
+#[cfg(not(feature = "zarr"))]
+fn parse_codec(text: &str) -> Result<Codec, String> {
+    Err(format!(
+        "invalid codec {text:?}: this mmarray was built without Zarr support"
+    ))
 }
 
 fn parse_order(text: &str) -> Result<Order, String> {

@@ -16,8 +16,11 @@ use crate::args::{
 };
 use crate::error::{CliError, Context};
 use crate::files::check_new;
-use crate::progress::{Ctx, selected_bytes, selection};
+use crate::input::{self, InPlace, Input};
+use crate::progress::Ctx;
 use crate::seed::{announce_seed, seed_or_random};
+#[cfg(feature = "zarr")]
+use crate::store;
 use crate::{export, files, json, out, progress, tour};
 
 /// Runs the parsed command line.
@@ -78,6 +81,11 @@ fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
             "--random needs a float, complex or bool dtype, not {kind}; use `mmarray random --dist integers` on an integer file"
         )));
     }
+    #[cfg(feature = "zarr")]
+    if store::is_zarr_output(path) {
+        return create_store(a, value);
+    }
+    check_not_store_options(&a.zarr, path)?;
     check_new(path, a.force)?;
     let mut array = files::create_staged(path, a.dtype, &a.shape.0, a.order, a.raw, a.force)?;
     {
@@ -97,6 +105,34 @@ fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
         }
     }
     array.persist(a.force).at(path)?.close().at(path)
+}
+
+/// `create OUT.zarr`.
+#[cfg(feature = "zarr")]
+fn create_store(a: &CreateArgs, value: Option<Value>) -> Result<(), CliError> {
+    let path = a.path.as_path();
+    if a.raw {
+        return Err(CliError::Usage(
+            "--raw cannot write a Zarr store (PATH ends in .zarr)".to_owned(),
+        ));
+    }
+    check_new(path, a.force)?;
+    let content = if let Some(dist) = a.random {
+        let seed = seed_or_random(a.seed);
+        announce_seed(seed);
+        store::Content::Random(dist.into(), seed.0)
+    } else if a.arange {
+        store::Content::Arange
+    } else {
+        store::Content::Fill(value.unwrap_or(Value::U8(0)))
+    };
+    let out = store::Output {
+        dtype: a.dtype,
+        order: a.order,
+        force: a.force,
+        zarr: a.zarr.clone(),
+    };
+    store::create(path, &a.shape.0, content, &out)
 }
 
 /// `info ARCHIVE.npz` without `--member`: the members.
@@ -202,11 +238,16 @@ enum Info {
     Text(String),
 }
 
+#[cfg_attr(not(feature = "zarr"), allow(clippy::infallible_destructuring_match))]
 fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
     if !a.input.raw && a.input.member.is_none() && files::is_archive(path) {
         return info_members(path, a);
     }
-    let array = files::open_read(path, &a.input)?;
+    let array = match input::open(path, &a.input)? {
+        Input::File(array) => array,
+        #[cfg(feature = "zarr")]
+        Input::Store(s) => return Ok(info_store(path, &s, a.json)),
+    };
     let member = array.npz_member();
     let file_size = std::fs::metadata(path)
         .map_err(|e| CliError::file(path, e))?
@@ -298,6 +339,66 @@ fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
     Ok(Info::Text(text))
 }
 
+/// What `info` says about a Zarr store.
+#[cfg(feature = "zarr")]
+fn info_store(path: &Path, s: &store::Store, as_json: bool) -> Info {
+    let info = &s.info;
+    let dtype = info.dtype;
+    let size = s.array.len() as u64;
+    let nbytes = size * dtype.itemsize() as u64;
+    let disk = store::Store::disk_size(path);
+    if as_json {
+        return Info::Json(json::object([
+            ("format", Json::from("zarr")),
+            ("version", Json::from(vec![info.version])),
+            ("descr", Json::from(dtype.descr())),
+            ("name", Json::from(dtype.kind().name())),
+            ("shape", Json::from(info.shape.clone())),
+            ("fortran_order", Json::from(info.order == Order::F)),
+            ("itemsize", Json::from(dtype.itemsize())),
+            ("size", Json::from(size)),
+            ("nbytes", Json::from(nbytes)),
+            ("data_offset", Json::Null),
+            ("file_size", Json::from(disk)),
+            ("chunks", Json::from(info.chunks.clone())),
+            ("shards", info.shards.clone().map_or(Json::Null, Json::from)),
+            ("codecs", Json::from(info.codecs.clone())),
+            ("fill_value", info.fill_value.clone()),
+        ]));
+    }
+    let order = match info.order {
+        Order::C => "C order (row-major)",
+        Order::F => "Fortran order (column-major, a transpose codec)",
+    };
+    let chunks = s.array.grid().len() as u64;
+    let shards = info.shards.as_ref().map_or_else(String::new, |sh| {
+        format!(", in shards of {}", out::py_shape(sh))
+    });
+    Info::Text(format!(
+        "{}: Zarr v{} array\n\
+         dtype:      {} ('{}', {} per item)\n\
+         shape:      {}, {order}\n\
+         size:       {}, {} of data\n\
+         chunks:     {} of {}{shards}\n\
+         codecs:     {}\n\
+         fill value: {}\n\
+         disk size:  {}",
+        path.display(),
+        info.version,
+        dtype.kind(),
+        dtype.descr(),
+        out::count(dtype.itemsize() as u64, "byte"),
+        out::py_shape(&info.shape),
+        out::count(size, "item"),
+        out::bytes_text(nbytes),
+        out::count(chunks, "chunk"),
+        out::py_shape(&info.chunks),
+        info.codecs.join(", "),
+        info.fill_value,
+        out::bytes_text(disk),
+    ))
+}
+
 /// numpy's `repr()` of `view`, or of what numpy's indexing of a memmap with `spec`
 /// gives: a scalar when integers select one element, a plain array when nothing
 /// is selected; printed with `options` (numpy's `set_printoptions`).
@@ -306,19 +407,68 @@ fn repr_of<T: Native>(
     spec: Option<&Spec>,
     options: &PrintOptions,
 ) -> Result<String, mmarray_core::Error> {
-    let Some(spec) = spec else {
-        return Ok(repr_with(view, "memmap", options));
+    let sub = match spec {
+        Some(spec) => view.slice(spec.clone())?,
+        None => view.clone(),
     };
-    let sub = view.slice(spec.clone())?;
+    Ok(repr_selected(&sub, spec, options))
+}
+
+/// numpy's `repr()` of `sub`, what numpy's indexing of a memmap with `spec` gave.
+fn repr_selected<T: Native>(
+    sub: &View<'_, T>,
+    spec: Option<&Spec>,
+    options: &PrintOptions,
+) -> String {
+    let Some(spec) = spec else {
+        return repr_with(sub, "memmap", options);
+    };
     if sub.ndim() == 0 && !spec.indices().contains(&Index::Ellipsis) {
-        Ok(scalar_repr(sub.get(&[])?.to_value()))
+        match sub.get(&[]) {
+            Ok(v) => scalar_repr(v.to_value()),
+            Err(_) => repr_with(sub, "array", options),
+        }
     } else if sub.is_empty() {
         // numpy's memmap turns views that share no memory with the file into
         // plain arrays, and an empty view shares none.
-        Ok(repr_with(&sub, "array", options))
+        repr_with(sub, "array", options)
     } else {
-        Ok(repr_with(&sub, "memmap", options))
+        repr_with(sub, "memmap", options)
     }
+}
+
+/// `show` on a store: the selection is read into memory (at most
+/// [`store::IN_MEMORY_BYTES`]) and printed as the same view of a `.npy` would be.
+#[cfg(feature = "zarr")]
+fn show_store(
+    s: &store::Store,
+    spec: Option<&Spec>,
+    options: &PrintOptions,
+) -> Result<String, mmarray_core::Error> {
+    dispatch!(s.array.dtype().kind(), T => {
+        let whole = s.array.view::<T>()?;
+        let sub = match spec {
+            Some(spec) => whole.slice(spec.clone())?,
+            None => whole,
+        };
+        let nbytes = sub.len() * size_of::<T>();
+        if nbytes > store::IN_MEMORY_BYTES {
+            return Err(mmarray_core::Error::Unsupported(format!(
+                "{}: the selection holds {} of data, more than the {} show reads from a Zarr store; select less with --slice",
+                s.array.source().name(),
+                out::bytes_text(nbytes as u64),
+                out::bytes_text(store::IN_MEMORY_BYTES as u64)
+            )));
+        }
+        let mut values = sub.to_vec()?;
+        // In the store's byte order, so that numpy's repr names it as for a .npy.
+        let order = s.dtype().byte_order();
+        if !s.dtype().is_native() {
+            mmarray_dtype::byteswap_bytes(bytemuck::cast_slice_mut(&mut values), <T as mmarray_dtype::Element>::KIND.swap_unit());
+        }
+        let view = View::<T>::from_bytes(bytemuck::cast_slice(&values), sub.shape(), Order::C, order)?;
+        Ok(repr_selected(&view, spec, options))
+    })
 }
 
 fn show(a: &ShowArgs) -> Result<(), CliError> {
@@ -330,11 +480,14 @@ fn show(a: &ShowArgs) -> Result<(), CliError> {
         edgeitems: a.edgeitems.unwrap_or(defaults.edgeitems),
         precision: a.precision.unwrap_or(defaults.precision),
     };
-    let array = files::open_read(path, &a.input)?;
-    let text = dispatch!(array.dtype().kind(), T => {
-        let view = array.view::<T>().at(path)?;
-        repr_of(&view, a.slice.as_ref(), &options).at(path)?
-    });
+    let text = match input::open(path, &a.input)? {
+        Input::File(array) => dispatch!(array.dtype().kind(), T => {
+            let view = array.view::<T>().at(path)?;
+            repr_of(&view, a.slice.as_ref(), &options).at(path)?
+        }),
+        #[cfg(feature = "zarr")]
+        Input::Store(s) => show_store(&s, a.slice.as_ref(), &options).at(path)?,
+    };
     out::line(&text)
 }
 
@@ -358,14 +511,15 @@ fn completions(a: &CompletionsArgs) -> Result<(), CliError> {
 
 fn fill(ctx: &Ctx, a: &FillArgs) -> Result<(), CliError> {
     let path = a.path.as_path();
-    let mut array = files::open_write(path, &a.input)?;
+    let mut array = input::open_write(path, &a.input)?;
     let value = Value::parse(array.dtype().kind(), &a.value).at(path)?;
     let spec = a.slice.clone().unwrap_or_default();
+    let selected = array.selection(&spec).at(path)?;
     {
-        let _bar = progress::start("fill", selected_bytes(&array, &spec), ctx.quiet);
-        mmarray_ops::fill_value(&mut array, &spec, value).at(path)?;
+        let _bar = progress::start("fill", selected, ctx.quiet);
+        array.fill(&spec, value).at(path)?;
     }
-    array.close().at(path)
+    array.close(path)
 }
 
 /// The distribution `random` uses for an array of `kind`.
@@ -422,21 +576,21 @@ fn random(ctx: &Ctx, a: &RandomArgs) -> Result<(), CliError> {
             "--dist integers needs --high B (and --low A, default 0)".to_owned(),
         ));
     }
-    let mut array = files::open_write(path, &a.input)?;
+    let mut array = input::open_write(path, &a.input)?;
     let dist = resolve_dist(a, array.dtype().kind(), path)?;
     // Everything that can be refused is refused before the seed is printed.
     mmarray_ops::check_random(array.dtype().kind(), dist).at(path)?;
     let spec = a.slice.clone().unwrap_or_default();
-    let selected = selection(&array, &spec).at(path)?;
+    let selected = array.selection(&spec).at(path)?;
     let seed = seed_or_random(a.seed);
     // The seed goes out before the progress bar can appear (and so also when the
     // fill is interrupted).
     announce_seed(seed);
     {
         let _bar = progress::start("random", selected, ctx.quiet);
-        mmarray_ops::random_fill(&mut array, &spec, dist, seed.0).at(path)?;
+        array.random(&spec, dist, seed.0).at(path)?;
     }
-    array.close().at(path)
+    array.close(path)
 }
 
 /// The values of `view` as nested JSON lists (a bare value for 0-d).
@@ -451,20 +605,31 @@ fn nested_json<T: Native>(view: &View<'_, T>) -> Json {
     nest(&mut values, view.shape())
 }
 
+#[cfg_attr(
+    not(feature = "zarr"),
+    allow(clippy::match_wildcard_for_single_variants)
+)]
 fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
     let path = a.path.as_path();
-    let array = files::open_read(path, &a.input)?;
+    #[cfg(feature = "zarr")]
+    let to_store = a.out.as_deref().is_some_and(store::is_zarr_output);
+    #[cfg(not(feature = "zarr"))]
+    let to_store = false;
+    if !to_store && let Some(dest) = &a.out {
+        check_not_store_options(&a.zarr, dest)?;
+    }
+    let array = input::open(path, &a.input)?;
     let op = Op::from(a.op);
     let opts = ReduceOptions {
         skipna: a.skipna,
         ddof: a.ddof,
     };
-    let total = array.nbytes() as u64;
+    let total = array.nbytes();
     match (a.axis, &a.out) {
         (None, _) => {
             let value = {
                 let _bar = progress::start(op.name(), total, ctx.quiet);
-                mmarray_ops::reduce_array(&array, op, &opts).at(path)?
+                array.reduce(op, &opts).at(path)?
             };
             if a.json {
                 out::line(
@@ -482,7 +647,16 @@ fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
             check_new(dest, a.force)?;
             {
                 let _bar = progress::start(op.name(), total, ctx.quiet);
-                mmarray_ops::reduce_axis_to_npy(&array, op, axis, &opts, dest, a.force).at(path)?;
+                match &array {
+                    Input::File(file) if !to_store => {
+                        mmarray_ops::reduce_axis_to_npy(file, op, axis, &opts, dest, a.force)
+                            .at(path)?;
+                    }
+                    _ => {
+                        let result = array.reduce_axis(op, axis, &opts).at(path)?;
+                        write_axis_result(&result, dest, to_store, a)?;
+                    }
+                }
             }
             if a.json {
                 let mut shape = array.shape().to_vec();
@@ -508,7 +682,7 @@ fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
         (Some(axis), None) => {
             let result = {
                 let _bar = progress::start(op.name(), total, ctx.quiet);
-                mmarray_ops::reduce_axis(&array, op, axis, &opts).at(path)?
+                array.reduce_axis(op, axis, &opts).at(path)?
             };
             let text = dispatch!(result.dtype.kind(), T => {
                 let view = View::<T>::from_bytes(&result.data, &result.shape, result.order, ByteOrder::NATIVE).at(path)?;
@@ -528,12 +702,52 @@ fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
     }
 }
 
+/// Writes an axis reduction's result held in memory to `dest`: a new `.npy`
+/// file, or a new store when `to_store`.
+fn write_axis_result(
+    result: &mmarray_ops::AxisResult,
+    dest: &Path,
+    to_store: bool,
+    a: &ReduceArgs,
+) -> Result<(), CliError> {
+    dispatch!(result.dtype.kind(), T => {
+        let view = View::<T>::from_bytes(&result.data, &result.shape, result.order, ByteOrder::NATIVE)
+            .at(dest)?;
+        if to_store {
+            #[cfg(feature = "zarr")]
+            {
+                let out = store::Output {
+                    dtype: result.dtype,
+                    order: result.order,
+                    force: a.force,
+                    zarr: a.zarr.clone(),
+                };
+                return store::write_view(&view, dest, &out);
+            }
+        }
+        let mut dst = files::create_staged(dest, result.dtype, &result.shape, result.order, false, a.force)?;
+        mmarray_ops::assign(dst.view_mut::<T>().at(dest)?, &view).at(dest)?;
+        dst.persist(a.force).at(dest)?.close().at(dest)
+    })
+}
+
+/// Refuses the Zarr output options for an output that is not a store.
+fn check_not_store_options(zarr: &crate::args::ZarrArgs, out: &Path) -> Result<(), CliError> {
+    if zarr.chunks.is_some() || zarr.shards.is_some() || zarr.codec.is_some() {
+        return Err(CliError::Usage(format!(
+            "--chunks, --shards and --codec apply to a Zarr output (a path ending in .zarr), not {}",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 fn stats(ctx: &Ctx, a: &StatsArgs) -> Result<(), CliError> {
     let path = a.path.as_path();
-    let array = files::open_read(path, &a.input)?;
+    let array = input::open(path, &a.input)?;
     let s = {
-        let _bar = progress::start("stats", array.nbytes() as u64, ctx.quiet);
-        mmarray_ops::stats_array(&array, a.skipna).at(path)?
+        let _bar = progress::start("stats", array.nbytes(), ctx.quiet);
+        array.stats(a.skipna).at(path)?
     };
     if a.json {
         let opt = |v: &Option<Value>| v.as_ref().map_or(Json::Null, json::value);
@@ -564,10 +778,38 @@ fn stats(ctx: &Ctx, a: &StatsArgs) -> Result<(), CliError> {
 
 fn slice(ctx: &Ctx, a: &SliceArgs) -> Result<(), CliError> {
     let path = a.input_path.as_path();
-    let src = files::open_read(path, &a.input)?;
+    #[cfg(feature = "zarr")]
+    let to_store = store::is_zarr_output(&a.out);
+    #[cfg(not(feature = "zarr"))]
+    let to_store = false;
+    if !to_store {
+        check_not_store_options(&a.zarr, &a.out)?;
+    }
+    let src = input::open(path, &a.input)?;
     check_new(&a.out, a.force)?;
-    let _bar = progress::start("slice", selected_bytes(&src, &a.spec), ctx.quiet);
-    mmarray_ops::slice_to_file(&src, &a.spec, &a.out, a.force).at(path)
+    let _bar = progress::start("slice", src.selected_bytes(&a.spec), ctx.quiet);
+    #[cfg(feature = "zarr")]
+    let out = store::Output {
+        dtype: src.dtype(),
+        order: Order::C,
+        force: a.force,
+        zarr: a.zarr.clone(),
+    };
+    match &src {
+        #[cfg(feature = "zarr")]
+        Input::File(file) if to_store => dispatch!(file.dtype().kind(), T => {
+            let view = file.view::<T>().at(path)?.slice(a.spec.clone()).at(path)?;
+            store::write_view(&view, &a.out, &out)
+        }),
+        Input::File(file) => mmarray_ops::slice_to_file(file, &a.spec, &a.out, a.force).at(path),
+        #[cfg(feature = "zarr")]
+        Input::Store(s) if to_store => dispatch!(s.array.dtype().kind(), T => {
+            let view = s.array.view::<T>().at(path)?.slice(a.spec.clone()).at(path)?;
+            store::write_chunked(&view, &a.out, &out)
+        }),
+        #[cfg(feature = "zarr")]
+        Input::Store(s) => store::slice_to_npy(s, &a.spec, &a.out, a.force),
+    }
 }
 
 fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
@@ -586,6 +828,18 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
             "--out-raw cannot write an .npz archive (its members are .npy files)".to_owned(),
         ));
     }
+    #[cfg(feature = "zarr")]
+    let to_store = store::is_zarr_output(&a.out);
+    #[cfg(not(feature = "zarr"))]
+    let to_store = false;
+    if to_store && a.out_raw {
+        return Err(CliError::Usage(
+            "--out-raw cannot write a Zarr store (OUT ends in .zarr)".to_owned(),
+        ));
+    }
+    if !to_store {
+        check_not_store_options(&a.zarr, &a.out)?;
+    }
     // With an input that is not an archive, --member names the output member.
     let from_archive = !a.input.raw && files::is_archive(path);
     let mut input = a.input.clone();
@@ -596,8 +850,10 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
     {
         out_member = name;
     }
-    let src = files::open_read(path, &input)?;
-    if let Some(m) = src.npz_member() {
+    let src = input::open(path, &input)?;
+    if let Input::File(file) = &src
+        && let Some(m) = file.npz_member()
+    {
         out_member.clone_from(&m.name);
     }
     let mut dtype = a.out_dtype.unwrap_or(src.dtype());
@@ -615,17 +871,50 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
         overwrite: a.force,
     };
     check_new(&a.out, a.force)?;
-    let _bar = progress::start("convert", src.nbytes() as u64, ctx.quiet);
-    if to_npz {
-        mmarray_ops::convert_to_npz(&src, &a.out, &opts, &out_member, a.compress).at(path)
-    } else {
-        mmarray_ops::convert_file(&src, &a.out, &opts).at(path)
+    let _bar = progress::start("convert", src.nbytes(), ctx.quiet);
+    #[cfg(feature = "zarr")]
+    let out = store::Output {
+        dtype: opts.dtype,
+        order: opts.order,
+        force: a.force,
+        zarr: a.zarr.clone(),
+    };
+    match &src {
+        #[cfg(feature = "zarr")]
+        Input::File(file) if to_store => dispatch!(file.dtype().kind(), T => {
+            store::write_view(&file.view::<T>().at(path)?, &a.out, &out)
+        }),
+        Input::File(file) if to_npz => {
+            mmarray_ops::convert_to_npz(file, &a.out, &opts, &out_member, a.compress).at(path)
+        }
+        Input::File(file) => mmarray_ops::convert_file(file, &a.out, &opts).at(path),
+        #[cfg(feature = "zarr")]
+        Input::Store(s) if to_store => dispatch!(s.array.dtype().kind(), T => {
+            store::write_chunked(&s.array.view::<T>().at(path)?, &a.out, &out)
+        }),
+        #[cfg(feature = "zarr")]
+        Input::Store(_) if to_npz => Err(CliError::file(
+            path,
+            "converting a Zarr store to an .npz archive is not supported; convert it to .npy first",
+        )),
+        #[cfg(feature = "zarr")]
+        Input::Store(s) => mmarray_ops::convert_chunked(&s.array, &a.out, &opts).at(path),
     }
 }
 
+#[cfg_attr(not(feature = "zarr"), allow(clippy::infallible_destructuring_match))]
 fn append(ctx: &Ctx, a: &AppendArgs) -> Result<(), CliError> {
     let path = a.path.as_path();
-    let mut array = files::open_write(path, &a.input)?;
+    let mut array = match input::open_write(path, &a.input)? {
+        InPlace::File(array) => array,
+        #[cfg(feature = "zarr")]
+        InPlace::Store(_) => {
+            return Err(CliError::file(
+                path,
+                "growing a Zarr store is not supported (append works on .npy and raw files)",
+            ));
+        }
+    };
     // VALUE is checked against the file's type before anything changes, so that a
     // value that does not fit leaves the file as it was.
     let value = match &a.fill {

@@ -6,12 +6,12 @@ use std::io::{BufWriter, ErrorKind, Write};
 use std::path::Path;
 
 use mmarray_core::{StagedFile, View};
-use mmarray_dtype::{Class, Element, Kind, Native, Value, dispatch};
+use mmarray_dtype::{Class, Kind, Native, Value, dispatch};
 
 use crate::args::{ExportArgs, TextFormat};
 use crate::error::{CliError, Context};
-use crate::files;
 use crate::files::check_new;
+use crate::input::{self, Input};
 use crate::printf::{Arg, FormatError, RowFormat};
 
 /// Where the text goes.
@@ -44,49 +44,122 @@ pub(crate) fn run(a: &ExportArgs) -> Result<(), CliError> {
         }
         .to_owned()
     });
-    let array = files::open_read(path, &a.input)?;
+    let array = input::open(path, &a.input)?;
     if let Sink::File(out) = sink {
         // Also refuses a directory, with or without --force.
         check_new(out, a.force)?;
     }
-    dispatch!(array.dtype().kind(), T => {
-        let view = array.view::<T>().at(path)?;
-        let view = match &a.slice {
-            Some(spec) => view.slice(spec.clone()).at(path)?,
-            None => view,
-        };
-        if view.ndim() > 2 {
-            return Err(CliError::file(
-                path,
-                format!(
-                    "export writes 0-d, 1-d and 2-d arrays (as np.savetxt), not {}-d ones; \
-                     select at most 2 dimensions with --slice",
-                    view.ndim()
-                ),
-            ));
+    match &array {
+        Input::File(array) => dispatch!(array.dtype().kind(), T => {
+            let view = array.view::<T>().at(path)?;
+            let view = match &a.slice {
+                Some(spec) => view.slice(spec.clone()).at(path)?,
+                None => view,
+            };
+            let row = row_format::<T>(a, path, view.shape())?;
+            emit(a, path, &sink, |w| write_text(&view, &row, &delimiter, w))
+        }),
+        #[cfg(feature = "zarr")]
+        Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
+            let view = s.array.view::<T>().at(path)?;
+            let view = match &a.slice {
+                Some(spec) => view.slice(spec.clone()).at(path)?,
+                None => view,
+            };
+            let row = row_format::<T>(a, path, view.shape())?;
+            emit(a, path, &sink, |w| write_chunked_text(&view, &row, &delimiter, w))
+        }),
+    }
+}
+
+/// The format of a row of an array of `shape` (refusing more than 2 dimensions).
+fn row_format<T: Native>(
+    a: &ExportArgs,
+    path: &Path,
+    shape: &[usize],
+) -> Result<RowFormat, CliError> {
+    if shape.len() > 2 {
+        return Err(CliError::file(
+            path,
+            format!(
+                "export writes 0-d, 1-d and 2-d arrays (as np.savetxt), not {}-d ones; \
+                 select at most 2 dimensions with --slice",
+                shape.len()
+            ),
+        ));
+    }
+    let ncol = if shape.len() == 2 { shape[1] } else { 1 };
+    let nonempty = shape.iter().all(|&n| n > 0);
+    a.fmt
+        .row_format(ncol, T::KIND, nonempty)
+        .map_err(|e| CliError::file(path, e))
+}
+
+/// Runs `write` into the sink: standard output, or a new file that appears under
+/// its name only when complete.
+fn emit(
+    a: &ExportArgs,
+    path: &Path,
+    sink: &Sink<'_>,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+) -> Result<(), CliError> {
+    match *sink {
+        Sink::Stdout => {
+            let stdout = std::io::stdout();
+            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+            write(&mut w)
+                .and_then(|()| w.flush().map_err(Failure::Io))
+                .map_err(|e| e.into_cli(path, None))
         }
-        let ncol = if view.ndim() == 2 { view.shape()[1] } else { 1 };
-        let row = a.fmt.row_format(ncol, T::KIND, !view.is_empty()).map_err(|e| CliError::file(path, e))?;
-        match sink {
-            Sink::Stdout => {
-                let stdout = std::io::stdout();
-                let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-                write_text(&view, &row, &delimiter, &mut w)
-                    .and_then(|()| w.flush().map_err(Failure::Io))
-                    .map_err(|e| e.into_cli(path, None))
-            }
-            Sink::File(out) => {
-                let staged = StagedFile::create(out).at(out)?;
-                let mut w = BufWriter::with_capacity(1 << 16, staged);
-                write_text(&view, &row, &delimiter, &mut w)
-                    .map_err(|e| e.into_cli(path, Some(out)))?;
-                let staged = w
-                    .into_inner()
-                    .map_err(|e| CliError::file(out, format!("write: {}", e.error())))?;
-                staged.persist(a.force).at(out)
-            }
+        Sink::File(out) => {
+            let staged = StagedFile::create(out).at(out)?;
+            let mut w = BufWriter::with_capacity(1 << 16, staged);
+            write(&mut w).map_err(|e| e.into_cli(path, Some(out)))?;
+            let staged = w
+                .into_inner()
+                .map_err(|e| CliError::file(out, format!("write: {}", e.error())))?;
+            staged.persist(a.force).at(out)
         }
-    })
+    }
+}
+
+/// [`write_text`] for a view of a store: rows are read (decoded) a block at a time.
+#[cfg(feature = "zarr")]
+fn write_chunked_text<T: Native>(
+    view: &mmarray_core::chunk::ChunkedView<'_, T>,
+    row: &RowFormat,
+    delimiter: &str,
+    w: &mut dyn Write,
+) -> Result<(), Failure> {
+    let shape = view.shape().to_vec();
+    let block = |sub: &mmarray_core::chunk::ChunkedView<'_, T>, w: &mut dyn Write| {
+        let values = sub.to_vec().map_err(Failure::Read)?;
+        let v = View::<T>::from_bytes(
+            bytemuck::cast_slice(&values),
+            sub.shape(),
+            mmarray_core::Order::C,
+            mmarray_dtype::ByteOrder::NATIVE,
+        )
+        .map_err(Failure::Read)?;
+        write_text(&v, row, delimiter, w)
+    };
+    let Some(&n) = shape.first() else {
+        return block(view, w);
+    };
+    let row_bytes = shape[1..].iter().product::<usize>().max(1) * size_of::<T>();
+    let rows = ((1 << 20) / row_bytes).max(1);
+    let mut start = 0;
+    while start < n {
+        let end = (start + rows).min(n);
+        let spec = mmarray_core::Spec::new(vec![mmarray_core::Index::range(
+            start as isize,
+            end as isize,
+        )])
+        .map_err(|e| Failure::Read(e.into()))?;
+        block(&view.slice(spec).map_err(Failure::Read)?, w)?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// Why writing the text stopped.
@@ -95,12 +168,16 @@ enum Failure {
     Format(FormatError),
     /// Writing failed.
     Io(std::io::Error),
+    /// Reading the input failed (a store's chunk).
+    #[cfg_attr(not(feature = "zarr"), allow(dead_code))]
+    Read(mmarray_core::Error),
 }
 
 impl Failure {
     fn into_cli(self, input: &Path, out: Option<&Path>) -> CliError {
         match self {
             Failure::Format(FormatError(e)) => CliError::file(input, e),
+            Failure::Read(e) => CliError::file(input, e),
             Failure::Io(e) if e.kind() == ErrorKind::BrokenPipe && out.is_none() => {
                 CliError::BrokenPipe
             }
@@ -118,7 +195,7 @@ fn write_text<T: Native>(
     view: &View<'_, T>,
     row: &RowFormat,
     delimiter: &str,
-    w: &mut impl Write,
+    w: &mut dyn Write,
 ) -> Result<(), Failure> {
     let ncol = if view.ndim() == 2 { view.shape()[1] } else { 1 };
     let complex = T::KIND.class() == Class::Complex;
@@ -190,14 +267,14 @@ fn split(v: Value, args: &mut [Arg; 2]) -> usize {
 
 /// Writes text, replacing `+-` by `-` across the whole line for complex arrays,
 /// as numpy's `savetxt` does (`s.replace('+-', '-')`), without holding the line.
-struct Emitter<'w, W: Write> {
+struct Emitter<'w, W: Write + ?Sized> {
     w: &'w mut W,
     complex: bool,
     /// A `+` held back until the next character shows whether a `-` follows.
     plus_pending: bool,
 }
 
-impl<W: Write> Emitter<'_, W> {
+impl<W: Write + ?Sized> Emitter<'_, W> {
     fn emit(&mut self, text: &str) -> Result<(), Failure> {
         if !self.complex {
             return self.w.write_all(text.as_bytes()).map_err(Failure::Io);

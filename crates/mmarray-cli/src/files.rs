@@ -98,7 +98,13 @@ pub(crate) fn open_read_with(
 /// file that appears meanwhile is not replaced). Every command that writes a new
 /// file calls this before it starts.
 pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
-    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+    // A Zarr output is a folder: an existing one is replaced with --force (if it is
+    // a Zarr array; the store writer checks).
+    #[cfg(feature = "zarr")]
+    let folder_ok = crate::store::is_zarr_output(path);
+    #[cfg(not(feature = "zarr"))]
+    let folder_ok = false;
+    if !folder_ok && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
         return Err(CliError::file(path, "is a directory"));
     }
     if !force && std::fs::symlink_metadata(path).is_ok() {

@@ -22,7 +22,8 @@
 //! before it returns, which waits while a signal is being handled.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// No signal received.
 const CALM: u8 = 0;
@@ -32,6 +33,61 @@ const HANDLING: u8 = 1;
 const LET_FINISH: u8 = 2;
 
 static STATE: AtomicU8 = AtomicU8::new(CALM);
+
+/// Set when a signal came: store writes ([`Store`]) stop at their next chunk.
+static STOP: AtomicBool = AtomicBool::new(false);
+/// Store writes under way ([`Store`] guards alive).
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+/// Set when a new store was moved into place, complete.
+static COMMITTED: AtomicBool = AtomicBool::new(false);
+/// How long the signal thread waits for store writes to stop before it ends the
+/// process anyway.
+const STORE_GRACE: Duration = Duration::from_secs(30);
+
+/// Whether a signal asked store writes to stop.
+#[cfg(feature = "zarr")]
+pub(crate) fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// A Zarr store being written (a new one under a temporary name, or one in
+/// place): while a guard lives, a signal does not end the process at once. The
+/// signal thread sets [`stopped`], waits until every guard is gone (the writer
+/// sees [`stopped`] at its next chunk, fails, and removes what it staged; a
+/// chunk being written is finished first, so no chunk is left half written),
+/// then ends the process, unless the new store was [`committed`](Store::commit).
+/// Zarr stores are folders of many files: they cannot be staged unnamed as the
+/// single files of `mmarray-core` are.
+#[derive(Debug)]
+#[cfg(feature = "zarr")]
+pub(crate) struct Store(());
+
+#[cfg(feature = "zarr")]
+impl Store {
+    /// Starts a store write; `None` if a signal already came (the caller gives up).
+    pub(crate) fn begin() -> Option<Store> {
+        ACTIVE.fetch_add(1, Ordering::SeqCst);
+        if stopped() {
+            ACTIVE.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Store(()))
+    }
+
+    /// Says that the new store is in place under its name, complete, and ends
+    /// the write.
+    pub(crate) fn commit(self) {
+        COMMITTED.store(true, Ordering::SeqCst);
+        drop(self);
+    }
+}
+
+#[cfg(feature = "zarr")]
+impl Drop for Store {
+    fn drop(&mut self) {
+        ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// Waits, if a signal is being handled, for the handling thread to end the
 /// process; returns at once otherwise (or once that thread let the command finish).
@@ -104,7 +160,14 @@ fn wait_for_signals(set: &libc::sigset_t, message: &[u8], writes: Writes) {
         }
         STATE.store(HANDLING, Ordering::Release);
         let summary = mmarray_core::abandon_staged();
-        if writes == Writes::NewFile && summary.in_flight == 0 && summary.persisted > 0 {
+        STOP.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        while ACTIVE.load(Ordering::SeqCst) > 0 && start.elapsed() < STORE_GRACE {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let complete =
+            (summary.in_flight == 0 && summary.persisted > 0) || COMMITTED.load(Ordering::SeqCst);
+        if writes == Writes::NewFile && complete {
             // The output is already complete under its name: the command is
             // finishing (closing, printing); let it end normally.
             STATE.store(LET_FINISH, Ordering::Release);

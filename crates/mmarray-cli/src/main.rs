@@ -10,12 +10,15 @@ mod commands;
 mod error;
 mod export;
 mod files;
+mod input;
 mod interrupt;
 mod json;
 mod out;
 mod printf;
 mod progress;
 mod seed;
+#[cfg(feature = "zarr")]
+mod store;
 mod tour;
 
 use std::io::Write;

@@ -1,0 +1,244 @@
+//! The one place where an input is opened: a file (`.npy`, raw, an `.npz`
+//! member), mapped, or a Zarr store (a folder), read chunk by chunk. Commands
+//! take an [`Input`] and ask it for what they need; operations that differ
+//! between the two are here, not in every command.
+
+use std::path::Path;
+
+use mmarray_core::{DynArray, Order, ReadOnly, ReadWrite, Spec};
+#[cfg(feature = "zarr")]
+use mmarray_core::{View, ViewMut};
+#[cfg(feature = "zarr")]
+use mmarray_dtype::dispatch;
+use mmarray_dtype::{DType, Value};
+use mmarray_ops::{AxisResult, Op, ReduceOptions, Stats};
+
+use crate::args::InputArgs;
+use crate::error::{CliError, Context};
+use crate::files;
+#[cfg(feature = "zarr")]
+use crate::store::Store;
+
+/// An array to read.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// A mapped file.
+    File(DynArray<ReadOnly>),
+    /// A Zarr store.
+    #[cfg(feature = "zarr")]
+    Store(Store),
+}
+
+/// An array to write in place (`fill`, `random`).
+#[derive(Debug)]
+pub(crate) enum InPlace {
+    /// A file mapped read-write.
+    File(DynArray<ReadWrite>),
+    /// A Zarr v3 store opened for writing chunks.
+    #[cfg(feature = "zarr")]
+    Store(Store),
+}
+
+/// Whether `path` is to be opened as a Zarr store: a folder (without `--raw`).
+/// A folder that holds no Zarr array is then an error that says so.
+#[cfg(feature = "zarr")]
+fn is_store(path: &Path, input: &InputArgs) -> Result<bool, CliError> {
+    if input.raw || !path.is_dir() {
+        return Ok(false);
+    }
+    if input.member.is_some() {
+        return Err(CliError::file(
+            path,
+            "--member applies to .npz archives, and this is a Zarr store (a folder)",
+        ));
+    }
+    Ok(true)
+}
+
+/// Opens `path` (a file, or a Zarr store) read-only; it is never modified.
+pub(crate) fn open(path: &Path, input: &InputArgs) -> Result<Input, CliError> {
+    #[cfg(feature = "zarr")]
+    if is_store(path, input)? {
+        return Ok(Input::Store(Store::open(path, false)?));
+    }
+    files::open_read(path, input).map(Input::File)
+}
+
+/// Opens `path` (a file, or a Zarr v3 store) for writing in place.
+pub(crate) fn open_write(path: &Path, input: &InputArgs) -> Result<InPlace, CliError> {
+    #[cfg(feature = "zarr")]
+    if is_store(path, input)? {
+        return Ok(InPlace::Store(Store::open(path, true)?));
+    }
+    files::open_write(path, input).map(InPlace::File)
+}
+
+impl Input {
+    /// The element type, with the byte order of the data in the file or the store.
+    pub(crate) fn dtype(&self) -> DType {
+        match self {
+            Input::File(a) => a.dtype(),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => s.dtype(),
+        }
+    }
+
+    /// The shape.
+    pub(crate) fn shape(&self) -> &[usize] {
+        match self {
+            Input::File(a) => a.shape(),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => s.array.shape(),
+        }
+    }
+
+    /// The memory order (a store's: the order of elements in its chunks).
+    pub(crate) fn order(&self) -> Order {
+        match self {
+            Input::File(a) => a.order(),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => s.array.order(),
+        }
+    }
+
+    /// Bytes of data (decoded, for a store).
+    pub(crate) fn nbytes(&self) -> u64 {
+        (self.shape().iter().product::<usize>() * self.dtype().itemsize()) as u64
+    }
+
+    /// Bytes of the elements `spec` selects (for progress bars; all of them if
+    /// `spec` does not fit).
+    pub(crate) fn selected_bytes(&self, spec: &Spec) -> u64 {
+        match self {
+            Input::File(a) => crate::progress::selected_bytes(a, spec),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => {
+                let itemsize = self.dtype().itemsize() as u64;
+                dispatch!(s.array.dtype().kind(), T => s
+                    .array
+                    .view::<T>()
+                    .and_then(|v| v.slice(spec.clone()))
+                    .map_or(self.nbytes(), |v| v.len() as u64 * itemsize))
+            }
+        }
+    }
+
+    /// A whole-array reduction.
+    pub(crate) fn reduce(&self, op: Op, opts: &ReduceOptions) -> mmarray_ops::Result<Value> {
+        match self {
+            Input::File(a) => mmarray_ops::reduce_array(a, op, opts),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
+                mmarray_ops::reduce(&s.array.view::<T>()?, op, opts)
+            }),
+        }
+    }
+
+    /// Count, sum, mean, min, max and std in one pass.
+    pub(crate) fn stats(&self, skipna: bool) -> mmarray_ops::Result<Stats> {
+        match self {
+            Input::File(a) => mmarray_ops::stats_array(a, skipna),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
+                mmarray_ops::stats(&s.array.view::<T>()?, skipna)
+            }),
+        }
+    }
+
+    /// A reduction along `axis`, into memory (native byte order, the input's order).
+    pub(crate) fn reduce_axis(
+        &self,
+        op: Op,
+        axis: isize,
+        opts: &ReduceOptions,
+    ) -> mmarray_ops::Result<AxisResult> {
+        match self {
+            Input::File(a) => mmarray_ops::reduce_axis(a, op, axis, opts),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
+                // The array in memory, laid out in its own order (bounded: see
+                // `in_memory`), so that lanes are summed as over a .npy of that order.
+                let values = s.in_memory::<T>()?;
+                let shape = s.array.shape();
+                let byte_order = mmarray_dtype::ByteOrder::NATIVE;
+                let c = View::<T>::from_bytes(bytemuck::cast_slice(&values), shape, Order::C, byte_order)?;
+                let f_values: Vec<T>;
+                let view = if s.array.order() == Order::F {
+                    let mut buf = vec![<T as bytemuck::Zeroable>::zeroed(); values.len()];
+                    let dst = ViewMut::<T>::from_bytes(bytemuck::cast_slice_mut(&mut buf), shape, Order::F, byte_order)?;
+                    mmarray_ops::assign(dst, &c)?;
+                    f_values = buf;
+                    View::<T>::from_bytes(bytemuck::cast_slice(&f_values), shape, Order::F, byte_order)?
+                } else {
+                    c
+                };
+                mmarray_ops::reduce_axis_view(&view, op, axis, opts)
+            }),
+        }
+    }
+}
+
+impl InPlace {
+    /// The element type of the data (its kind is what VALUEs must fit).
+    pub(crate) fn dtype(&self) -> DType {
+        match self {
+            InPlace::File(a) => a.dtype(),
+            #[cfg(feature = "zarr")]
+            InPlace::Store(s) => s.dtype(),
+        }
+    }
+
+    /// Bytes of the elements `spec` selects, or why `spec` does not fit the shape.
+    pub(crate) fn selection(&self, spec: &Spec) -> Result<u64, mmarray_core::Error> {
+        match self {
+            InPlace::File(a) => crate::progress::selection(a, spec),
+            #[cfg(feature = "zarr")]
+            InPlace::Store(s) => {
+                let itemsize = s.dtype().itemsize() as u64;
+                dispatch!(s.array.dtype().kind(), T => s
+                    .array
+                    .view::<T>()
+                    .and_then(|v| v.slice(spec.clone()))
+                    .map(|v| v.len() as u64 * itemsize))
+            }
+        }
+    }
+
+    /// Writes `value` into the elements `spec` selects.
+    pub(crate) fn fill(&mut self, spec: &Spec, value: Value) -> mmarray_ops::Result<()> {
+        match self {
+            InPlace::File(a) => mmarray_ops::fill_value(a, spec, value),
+            #[cfg(feature = "zarr")]
+            InPlace::Store(s) => dispatch!(s.array.dtype().kind(), T => {
+                let view = s.array.view_mut::<T>()?.into_slice(spec.clone())?;
+                mmarray_ops::fill(view, value.cast::<T>())
+            }),
+        }
+    }
+
+    /// Writes random values into the elements `spec` selects.
+    pub(crate) fn random(
+        &mut self,
+        spec: &Spec,
+        dist: mmarray_ops::Dist,
+        seed: u64,
+    ) -> mmarray_ops::Result<()> {
+        match self {
+            InPlace::File(a) => mmarray_ops::random_fill(a, spec, dist, seed),
+            #[cfg(feature = "zarr")]
+            InPlace::Store(s) => dispatch!(s.array.dtype().kind(), T => {
+                let view = s.array.view_mut::<T>()?.into_slice(spec.clone())?;
+                mmarray_ops::random_view(view, dist, seed)
+            }),
+        }
+    }
+
+    /// Flushes and closes.
+    pub(crate) fn close(self, path: &Path) -> Result<(), CliError> {
+        match self {
+            InPlace::File(a) => a.close().at(path),
+            #[cfg(feature = "zarr")]
+            InPlace::Store(s) => s.array.flush().at(path),
+        }
+    }
+}

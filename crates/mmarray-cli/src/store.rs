@@ -1,0 +1,428 @@
+//! Zarr stores: opening them as inputs (read-only, or writable in place for
+//! `fill` and `random`) and writing `.zarr` outputs, through `mmarray-zarr`.
+//!
+//! Store writes stop at their next chunk when a signal comes (see
+//! [`interrupt::Store`]): every chunk source opened here is wrapped so that its
+//! reads and writes fail once [`interrupt::stopped`] says so, and a new store is
+//! written under a temporary name that is removed when the write fails.
+
+use std::fs;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, ChunkedView};
+use mmarray_core::{Index, Order, Spec, View};
+use mmarray_dtype::{ByteOrder, DType, Native, Value, dispatch};
+use mmarray_zarr::{BlockSource, CreateOptions, StoreInfo, ZarrSource};
+
+use crate::args::{Codec, ZarrArgs};
+use crate::error::{CliError, Context};
+use crate::interrupt;
+
+/// The most data (in bytes) read from a store into memory at once by the
+/// commands that need a contiguous array (`show`, axis reductions).
+pub(crate) const IN_MEMORY_BYTES: usize = 256 << 20;
+
+/// Whether `path` names a `.zarr` output.
+pub(crate) fn is_zarr_output(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zarr"))
+}
+
+/// A Zarr array opened as an input (or for writing in place).
+#[derive(Debug)]
+pub(crate) struct Store {
+    /// What its metadata says (`dtype` with the stored byte order).
+    pub(crate) info: StoreInfo,
+    /// The array, walked in the store's order.
+    pub(crate) array: Chunked,
+    /// For a store written in place: the write under way (see [`interrupt::Store`]).
+    _writing: Option<interrupt::Store>,
+}
+
+impl Store {
+    /// Opens the store at `path`, read-only or writable in place.
+    pub(crate) fn open(path: &Path, writable: bool) -> Result<Store, CliError> {
+        let writing = if writable {
+            Some(interrupt::Store::begin().ok_or_else(|| interrupted(path))?)
+        } else {
+            None
+        };
+        let options = mmarray_zarr::OpenOptions::new().writable(writable);
+        let source = ZarrSource::open_with(path, &options).at(path)?;
+        let info = source.info().clone();
+        let array = Chunked::new(Box::new(Stoppable(source))).with_order(info.order);
+        Ok(Store {
+            info,
+            array,
+            _writing: writing,
+        })
+    }
+
+    /// The whole array in memory, in its order, refused beyond
+    /// [`IN_MEMORY_BYTES`] (for what still needs a contiguous view).
+    pub(crate) fn in_memory<T: Native>(&self) -> mmarray_core::Result<Vec<T>> {
+        let nbytes = self.array.len() * self.array.dtype().itemsize();
+        if nbytes > IN_MEMORY_BYTES {
+            return Err(mmarray_core::Error::Unsupported(format!(
+                "{}: {} of data: more than the {} this command reads from a Zarr store into memory",
+                self.array.source().name(),
+                crate::out::bytes_text(nbytes as u64),
+                crate::out::bytes_text(IN_MEMORY_BYTES as u64)
+            )));
+        }
+        self.array.view::<T>()?.to_vec()
+    }
+
+    /// The element type with the byte order of the chunk bytes on disk.
+    pub(crate) fn dtype(&self) -> DType {
+        self.info.dtype
+    }
+
+    /// The bytes of all the files of the store (metadata and chunks).
+    pub(crate) fn disk_size(path: &Path) -> u64 {
+        fn walk(dir: &Path, depth: usize) -> u64 {
+            if depth > 64 {
+                return 0;
+            }
+            let Ok(entries) = fs::read_dir(dir) else {
+                return 0;
+            };
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path(), depth + 1),
+                    Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+                    _ => 0,
+                })
+                .sum()
+        }
+        walk(path, 0)
+    }
+}
+
+/// A chunk source whose reads and writes fail once a signal came, so that a
+/// store write stops between chunks (never in the middle of one).
+#[derive(Debug)]
+struct Stoppable(ZarrSource);
+
+impl Stoppable {
+    fn check(&self) -> mmarray_core::Result<()> {
+        if interrupt::stopped() {
+            return Err(mmarray_core::Error::Interrupted {
+                path: self.0.path().to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl ChunkSource for Stoppable {
+    fn dtype(&self) -> DType {
+        self.0.dtype()
+    }
+    fn grid(&self) -> &ChunkGrid {
+        self.0.grid()
+    }
+    fn chunk_order(&self) -> Order {
+        self.0.chunk_order()
+    }
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> mmarray_core::Result<ChunkBytes<'_>> {
+        self.check()?;
+        self.0.read_chunk(coords, buf)
+    }
+    fn is_writable(&self) -> bool {
+        self.0.is_writable()
+    }
+    fn write_chunk(&self, coords: &[usize], bytes: &[u8]) -> mmarray_core::Result<()> {
+        self.check()?;
+        self.0.write_chunk(coords, bytes)
+    }
+    fn flush(&self) -> mmarray_core::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// How to write a new store: the `--chunks`, `--shards` and `--codec` options
+/// and the output's element type and order.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    /// Element type and byte order of the chunk bytes.
+    pub(crate) dtype: DType,
+    /// Order of the elements in the chunks (F: a `transpose` codec).
+    pub(crate) order: Order,
+    /// Replace an existing store.
+    pub(crate) force: bool,
+    /// `--chunks`, `--shards`, `--codec`.
+    pub(crate) zarr: ZarrArgs,
+}
+
+impl Output {
+    fn options(&self) -> CreateOptions {
+        let mut o = CreateOptions::new()
+            .order(self.order)
+            .byte_order(self.dtype.byte_order())
+            .overwrite(self.force)
+            .compressor(match self.zarr.codec {
+                Some(Codec(c)) => c,
+                None => mmarray_zarr::Compressor::default(),
+            });
+        if let Some(chunks) = &self.zarr.chunks {
+            o = o.chunks(&chunks.0);
+        }
+        if let Some(shards) = &self.zarr.shards {
+            o = o.shards(&shards.0);
+        }
+        o
+    }
+}
+
+/// The blocks of a source as elements of another type (numpy's `astype`,
+/// unsafe casting), stopping once a signal came.
+struct Cast<'s, T, S: ?Sized> {
+    src: &'s S,
+    /// The output element type (and byte order).
+    to: DType,
+    path: PathBuf,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Native, U: Native, S: BlockSource<T> + ?Sized> BlockSource<U> for Cast<'_, T, S> {
+    fn block_shape(&self) -> &[usize] {
+        self.src.block_shape()
+    }
+    fn block_dtype(&self) -> DType {
+        self.to
+    }
+    fn block_order(&self) -> Order {
+        self.src.block_order()
+    }
+    fn block(&self, start: &[usize], shape: &[usize]) -> mmarray_core::Result<Vec<U>> {
+        if interrupt::stopped() {
+            return Err(mmarray_core::Error::Interrupted {
+                path: self.path.clone(),
+            });
+        }
+        let values = self.src.block(start, shape)?;
+        let mut out = vec![U::zeroed(); values.len()];
+        // numpy's end-of-array rule of some casts applies to the block holding the
+        // array's last element.
+        let full = self.src.block_shape();
+        let first = start.iter().all(|&s| s == 0);
+        let last = start
+            .iter()
+            .zip(shape)
+            .zip(full)
+            .all(|((&s, &n), &f)| s + n == f);
+        mmarray_dtype::convert_part(
+            bytemuck::cast_slice(&values),
+            DType::native(T::KIND),
+            bytemuck::cast_slice_mut(&mut out),
+            DType::native(U::KIND),
+            first,
+            last,
+        )
+        .map_err(mmarray_core::Error::from)?;
+        Ok(out)
+    }
+}
+
+/// Writes `src` as a new Zarr v3 store at `out` (as `out.dtype`, in `out.order`),
+/// atomically: under a temporary name, renamed into place when complete.
+fn write_from<T: Native, S: BlockSource<T> + ?Sized>(
+    src: &S,
+    out_path: &Path,
+    out: &Output,
+) -> Result<(), CliError> {
+    let guard = interrupt::Store::begin().ok_or_else(|| interrupted(out_path))?;
+    let options = out.options();
+    dispatch!(out.dtype.kind(), U => {
+        let cast = Cast::<T, S> { src, to: out.dtype, path: out_path.to_owned(), _t: PhantomData };
+        mmarray_zarr::convert::<U, _>(&cast, out_path, &options).at(out_path)?;
+    });
+    guard.commit();
+    Ok(())
+}
+
+fn interrupted(path: &Path) -> CliError {
+    CliError::file(path, "interrupted")
+}
+
+/// Writes the view `src` (of a file or of memory) as a new store.
+pub(crate) fn write_view<T: Native>(
+    src: &View<'_, T>,
+    out_path: &Path,
+    out: &Output,
+) -> Result<(), CliError> {
+    write_from::<T, _>(src, out_path, out)
+}
+
+/// Writes the view `src` of another store as a new store.
+pub(crate) fn write_chunked<T: Native>(
+    src: &ChunkedView<'_, T>,
+    out_path: &Path,
+    out: &Output,
+) -> Result<(), CliError> {
+    write_from::<T, _>(src, out_path, out)
+}
+
+/// `slice STORE OUT.npy`: the selection as a new `.npy` file with the store's
+/// dtype and byte order (the `bytes` codec's endianness).
+pub(crate) fn slice_to_npy(
+    s: &Store,
+    spec: &Spec,
+    out: &Path,
+    force: bool,
+) -> Result<(), CliError> {
+    let path = Path::new(&s.array.source().name()).to_owned();
+    let dtype = s.dtype();
+    if dtype.is_native() {
+        return mmarray_ops::slice_chunked_to_file(&s.array, spec, out, force).at(&path);
+    }
+    // Block by block along the first axis: read (decoded to native order), then
+    // copied into the new file in its byte order.
+    dispatch!(dtype.kind(), T => {
+        let view = s.array.view::<T>().at(&path)?.slice(spec.clone()).at(&path)?;
+        let shape = view.shape().to_vec();
+        let mut dst = crate::files::create_staged(out, dtype, &shape, Order::C, false, force)?;
+        let row: usize = shape.iter().skip(1).product::<usize>().max(1) * dtype.itemsize();
+        let rows = (BLOCK_BYTES / row).max(1);
+        let n = shape.first().copied().unwrap_or(1);
+        let mut start = 0;
+        while start < n || (shape.is_empty() && start == 0) {
+            let (block, bshape) = if shape.is_empty() {
+                (Spec::default(), Vec::new())
+            } else {
+                let end = (start + rows).min(n);
+                let mut b = shape.clone();
+                b[0] = end - start;
+                let spec = Spec::new(vec![Index::range(start as isize, end as isize)])
+                    .map_err(mmarray_core::Error::from)
+                    .at(&path)?;
+                (spec, b)
+            };
+            let values = view.slice(block.clone()).at(&path)?.to_vec().at(&path)?;
+            let src = View::<T>::from_bytes(bytemuck::cast_slice(&values), &bshape, Order::C, ByteOrder::NATIVE).at(&path)?;
+            mmarray_ops::assign(dst.view_mut::<T>().at(out)?.into_slice(block).at(out)?, &src).at(out)?;
+            start += rows;
+            if shape.is_empty() {
+                break;
+            }
+        }
+        dst.persist(force).at(out)?.close().at(out)
+    })
+}
+
+/// Bytes read from a store at once by block-by-block copies.
+const BLOCK_BYTES: usize = 8 << 20;
+
+/// What `create` writes into a new store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Content {
+    /// The fill value everywhere (no chunk is written).
+    Fill(Value),
+    /// Random values.
+    Random(mmarray_ops::Dist, u64),
+    /// Element i (in C order) is i.
+    Arange,
+}
+
+/// A folder being written under a temporary name, removed unless renamed into place.
+struct Staged {
+    tmp: PathBuf,
+    done: bool,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// `create OUT.zarr`: a new store of `shape` holding `content`, written under a
+/// temporary name and renamed into place when complete.
+pub(crate) fn create(
+    path: &Path,
+    shape: &[usize],
+    content: Content,
+    out: &Output,
+) -> Result<(), CliError> {
+    let guard = interrupt::Store::begin().ok_or_else(|| interrupted(path))?;
+    let existing = fs::symlink_metadata(path).is_ok();
+    if existing && !mmarray_zarr::is_zarr(path) {
+        return Err(CliError::file(
+            path,
+            "exists and is not a Zarr array: not replacing it",
+        ));
+    }
+    if existing && !out.force {
+        return Err(CliError::file(
+            path,
+            "file exists (use --force to replace it)",
+        ));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = parent.join(format!(".{name}.{}.mmarray-create", std::process::id()));
+    let mut staged = Staged {
+        tmp: tmp.clone(),
+        done: false,
+    };
+    let mut options = out.options().overwrite(false);
+    if let Content::Fill(v) = content {
+        options = options.fill_value(v);
+    }
+    // Only the metadata is written here: `create` makes the folder.
+    drop(mmarray_zarr::create(&tmp, out.dtype, shape, &options).at(path)?);
+    if !matches!(content, Content::Fill(_)) {
+        let mut store = Store::open(&tmp, true).map_err(|e| rename_error(e, &tmp, path))?;
+        let kind = store.array.dtype().kind();
+        dispatch!(kind, T => {
+            let view = store.array.view_mut::<T>().at(path)?;
+            match content {
+                Content::Random(dist, seed) => mmarray_ops::random_view(view, dist, seed),
+                Content::Arange => mmarray_ops::arange_view(view),
+                Content::Fill(_) => Ok(()),
+            }
+            .map_err(|e| CliError::file(path, rename_in(&e.to_string(), &tmp, path)))?;
+        });
+        store.array.flush().at(path)?;
+    }
+    if existing {
+        let old = parent.join(format!(".{name}.{}.mmarray-old", std::process::id()));
+        fs::rename(path, &old).map_err(|e| CliError::file(path, format!("rename: {e}")))?;
+        if let Err(e) = fs::rename(&tmp, path) {
+            let _ = fs::rename(&old, path);
+            return Err(CliError::file(path, format!("rename: {e}")));
+        }
+        let _ = fs::remove_dir_all(&old);
+    } else {
+        fs::rename(&tmp, path).map_err(|e| CliError::file(path, format!("rename: {e}")))?;
+    }
+    staged.done = true;
+    guard.commit();
+    Ok(())
+}
+
+/// A message about the temporary folder `tmp` as one about `path`.
+fn rename_in(message: &str, tmp: &Path, path: &Path) -> String {
+    message.replace(&tmp.display().to_string(), &path.display().to_string())
+}
+
+fn rename_error(e: CliError, tmp: &Path, path: &Path) -> CliError {
+    match e {
+        CliError::Failed(m) => CliError::Failed(rename_in(&m, tmp, path)),
+        other => other,
+    }
+}
