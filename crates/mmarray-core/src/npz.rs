@@ -17,8 +17,9 @@
 //!   checked as it goes, and that file is mapped. Memory use stays bounded (the page
 //!   cache holds the pages, as for any mapped file), but the temporary file needs disk
 //!   space for the whole member (on a `tmpfs` `$TMPDIR` that is memory: point `$TMPDIR`
-//!   at a disk for large members). Decoding chunk by chunk through the chunk seam,
-//!   without the temporary file, is future work of issue 11.
+//!   at a disk for large members). [`DeflatedMember`] reads the same member through
+//!   the chunk seam instead, inflated chunk by chunk in order, with no temporary file
+//!   and a few MiB of memory: every operation of `mmarray-ops` takes its views.
 //!
 //! Archives are written by [`NpzWriter`] (any number of members, as `np.savez` writes
 //! them) or, for one array, [`write_array`].
