@@ -374,7 +374,7 @@ pub fn convert<T: Element, S: BlockSource<T> + ?Sized>(
 /// for 256 KiB chunks; syncing the files from 32 threads was still 6 times
 /// slower). `syncfs` also waits for other processes' writes to that
 /// filesystem. Elsewhere, or if it fails, file by file.
-fn sync_tree(dir: &Path) -> Result<()> {
+pub(crate) fn sync_tree(dir: &Path) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked};
@@ -104,6 +105,8 @@ pub struct ZarrSource {
     shard_cache: Option<ArrayShardedReadableExtCache>,
     shard_locks: Vec<Mutex<()>>,
     writable: bool,
+    /// Whether chunks were written since the last flush.
+    dirty: AtomicBool,
     options: CodecOptions,
 }
 
@@ -224,6 +227,7 @@ impl ZarrSource {
             shard_cache,
             shard_locks: (0..SHARD_LOCKS).map(|_| Mutex::new(())).collect(),
             writable: options.writable,
+            dirty: AtomicBool::new(false),
             // Chunks are decoded one per thread by the callers: no nested parallelism.
             options: CodecOptions::default().with_concurrent_target(1),
             info,
@@ -417,6 +421,66 @@ impl ZarrSource {
         })
     }
 
+    /// Stores a chunk of an unsharded array: encoded, written under a temporary
+    /// name beside its key and renamed over it (a reader sees the old chunk or
+    /// the new one, never part of one), unsynced until [`flush`](ChunkSource::flush).
+    /// A chunk equal to the fill value is removed (missing chunks read as it).
+    fn store_chunk_file(&self, coords: &[usize], data: ArrayBytes<'_>) -> Result<()> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let c = shape_u64(coords);
+        let key = self.array.chunk_key(&c);
+        let file = self.array.storage().key_to_fspath(&key);
+        let io = |path: &Path, action: &'static str| {
+            let path = path.to_owned();
+            move |source| Error::Io {
+                path,
+                action,
+                source,
+            }
+        };
+        self.dirty.store(true, Ordering::Relaxed);
+        if data.is_fill_value(self.array.fill_value()) {
+            return match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&file, "remove")(e)),
+                _ => Ok(()),
+            };
+        }
+        let shape = self
+            .array
+            .chunk_shape(&c)
+            .map_err(|e| self.chunk_error(coords, e.to_string()))?;
+        let encoded = guard(|| {
+            self.array.codecs().encode(
+                data,
+                &shape,
+                self.array.data_type(),
+                self.array.fill_value(),
+                &self.options,
+            )
+        })
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|r| self.chunk_error(coords, r))?;
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir, "create"))?;
+        }
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = file.with_file_name(format!(
+            ".{name}.{}.{n}.mmarray-zarr-chunk",
+            std::process::id()
+        ));
+        let written = std::fs::write(&tmp, &encoded)
+            .map_err(io(&tmp, "write"))
+            .and_then(|()| std::fs::rename(&tmp, &file).map_err(io(&file, "rename")));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+
     fn fill_chunk(&self, len: usize) -> Vec<u8> {
         let fill = self.array.fill_value().as_ne_bytes();
         if fill.is_empty() {
@@ -475,6 +539,19 @@ fn guard<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
 }
 
 impl ChunkSource for ZarrSource {
+    /// Makes the chunks written since the last flush durable (one `syncfs` of
+    /// the store's filesystem on Linux; the store's files one by one elsewhere).
+    /// Chunks of sharded arrays are durable when written.
+    fn flush(&self) -> Result<()> {
+        if self.dirty.swap(false, Ordering::Relaxed)
+            && let Err(e) = crate::create::sync_tree(&self.path)
+        {
+            self.dirty.store(true, Ordering::Relaxed);
+            return Err(e);
+        }
+        Ok(())
+    }
+
     fn dtype(&self) -> DType {
         self.dtype
     }
@@ -530,10 +607,7 @@ impl ChunkSource for ZarrSource {
         }
         let data = ArrayBytes::new_flen(Cow::Borrowed(bytes));
         let result = match &self.per_shard {
-            None => guard(|| {
-                self.array
-                    .store_chunk_opt(&shape_u64(coords), data, &self.options)
-            }),
+            None => return self.store_chunk_file(coords, data),
             Some(per) => {
                 let _lock = self.shard_lock(coords);
                 let shard: Vec<u64> = coords

@@ -209,6 +209,29 @@ fn created_stores_are_written_in_place_chunk_by_chunk() {
         let again = mmarray_zarr::open_writable(&path).unwrap();
         assert_eq!(again.view::<f64>().unwrap().to_vec().unwrap(), want);
         assert_eq!(mmarray_zarr::inspect(&path).unwrap().dtype, dtype);
+        if !sharded {
+            // Chunks are files renamed into place: no temporaries remain, and a
+            // chunk written as the fill value is removed.
+            let row: Vec<String> = common::names(&path.join("c/0"));
+            assert_eq!(row, ["0", "1", "2"], "{row:?}");
+            let fill = vec![-1.0f64; grid.chunk_len()];
+            again
+                .source()
+                .write_chunk(&[0, 1], bytemuck::cast_slice(&fill))
+                .unwrap();
+            again.flush().unwrap();
+            assert_eq!(common::names(&path.join("c/0")), ["0", "2"]);
+            assert_eq!(
+                again
+                    .view::<f64>()
+                    .unwrap()
+                    .slice("0, 3:6")
+                    .unwrap()
+                    .to_vec()
+                    .unwrap(),
+                [-1.0; 3]
+            );
+        }
         // A chunk of the wrong size is refused, naming the chunk.
         let err = again
             .source()
