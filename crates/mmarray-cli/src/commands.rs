@@ -652,6 +652,13 @@ fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
                         mmarray_ops::reduce_axis_to_npy(file, op, axis, &opts, dest, a.force)
                             .at(path)?;
                     }
+                    #[cfg(feature = "zarr")]
+                    Input::Store(s) if !to_store && s.array.order() == Order::C => {
+                        mmarray_ops::reduce_axis_chunked_to_npy(
+                            &s.array, op, axis, &opts, dest, a.force,
+                        )
+                        .at(path)?;
+                    }
                     _ => {
                         let result = array.reduce_axis(op, axis, &opts).at(path)?;
                         write_axis_result(&result, dest, to_store, a)?;

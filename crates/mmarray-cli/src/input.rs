@@ -156,26 +156,33 @@ impl Input {
             Input::File(a) => mmarray_ops::reduce_axis(a, op, axis, opts),
             #[cfg(feature = "zarr")]
             Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
-                // The array in memory, laid out in its own order (bounded: see
-                // `in_memory`), so that lanes are summed as over a .npy of that order.
-                let values = s.in_memory::<T>()?;
-                let shape = s.array.shape();
-                let byte_order = mmarray_dtype::ByteOrder::NATIVE;
-                let c = View::<T>::from_bytes(bytemuck::cast_slice(&values), shape, Order::C, byte_order)?;
-                let f_values: Vec<T>;
-                let view = if s.array.order() == Order::F {
-                    let mut buf = vec![<T as bytemuck::Zeroable>::zeroed(); values.len()];
-                    let dst = ViewMut::<T>::from_bytes(bytemuck::cast_slice_mut(&mut buf), shape, Order::F, byte_order)?;
-                    mmarray_ops::assign(dst, &c)?;
-                    f_values = buf;
-                    View::<T>::from_bytes(bytemuck::cast_slice(&f_values), shape, Order::F, byte_order)?
-                } else {
-                    c
-                };
-                mmarray_ops::reduce_axis_view(&view, op, axis, opts)
+                let result = mmarray_ops::reduce_axis_view(&s.array.view::<T>()?, op, axis, opts)?;
+                // In the store's order, as reduce_axis gives a .npy's result in its order.
+                in_order(result, s.array.order())
             }),
         }
     }
+}
+
+/// `result` (native elements) laid out in `order`.
+#[cfg(feature = "zarr")]
+fn in_order(result: AxisResult, order: Order) -> mmarray_ops::Result<AxisResult> {
+    use mmarray_dtype::ByteOrder;
+    if result.order == order || result.shape.len() < 2 {
+        // (0-d and 1-d data are the same in either order.)
+        return Ok(AxisResult { order, ..result });
+    }
+    let mut data = vec![0u8; result.data.len()];
+    dispatch!(result.dtype.kind(), R => {
+        let src = View::<R>::from_bytes(&result.data, &result.shape, result.order, ByteOrder::NATIVE)?;
+        let dst = ViewMut::<R>::from_bytes(&mut data, &result.shape, order, ByteOrder::NATIVE)?;
+        mmarray_ops::assign(dst, &src)?;
+    });
+    Ok(AxisResult {
+        order,
+        data,
+        ..result
+    })
 }
 
 impl InPlace {

@@ -19,8 +19,7 @@ use crate::args::{Codec, ZarrArgs};
 use crate::error::{CliError, Context};
 use crate::interrupt;
 
-/// The most data (in bytes) read from a store into memory at once by the
-/// commands that need a contiguous array (`show`, axis reductions).
+/// The most data (in bytes) that `show` reads from a store into memory.
 pub(crate) const IN_MEMORY_BYTES: usize = 256 << 20;
 
 /// Whether `path` names a `.zarr` output.
@@ -57,21 +56,6 @@ impl Store {
             array,
             _writing: writing,
         })
-    }
-
-    /// The whole array in memory, in its order, refused beyond
-    /// [`IN_MEMORY_BYTES`] (for what still needs a contiguous view).
-    pub(crate) fn in_memory<T: Native>(&self) -> mmarray_core::Result<Vec<T>> {
-        let nbytes = self.array.len() * self.array.dtype().itemsize();
-        if nbytes > IN_MEMORY_BYTES {
-            return Err(mmarray_core::Error::Unsupported(format!(
-                "{}: {} of data: more than the {} this command reads from a Zarr store into memory",
-                self.array.source().name(),
-                crate::out::bytes_text(nbytes as u64),
-                crate::out::bytes_text(IN_MEMORY_BYTES as u64)
-            )));
-        }
-        self.array.view::<T>()?.to_vec()
     }
 
     /// The element type with the byte order of the chunk bytes on disk.
