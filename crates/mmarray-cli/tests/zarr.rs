@@ -945,3 +945,149 @@ print("same")
     );
     assert_eq!(got.trim(), "same");
 }
+
+/// Starts `mmarray args` in the scratch folder, waits until an entry whose name
+/// starts with `staged` appears there (the store being written; any moment if
+/// `staged` is empty) plus `delay`, sends SIGINT and returns the exit code and
+/// stderr; `None` if the command finished before the signal could be sent.
+fn interrupt(s: &Scratch, args: &[&str], staged: &str, delay_ms: u64) -> Option<(i32, String)> {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mmarray"))
+        .args(args)
+        .current_dir(s.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mmarray");
+    let start = Instant::now();
+    let mut finished = false;
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            finished = true;
+            break;
+        }
+        if staged.is_empty() || s.files().iter().any(|f| f.starts_with(staged)) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{args:?} never started"
+        );
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    if !finished {
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SAFETY: sends SIGINT to our own child, not yet reaped (its pid is not reused).
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    }
+    let status = child.wait().expect("wait");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read stderr");
+    if finished || status.code() == Some(0) {
+        return None;
+    }
+    Some((status.code().unwrap_or(-1), err))
+}
+
+#[test]
+fn an_interrupted_store_write_leaves_nothing_behind_or_a_loadable_store() {
+    let s = Scratch::new();
+    s.run(&[
+        "create",
+        "big.npy",
+        "--dtype",
+        "f8",
+        "--shape",
+        "512,1024",
+        "--random",
+        "normal",
+        "--seed",
+        "1",
+    ])
+    .ok();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &[
+                "convert", "big.npy", "out.zarr", "--chunks", "32,1024", "--codec", "gzip:9",
+            ],
+            ".out.zarr.",
+            "out.zarr",
+        ),
+        (
+            &[
+                "create",
+                "new.zarr",
+                "--dtype",
+                "f8",
+                "--shape",
+                "512,1024",
+                "--chunks",
+                "32,1024",
+                "--codec",
+                "gzip:9",
+                "--random",
+                "normal",
+                "--seed",
+                "2",
+            ],
+            ".new.zarr.",
+            "new.zarr",
+        ),
+        (
+            &[
+                "slice", "big.npy", "s.zarr", "::-1", "--chunks", "16,1024", "--codec", "gzip:9",
+            ],
+            ".s.zarr.",
+            "s.zarr",
+        ),
+    ];
+    for &(args, staged, out) in cases {
+        let mut interrupted = 0;
+        for delay in [0, 5, 30, 100] {
+            match interrupt(&s, args, staged, delay) {
+                None => {
+                    // Finished first: complete, then removed for the next try.
+                    assert!(s.run(&["stats", out]).code == 0, "{args:?}");
+                    std::fs::remove_dir_all(s.path(out)).unwrap();
+                }
+                Some((code, err)) => {
+                    interrupted += 1;
+                    assert_eq!(code, 130, "{args:?}: {err}");
+                    assert_eq!(
+                        err.lines().next(),
+                        Some(format!("error: {out}: interrupted").as_str()),
+                        "{args:?}"
+                    );
+                    assert_eq!(s.files(), ["big.npy"], "{args:?} after {delay} ms");
+                }
+            }
+        }
+        assert!(interrupted > 0, "{args:?} was never interrupted");
+    }
+    // In place: the store stays readable (every chunk whole), values partly written.
+    s.run(&[
+        "convert", "big.npy", "in.zarr", "--chunks", "16,1024", "--codec", "gzip:9",
+    ])
+    .ok();
+    let mut interrupted = 0;
+    for delay in [20, 100, 300] {
+        if let Some((code, err)) = interrupt(&s, &["random", "in.zarr", "--seed", "5"], "", delay) {
+            interrupted += 1;
+            assert_eq!(code, 130, "{err}");
+            assert_eq!(
+                err.lines().next(),
+                Some("error: in.zarr: interrupted"),
+                "{err}"
+            );
+        }
+        s.run(&["stats", "in.zarr"]).ok();
+    }
+    assert!(interrupted > 0, "random in place was never interrupted");
+}
