@@ -451,24 +451,59 @@ fn show_store(
             Some(spec) => whole.slice(spec.clone())?,
             None => whole,
         };
-        let nbytes = sub.len() * size_of::<T>();
-        if nbytes > store::IN_MEMORY_BYTES {
-            return Err(mmarray_core::Error::Unsupported(format!(
-                "{}: the selection holds {} of data, more than the {} show reads from a Zarr store; select less with --slice",
-                s.array.source().name(),
-                out::bytes_text(nbytes as u64),
-                out::bytes_text(store::IN_MEMORY_BYTES as u64)
-            )));
-        }
-        let mut values = sub.to_vec()?;
+        // numpy prints only the corners of a summarised array (edgeitems at each
+        // end of the longer axes): read those, with one more (unprinted) element
+        // between them along each such axis, so that the printer summarises them
+        // as it would the whole selection.
+        let summarised = sub.len() > options.threshold && sub.ndim() > 0;
+        let (mut values, shape) = if summarised {
+            store::corners(&sub, options.edgeitems)?
+        } else {
+            let nbytes = sub.len() * size_of::<T>();
+            if nbytes > store::IN_MEMORY_BYTES {
+                return Err(mmarray_core::Error::Unsupported(format!(
+                    "{}: the selection holds {} of data, more than the {} show reads from a Zarr store; select less with --slice or lower --threshold",
+                    s.array.source().name(),
+                    out::bytes_text(nbytes as u64),
+                    out::bytes_text(store::IN_MEMORY_BYTES as u64)
+                )));
+            }
+            (sub.to_vec()?, sub.shape().to_vec())
+        };
         // In the store's byte order, so that numpy's repr names it as for a .npy.
         let order = s.dtype().byte_order();
         if !s.dtype().is_native() {
             mmarray_dtype::byteswap_bytes(bytemuck::cast_slice_mut(&mut values), <T as mmarray_dtype::Element>::KIND.swap_unit());
         }
-        let view = View::<T>::from_bytes(bytemuck::cast_slice(&values), sub.shape(), Order::C, order)?;
+        let view = View::<T>::from_bytes(bytemuck::cast_slice(&values), &shape, Order::C, order)?;
+        if summarised {
+            let compact = PrintOptions { threshold: 0, ..*options };
+            let text = repr_selected(&view, spec, &compact);
+            return Ok(real_shape(&text, &shape, sub.shape(), options.linewidth));
+        }
         Ok(repr_selected(&view, spec, options))
     })
+}
+
+/// `text`, numpy's repr of the corners of an array (shape `compact`, printed
+/// summarised), as the repr of the whole array (shape `real`): the same text with
+/// the real shape, laid out as numpy lays out the closing `shape=..., dtype=...)`.
+#[cfg(feature = "zarr")]
+fn real_shape(text: &str, compact: &[usize], real: &[usize], linewidth: usize) -> String {
+    let tag = format!("shape={}", out::py_shape(compact));
+    let Some(at) = text.rfind(&tag) else {
+        return text.to_owned();
+    };
+    let arr_str = text[..at].trim_end();
+    let extra_str = format!("shape={}{}", out::py_shape(real), &text[at + tag.len()..]);
+    let last_line_len = arr_str.len() - arr_str.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = text.find('(').map_or(0, |i| i + 1);
+    let spacer = if last_line_len + extra_str.len() + 1 > linewidth {
+        format!("\n{}", " ".repeat(prefix))
+    } else {
+        " ".to_owned()
+    };
+    format!("{arr_str}{spacer}{extra_str}")
 }
 
 fn show(a: &ShowArgs) -> Result<(), CliError> {

@@ -303,6 +303,80 @@ pub(crate) fn slice_to_npy(
 /// Bytes read from a store at once by block-by-block copies.
 const BLOCK_BYTES: usize = 8 << 20;
 
+/// The corners of `view` that numpy prints when it summarises it (`edge` items
+/// at each end of every axis longer than `2 * edge`), with one element between
+/// the two ends of each such axis (a copy of the first element: never printed),
+/// in C order, and their shape.
+pub(crate) fn corners<T: Native>(
+    view: &ChunkedView<'_, T>,
+    edge: usize,
+) -> mmarray_core::Result<(Vec<T>, Vec<usize>)> {
+    let shape = view.shape().to_vec();
+    let cut: Vec<bool> = shape.iter().map(|&n| n > 2 * edge).collect();
+    let compact: Vec<usize> = shape
+        .iter()
+        .zip(&cut)
+        .map(|(&n, &c)| if c { 2 * edge + 1 } else { n })
+        .collect();
+    let len = mmarray_core::checked_len(&compact)
+        .filter(|&n| n.saturating_mul(size_of::<T>()) <= IN_MEMORY_BYTES)
+        .ok_or_else(|| {
+            mmarray_core::Error::Unsupported(format!(
+                "{}: the corners to show are too large; use a smaller --edgeitems",
+                view.array().source().name()
+            ))
+        })?;
+    let first = view
+        .slice(Spec::new(vec![Index::Int(0); shape.len()])?)?
+        .to_vec()?;
+    let mut out = vec![
+        first
+            .first()
+            .copied()
+            .unwrap_or_else(<T as bytemuck::Zeroable>::zeroed);
+        len
+    ];
+    let axes: Vec<usize> = (0..shape.len()).filter(|&ax| cut[ax]).collect();
+    // Every corner: for each cut axis, its low or its high end.
+    for mask in 0..1usize << axes.len() {
+        let mut indices = Vec::with_capacity(shape.len());
+        let mut at = vec![0usize; shape.len()];
+        let mut extent = shape.clone();
+        for (ax, &n) in shape.iter().enumerate() {
+            match axes.iter().position(|&a| a == ax) {
+                Some(k) if mask >> k & 1 == 1 => {
+                    indices.push(Index::range((n - edge) as isize, n as isize));
+                    at[ax] = edge + 1;
+                    extent[ax] = edge;
+                }
+                Some(_) => {
+                    indices.push(Index::range(0, edge as isize));
+                    extent[ax] = edge;
+                }
+                None => indices.push(Index::range(0, n as isize)),
+            }
+        }
+        let block = view.slice(Spec::new(indices)?)?.to_vec()?;
+        // Into the compact C-order buffer at `at`.
+        let mut index = vec![0usize; shape.len()];
+        for v in block {
+            let mut flat = 0;
+            for ax in 0..shape.len() {
+                flat = flat * compact[ax] + at[ax] + index[ax];
+            }
+            out[flat] = v;
+            for ax in (0..shape.len()).rev() {
+                index[ax] += 1;
+                if index[ax] < extent[ax] {
+                    break;
+                }
+                index[ax] = 0;
+            }
+        }
+    }
+    Ok((out, compact))
+}
+
 /// What `create` writes into a new store.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Content {

@@ -209,7 +209,7 @@ fn every_reading_subcommand_gives_on_a_store_what_it_gives_on_the_npy() {
 }
 
 #[test]
-fn reductions_do_not_depend_on_the_chunking() {
+fn reductions_and_prints_do_not_depend_on_the_chunking() {
     let s = Scratch::new();
     s.run(&[
         "create", "a.npy", "--dtype", "f8", "--shape", "300,170", "--random", "normal", "--seed",
@@ -233,6 +233,22 @@ fn reductions_do_not_depend_on_the_chunking() {
             "convert", "a.npy", &z, "--chunks", chunks, "--codec", "none",
         ])
         .ok();
+        // Summarised prints come from the store's corners alone.
+        for args in [
+            &[][..],
+            &["--edgeitems", "2", "--linewidth", "50"],
+            &["--slice", "::-7, 3"],
+        ] {
+            let mut x = vec!["show", "a.npy"];
+            x.extend_from_slice(args);
+            let mut y = vec!["show", z.as_str()];
+            y.extend_from_slice(args);
+            assert_eq!(
+                s.run(&x).ok(),
+                s.run(&y).ok(),
+                "show {args:?} over chunks {chunks}"
+            );
+        }
         for (op, want) in ["sum", "mean", "var", "std", "argmax"].iter().zip(&want) {
             for threads in ["1", "2", "3"] {
                 let got = s.run(&["reduce", &z, "--op", op, "--json", "--threads", threads]);
@@ -1000,16 +1016,8 @@ fn interrupt(s: &Scratch, args: &[&str], staged: &str, delay_ms: u64) -> Option<
 fn an_interrupted_store_write_leaves_nothing_behind_or_a_loadable_store() {
     let s = Scratch::new();
     s.run(&[
-        "create",
-        "big.npy",
-        "--dtype",
-        "f8",
-        "--shape",
-        "512,1024",
-        "--random",
-        "normal",
-        "--seed",
-        "1",
+        "create", "big.npy", "--dtype", "f8", "--shape", "512,1024", "--random", "normal",
+        "--seed", "1",
     ])
     .ok();
     let cases: &[(&[&str], &str, &str)] = &[
@@ -1022,20 +1030,8 @@ fn an_interrupted_store_write_leaves_nothing_behind_or_a_loadable_store() {
         ),
         (
             &[
-                "create",
-                "new.zarr",
-                "--dtype",
-                "f8",
-                "--shape",
-                "512,1024",
-                "--chunks",
-                "32,1024",
-                "--codec",
-                "gzip:9",
-                "--random",
-                "normal",
-                "--seed",
-                "2",
+                "create", "new.zarr", "--dtype", "f8", "--shape", "512,1024", "--chunks",
+                "32,1024", "--codec", "gzip:9", "--random", "normal", "--seed", "2",
             ],
             ".new.zarr.",
             "new.zarr",
