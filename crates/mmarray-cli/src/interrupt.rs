@@ -165,6 +165,10 @@ fn wait_for_signals(set: &libc::sigset_t, message: &[u8], writes: Writes) {
         while ACTIVE.load(Ordering::SeqCst) > 0 && start.elapsed() < STORE_GRACE {
             std::thread::sleep(Duration::from_millis(1));
         }
+        // The stores' writers have stopped (and removed what they staged): remove
+        // anything still staged, and stop later conversions.
+        #[cfg(feature = "zarr")]
+        let _ = mmarray_zarr::abandon_staged();
         let complete =
             (summary.in_flight == 0 && summary.persisted > 0) || COMMITTED.load(Ordering::SeqCst);
         if writes == Writes::NewFile && complete {

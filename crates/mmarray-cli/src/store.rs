@@ -432,7 +432,13 @@ pub(crate) fn create(
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let tmp = parent.join(format!(".{name}.{}.mmarray-create", std::process::id()));
+    // Named as mmarray-zarr names the stores it stages, so that a folder left by a
+    // killed process is removed as stale by the next conversion into a store beside it.
+    let tmp = parent.join(format!(
+        ".{name}.{}.{}.mmarray-zarr-tmp",
+        std::process::id(),
+        u64::from(u32::MAX) + 1
+    ));
     let mut staged = Staged {
         tmp: tmp.clone(),
         done: false,

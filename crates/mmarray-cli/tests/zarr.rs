@@ -1087,3 +1087,16 @@ fn an_interrupted_store_write_leaves_nothing_behind_or_a_loadable_store() {
     }
     assert!(interrupted > 0, "random in place was never interrupted");
 }
+
+#[test]
+fn a_staged_store_of_a_killed_create_is_removed_by_the_next_conversion() {
+    let s = Scratch::new();
+    s.run(&["create", "a.npy", "--dtype", "u1", "--shape", "3"])
+        .ok();
+    // What `create x.zarr` stages, left by a process (pid beyond pid_max) that was killed.
+    let stale = s.path(".x.zarr.999999999.4294967296.mmarray-zarr-tmp");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("zarr.json"), b"{}").unwrap();
+    s.run(&["convert", "a.npy", "y.zarr"]).ok();
+    assert_eq!(s.files(), ["a.npy", "y.zarr"]);
+}
