@@ -682,23 +682,12 @@ fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
             check_new(dest, a.force)?;
             {
                 let _bar = progress::start(op.name(), total, ctx.quiet);
-                match &array {
-                    Input::File(file) if !to_store => {
-                        mmarray_ops::reduce_axis_to_npy(file, op, axis, &opts, dest, a.force)
-                            .at(path)?;
-                    }
-                    #[cfg(feature = "zarr")]
-                    Input::Store(s) if !to_store && s.array.order() == Order::C => {
-                        mmarray_ops::reduce_axis_chunked_to_npy(
-                            &s.array, op, axis, &opts, dest, a.force,
-                        )
-                        .at(path)?;
-                    }
-                    _ => {
-                        let result = array.reduce_axis(op, axis, &opts).at(path)?;
-                        write_axis_result(&result, dest, to_store, a)?;
-                    }
-                }
+                let out = input::NewArray {
+                    path: dest,
+                    force: a.force,
+                    zarr: &a.zarr,
+                };
+                array.reduce_axis_to(path, op, axis, &opts, &out)?;
             }
             if a.json {
                 let mut shape = array.shape().to_vec();
@@ -742,35 +731,6 @@ fn reduce(ctx: &Ctx, a: &ReduceArgs) -> Result<(), CliError> {
             out::line(&text)
         }
     }
-}
-
-/// Writes an axis reduction's result held in memory to `dest`: a new `.npy`
-/// file, or a new store when `to_store`.
-fn write_axis_result(
-    result: &mmarray_ops::AxisResult,
-    dest: &Path,
-    to_store: bool,
-    a: &ReduceArgs,
-) -> Result<(), CliError> {
-    dispatch!(result.dtype.kind(), T => {
-        let view = View::<T>::from_bytes(&result.data, &result.shape, result.order, ByteOrder::NATIVE)
-            .at(dest)?;
-        if to_store {
-            #[cfg(feature = "zarr")]
-            {
-                let out = store::Output {
-                    dtype: result.dtype,
-                    order: result.order,
-                    force: a.force,
-                    zarr: a.zarr.clone(),
-                };
-                return store::write_view(&view, dest, &out);
-            }
-        }
-        let mut dst = files::create_staged(dest, result.dtype, &result.shape, result.order, false, a.force)?;
-        mmarray_ops::assign(dst.view_mut::<T>().at(dest)?, &view).at(dest)?;
-        dst.persist(a.force).at(dest)?.close().at(dest)
-    })
 }
 
 /// Refuses the Zarr output options for an output that is not a store.
@@ -830,28 +790,12 @@ fn slice(ctx: &Ctx, a: &SliceArgs) -> Result<(), CliError> {
     let src = input::open(path, &a.input)?;
     check_new(&a.out, a.force)?;
     let _bar = progress::start("slice", src.selected_bytes(&a.spec), ctx.quiet);
-    #[cfg(feature = "zarr")]
-    let out = store::Output {
-        dtype: src.dtype(),
-        order: Order::C,
+    let out = input::NewArray {
+        path: &a.out,
         force: a.force,
-        zarr: a.zarr.clone(),
+        zarr: &a.zarr,
     };
-    match &src {
-        #[cfg(feature = "zarr")]
-        Input::File(file) if to_store => dispatch!(file.dtype().kind(), T => {
-            let view = file.view::<T>().at(path)?.slice(a.spec.clone()).at(path)?;
-            store::write_view(&view, &a.out, &out)
-        }),
-        Input::File(file) => mmarray_ops::slice_to_file(file, &a.spec, &a.out, a.force).at(path),
-        #[cfg(feature = "zarr")]
-        Input::Store(s) if to_store => dispatch!(s.array.dtype().kind(), T => {
-            let view = s.array.view::<T>().at(path)?.slice(a.spec.clone()).at(path)?;
-            store::write_chunked(&view, &a.out, &out)
-        }),
-        #[cfg(feature = "zarr")]
-        Input::Store(s) => store::slice_to_npy(s, &a.spec, &a.out, a.force),
-    }
+    src.slice_to(path, &a.spec, &out)
 }
 
 fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
@@ -914,34 +858,13 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
     };
     check_new(&a.out, a.force)?;
     let _bar = progress::start("convert", src.nbytes(), ctx.quiet);
-    #[cfg(feature = "zarr")]
-    let out = store::Output {
-        dtype: opts.dtype,
-        order: opts.order,
+    let out = input::NewArray {
+        path: &a.out,
         force: a.force,
-        zarr: a.zarr.clone(),
+        zarr: &a.zarr,
     };
-    match &src {
-        #[cfg(feature = "zarr")]
-        Input::File(file) if to_store => dispatch!(file.dtype().kind(), T => {
-            store::write_view(&file.view::<T>().at(path)?, &a.out, &out)
-        }),
-        Input::File(file) if to_npz => {
-            mmarray_ops::convert_to_npz(file, &a.out, &opts, &out_member, a.compress).at(path)
-        }
-        Input::File(file) => mmarray_ops::convert_file(file, &a.out, &opts).at(path),
-        #[cfg(feature = "zarr")]
-        Input::Store(s) if to_store => dispatch!(s.array.dtype().kind(), T => {
-            store::write_chunked(&s.array.view::<T>().at(path)?, &a.out, &out)
-        }),
-        #[cfg(feature = "zarr")]
-        Input::Store(_) if to_npz => Err(CliError::file(
-            path,
-            "converting a Zarr store to an .npz archive is not supported; convert it to .npy first",
-        )),
-        #[cfg(feature = "zarr")]
-        Input::Store(s) => mmarray_ops::convert_chunked(&s.array, &a.out, &opts).at(path),
-    }
+    let npz = to_npz.then_some((out_member.as_str(), a.compress));
+    src.convert_to(path, &out, opts, npz)
 }
 
 #[cfg_attr(not(feature = "zarr"), allow(clippy::infallible_destructuring_match))]

@@ -5,15 +5,14 @@
 
 use std::path::Path;
 
+use mmarray_core::View;
+#[cfg(feature = "zarr")]
+use mmarray_core::ViewMut;
 use mmarray_core::{DynArray, Order, ReadOnly, ReadWrite, Spec};
-#[cfg(feature = "zarr")]
-use mmarray_core::{View, ViewMut};
-#[cfg(feature = "zarr")]
-use mmarray_dtype::dispatch;
-use mmarray_dtype::{DType, Value};
-use mmarray_ops::{AxisResult, Op, ReduceOptions, Stats};
+use mmarray_dtype::{ByteOrder, DType, Value, dispatch};
+use mmarray_ops::{AxisResult, ConvertOptions, Op, ReduceOptions, Stats};
 
-use crate::args::InputArgs;
+use crate::args::{InputArgs, ZarrArgs};
 use crate::error::{CliError, Context};
 use crate::files;
 #[cfg(feature = "zarr")]
@@ -73,7 +72,147 @@ pub(crate) fn open_write(path: &Path, input: &InputArgs) -> Result<InPlace, CliE
     files::open_write(path, input).map(InPlace::File)
 }
 
+/// A new array a command writes (`slice`, `convert`): a file, or a Zarr store
+/// when the path ends in `.zarr`.
+#[derive(Debug)]
+pub(crate) struct NewArray<'a> {
+    /// Where.
+    pub(crate) path: &'a Path,
+    /// Replace an existing one.
+    pub(crate) force: bool,
+    /// How to write a store.
+    #[cfg_attr(not(feature = "zarr"), allow(dead_code))]
+    pub(crate) zarr: &'a ZarrArgs,
+}
+
+impl NewArray<'_> {
+    /// Whether the output is a Zarr store.
+    #[cfg(feature = "zarr")]
+    fn is_store(&self) -> bool {
+        crate::store::is_zarr_output(self.path)
+    }
+
+    /// How to write it as a store of `dtype`, in `order`.
+    #[cfg(feature = "zarr")]
+    fn store(&self, dtype: DType, order: Order) -> crate::store::Output {
+        crate::store::Output {
+            dtype,
+            order,
+            force: self.force,
+            zarr: self.zarr.clone(),
+        }
+    }
+}
+
 impl Input {
+    /// `slice`: the elements `spec` selects, as a new `.npy` file or store (C
+    /// order, the input's dtype and byte order).
+    pub(crate) fn slice_to(
+        &self,
+        path: &Path,
+        spec: &Spec,
+        out: &NewArray<'_>,
+    ) -> Result<(), CliError> {
+        match self {
+            #[cfg(feature = "zarr")]
+            Input::File(file) if out.is_store() => dispatch!(file.dtype().kind(), T => {
+                let view = file.view::<T>().at(path)?.slice(spec.clone()).at(path)?;
+                crate::store::write_view(&view, out.path, &out.store(file.dtype(), Order::C))
+            }),
+            Input::File(file) => {
+                mmarray_ops::slice_to_file(file, spec, out.path, out.force).at(path)
+            }
+            #[cfg(feature = "zarr")]
+            Input::Store(s) if out.is_store() => dispatch!(s.array.dtype().kind(), T => {
+                let view = s.array.view::<T>().at(path)?.slice(spec.clone()).at(path)?;
+                crate::store::write_chunked(&view, out.path, &out.store(s.dtype(), Order::C))
+            }),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => crate::store::slice_to_npy(s, spec, out.path, out.force),
+        }
+    }
+
+    /// `reduce --axis --out`: the reduction along `axis` as a new `.npy` file or
+    /// store (native byte order, the input's order).
+    pub(crate) fn reduce_axis_to(
+        &self,
+        path: &Path,
+        op: Op,
+        axis: isize,
+        opts: &ReduceOptions,
+        out: &NewArray<'_>,
+    ) -> Result<(), CliError> {
+        #[cfg(feature = "zarr")]
+        let to_store = out.is_store();
+        #[cfg(not(feature = "zarr"))]
+        let to_store = false;
+        match self {
+            Input::File(file) if !to_store => {
+                return mmarray_ops::reduce_axis_to_npy(file, op, axis, opts, out.path, out.force)
+                    .at(path);
+            }
+            // Straight into the file (C order: reduce_axis_chunked_to_npy's).
+            #[cfg(feature = "zarr")]
+            Input::Store(s) if !to_store && s.array.order() == Order::C => {
+                return mmarray_ops::reduce_axis_chunked_to_npy(
+                    &s.array, op, axis, opts, out.path, out.force,
+                )
+                .at(path);
+            }
+            _ => {}
+        }
+        // Through memory: the result, then written in the input's order.
+        let result = self.reduce_axis(op, axis, opts).at(path)?;
+        let dest = out.path;
+        dispatch!(result.dtype.kind(), T => {
+            let view = View::<T>::from_bytes(&result.data, &result.shape, result.order, ByteOrder::NATIVE)
+                .at(dest)?;
+            #[cfg(feature = "zarr")]
+            if to_store {
+                return crate::store::write_view(&view, dest, &out.store(result.dtype, result.order));
+            }
+            let mut dst = files::create_staged(dest, result.dtype, &result.shape, result.order, false, out.force)?;
+            mmarray_ops::assign(dst.view_mut::<T>().at(dest)?, &view).at(dest)?;
+            dst.persist(out.force).at(dest)?.close().at(dest)
+        })
+    }
+
+    /// `convert`: a converted copy (`opts`) as a new file, store, or (with `npz`:
+    /// member name and compression) one-member archive.
+    pub(crate) fn convert_to(
+        &self,
+        path: &Path,
+        out: &NewArray<'_>,
+        opts: ConvertOptions,
+        npz: Option<(&str, bool)>,
+    ) -> Result<(), CliError> {
+        match (self, npz) {
+            #[cfg(feature = "zarr")]
+            (Input::File(file), _) if out.is_store() => dispatch!(file.dtype().kind(), T => {
+                let view = file.view::<T>().at(path)?;
+                crate::store::write_view(&view, out.path, &out.store(opts.dtype, opts.order))
+            }),
+            (Input::File(file), Some((member, compress))) => {
+                mmarray_ops::convert_to_npz(file, out.path, &opts, member, compress).at(path)
+            }
+            (Input::File(file), None) => mmarray_ops::convert_file(file, out.path, &opts).at(path),
+            #[cfg(feature = "zarr")]
+            (Input::Store(s), _) if out.is_store() => dispatch!(s.array.dtype().kind(), T => {
+                let view = s.array.view::<T>().at(path)?;
+                crate::store::write_chunked(&view, out.path, &out.store(opts.dtype, opts.order))
+            }),
+            #[cfg(feature = "zarr")]
+            (Input::Store(_), Some(_)) => Err(CliError::file(
+                path,
+                "converting a Zarr store to an .npz archive is not supported; convert it to .npy first",
+            )),
+            #[cfg(feature = "zarr")]
+            (Input::Store(s), None) => {
+                mmarray_ops::convert_chunked(&s.array, out.path, &opts).at(path)
+            }
+        }
+    }
+
     /// The element type, with the byte order of the data in the file or the store.
     pub(crate) fn dtype(&self) -> DType {
         match self {
@@ -167,7 +306,6 @@ impl Input {
 /// `result` (native elements) laid out in `order`.
 #[cfg(feature = "zarr")]
 fn in_order(result: AxisResult, order: Order) -> mmarray_ops::Result<AxisResult> {
-    use mmarray_dtype::ByteOrder;
     if result.order == order || result.shape.len() < 2 {
         // (0-d and 1-d data are the same in either order.)
         return Ok(AxisResult { order, ..result });

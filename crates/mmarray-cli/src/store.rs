@@ -312,7 +312,7 @@ pub(crate) fn corners<T: Native>(
     edge: usize,
 ) -> mmarray_core::Result<(Vec<T>, Vec<usize>)> {
     let shape = view.shape().to_vec();
-    let cut: Vec<bool> = shape.iter().map(|&n| n > 2 * edge).collect();
+    let cut: Vec<bool> = shape.iter().map(|&n| n > edge.saturating_mul(2)).collect();
     let compact: Vec<usize> = shape
         .iter()
         .zip(&cut)
