@@ -147,7 +147,7 @@ fn write_chunked_text<T: Native>(
         return block(view, w);
     };
     let row_bytes = shape[1..].iter().product::<usize>().max(1) * size_of::<T>();
-    let rows = ((1 << 20) / row_bytes).max(1);
+    let rows = crate::store::block_rows(view, row_bytes);
     let mut start = 0;
     while start < n {
         let end = (start + rows).min(n);

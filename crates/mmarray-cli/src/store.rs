@@ -273,7 +273,7 @@ pub(crate) fn slice_to_npy(
         let shape = view.shape().to_vec();
         let mut dst = crate::files::create_staged(out, dtype, &shape, Order::C, false, force)?;
         let row: usize = shape.iter().skip(1).product::<usize>().max(1) * dtype.itemsize();
-        let rows = (BLOCK_BYTES / row).max(1);
+        let rows = block_rows(&view, row);
         let n = shape.first().copied().unwrap_or(1);
         let mut start = 0;
         while start < n || (shape.is_empty() && start == 0) {
@@ -300,8 +300,34 @@ pub(crate) fn slice_to_npy(
     })
 }
 
-/// Bytes read from a store at once by block-by-block copies.
-const BLOCK_BYTES: usize = 8 << 20;
+/// Bytes read from a store at once by block-by-block copies (at least).
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Rows (entries of the first axis) of `view` to read at once, rows being
+/// `row_bytes` long: about [`BLOCK_BYTES`], in whole chunks' rows when the view
+/// keeps the array's axes (so that each chunk is decoded once), up to 8 times more.
+pub(crate) fn block_rows<T: Native>(view: &ChunkedView<'_, T>, row_bytes: usize) -> usize {
+    let row_bytes = row_bytes.max(1);
+    let base = (BLOCK_BYTES / row_bytes).max(1);
+    let array = view.array();
+    if view.ndim() == array.grid().shape().len() {
+        let chunk_rows = array
+            .grid()
+            .chunk_shape()
+            .first()
+            .copied()
+            .unwrap_or(1)
+            .max(1);
+        if chunk_rows <= base {
+            // Whole chunks' rows.
+            base.div_ceil(chunk_rows).saturating_mul(chunk_rows)
+        } else {
+            chunk_rows.min((8 * BLOCK_BYTES / row_bytes).max(base))
+        }
+    } else {
+        base
+    }
+}
 
 /// The corners of `view` that numpy prints when it summarises it (`edge` items
 /// at each end of every axis longer than `2 * edge`), with one element between

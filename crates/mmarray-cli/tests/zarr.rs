@@ -1100,3 +1100,31 @@ fn a_staged_store_of_a_killed_create_is_removed_by_the_next_conversion() {
     s.run(&["convert", "a.npy", "y.zarr"]).ok();
     assert_eq!(s.files(), ["a.npy", "y.zarr"]);
 }
+
+#[test]
+fn exports_and_slices_of_stores_larger_than_a_block_match_the_npy() {
+    let s = Scratch::new();
+    // 1.2 MiB, more than the 1 MiB blocks a store is read in; big-endian, so that
+    // slices to .npy are copied block by block.
+    s.run(&[
+        "create", "a.npy", "--dtype", ">f8", "--shape", "2500,64", "--random", "uniform", "--seed",
+        "8",
+    ])
+    .ok();
+    for chunks in ["300,64", "2500,5", "7,64"] {
+        let z = format!("a{}.zarr", chunks.replace(',', "x"));
+        s.run(&[
+            "convert", "a.npy", &z, "--chunks", chunks, "--codec", "none",
+        ])
+        .ok();
+        for spec in [":", "::-3, 1:", "7:2499:2, 5"] {
+            let (x, y) = (format!("x{chunks}.npy"), format!("y{chunks}.npy"));
+            s.run(&["slice", "a.npy", &x, spec, "--force"]).ok();
+            s.run(&["slice", &z, &y, spec, "--force"]).ok();
+            assert_eq!(s.read(&x), s.read(&y), "slice {spec} of {z}");
+            let ex = s.run(&["export", "a.npy", "--slice", spec, "--fmt", "%.4g"]);
+            let ey = s.run(&["export", &z, "--slice", spec, "--fmt", "%.4g"]);
+            assert_eq!(ex.ok(), ey.ok(), "export --slice {spec} of {z}");
+        }
+    }
+}
