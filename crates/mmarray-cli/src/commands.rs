@@ -873,11 +873,13 @@ fn append(ctx: &Ctx, a: &AppendArgs) -> Result<(), CliError> {
     let mut array = match input::open_write(path, &a.input)? {
         InPlace::File(array) => array,
         #[cfg(feature = "zarr")]
-        InPlace::Store(_) => {
-            return Err(CliError::file(
-                path,
-                "growing a Zarr store is not supported (append works on .npy and raw files)",
-            ));
+        InPlace::Store(s) => {
+            let value = match &a.fill {
+                Some(text) => Some(Value::parse(s.array.dtype().kind(), text).at(path)?),
+                None => None,
+            };
+            let _bar = progress::start("append", 0, ctx.quiet);
+            return store::append(path, &s, a.rows, value);
         }
     };
     // VALUE is checked against the file's type before anything changes, so that a

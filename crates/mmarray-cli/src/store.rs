@@ -33,6 +33,8 @@ pub(crate) fn is_zarr_output(path: &Path) -> bool {
 pub(crate) struct Store {
     /// What its metadata says (`dtype` with the stored byte order).
     pub(crate) info: StoreInfo,
+    /// The fill value (what missing chunks hold).
+    pub(crate) fill: Value,
     /// The array, walked in the store's order.
     pub(crate) array: Chunked,
     /// For a store written in place: the write under way (see [`interrupt::Store`]).
@@ -50,9 +52,11 @@ impl Store {
         let options = mmarray_zarr::OpenOptions::new().writable(writable);
         let source = ZarrSource::open_with(path, &options).at(path)?;
         let info = source.info().clone();
+        let fill = source.fill_value();
         let array = Chunked::new(Box::new(Stoppable(source))).with_order(info.order);
         Ok(Store {
             info,
+            fill,
             array,
             _writing: writing,
         })
@@ -401,6 +405,110 @@ pub(crate) fn corners<T: Native>(
         }
     }
     Ok((out, compact))
+}
+
+/// The native bytes of `value` as an element of `kind`.
+fn element_bytes(value: Value, kind: mmarray_dtype::Kind) -> Vec<u8> {
+    dispatch!(kind, T => bytemuck::bytes_of(&value.cast::<T>()).to_vec())
+}
+
+/// `append` on a Zarr v3 store: grows it by `rows` entries along its growth axis
+/// (the first for C order, the last for F order) whose values are the store's
+/// fill value. The padding of the edge chunks (their elements beyond the old
+/// shape, which become entries) is set to the fill value first, then `zarr.json`
+/// is replaced (written under a temporary name, renamed): readers see the old or
+/// the new shape, never between. A `value` other than the fill value would have
+/// to be written into chunks beyond the old shape before the new shape is
+/// published, which this cannot do: it is refused.
+pub(crate) fn append(
+    path: &Path,
+    store: &Store,
+    rows: usize,
+    value: Option<Value>,
+) -> Result<(), CliError> {
+    let kind = store.array.dtype().kind();
+    let fill = element_bytes(store.fill, kind);
+    if let Some(v) = value
+        && element_bytes(v, kind) != fill
+    {
+        return Err(CliError::file(
+            path,
+            format!(
+                "append to a Zarr store writes its fill value ({}); --fill {v} is not supported",
+                store.info.fill_value
+            ),
+        ));
+    }
+    let shape = store.array.shape().to_vec();
+    if shape.is_empty() {
+        return Err(CliError::file(path, "a 0-d array cannot grow"));
+    }
+    let axis = match store.info.order {
+        Order::C => 0,
+        Order::F => shape.len() - 1,
+    };
+    let old = shape[axis];
+    let mut new_shape = shape.clone();
+    new_shape[axis] = old
+        .checked_add(rows)
+        .ok_or_else(|| CliError::file(path, format!("{old} + {rows} entries: too many")))?;
+    let grid = store.array.grid();
+    // The grown array must be one the store can hold.
+    ChunkGrid::new(&new_shape, grid.chunk_shape(), kind.itemsize()).at(path)?;
+    let chunk = grid.chunk_shape().to_vec();
+    let last = grid.grid_shape()[axis].saturating_sub(1);
+    if rows > 0 && !old.is_multiple_of(chunk[axis]) {
+        // Elements of the edge chunks at or past `old` along `axis`.
+        let inner: usize = chunk[axis + 1..].iter().product();
+        let size = kind.itemsize();
+        for id in 0..grid.len() {
+            let coords = grid.coords(id);
+            if coords[axis] != last {
+                continue;
+            }
+            let mut bytes = store.array.read_chunk(id, Vec::new()).at(path)?.to_vec();
+            let mut changed = false;
+            for (p, item) in bytes.chunks_exact_mut(size).enumerate() {
+                let at = last * chunk[axis] + (p / inner) % chunk[axis];
+                if at >= old && *item != fill[..] {
+                    item.copy_from_slice(&fill);
+                    changed = true;
+                }
+            }
+            if changed {
+                store.array.source().write_chunk(&coords, &bytes).at(path)?;
+            }
+        }
+        store.array.flush().at(path)?;
+    }
+    write_shape(path, &new_shape)
+}
+
+/// Replaces the shape in the store's `zarr.json` (written under a temporary
+/// name beside it, synced, renamed over it).
+fn write_shape(path: &Path, shape: &[usize]) -> Result<(), CliError> {
+    use std::io::Write;
+    let file = path.join("zarr.json");
+    let text = fs::read(&file).map_err(|e| CliError::file(&file, format!("read: {e}")))?;
+    let mut meta: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| CliError::file(&file, format!("not valid JSON: {e}")))?;
+    let Some(obj) = meta.as_object_mut() else {
+        return Err(CliError::file(&file, "not a JSON object"));
+    };
+    obj.insert("shape".to_owned(), serde_json::Value::from(shape.to_vec()));
+    let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+    let tmp = path.join(format!(".zarr.json.{}.mmarray-append", std::process::id()));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, &file));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(CliError::file(path, format!("zarr.json: {e}")));
+    }
+    if let Ok(dir) = fs::File::open(path) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 /// What `create` writes into a new store.

@@ -746,9 +746,12 @@ fn hostile_stores_are_errors_that_name_the_store_and_change_nothing() {
                 .collect();
             let r = s.run(&args);
             if r.code == 0 {
-                // Only metadata is read by info, and a chunk's damage shows on reading it.
+                // Only metadata is read by info and changed by append (last: the edge
+                // chunks are whole, none is read), and a chunk's damage shows on
+                // reading it.
                 assert!(
-                    args[0] == "info" && (store == "corrupt.zarr" || store == "short.zarr"),
+                    matches!(args[0], "info" | "append")
+                        && (store == "corrupt.zarr" || store == "short.zarr"),
                     "{args:?} succeeded"
                 );
                 continue;
@@ -1127,4 +1130,74 @@ fn exports_and_slices_of_stores_larger_than_a_block_match_the_npy() {
             assert_eq!(ex.ok(), ey.ok(), "export --slice {spec} of {z}");
         }
     }
+}
+
+#[test]
+fn append_grows_a_store_with_its_fill_value() {
+    let s = Scratch::new();
+    // C order grows the first axis, F order the last; sharded or not.
+    let cases: &[(&str, &[&str])] = &[
+        ("C", &["--chunks", "2,2"]),
+        ("F", &["--chunks", "2,3"]),
+        ("C", &["--chunks", "2,2", "--shards", "2,1"]),
+    ];
+    for (i, &(order, opts)) in cases.iter().enumerate() {
+        let (npy, zarr) = (format!("a{i}.npy"), format!("a{i}.zarr"));
+        s.run(&[
+            "create", &npy, "--dtype", "<i4", "--shape", "5,7", "--order", order, "--arange",
+        ])
+        .ok();
+        let mut args = vec!["convert", npy.as_str(), zarr.as_str()];
+        args.extend_from_slice(opts);
+        s.run(&args).ok();
+        for rows in ["3", "0", "4"] {
+            s.run(&["append", &npy, "--rows", rows]).ok();
+            s.run(&["append", &zarr, "--rows", rows]).ok();
+            same_readings(&s, &npy, &zarr, 2);
+        }
+        s.run(&["append", &zarr, "--rows", "1", "--fill", "0"]).ok();
+        let before = tree(&s.path(&zarr));
+        s.run(&["append", &zarr, "--rows", "1", "--fill", "7"])
+            .fails(1, &[zarr.as_str(), "fill value"]);
+        assert_eq!(tree(&s.path(&zarr)), before);
+    }
+    // Values stored beyond the shape (in an edge chunk's padding) do not reappear:
+    // the grown entries hold the fill value.
+    s.run(&[
+        "create", "p.npy", "--dtype", "f8", "--shape", "6,3", "--fill", "5",
+    ])
+    .ok();
+    s.run(&["convert", "p.npy", "p.zarr", "--chunks", "4,3"])
+        .ok();
+    let meta = String::from_utf8(s.read("p.zarr/zarr.json")).unwrap();
+    let shrunk = meta.replace("\"shape\": [\n    6,", "\"shape\": [\n    5,");
+    assert_ne!(meta, shrunk);
+    std::fs::write(s.path("p.zarr/zarr.json"), shrunk).unwrap();
+    s.run(&["append", "p.zarr", "--rows", "2"]).ok();
+    assert_eq!(
+        s.json(&["reduce", "p.zarr", "--op", "sum", "--axis", "1", "--json"])["value"],
+        serde_json::json!([15.0, 15.0, 15.0, 15.0, 15.0, 0.0, 0.0])
+    );
+    assert!(
+        s.files().iter().all(|f| !f.starts_with('.')),
+        "{:?}",
+        s.files()
+    );
+    assert!(tree(&s.path("p.zarr")).keys().all(|k| !k.starts_with('.')));
+    // zarr-python reads the grown store.
+    let out = py(
+        &s,
+        r#"
+import os, sys
+import numpy as np
+import zarr
+d = sys.argv[1]
+z = zarr.open_array(os.path.join(d, "a0.zarr"), mode="r")
+a = np.load(os.path.join(d, "a0.npy"))
+assert z.shape == (13, 7), z.shape
+assert np.array_equal(z[...][:12], a)
+print("ok")
+"#,
+    );
+    assert_eq!(out.trim(), "ok");
 }
