@@ -432,16 +432,6 @@ impl<'a, T: Elem> Rows<'a, T> {
         (self.runs.offset(c) as isize + j as isize * self.stride) as usize + p * size_of::<T>()
     }
 
-    /// Calls `f` with the bytes of elements `p..p + len` of run `c` of row `j`.
-    fn with_bytes(&self, j: usize, c: usize, p: usize, len: usize, f: &mut dyn FnMut(&[u8])) {
-        let off = self.offset(j, c, p);
-        let nbytes = len * size_of::<T>();
-        match self.src {
-            Src::Region(region) => f(&region[off..off + nbytes]),
-            Src::Chunked(chunks) => chunks.with_bytes(off, nbytes, f),
-        }
-    }
-
     /// The byte range of the contiguous lane of result `c` (the axis stride is one
     /// element), in memory order, and whether memory order runs against the axis.
     fn lane_range(&self, c: usize) -> (usize, usize, bool) {
@@ -519,25 +509,35 @@ impl<'a, T: Elem> Rows<'a, T> {
             while t < t1 {
                 let (c, p) = (t / len, t % len);
                 let k = (len - p).min(t1 - t);
-                self.with_bytes(j, c, p, k, &mut |bytes: &[u8]| {
-                    let direct = if !T::WIDEN && self.order.is_native() {
-                        bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
-                    } else {
-                        None
-                    };
-                    let values: &[T::Work] = if let Some(v) = direct {
-                        v
-                    } else {
-                        if raw.len() < width {
-                            raw.resize(width, T::zeroed());
-                            work.resize(width, <T::Work as bytemuck::Zeroable>::zeroed());
-                        }
-                        decode_prefix(bytes, self.order, &mut raw[..k]);
-                        T::widen(&raw[..k], &mut work[..k]);
-                        &work[..k]
-                    };
-                    tile.row(t - t0, values, j);
-                });
+                // The body written once for both sources; mapped bytes stay inline
+                // code of this function (and so of its AVX2 build).
+                macro_rules! row {
+                    ($bytes:expr) => {{
+                        let bytes: &[u8] = $bytes;
+                        let direct = if !T::WIDEN && self.order.is_native() {
+                            bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
+                        } else {
+                            None
+                        };
+                        let values: &[T::Work] = if let Some(v) = direct {
+                            v
+                        } else {
+                            if raw.len() < width {
+                                raw.resize(width, T::zeroed());
+                                work.resize(width, <T::Work as bytemuck::Zeroable>::zeroed());
+                            }
+                            decode_prefix(bytes, self.order, &mut raw[..k]);
+                            T::widen(&raw[..k], &mut work[..k]);
+                            &work[..k]
+                        };
+                        tile.row(t - t0, values, j);
+                    }};
+                }
+                let (off, nbytes) = (self.offset(j, c, p), k * size_of::<T>());
+                match self.src {
+                    Src::Region(region) => row!(&region[off..off + nbytes]),
+                    Src::Chunked(chunks) => chunks.with_bytes(off, nbytes, &mut |b: &[u8]| row!(b)),
+                }
                 t += k;
             }
         }
