@@ -538,7 +538,7 @@ pub(crate) struct AppendArgs {
     /// How many entries (rows for C order) to add.
     #[arg(long, value_name = "N")]
     pub(crate) rows: usize,
-    /// Write VALUE into the new entries instead of zeros (a Zarr store: only its fill value).
+    /// Write VALUE into the new entries instead of zeros (a Zarr store: its fill value).
     #[arg(long, value_name = "VALUE", allow_hyphen_values = true, value_parser = parse_number_text)]
     pub(crate) fill: Option<String>,
     #[command(flatten)]

@@ -1133,7 +1133,7 @@ fn exports_and_slices_of_stores_larger_than_a_block_match_the_npy() {
 }
 
 #[test]
-fn append_grows_a_store_with_its_fill_value() {
+fn append_grows_a_store_with_its_fill_value_or_another() {
     let s = Scratch::new();
     // C order grows the first axis, F order the last; sharded or not.
     let cases: &[(&str, &[&str])] = &[
@@ -1155,11 +1155,28 @@ fn append_grows_a_store_with_its_fill_value() {
             s.run(&["append", &zarr, "--rows", rows]).ok();
             same_readings(&s, &npy, &zarr, 2);
         }
+        s.run(&["append", &npy, "--rows", "1", "--fill", "0"]).ok();
         s.run(&["append", &zarr, "--rows", "1", "--fill", "0"]).ok();
-        let before = tree(&s.path(&zarr));
-        s.run(&["append", &zarr, "--rows", "1", "--fill", "7"])
-            .fails(1, &[zarr.as_str(), "fill value"]);
-        assert_eq!(tree(&s.path(&zarr)), before);
+        // Another value than the fill value: written before the shape grows.
+        if i == 2 {
+            // 13 rows: not a whole number of 4-row shards, and 3 more rows reach
+            // past the edge chunk.
+            let before = tree(&s.path(&zarr));
+            s.run(&["append", &zarr, "--rows", "3", "--fill", "7"])
+                .fails(1, &[zarr.as_str(), "shards"]);
+            assert_eq!(tree(&s.path(&zarr)), before);
+            s.run(&["append", &npy, "--rows", "1", "--fill", "7"]).ok();
+            s.run(&["append", &zarr, "--rows", "1", "--fill", "7"]).ok();
+            // 14 rows, then 16 with the fill value: whole shards, past which
+            // any value goes.
+            s.run(&["append", &npy, "--rows", "2"]).ok();
+            s.run(&["append", &zarr, "--rows", "2"]).ok();
+        }
+        s.run(&["append", &npy, "--rows", "5", "--fill", "7"]).ok();
+        s.run(&["append", &zarr, "--rows", "5", "--fill", "7"]).ok();
+        same_readings(&s, &npy, &zarr, 2);
+        s.run(&["append", &zarr, "--rows", "1", "--fill", "1e10"])
+            .fails(1, &[zarr.as_str()]);
     }
     // Values stored beyond the shape (in an edge chunk's padding) do not reappear:
     // the grown entries hold the fill value.
@@ -1194,8 +1211,8 @@ import zarr
 d = sys.argv[1]
 z = zarr.open_array(os.path.join(d, "a0.zarr"), mode="r")
 a = np.load(os.path.join(d, "a0.npy"))
-assert z.shape == (13, 7), z.shape
-assert np.array_equal(z[...][:12], a)
+assert z.shape == (18, 7), z.shape
+assert np.array_equal(z[...], a)
 print("ok")
 "#,
     );
