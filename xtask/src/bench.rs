@@ -558,25 +558,26 @@ fn step(what: &str) {
     eprintln!("bench: {what}");
 }
 
-/// The shapes of the 2-D copies of a main file of `n` items.
+/// The shapes of the 2-D copies of a main file of `n` items, each of all of its items (or as
+/// many as the shape holds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shapes2d {
-    /// All of the file: rows between sqrt(n)/2 and sqrt(n) (16384 x 32768 at 4 GiB float64).
+    /// Rows between sqrt(n)/2 and sqrt(n) (16384 x 32768 at 4 GiB float64).
     pub(crate) wide: Vec<u64>,
-    /// Half of it in 1024 columns (262144 x 1024 at 4 GiB float64).
+    /// 1024 columns (262144 x 1024 at 2 GiB float64, the tall shape of issue 15).
     pub(crate) tall: Vec<u64>,
-    /// Half of it square (16384 x 16384 at 4 GiB float64).
+    /// Square (16384 x 16384 at 2 GiB float64).
     pub(crate) square: Vec<u64>,
 }
 
 impl Shapes2d {
     /// The shapes for `n` items.
     pub(crate) fn of(n: u64) -> Shapes2d {
-        let half = (n / 2).max(1);
-        let side = ((half as f64).sqrt().floor() as u64).max(1);
+        let n = n.max(1);
+        let side = ((n as f64).sqrt().floor() as u64).max(1);
         Shapes2d {
             wide: shape_2d(n),
-            tall: vec![(half / 1024).max(1), half.min(1024)],
+            tall: vec![(n / 1024).max(1), n.min(1024)],
             square: vec![side, side],
         }
     }
@@ -1057,12 +1058,18 @@ mod tests {
         assert_eq!(shape_2d(1 << 24), vec![4096, 4096]);
         assert_eq!(shape_2d(10), vec![2, 5]);
         assert_eq!(shape_2d(1_000_003), vec![1000, 1000]);
-        // 4 GiB of float64: the issue's tall shape at 2 GiB, and a square one as large.
-        let s = Shapes2d::of(1 << 29);
-        assert_eq!(s.wide, vec![16_384, 32_768]);
+        // 2 GiB of float64: issue 15's tall shape, and a square one as large.
+        let s = Shapes2d::of(1 << 28);
+        assert_eq!(s.wide, vec![16_384, 16_384]);
         assert_eq!(s.tall, vec![262_144, 1024]);
         assert_eq!(s.square, vec![16_384, 16_384]);
+        let s = Shapes2d::of(1 << 29);
+        assert_eq!(s.wide, vec![16_384, 32_768]);
+        assert_eq!(
+            (s.tall, s.square),
+            (vec![524_288, 1024], vec![23_170, 23_170])
+        );
         let s = Shapes2d::of(1000);
-        assert_eq!((s.tall, s.square), (vec![1, 500], vec![22, 22]));
+        assert_eq!((s.tall, s.square), (vec![1, 1000], vec![31, 31]));
     }
 }

@@ -55,9 +55,9 @@ pub(crate) enum Input {
     Half,
     /// The wide 2-D copy (the whole main file, rows between sqrt(n)/2 and sqrt(n)).
     Wide,
-    /// The tall 2-D copy (half the main file, 1024 columns).
+    /// The tall 2-D copy (1024 columns).
     Tall,
-    /// The square 2-D copy (half the main file).
+    /// The square 2-D copy.
     Square,
 }
 

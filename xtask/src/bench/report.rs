@@ -848,8 +848,7 @@ pub(crate) fn markdown(results: &Results) -> String {
         "- **Files**: {} of {} in a `.npy` ({} items), standard normal values written by numpy \
          (`default_rng(0)`), so that mmarray never reads only its own output. Derived by numpy \
          from it: a big-endian copy (`{}`), a float16 copy (`<f2`), and three 2-D copies for \
-         the axis sums: wide {} (all of it; also the slice's input), tall {} and square {} \
-         (half of it each).",
+         the axis sums: wide {} (also the slice's input), tall {} and square {}.",
         format_size(results.main.nbytes),
         opts.dtype.name(),
         results.main.shape[0],
