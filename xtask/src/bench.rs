@@ -562,7 +562,7 @@ fn step(what: &str) {
 /// many as the shape holds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shapes2d {
-    /// Rows between sqrt(n)/2 and sqrt(n) (16384 x 32768 at 4 GiB float64).
+    /// 1024 rows (1024 x 262144 at 2 GiB float64).
     pub(crate) wide: Vec<u64>,
     /// 1024 columns (262144 x 1024 at 2 GiB float64, the tall shape of issue 15).
     pub(crate) tall: Vec<u64>,
@@ -575,9 +575,10 @@ impl Shapes2d {
     pub(crate) fn of(n: u64) -> Shapes2d {
         let n = n.max(1);
         let side = ((n as f64).sqrt().floor() as u64).max(1);
+        let short = n.min(1024);
         Shapes2d {
-            wide: shape_2d(n),
-            tall: vec![(n / 1024).max(1), n.min(1024)],
+            wide: vec![short, n / short],
+            tall: vec![n / short, short],
             square: vec![side, side],
         }
     }
@@ -590,18 +591,6 @@ pub(crate) fn shape_text(shape: &[u64]) -> String {
         .map(u64::to_string)
         .collect::<Vec<_>>()
         .join("x")
-}
-
-/// Rows x columns of the wide 2-D copy: an exact factorisation of `n` with rows between
-/// sqrt(n)/2 and sqrt(n) if there is one (2^29 gives 16384 x 32768), else floor(sqrt(n)) rows
-/// and rows * cols <= n.
-fn shape_2d(n: u64) -> Vec<u64> {
-    let root = ((n as f64).sqrt().floor() as u64).max(1);
-    let exact = (root.div_ceil(2).max(1)..=root)
-        .rev()
-        .find(|&r| n.is_multiple_of(r));
-    let rows = exact.unwrap_or(root);
-    vec![rows, n / rows]
 }
 
 /// Makes the main file (`size` bytes of standard normal values, numpy, seed 0).
@@ -1022,7 +1011,7 @@ fn scaling_run(
 
 #[cfg(test)]
 mod tests {
-    use super::{Float, Json, Op, Shapes2d, cross_check, shape_2d};
+    use super::{Float, Json, Op, Shapes2d, cross_check};
 
     #[test]
     fn checks_and_shapes() {
@@ -1054,22 +1043,20 @@ mod tests {
             cross_check(Op::Stats, Float::F64, 4, Some(&stats), Some(&stats)),
             "ok"
         );
-        assert_eq!(shape_2d(1 << 29), vec![16_384, 32_768]);
-        assert_eq!(shape_2d(1 << 24), vec![4096, 4096]);
-        assert_eq!(shape_2d(10), vec![2, 5]);
-        assert_eq!(shape_2d(1_000_003), vec![1000, 1000]);
-        // 2 GiB of float64: issue 15's tall shape, and a square one as large.
+        // 2 GiB of float64: issue 15's tall shape, its transpose, and a square one as large.
         let s = Shapes2d::of(1 << 28);
-        assert_eq!(s.wide, vec![16_384, 16_384]);
+        assert_eq!(s.wide, vec![1024, 262_144]);
         assert_eq!(s.tall, vec![262_144, 1024]);
         assert_eq!(s.square, vec![16_384, 16_384]);
         let s = Shapes2d::of(1 << 29);
-        assert_eq!(s.wide, vec![16_384, 32_768]);
-        assert_eq!(
-            (s.tall, s.square),
-            (vec![524_288, 1024], vec![23_170, 23_170])
-        );
+        assert_eq!(s.square, vec![23_170, 23_170]);
+        // Fewer items than a shape holds: as many as it does.
+        let s = Shapes2d::of(1_000_003);
+        assert_eq!((s.wide, s.tall), (vec![1024, 976], vec![976, 1024]));
         let s = Shapes2d::of(1000);
-        assert_eq!((s.tall, s.square), (vec![1, 1000], vec![31, 31]));
+        assert_eq!(
+            (s.wide, s.tall, s.square),
+            (vec![1000, 1], vec![1, 1000], vec![31, 31])
+        );
     }
 }

@@ -53,7 +53,7 @@ pub(crate) enum Input {
     BigEndian,
     /// The float16 copy.
     Half,
-    /// The wide 2-D copy (the whole main file, rows between sqrt(n)/2 and sqrt(n)).
+    /// The wide 2-D copy (1024 rows).
     Wide,
     /// The tall 2-D copy (1024 columns).
     Tall,
