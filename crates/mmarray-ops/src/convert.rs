@@ -4,7 +4,7 @@
 use std::mem::size_of;
 use std::path::Path;
 
-use mmarray_core::chunk::Chunked;
+use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_core::{
     Advice, CreateOptions, DynArray, Mode, Order, Piece, ReadWrite, Runs, Spec, ViewMut, Writable,
@@ -239,6 +239,45 @@ pub fn convert_chunked(src: &Chunked, out: &Path, opts: &ConvertOptions) -> Resu
         dst.persist(opts.overwrite)?.close()?;
         Ok(())
     })
+}
+
+/// Copies the elements of the chunked `view` into `dst`, a contiguous array of
+/// the view's shape in `order` with dtype `to` (numpy's `np.asarray(view,
+/// dtype=to, order=order)` into a buffer the caller owns), converting as
+/// `astype` does; in parallel, a band of chunks at a time, when the view's
+/// memory order is `order`. This is how a view of a store becomes an array in
+/// memory.
+///
+/// ```
+/// use mmarray_core::chunk::{Chunked, MemoryChunks};
+/// use mmarray_core::{Order, View};
+/// use mmarray_dtype::{ByteOrder, DType};
+/// let values: Vec<i16> = (0..30).collect();
+/// let v = View::<i16>::from_bytes(bytemuck::cast_slice(&values), &[5, 6], Order::C, ByteOrder::NATIVE)?;
+/// let c = Chunked::new(Box::new(MemoryChunks::from_view(&v, &[2, 4], Order::C)?));
+/// let view = c.view::<i16>()?.slice("1:4, ::-2")?;
+/// let mut out = vec![0u8; view.len() * 8];
+/// mmarray_ops::copy_chunked_into(&view, &mut out, "<f8".parse()?, Order::C)?;
+/// let got: Vec<f64> = bytemuck::cast_slice(&out).to_vec();
+/// assert_eq!(got, [11.0, 9.0, 7.0, 17.0, 15.0, 13.0, 23.0, 21.0, 19.0]);
+/// assert!(mmarray_ops::copy_chunked_into(&view, &mut out[8..], DType::native(mmarray_dtype::Kind::F64), Order::C).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn copy_chunked_into<T: Element>(
+    view: &ChunkedView<'_, T>,
+    dst: &mut [u8],
+    to: DType,
+    order: Order,
+) -> Result<()> {
+    let want = view.len() * to.itemsize();
+    if dst.len() != want {
+        return Err(Error::Invalid(format!(
+            "a buffer of {} bytes given for {want} bytes (shape {:?} of {to})",
+            dst.len(),
+            view.shape()
+        )));
+    }
+    with(|_| copy_chunked(view, dst, to, order))
 }
 
 /// [`slice_to_file`] for a chunked array: the elements selected by `spec` in a
