@@ -438,10 +438,10 @@ fn is_whole<M: mmarray_core::Mode>(a: &DynArray<M>, geom: &Geom) -> bool {
 }
 
 /// The elements of a chunked view as a new C-contiguous buffer, in the store's
-/// byte order (refused, not aborted, when it does not fit in memory).
+/// dtype and byte order, copied in parallel (refused, not aborted, when it does
+/// not fit in memory).
 fn chunked_copy<T: Element>(v: &ChunkedView<'_, T>) -> mmarray_ops::Result<Vec<u8>> {
-    let size = size_of::<T>();
-    let n = v.len() * size;
+    let n = v.len() * size_of::<T>();
     let mut out = Vec::new();
     out.try_reserve_exact(n).map_err(|_| {
         mmarray_ops::Error::Invalid(format!(
@@ -450,26 +450,7 @@ fn chunked_copy<T: Element>(v: &ChunkedView<'_, T>) -> mmarray_ops::Result<Vec<u
         ))
     })?;
     out.resize(n, 0);
-    let c_strides = mmarray_core::contiguous_strides(v.shape(), size, Order::C);
-    let mut index = vec![0usize; v.ndim()];
-    v.for_each_piece(1 << 16, |runs, p, bytes| {
-        if runs.is_linear(Order::C) {
-            let at = (p.run * runs.run_len() + p.start) * size;
-            out[at..at + bytes.len()].copy_from_slice(bytes);
-        } else {
-            for (j, item) in bytes.chunks_exact(size).enumerate() {
-                runs.multi_index(p.run, p.start + j, &mut index);
-                let at: isize = index
-                    .iter()
-                    .zip(&c_strides)
-                    .map(|(&i, &s)| i as isize * s)
-                    .sum();
-                let at = at.unsigned_abs();
-                out[at..at + size].copy_from_slice(item);
-            }
-        }
-        Ok(())
-    })?;
+    mmarray_ops::copy_chunked_into(v, &mut out, v.dtype(), Order::C)?;
     Ok(out)
 }
 
