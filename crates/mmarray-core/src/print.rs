@@ -199,7 +199,10 @@ fn array2string<T: Native>(
     let mut summarised = Vec::with_capacity(shape.len());
     for &n in shape {
         if summarise && n > 2 * edge {
-            kept_index.push((0..edge).chain(n - edge..n).collect());
+            // numpy always prints an axis's last item, also with `edgeitems=0`
+            // (`[..., 9.]`); it then formats every item, this only the last.
+            let trailing = edge.max(1);
+            kept_index.push((0..edge).chain(n - trailing..n).collect());
             summarised.push(true);
         } else {
             kept_index.push((0..n).collect());
@@ -665,6 +668,28 @@ mod tests {
             "array([ 1. +2.j, nan +1.j,  3.-infj])"
         );
         assert_eq!(scalar_repr(Value::C128(c(1.0, 2.0))), "np.complex128(1+2j)");
+    }
+
+    #[test]
+    fn no_edge_items_show_the_last_item_as_numpy_does() {
+        let options = PrintOptions {
+            edgeitems: 0,
+            threshold: 5,
+            ..PrintOptions::default()
+        };
+        let values: Vec<f64> = (0..20).map(f64::from).collect();
+        let (bytes, shape) = view(&values[..10], &[10]);
+        let v = View::<f64>::from_bytes(&bytes, &shape, Order::C, ByteOrder::NATIVE).unwrap();
+        assert_eq!(
+            repr_with(&v, "array", &options),
+            "array([..., 9.], shape=(10,))"
+        );
+        let (bytes, shape) = view(&values, &[4, 5]);
+        let v = View::<f64>::from_bytes(&bytes, &shape, Order::C, ByteOrder::NATIVE).unwrap();
+        assert_eq!(
+            repr_with(&v, "array", &options),
+            "array([...,\n       [..., 19.]], shape=(4, 5))"
+        );
     }
 
     #[test]
