@@ -306,9 +306,15 @@ impl Input {
 /// `result` (native elements) laid out in `order`.
 #[cfg(feature = "zarr")]
 fn in_order(result: AxisResult, order: Order) -> mmarray_ops::Result<AxisResult> {
-    if result.order == order || result.shape.len() < 2 {
-        // (0-d and 1-d data are the same in either order.)
-        return Ok(AxisResult { order, ..result });
+    if result.shape.len() < 2 {
+        // 0-d and 1-d data are the same in either order; C, as np.save writes them.
+        return Ok(AxisResult {
+            order: Order::C,
+            ..result
+        });
+    }
+    if result.order == order {
+        return Ok(result);
     }
     let mut data = vec![0u8; result.data.len()];
     dispatch!(result.dtype.kind(), R => {

@@ -1021,6 +1021,8 @@ fn axis_to_npy<T: Elem>(
     let mut shape = view.data().shape().to_vec();
     let axis = normalize_axis(axis, shape.len())?;
     shape.remove(axis);
+    // As np.save: a result of at most one dimension is C order.
+    let order = if shape.len() <= 1 { Order::C } else { order };
     if !overwrite && out.exists() {
         return Err(mmarray_core::Error::Exists {
             path: out.to_owned(),
