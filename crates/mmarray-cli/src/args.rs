@@ -259,6 +259,8 @@ pub(crate) struct ZarrArgs {
     pub(crate) shards: Option<Shape>,
     /// Compressor of a .zarr output: zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]]
     /// (CNAME: lz4, lz4hc, blosclz, zstd, zlib) or none (default: zstd:1).
+    // The text is the --help text (as docs/cli.md shows it), not rustdoc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "CODEC", value_parser = parse_codec, help_heading = "Zarr output")]
     pub(crate) codec: Option<Codec>,
 }

@@ -27,7 +27,7 @@ use crate::{Error, Result};
 /// ```
 ///
 /// A [`ChunkedViewMut`](mmarray_core::chunk::ChunkedViewMut) target gives a
-/// `Result` (its chunks are stored); a [`ViewMut`] cannot fail.
+/// `Result` (its chunks are stored); a [`ViewMut`](mmarray_core::ViewMut) cannot fail.
 pub fn fill<T: Element, V: Target<T>>(view: V, value: T) -> V::Out {
     let mut pattern = value;
     if !view.target_dtype().is_native() {

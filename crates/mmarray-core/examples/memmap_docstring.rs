@@ -2,7 +2,7 @@
 //! file: create a 3x4 float32 file, write `arange(12)` into it, flush, reopen it read-only,
 //! copy-on-write and at a byte offset, then grow it.
 //!
-//! Run it with `cargo run -p mmarray-core --example walkthrough`. Each step prints the numpy
+//! Run it with `cargo run -p mmarray-core --example memmap_docstring`. Each step prints the numpy
 //! line it mirrors, then what mmarray shows, in numpy's `repr`.
 
 use std::error::Error;
