@@ -166,45 +166,15 @@ fn sizes(json: &Json, what: &str, positive: bool) -> Parsed<Vec<usize>> {
         .collect()
 }
 
-/// The kind of a Zarr v3 data type name.
+/// The kind of a Zarr v3 data type name (Zarr v3 names the core data types as
+/// numpy does: `bool`, `int8`, ..., `complex128`).
 pub(crate) fn kind_of_v3(name: &str) -> Option<Kind> {
-    Some(match name {
-        "bool" => Kind::Bool,
-        "int8" => Kind::I8,
-        "int16" => Kind::I16,
-        "int32" => Kind::I32,
-        "int64" => Kind::I64,
-        "uint8" => Kind::U8,
-        "uint16" => Kind::U16,
-        "uint32" => Kind::U32,
-        "uint64" => Kind::U64,
-        "float16" => Kind::F16,
-        "float32" => Kind::F32,
-        "float64" => Kind::F64,
-        "complex64" => Kind::C64,
-        "complex128" => Kind::C128,
-        _ => return None,
-    })
+    Kind::ALL.into_iter().find(|k| k.name() == name)
 }
 
-/// The Zarr v3 data type name of a kind.
+/// The Zarr v3 data type name of a kind (numpy's name).
 pub(crate) fn v3_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Bool => "bool",
-        Kind::I8 => "int8",
-        Kind::I16 => "int16",
-        Kind::I32 => "int32",
-        Kind::I64 => "int64",
-        Kind::U8 => "uint8",
-        Kind::U16 => "uint16",
-        Kind::U32 => "uint32",
-        Kind::U64 => "uint64",
-        Kind::F16 => "float16",
-        Kind::F32 => "float32",
-        Kind::F64 => "float64",
-        Kind::C64 => "complex64",
-        Kind::C128 => "complex128",
-    }
+    kind.name()
 }
 
 /// A codec's name and configuration.
