@@ -22,6 +22,7 @@ mod machine;
 mod numpy;
 mod ops;
 mod procs;
+mod python;
 mod report;
 mod rounds;
 mod svg;
@@ -289,6 +290,8 @@ pub(crate) struct Results {
     pub(crate) rows: Vec<Row>,
     /// Scaling run.
     pub(crate) scaling: Vec<ScalePoint>,
+    /// The Python package's in-process rows.
+    pub(crate) python: Vec<python::PyRow>,
     /// Things that were skipped or could not be done, one sentence each.
     pub(crate) notes: Vec<String>,
 }
@@ -357,6 +360,9 @@ fn bench(opts: &Options) -> Result<(), String> {
         python.path.display(),
         python.source
     );
+    if !opts.py_ops.is_empty() {
+        python::prepare(&root, &python, opts.build)?;
+    }
 
     let compare = match &opts.compare {
         Some(bin) => {
@@ -483,6 +489,7 @@ fn bench(opts: &Options) -> Result<(), String> {
             notes.push(format!("Cold cache: {cold}."));
         }
     }
+    let python_rows = python::measure(&ctx, &python.path, &main, &mut notes)?;
     if !dir.keep() {
         let _ = fs::remove_file(&main.path);
     }
@@ -531,6 +538,7 @@ fn bench(opts: &Options) -> Result<(), String> {
         limits,
         rows,
         scaling,
+        python: python_rows,
         notes,
     };
     print!("{}", report::text(&results));

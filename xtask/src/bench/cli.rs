@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::ops::Op;
+use super::python::PyOp;
 
 /// Usage text of `cargo xtask bench`.
 pub(crate) const USAGE: &str = "\
@@ -23,7 +24,10 @@ options:
   --dtype DTYPE      element type of the main file: f64 (default) or f32
   --ops LIST         operations to run (default: all): create,normal,sum,min,max,mean,std,
                      stats,sum_be,sum_f16,astype,axis0_wide,axis1_wide,slice,axis0_tall,
-                     axis1_tall,axis0_square,axis1_square
+                     axis1_tall,axis0_square,axis1_square, and the Python package's
+                     in-process rows py_sum,py_std,py_stats,py_dask_std,py_overhead
+                     (a list without py_* names skips them; one of only py_* names
+                     runs just those)
   --threads N        pass --threads N to mmarray and use N threads for the limits
                      (default: mmarray's default, one per core)
   --rounds N         timed rounds per operation after one warm-up round (default 5)
@@ -115,6 +119,8 @@ pub(crate) struct Options {
     pub(crate) dtype: Float,
     /// Operations, in run order.
     pub(crate) ops: Vec<Op>,
+    /// The Python package's rows, in run order.
+    pub(crate) py_ops: Vec<PyOp>,
     /// `--threads` for mmarray and the limits, if given.
     pub(crate) threads: Option<usize>,
     /// Timed rounds per operation (at least).
@@ -143,6 +149,7 @@ impl Default for Options {
             huge: false,
             dtype: Float::F64,
             ops: Op::ALL.to_vec(),
+            py_ops: PyOp::ALL.to_vec(),
             threads: None,
             rounds: 5,
             max_rounds: 10,
@@ -217,20 +224,24 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
             }
             "--ops" => {
                 let list = value("--ops")?;
-                let mut ops = Vec::new();
+                let (mut ops, mut py_ops) = (Vec::new(), Vec::new());
                 for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    if let Some(op) = PyOp::from_name(name) {
+                        py_ops.push(op);
+                        continue;
+                    }
                     let op = Op::from_name(name).ok_or_else(|| {
                         let all: Vec<_> = Op::ALL.iter().map(|o| o.name()).collect();
+                        let py: Vec<_> = PyOp::ALL.iter().map(|o| o.name()).collect();
                         format!(
-                            "--ops: unknown operation `{name}` (known: {})",
-                            all.join(",")
+                            "--ops: unknown operation `{name}` (known: {},{})",
+                            all.join(","),
+                            py.join(",")
                         )
                     })?;
-                    if !ops.contains(&op) {
-                        ops.push(op);
-                    }
+                    ops.push(op);
                 }
-                if ops.is_empty() {
+                if ops.is_empty() && py_ops.is_empty() {
                     return Err("--ops needs at least one operation".into());
                 }
                 // Run in the canonical order, which keeps derived files short-lived.
@@ -238,6 +249,11 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
                     .iter()
                     .copied()
                     .filter(|o| ops.contains(o))
+                    .collect();
+                opts.py_ops = PyOp::ALL
+                    .iter()
+                    .copied()
+                    .filter(|o| py_ops.contains(o))
                     .collect();
             }
             "--threads" => {
@@ -392,6 +408,16 @@ mod tests {
             o.ops.iter().map(|op| op.name()).collect::<Vec<_>>(),
             ["sum", "axis1_tall"]
         );
+        assert!(o.py_ops.is_empty());
+        let o = opts(&[]).unwrap();
+        assert_eq!(o.py_ops.len(), 5);
+        let o = opts(&["--ops", "py_overhead,py_sum"]).unwrap();
+        assert!(o.ops.is_empty());
+        assert_eq!(
+            o.py_ops.iter().map(|op| op.name()).collect::<Vec<_>>(),
+            ["py_sum", "py_overhead"]
+        );
+        assert!(opts(&["--ops", "py_nope"]).is_err());
     }
 
     #[test]

@@ -553,6 +553,7 @@ pub(crate) fn text(results: &Results) -> String {
         &["op", "target", "measured", "result"],
         &check_cells(&checks(results)),
     ));
+    out.push_str(&super::python::text(&results.python, text_table));
     if !results.notes.is_empty() {
         out.push_str("\nnotes:\n");
         for n in &results.notes {
@@ -787,6 +788,7 @@ pub(crate) fn json(results: &Results) -> Json {
                     .collect(),
             ),
         ),
+        ("python", super::python::json(&results.python)),
         (
             "notes",
             Json::Arr(results.notes.iter().map(Json::str).collect()),
@@ -1039,6 +1041,8 @@ pub(crate) fn markdown(results: &Results) -> String {
             &scaling_limit_cells(results),
         ));
     }
+
+    md.push_str(&super::python::markdown(&results.python, md_table));
 
     md.push_str("\n## Operations\n\n");
     let _ = writeln!(

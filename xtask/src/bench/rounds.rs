@@ -21,7 +21,7 @@ use super::{
 };
 
 /// Below this resident fraction a warm input is read again before the next run.
-const REWARM_BELOW: f64 = 0.999;
+pub(crate) const REWARM_BELOW: f64 = 0.999;
 
 /// The contenders, in their order within a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
