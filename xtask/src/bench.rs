@@ -28,6 +28,7 @@ mod rounds;
 mod svg;
 mod sysstat;
 mod workdir;
+mod zarr;
 
 use std::env;
 use std::ffi::OsString;
@@ -292,6 +293,8 @@ pub(crate) struct Results {
     pub(crate) scaling: Vec<ScalePoint>,
     /// The Python package's in-process rows.
     pub(crate) python: Vec<python::PyRow>,
+    /// The Zarr rows (issue 13).
+    pub(crate) zarr: zarr::ZarrResults,
     /// Things that were skipped or could not be done, one sentence each.
     pub(crate) notes: Vec<String>,
 }
@@ -405,8 +408,10 @@ fn bench(opts: &Options) -> Result<(), String> {
     }
     fs::create_dir_all(&parent)
         .map_err(|e| format!("could not create {}: {e}", parent.display()))?;
-    // The main file, one derived copy (the wide one is as large) and one output.
-    let need = opts.size.saturating_mul(3) + (256 << 20);
+    // The main file, one derived copy (the wide one is as large) and one output; for the Zarr
+    // rows, the square copy, an uncompressed store and two compressed ones.
+    let copies = if opts.zarr_ops.is_empty() { 3 } else { 4 };
+    let need = opts.size.saturating_mul(copies) + (256 << 20);
     let free = workdir::free_disk(&parent)?;
     if free < need {
         return Err(format!(
@@ -490,6 +495,7 @@ fn bench(opts: &Options) -> Result<(), String> {
         }
     }
     let python_rows = python::measure(&ctx, &python.path, &main, &mut notes)?;
+    let zarr = zarr::run(&ctx, &main, &opts.zarr_ops, &mut notes)?;
     if !dir.keep() {
         let _ = fs::remove_file(&main.path);
     }
@@ -539,6 +545,7 @@ fn bench(opts: &Options) -> Result<(), String> {
         rows,
         scaling,
         python: python_rows,
+        zarr,
         notes,
     };
     print!("{}", report::text(&results));

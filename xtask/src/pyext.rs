@@ -15,17 +15,20 @@ pub(crate) const PACKAGE_DIR: &str = "crates/mmarray-py";
 
 /// What the pytest suite needs, pinned: dask and distributed must be the same
 /// release (a plain `pip install dask distributed` can resolve to versions that
-/// do not import together).
+/// do not import together). `zarrs` (zarr-python's Rust codec pipeline) is a
+/// contender of the Zarr rows of `cargo xtask bench`; 0.2.3 installs as a wheel
+/// beside zarr 3.1.6 without changing it.
 const TEST_DEPS: &[&str] = &[
     "pytest==9.2.0",
     "maturin==1.16.0",
     "dask[array]==2026.8.0",
     "distributed==2026.8.0",
     "xarray==2026.9.0",
+    "zarrs==0.2.3",
 ];
 
 /// Modules whose import proves the test dependencies are there.
-const TEST_IMPORTS: &str = "import pytest, dask.array, distributed, xarray, maturin";
+const TEST_IMPORTS: &str = "import pytest, dask.array, distributed, xarray, maturin, zarrs";
 
 /// Where the fingerprint of the last build is kept (inside the venv, so a new venv rebuilds).
 const STAMP: &str = "mmarray-py.build-stamp";

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::ops::Op;
 use super::python::PyOp;
+use super::zarr::ZarrOp;
 
 /// Usage text of `cargo xtask bench`.
 pub(crate) const USAGE: &str = "\
@@ -26,8 +27,10 @@ options:
                      stats,sum_be,sum_f16,astype,axis0_wide,axis1_wide,slice,axis0_tall,
                      axis1_tall,axis0_square,axis1_square, and the Python package's
                      in-process rows py_sum,py_std,py_stats,py_dask_std,py_overhead
-                     (a list without py_* names skips them; one of only py_* names
-                     runs just those)
+                     and the Zarr rows zarr_convert,zarr_sum,zarr_stats,zarr_axis0,
+                     zarr_sum_raw (against zarr-python, its zarrs codec pipeline and
+                     dask, on 1024x1024 chunks) (a list without py_* or zarr_* names
+                     skips those; one of only such names runs just those)
   --threads N        pass --threads N to mmarray and use N threads for the limits
                      (default: mmarray's default, one per core)
   --rounds N         timed rounds per operation after one warm-up round (default 5)
@@ -121,6 +124,8 @@ pub(crate) struct Options {
     pub(crate) ops: Vec<Op>,
     /// The Python package's rows, in run order.
     pub(crate) py_ops: Vec<PyOp>,
+    /// Zarr rows, in run order (after the Python rows).
+    pub(crate) zarr_ops: Vec<ZarrOp>,
     /// `--threads` for mmarray and the limits, if given.
     pub(crate) threads: Option<usize>,
     /// Timed rounds per operation (at least).
@@ -150,6 +155,7 @@ impl Default for Options {
             dtype: Float::F64,
             ops: Op::ALL.to_vec(),
             py_ops: PyOp::ALL.to_vec(),
+            zarr_ops: ZarrOp::ALL.to_vec(),
             threads: None,
             rounds: 5,
             max_rounds: 10,
@@ -224,24 +230,30 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
             }
             "--ops" => {
                 let list = value("--ops")?;
-                let (mut ops, mut py_ops) = (Vec::new(), Vec::new());
+                let (mut ops, mut py_ops, mut zarr_ops) = (Vec::new(), Vec::new(), Vec::new());
                 for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     if let Some(op) = PyOp::from_name(name) {
                         py_ops.push(op);
                         continue;
                     }
+                    if let Some(op) = ZarrOp::from_name(name) {
+                        zarr_ops.push(op);
+                        continue;
+                    }
                     let op = Op::from_name(name).ok_or_else(|| {
                         let all: Vec<_> = Op::ALL.iter().map(|o| o.name()).collect();
                         let py: Vec<_> = PyOp::ALL.iter().map(|o| o.name()).collect();
+                        let zarr: Vec<_> = ZarrOp::ALL.iter().map(|o| o.name()).collect();
                         format!(
-                            "--ops: unknown operation `{name}` (known: {},{})",
+                            "--ops: unknown operation `{name}` (known: {},{},{})",
                             all.join(","),
-                            py.join(",")
+                            py.join(","),
+                            zarr.join(",")
                         )
                     })?;
                     ops.push(op);
                 }
-                if ops.is_empty() && py_ops.is_empty() {
+                if ops.is_empty() && py_ops.is_empty() && zarr_ops.is_empty() {
                     return Err("--ops needs at least one operation".into());
                 }
                 // Run in the canonical order, which keeps derived files short-lived.
@@ -254,6 +266,11 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Parsed, String> {
                     .iter()
                     .copied()
                     .filter(|o| py_ops.contains(o))
+                    .collect();
+                opts.zarr_ops = ZarrOp::ALL
+                    .iter()
+                    .copied()
+                    .filter(|o| zarr_ops.contains(o))
                     .collect();
             }
             "--threads" => {
@@ -418,6 +435,14 @@ mod tests {
             ["py_sum", "py_overhead"]
         );
         assert!(opts(&["--ops", "py_nope"]).is_err());
+        assert!(o.zarr_ops.is_empty());
+        let o = opts(&["--ops", "zarr_sum,zarr_convert"]).unwrap();
+        assert!(o.ops.is_empty() && o.py_ops.is_empty());
+        assert_eq!(
+            o.zarr_ops.iter().map(|op| op.name()).collect::<Vec<_>>(),
+            ["zarr_convert", "zarr_sum"]
+        );
+        assert_eq!(opts(&[]).unwrap().zarr_ops.len(), 5);
     }
 
     #[test]

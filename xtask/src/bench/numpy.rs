@@ -227,7 +227,7 @@ impl Server {
                         .unwrap_or_default();
                     let tail: Vec<&str> = stderr.lines().collect();
                     let tail = tail[tail.len().saturating_sub(20)..].join("\n  ");
-                    return Err(format!("the numpy helper stopped; its stderr:\n  {tail}"));
+                    return Err(format!("the Python helper stopped; its stderr:\n  {tail}"));
                 }
             }
         }
@@ -236,18 +236,18 @@ impl Server {
     /// One timed run: its time in seconds (as numpy's `perf_counter` measured just the
     /// operation) and what it returned.
     pub(crate) fn run(&mut self) -> Result<(f64, Json), String> {
-        let stdin = self.stdin.as_mut().ok_or("the numpy helper was closed")?;
+        let stdin = self.stdin.as_mut().ok_or("the Python helper was closed")?;
         stdin
             .write_all(b"run\n")
             .and_then(|()| stdin.flush())
-            .map_err(|e| format!("could not talk to the numpy helper: {e}"))?;
+            .map_err(|e| format!("could not talk to the Python helper: {e}"))?;
         let line = self.line()?;
         let json = Json::parse(line.trim())
-            .map_err(|e| format!("the numpy helper printed something unexpected ({e}): {line}"))?;
+            .map_err(|e| format!("the Python helper printed something unexpected ({e}): {line}"))?;
         let time = json
             .get("time")
             .and_then(Json::as_f64)
-            .ok_or_else(|| format!("the numpy helper printed no time: {line}"))?;
+            .ok_or_else(|| format!("the Python helper printed no time: {line}"))?;
         Ok((time, json.get("value").cloned().unwrap_or(Json::Null)))
     }
 
@@ -356,61 +356,74 @@ impl Numpy {
             ("out_descr", Json::str(job.out_descr)),
             ("shape", shape_json(job.shape)),
         ]);
-        let mut child = Command::new(&self.python)
-            .arg(&self.script)
-            .arg(cfg.compact())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", self.python.display()))?;
-        let pid = libc::pid_t::try_from(child.id()).map_err(|_| "pid out of range".to_owned())?;
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take().map(|mut e| {
-            thread::spawn(move || {
-                let mut s = String::new();
-                let _ = e.read_to_string(&mut s);
-                s
-            })
-        });
-        let (tx, lines) = mpsc::channel();
-        if let Some(stdout) = stdout {
-            thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let mut server = Server {
-            child,
-            pid,
-            stdin,
-            lines,
-            stderr,
-            mem: Mem::default(),
-            base_rss_anon_kib: None,
-        };
-        let hello = server.line()?;
-        let hello = Json::parse(hello.trim())
-            .map_err(|e| format!("the numpy helper printed something unexpected ({e}): {hello}"))?;
-        server.base_rss_anon_kib = hello
-            .get("base_rss_anon_kib")
-            .and_then(Json::as_f64)
-            .map(|k| k as u64);
-        Ok(server)
+        serve_script(&self.python, &self.script, &cfg)
+    }
+
+    /// The interpreter (which has numpy).
+    pub(crate) fn python(&self) -> &Path {
+        &self.python
     }
 }
 
+/// Starts `python script CFG` as a server of timed runs (see [`Server`]): it prints one JSON
+/// line when ready (with `base_rss_anon_kib`), then answers each `run` line on its stdin with
+/// one JSON line `{"time": seconds, "value": ...}`. The numpy helper is one; the Zarr rows'
+/// Python contenders are another (`zarr.rs`).
+pub(crate) fn serve_script(python: &Path, script: &Path, cfg: &Json) -> Result<Server, String> {
+    let mut child = Command::new(python)
+        .arg(script)
+        .arg(cfg.compact())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", python.display()))?;
+    let pid = libc::pid_t::try_from(child.id()).map_err(|_| "pid out of range".to_owned())?;
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take().map(|mut e| {
+        thread::spawn(move || {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            s
+        })
+    });
+    let (tx, lines) = mpsc::channel();
+    if let Some(stdout) = stdout {
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut server = Server {
+        child,
+        pid,
+        stdin,
+        lines,
+        stderr,
+        mem: Mem::default(),
+        base_rss_anon_kib: None,
+    };
+    let hello = server.line()?;
+    let hello = Json::parse(hello.trim())
+        .map_err(|e| format!("the Python helper printed something unexpected ({e}): {hello}"))?;
+    server.base_rss_anon_kib = hello
+        .get("base_rss_anon_kib")
+        .and_then(Json::as_f64)
+        .map(|k| k as u64);
+    Ok(server)
+}
+
 /// A path as a JSON string (our paths are UTF-8: the workspace and `--dir` are checked).
-fn path_json(path: &Path) -> Json {
+pub(crate) fn path_json(path: &Path) -> Json {
     Json::str(path.to_string_lossy())
 }
 
 /// A shape as a JSON array.
-fn shape_json(shape: &[u64]) -> Json {
+pub(crate) fn shape_json(shape: &[u64]) -> Json {
     Json::Arr(shape.iter().map(|&d| Json::num(d as f64)).collect())
 }

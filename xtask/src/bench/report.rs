@@ -60,7 +60,7 @@ pub(crate) fn ratio_text(s: Spread) -> String {
 }
 
 /// `91% [85-97]`: a percentage's median and [min-max] over the rounds.
-fn pct_text(s: Spread) -> String {
+pub(crate) fn pct_text(s: Spread) -> String {
     format!("{:.0}% [{:.0}-{:.0}]", s.median, s.min, s.max)
 }
 
@@ -554,6 +554,7 @@ pub(crate) fn text(results: &Results) -> String {
         &check_cells(&checks(results)),
     ));
     out.push_str(&super::python::text(&results.python, text_table));
+    out.push_str(&super::zarr::text(&results.zarr, &text_table));
     if !results.notes.is_empty() {
         out.push_str("\nnotes:\n");
         for n in &results.notes {
@@ -789,6 +790,7 @@ pub(crate) fn json(results: &Results) -> Json {
             ),
         ),
         ("python", super::python::json(&results.python)),
+        ("zarr", super::zarr::json(&results.zarr)),
         (
             "notes",
             Json::Arr(results.notes.iter().map(Json::str).collect()),
@@ -1043,6 +1045,7 @@ pub(crate) fn markdown(results: &Results) -> String {
     }
 
     md.push_str(&super::python::markdown(&results.python, md_table));
+    md.push_str(&super::zarr::markdown(&results.zarr, &md_table));
 
     md.push_str("\n## Operations\n\n");
     let _ = writeln!(

@@ -1,0 +1,1148 @@
+//! The Zarr rows (issue 13): the `mmarray` CLI on a Zarr v3 store made from the benchmark's
+//! float file (its square 2-D copy, 1024x1024-element chunks, zstd level 1), against
+//! zarr-python (plain, and with the `zarrs` codec pipeline) and `dask.array.from_zarr` on the
+//! same store, and against the codec's own speed on this machine measured in the same rounds
+//! (zstd level-1 encode and decode of the same bytes on all threads) or, for an uncompressed
+//! store, the mapped-read limit.
+//!
+//! Each row runs its contenders interleaved round by round (the Python contenders, mmarray,
+//! the limit; ...), as the numpy rows do (`rounds.rs`): one untimed warm-up round (mmarray's
+//! polled for memory), then timed rounds until `--rounds` are done and the last one widened no
+//! ratio's spread, or `--max-rounds` are done. Inputs are read into the page cache before a
+//! row and again before a run when `mincore` finds less than 99.9% of them resident.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::json::Json;
+use super::numpy::{self as np_helper, Server};
+use super::ops::{Op, RSS_ANON_TARGET_MIB};
+use super::procs::{self, Mem, Samples, Spread, Wait, kib_to_mib};
+use super::report::{Verdict, fmt_gbs, pct_text, ratio_text};
+use super::rounds::widened;
+use super::sysstat::{self, Conditions};
+use super::{ArrayFile, Ctx, Shapes2d, Side, cross_check, limits, shape_text, step, workdir};
+
+/// The Python helper.
+const SCRIPT: &str = include_str!("zarr_py.py");
+
+/// Chunk edge of the stores, in elements (1024x1024 chunks).
+const CHUNK: u64 = 1024;
+
+/// Below this resident fraction an input is read again before the next run.
+const REWARM_BELOW: f64 = 0.999;
+
+/// One Zarr row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ZarrOp {
+    /// `.npy` -> Zarr (zstd level 1).
+    Convert,
+    /// Sum over the zstd store.
+    Sum,
+    /// count/sum/mean/min/max/std over the zstd store.
+    Stats,
+    /// Sum along axis 0 over the zstd store, saved as `.npy`.
+    Axis0,
+    /// Sum over the uncompressed store.
+    SumRaw,
+}
+
+impl ZarrOp {
+    /// All, in run order.
+    pub(crate) const ALL: [ZarrOp; 5] = [
+        ZarrOp::Convert,
+        ZarrOp::Sum,
+        ZarrOp::Stats,
+        ZarrOp::Axis0,
+        ZarrOp::SumRaw,
+    ];
+
+    /// The name on the command line (`--ops`), in tables and in JSON.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ZarrOp::Convert => "zarr_convert",
+            ZarrOp::Sum => "zarr_sum",
+            ZarrOp::Stats => "zarr_stats",
+            ZarrOp::Axis0 => "zarr_axis0",
+            ZarrOp::SumRaw => "zarr_sum_raw",
+        }
+    }
+
+    /// The operation called `name`.
+    pub(crate) fn from_name(name: &str) -> Option<ZarrOp> {
+        ZarrOp::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// What it does, for the docs.
+    fn what(self) -> &'static str {
+        match self {
+            ZarrOp::Convert => "the square `.npy` into a new Zarr store (zstd 1, 1024x1024 chunks)",
+            ZarrOp::Sum => "sum of the zstd store",
+            ZarrOp::Stats => "count, sum, mean, min, max, std of the zstd store",
+            ZarrOp::Axis0 => "sum along axis 0 of the zstd store, saved as .npy",
+            ZarrOp::SumRaw => "sum of the uncompressed store",
+        }
+    }
+
+    /// The Python contenders, in their order within a round.
+    fn contenders(self) -> &'static [Py] {
+        match self {
+            ZarrOp::Convert => &[Py::Zarr, Py::Zarrs],
+            _ => &[Py::Zarrs, Py::Dask],
+        }
+    }
+
+    /// The limit it is compared with.
+    fn limit(self) -> ZLimit {
+        match self {
+            ZarrOp::Convert => ZLimit::Encode,
+            ZarrOp::SumRaw => ZLimit::Read,
+            _ => ZLimit::Decode,
+        }
+    }
+
+    /// Its target: at least `ratio` times the speed of the `vs` contender, and `pct` percent
+    /// of the limit.
+    fn target(self) -> (Option<(Py, f64)>, f64) {
+        match self {
+            ZarrOp::Convert => (Some((Py::Zarr, 1.5)), 85.0),
+            ZarrOp::SumRaw => (None, 85.0),
+            _ => (Some((Py::Zarrs, 1.2)), 85.0),
+        }
+    }
+
+    /// The operation of the numpy rows whose result check it shares.
+    fn check_as(self) -> Option<Op> {
+        match self {
+            ZarrOp::Sum | ZarrOp::SumRaw => Some(Op::Sum),
+            ZarrOp::Stats => Some(Op::Stats),
+            _ => None,
+        }
+    }
+}
+
+/// A Python contender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Py {
+    /// zarr-python with its default codec pipeline.
+    Zarr,
+    /// zarr-python with the `zarrs` codec pipeline (`zarrs.ZarrsCodecPipeline`).
+    Zarrs,
+    /// `dask.array.from_zarr` on dask's threaded scheduler.
+    Dask,
+}
+
+impl Py {
+    /// Its name in the helper script's config.
+    fn key(self) -> &'static str {
+        match self {
+            Py::Zarr => "zarr",
+            Py::Zarrs => "zarrs",
+            Py::Dask => "dask",
+        }
+    }
+
+    /// Its name in tables.
+    fn label(self) -> &'static str {
+        match self {
+            Py::Zarr => "zarr-python",
+            Py::Zarrs => "zarrs pipeline",
+            Py::Dask => "dask",
+        }
+    }
+
+    /// The code it runs, for the docs.
+    fn code(self, op: ZarrOp) -> &'static str {
+        match (self, op) {
+            (_, ZarrOp::Convert) => {
+                "z = zarr.create_array(OUT, shape, chunks=(1024, 1024), dtype, \
+                 compressors=ZstdCodec(level=1)); z[...] = np.load(IN, mmap_mode='r'); os.sync()"
+            }
+            (Py::Dask, ZarrOp::Stats) => {
+                "a = da.from_zarr(S); da.compute(a.sum(), a.mean(), a.min(), a.max(), a.std())"
+            }
+            (Py::Dask, ZarrOp::Axis0) => "np.save(f, da.from_zarr(S).sum(axis=0).compute()); fsync",
+            (Py::Dask, _) => "da.from_zarr(S).sum().compute()",
+            (_, ZarrOp::Stats) => {
+                "per band of 1024 rows z[i:i+1024]: np.sum, np.min, np.max, sum of squared \
+                 deviations (merged as Chan et al.)"
+            }
+            (_, ZarrOp::Axis0) => "acc += np.sum(z[i:i+1024], axis=0) per band; np.save; fsync",
+            (_, _) => "sum(np.sum(z[i:i+1024]) for each band of 1024 rows)",
+        }
+    }
+}
+
+/// The limit of a Zarr row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ZLimit {
+    /// zstd level-1 compression of the input's bytes in chunk-sized pieces, all threads.
+    Encode,
+    /// Reading and zstd-decoding every chunk file of the store, all threads.
+    Decode,
+    /// Mapped read of the `.npy` holding the same array (as the numpy rows' limit).
+    Read,
+}
+
+impl ZLimit {
+    fn word(self) -> &'static str {
+        match self {
+            ZLimit::Encode => "zstd-1 encode",
+            ZLimit::Decode => "zstd decode",
+            ZLimit::Read => "mapped read",
+        }
+    }
+}
+
+/// One measured Zarr row.
+#[derive(Debug, Clone)]
+pub(crate) struct ZarrRow {
+    /// The operation.
+    op: ZarrOp,
+    /// Bytes of the array (the throughput's numerator).
+    bytes: u64,
+    /// Its shape.
+    shape: Vec<u64>,
+    /// mmarray.
+    mmarray: Side,
+    /// mmarray's command line.
+    mmarray_cmd: String,
+    /// The Python contenders, or why one was skipped.
+    others: Vec<(Py, Result<Side, String>)>,
+    /// The limit and the bytes of one pass of it.
+    limit: (ZLimit, u64, Samples),
+    /// The result check against the Python contenders.
+    check: String,
+    /// Load and steal while it ran.
+    conditions: Conditions,
+}
+
+impl ZarrRow {
+    /// mmarray's speed over `who`'s, round by round.
+    fn ratio(&self, who: Py) -> Option<Spread> {
+        let (_, side) = self.others.iter().find(|(p, _)| *p == who)?;
+        side.as_ref()
+            .ok()?
+            .samples
+            .ratio_over(&self.mmarray.samples)
+    }
+
+    /// mmarray's throughput in percent of the limit, round by round.
+    fn pct_of_limit(&self) -> Option<Spread> {
+        let (_, bytes, samples) = &self.limit;
+        let k = self.bytes as f64 / *bytes as f64 * 100.0;
+        Some(samples.ratio_over(&self.mmarray.samples)?.scale(k))
+    }
+}
+
+/// The Zarr part of a run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ZarrResults {
+    /// The rows.
+    pub(crate) rows: Vec<ZarrRow>,
+    /// zarr, zarrs and dask versions.
+    versions: String,
+    /// The zstd store: chunks, stored bytes, compression ratio.
+    store: String,
+    /// Threads of the limits.
+    threads: usize,
+    /// The chunk's bytes (for the memory target).
+    chunk_bytes: u64,
+}
+
+/// Runs the Zarr rows of `ops` (none: nothing).
+pub(crate) fn run(
+    ctx: &Ctx<'_>,
+    main: &ArrayFile,
+    ops: &[ZarrOp],
+    notes: &mut Vec<String>,
+) -> Result<ZarrResults, String> {
+    let mut results = ZarrResults {
+        threads: ctx.threads,
+        chunk_bytes: CHUNK * CHUNK * ctx.opts.dtype.itemsize(),
+        ..ZarrResults::default()
+    };
+    if ops.is_empty() {
+        return Ok(results);
+    }
+    step("zarr: probing zarr-python, zarrs and dask");
+    let script = ctx.dir.path().join("bench_zarr.py");
+    fs::write(&script, SCRIPT).map_err(|e| format!("could not write {}: {e}", script.display()))?;
+    let python = ctx.numpy.python().to_path_buf();
+    let probe = {
+        let mut cmd = Command::new(&python);
+        cmd.arg(&script).arg(r#"{"mode":"probe"}"#);
+        let done = procs::run(&mut cmd, Wait::Block)?;
+        Json::parse(done.stdout.trim()).map_err(|e| format!("zarr probe: {e}: {}", done.stdout))?
+    };
+    let version = |k: &str| match probe.get(k) {
+        Some(Json::Str(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let have = |p: Py| match p {
+        Py::Zarr => version("zarr").is_some(),
+        Py::Zarrs => version("zarrs").is_some(),
+        Py::Dask => version("dask").is_some(),
+    };
+    results.versions = ["zarr", "zarrs", "dask"]
+        .iter()
+        .map(|k| format!("{k} {}", version(k).unwrap_or_else(|| "missing".into())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    eprintln!("bench:   {}", results.versions);
+    for p in [Py::Zarrs, Py::Dask] {
+        if !have(p) {
+            notes.push(format!(
+                "Zarr rows: {} does not import in {} (`cargo xtask test` installs it): its \
+                 column is skipped.",
+                p.label(),
+                python.display()
+            ));
+        }
+    }
+
+    // The square copy (1024x1024 chunks need two axes), and the stores made from it by mmarray.
+    let shapes = Shapes2d::of(main.shape[0]);
+    let square = super::make_derived(ctx, main, super::ops::Input::Square, &shapes)?;
+    let dir = ctx.dir.path();
+    let zstd_store = dir.join("zarr-zstd1.zarr");
+    let raw_store = dir.join("zarr-raw.zarr");
+    let chunks = format!("{CHUNK},{CHUNK}");
+    let outcome = (|| {
+        let needs_store = ops
+            .iter()
+            .any(|o| !matches!(o, ZarrOp::Convert | ZarrOp::SumRaw));
+        if needs_store {
+            make_store(ctx, &square, &zstd_store, &chunks, "zstd:1")?;
+            let stored = tree_bytes(&zstd_store)?;
+            results.store = format!(
+                "{} chunks of {CHUNK}x{CHUNK}, zstd level 1: {} stored, {:.2}x compression",
+                chunk_files(&zstd_store)?.len(),
+                super::cli::format_size(stored),
+                square.nbytes as f64 / stored.max(1) as f64
+            );
+            eprintln!("bench:   {}", results.store);
+        }
+        if ops.contains(&ZarrOp::SumRaw) {
+            make_store(ctx, &square, &raw_store, &chunks, "none")?;
+        }
+        for &op in ops {
+            workdir::check_interrupted()?;
+            let input = match op {
+                ZarrOp::Convert => Input::Npy(&square),
+                ZarrOp::SumRaw => Input::Store(&raw_store),
+                _ => Input::Store(&zstd_store),
+            };
+            let row = measure(ctx, op, &square, input, &python, &script, &have)?;
+            eprintln!("bench:   {}", progress(&row, &results));
+            if row.check.starts_with("MISMATCH") {
+                notes.push(format!("{}: {}.", op.name(), row.check));
+            }
+            results.rows.push(row);
+        }
+        Ok::<(), String>(())
+    })();
+    if !ctx.dir.keep() {
+        let _ = fs::remove_file(&square.path);
+        let _ = fs::remove_dir_all(&zstd_store);
+        let _ = fs::remove_dir_all(&raw_store);
+    }
+    outcome.map(|()| results)
+}
+
+/// What a row reads.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// The square `.npy`.
+    Npy(&'a ArrayFile),
+    /// A store.
+    Store(&'a Path),
+}
+
+impl Input<'_> {
+    fn path(&self) -> &Path {
+        match self {
+            Input::Npy(f) => &f.path,
+            Input::Store(p) => p,
+        }
+    }
+
+    /// The files to keep in the page cache.
+    fn files(&self) -> Result<Vec<PathBuf>, String> {
+        match self {
+            Input::Npy(f) => Ok(vec![f.path.clone()]),
+            Input::Store(p) => tree_files(p),
+        }
+    }
+}
+
+/// Makes a store from `square` with the release CLI (untimed).
+fn make_store(
+    ctx: &Ctx<'_>,
+    square: &ArrayFile,
+    store: &Path,
+    chunks: &str,
+    codec: &str,
+) -> Result<(), String> {
+    step(&format!(
+        "zarr: making {} with mmarray convert (--codec {codec})",
+        store.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let mut cmd = Command::new(&ctx.mmarray);
+    cmd.arg("--quiet")
+        .arg("convert")
+        .arg(&square.path)
+        .arg(store)
+        .args(["--chunks", chunks, "--codec", codec, "--force"]);
+    procs::run(&mut cmd, Wait::Block).map(|_| ())
+}
+
+/// Every file under `dir`, sorted.
+fn tree_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let entries =
+            fs::read_dir(&d).map_err(|e| format!("could not list {}: {e}", d.display()))?;
+        for e in entries {
+            let e = e.map_err(|e| format!("could not list {}: {e}", d.display()))?;
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The chunk files of a store (everything but `zarr.json`).
+fn chunk_files(store: &Path) -> Result<Vec<PathBuf>, String> {
+    Ok(tree_files(store)?
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "zarr.json"))
+        .collect())
+}
+
+/// The bytes of every file under `dir`.
+fn tree_bytes(dir: &Path) -> Result<u64, String> {
+    tree_files(dir)?.iter().try_fold(0u64, |acc, p| {
+        fs::metadata(p)
+            .map(|m| acc + m.len())
+            .map_err(|e| format!("could not stat {}: {e}", p.display()))
+    })
+}
+
+/// The contenders of a row, in their order within a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// A Python contender (index into the row's list).
+    Py(usize),
+    /// This build's mmarray.
+    Mmarray,
+    /// The limit.
+    Limit,
+}
+
+/// Measures one row.
+#[allow(clippy::too_many_lines)] // one loop over rounds and contenders, read top to bottom
+fn measure(
+    ctx: &Ctx<'_>,
+    op: ZarrOp,
+    square: &ArrayFile,
+    input: Input<'_>,
+    python: &Path,
+    script: &Path,
+    have: &dyn Fn(Py) -> bool,
+) -> Result<ZarrRow, String> {
+    let opts = ctx.opts;
+    step(&format!(
+        "{} ({})",
+        op.name(),
+        super::cli::format_size(square.nbytes)
+    ));
+    let dir = ctx.dir.path();
+    let out: Option<PathBuf> = match op {
+        ZarrOp::Convert => Some(dir.join("out-convert.zarr")),
+        ZarrOp::Axis0 => Some(dir.join("out-zarr-axis0.npy")),
+        _ => None,
+    };
+    let mut args: Vec<OsString> = vec!["--quiet".into()];
+    if let Some(t) = opts.threads {
+        args.extend(["--threads".into(), t.to_string().into()]);
+    }
+    let in_path = input.path().as_os_str().to_owned();
+    let out_path = out.clone().unwrap_or_default().into_os_string();
+    match op {
+        ZarrOp::Convert => {
+            args.extend(["convert".into(), in_path, out_path]);
+            let chunks = format!("{CHUNK},{CHUNK}");
+            args.extend(["--chunks", &chunks, "--codec", "zstd:1", "--force"].map(OsString::from));
+        }
+        ZarrOp::Sum | ZarrOp::SumRaw => {
+            args.extend(["reduce".into(), in_path]);
+            args.extend(["--op", "sum", "--json"].map(OsString::from));
+        }
+        ZarrOp::Stats => args.extend(["stats".into(), in_path, "--json".into()]),
+        ZarrOp::Axis0 => {
+            args.extend(["reduce".into(), in_path]);
+            args.extend(["--op", "sum", "--axis", "0", "--out"].map(OsString::from));
+            args.push(out_path);
+            args.extend(["--force", "--json"].map(OsString::from));
+        }
+    }
+    let mmarray_cmd = {
+        let mut cmd = Command::new(&ctx.mmarray);
+        cmd.args(&args);
+        procs::display(&cmd)
+    };
+
+    // The Python contenders that import here.
+    let mut servers: Vec<(Py, Result<Server, String>)> = Vec::new();
+    for &p in op.contenders() {
+        if !have(p) {
+            servers.push((p, Err(format!("{} does not import", p.label()))));
+            continue;
+        }
+        let cfg = Json::obj([
+            ("mode", Json::str("serve")),
+            ("contender", Json::str(p.key())),
+            ("op", Json::str(op.name())),
+            ("input", np_helper::path_json(input.path())),
+            (
+                "output",
+                out.as_deref().map_or(Json::Null, np_helper::path_json),
+            ),
+            ("chunks", np_helper::shape_json(&[CHUNK, CHUNK])),
+            ("threads", Json::num(ctx.threads as f64)),
+        ]);
+        servers.push((p, Ok(np_helper::serve_script(python, script, &cfg)?)));
+    }
+
+    // The limit's input and bytes per pass.
+    let limit_kind = op.limit();
+    let pool = limits::pool(ctx.threads)?;
+    let chunk_bytes = usize::try_from(CHUNK * CHUNK * opts.dtype.itemsize())
+        .map_err(|_| "chunk size out of range".to_owned())?;
+    let decode_files = match (limit_kind, input) {
+        (ZLimit::Decode, Input::Store(s)) => chunk_files(s)?,
+        _ => Vec::new(),
+    };
+    let limit_bytes = match limit_kind {
+        ZLimit::Encode => square.nbytes,
+        ZLimit::Decode => decode_files.len() as u64 * chunk_bytes as u64,
+        ZLimit::Read => fs::metadata(&square.path)
+            .map_err(|e| format!("could not stat {}: {e}", square.path.display()))?
+            .len(),
+    };
+    let limit_files = if limit_kind == ZLimit::Read || limit_kind == ZLimit::Encode {
+        vec![square.path.clone()]
+    } else {
+        Vec::new()
+    };
+
+    let mut order: Vec<Who> = (0..servers.len()).map(Who::Py).collect();
+    order.push(Who::Mmarray);
+    order.push(Who::Limit);
+    let mut cached = input.files()?;
+    cached.extend(limit_files);
+    for f in &cached {
+        limits::warm(f, ctx.threads)?;
+    }
+    let mut conditions = Conditions::start();
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); order.len()];
+    let mut mm_mem = Mem::default();
+    let mut values: Vec<Option<Json>> = vec![None; order.len()];
+    let mut round = 0usize;
+    loop {
+        let timed = round > 0;
+        for (slot, &who) in order.iter().enumerate() {
+            workdir::check_interrupted()?;
+            if let Who::Py(i) = who
+                && servers[i].1.is_err()
+            {
+                continue;
+            }
+            if let Some(out) = &out {
+                remove_output(out)?;
+            }
+            for f in &cached {
+                if sysstat::resident_fraction(f)? < REWARM_BELOW {
+                    limits::warm(f, ctx.threads)?;
+                }
+            }
+            let (t, value) = match who {
+                Who::Py(i) => {
+                    let server = servers[i].1.as_mut().map_err(|e| e.clone())?;
+                    let (t, v) = server.run()?;
+                    (t, Some(v))
+                }
+                Who::Mmarray => {
+                    let wait = if timed { Wait::Block } else { Wait::Poll };
+                    let mut cmd = Command::new(&ctx.mmarray);
+                    cmd.args(&args);
+                    let done = procs::run(&mut cmd, wait)?;
+                    if !timed {
+                        mm_mem = done.mem;
+                    }
+                    (
+                        done.elapsed.as_secs_f64(),
+                        Json::parse(done.stdout.trim()).ok(),
+                    )
+                }
+                Who::Limit => {
+                    let t = match limit_kind {
+                        ZLimit::Read => limits::read_once(&square.path, &pool, ctx.threads)?,
+                        ZLimit::Encode => encode_once(&square.path, chunk_bytes, &pool)?,
+                        ZLimit::Decode => decode_once(&decode_files, chunk_bytes, &pool)?,
+                    };
+                    (t, None)
+                }
+            };
+            if values[slot].is_none() {
+                values[slot] = value;
+            }
+            if timed {
+                times[slot].push(t);
+            }
+        }
+        conditions.sample();
+        if timed {
+            let mm_slot = order.iter().position(|&w| w == Who::Mmarray).unwrap_or(0);
+            let mm = &times[mm_slot];
+            let still_moving = times.iter().enumerate().any(|(i, t)| {
+                i != mm_slot && {
+                    let r: Vec<f64> = t.iter().zip(mm).map(|(a, b)| a / b).collect();
+                    widened(&r)
+                }
+            });
+            let done = mm.len();
+            eprintln!(
+                "bench:   round {done}: {}",
+                order
+                    .iter()
+                    .zip(&times)
+                    .filter_map(|(w, t)| t
+                        .last()
+                        .map(|t| format!("{} {t:.3} s", who_label(*w, &servers))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if done >= opts.max_rounds || (done >= opts.rounds && !still_moving) {
+                break;
+            }
+        }
+        round += 1;
+    }
+    conditions.finish(ctx.machine_cpus);
+    if let Some(out) = &out {
+        remove_output(out)?;
+    }
+
+    let mm_slot = order.iter().position(|&w| w == Who::Mmarray).unwrap_or(0);
+    let limit_slot = order.len() - 1;
+    let mm_value = values[mm_slot].clone();
+    let n = square.shape.iter().product();
+    let mut checks = Vec::new();
+    let mut others = Vec::new();
+    for (i, (p, server)) in servers.into_iter().enumerate() {
+        let side = server.map(|s| {
+            let base = s.base_rss_anon_kib;
+            Side {
+                samples: Samples {
+                    times: std::mem::take(&mut times[i]),
+                },
+                mem: s.finish(),
+                base_rss_anon_kib: base,
+            }
+        });
+        if let (Some(check_op), Ok(_)) = (op.check_as(), &side) {
+            let c = cross_check(
+                check_op,
+                opts.dtype,
+                n,
+                mm_value.as_ref(),
+                values[i].as_ref(),
+            );
+            checks.push(format!("{}: {c}", p.label()));
+        }
+        others.push((p, side));
+    }
+    let check = if checks.is_empty() {
+        "-".to_owned()
+    } else if checks.iter().all(|c| c.ends_with(": ok")) {
+        "ok".to_owned()
+    } else {
+        format!("MISMATCH {}", checks.join("; "))
+    };
+    Ok(ZarrRow {
+        op,
+        bytes: square.nbytes,
+        shape: square.shape.clone(),
+        mmarray: Side {
+            samples: Samples {
+                times: std::mem::take(&mut times[mm_slot]),
+            },
+            mem: mm_mem,
+            base_rss_anon_kib: None,
+        },
+        mmarray_cmd,
+        others,
+        limit: (
+            limit_kind,
+            limit_bytes,
+            Samples {
+                times: std::mem::take(&mut times[limit_slot]),
+            },
+        ),
+        check,
+        conditions,
+    })
+}
+
+/// A contender's name in progress lines.
+fn who_label(who: Who, servers: &[(Py, Result<Server, String>)]) -> &'static str {
+    match who {
+        Who::Py(i) => servers.get(i).map_or("?", |(p, _)| p.label()),
+        Who::Mmarray => "mmarray",
+        Who::Limit => "limit",
+    }
+}
+
+/// Deletes an output file or store; a missing one is fine.
+fn remove_output(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        fs::remove_dir_all(path).map_err(|e| format!("could not delete {}: {e}", path.display()))
+    } else {
+        procs::remove_if_exists(path)
+    }
+}
+
+thread_local! {
+    /// The limits' per-thread buffers: stored bytes and decoded (or encoded) bytes.
+    static BUFS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The encode limit: zstd level 1 over the data of the `.npy` at `path` (read with `pread`
+/// from the page cache, in pieces of `piece` bytes, as many as there are chunks' worth), on
+/// the pool's threads, into a reused buffer per thread; returns the wall time. The pieces are
+/// runs of the file rather than 1024x1024 blocks of the array: the same values' kind (i.i.d.
+/// standard normal), so the same work for the codec, without a gather.
+fn encode_once(path: &Path, piece: usize, pool: &rayon::ThreadPool) -> Result<f64, String> {
+    let start = Instant::now();
+    let file = File::open(path).map_err(|e| format!("could not open {}: {e}", path.display()))?;
+    let len = file
+        .metadata()
+        .map_err(|e| format!("could not stat {}: {e}", path.display()))?
+        .len();
+    let pieces = len.div_ceil(piece as u64);
+    let bound = zstd::zstd_safe::compress_bound(piece);
+    pool.install(|| {
+        (0..pieces).into_par_iter().try_for_each(|i| {
+            BUFS.with_borrow_mut(|(src, dst)| {
+                let at = i * piece as u64;
+                let n = usize::try_from((len - at).min(piece as u64)).unwrap_or(piece);
+                src.resize(n, 0);
+                file.read_exact_at(src, at)
+                    .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+                if dst.len() < bound {
+                    dst.resize(bound, 0);
+                }
+                zstd::bulk::compress_to_buffer(src, dst, 1).map_err(|e| format!("zstd: {e}"))?;
+                Ok::<(), String>(())
+            })
+        })
+    })?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// The decode limit: reads every chunk file of the store (`pread`, from the page cache) and
+/// zstd-decodes it into a reused buffer per thread, on the pool's threads; returns the wall
+/// time.
+fn decode_once(files: &[PathBuf], chunk: usize, pool: &rayon::ThreadPool) -> Result<f64, String> {
+    let start = Instant::now();
+    pool.install(|| {
+        files.par_iter().try_for_each(|path| {
+            BUFS.with_borrow_mut(|(src, dst)| {
+                let file = File::open(path)
+                    .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+                let len = file
+                    .metadata()
+                    .map_err(|e| format!("could not stat {}: {e}", path.display()))?
+                    .len();
+                src.resize(usize::try_from(len).unwrap_or(0), 0);
+                file.read_exact_at(src, 0)
+                    .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+                if dst.len() < chunk {
+                    dst.resize(chunk, 0);
+                }
+                zstd::bulk::decompress_to_buffer(src, dst)
+                    .map_err(|e| format!("{}: zstd: {e}", path.display()))?;
+                Ok::<(), String>(())
+            })
+        })
+    })?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// The memory target of a Zarr row, MiB: issue 13's 64 MiB plus two chunks per thread.
+fn rss_target_mib(results: &ZarrResults) -> f64 {
+    RSS_ANON_TARGET_MIB + 2.0 * results.threads as f64 * results.chunk_bytes as f64 / 1_048_576.0
+}
+
+/// `median [slowest-fastest]` GB/s.
+fn gbs_cell(samples: &Samples, bytes: u64) -> String {
+    let (m, lo, hi) = samples.gbs(bytes);
+    format!("{} [{}-{}]", fmt_gbs(m), fmt_gbs(lo), fmt_gbs(hi))
+}
+
+/// One checked target of a row.
+struct Check {
+    op: &'static str,
+    target: String,
+    measured: String,
+    verdict: Option<Verdict>,
+}
+
+/// The targets of every row.
+fn checks(results: &ZarrResults) -> Vec<Check> {
+    let mut out = Vec::new();
+    for row in &results.rows {
+        let (ratio, pct) = row.op.target();
+        if let Some((who, min)) = ratio {
+            let r = row.ratio(who);
+            out.push(Check {
+                op: row.op.name(),
+                target: format!("mmarray/{} >= {min}x", who.label()),
+                measured: r.map_or_else(|| format!("{} skipped", who.label()), ratio_text),
+                verdict: r.map(|r| Verdict::of(r, min)),
+            });
+        }
+        let p = row.pct_of_limit();
+        out.push(Check {
+            op: row.op.name(),
+            target: format!(
+                ">= {pct:.0}% of the {}-thread {} limit",
+                results.threads,
+                row.limit.0.word()
+            ),
+            measured: p.map_or_else(|| "-".into(), pct_text),
+            verdict: p.map(|p| Verdict::of(p, pct)),
+        });
+        let rss = row.mmarray.mem.rss_anon_peak_kib.map(kib_to_mib);
+        let max = rss_target_mib(results);
+        out.push(Check {
+            op: row.op.name(),
+            target: format!("peak RssAnon < {max:.0} MiB (64 + 2 chunks per thread)"),
+            measured: rss.map_or_else(|| "not sampled".into(), |m| format!("{m:.1} MiB")),
+            verdict: rss.map(|m| {
+                if m < max {
+                    Verdict::Pass
+                } else {
+                    Verdict::Miss
+                }
+            }),
+        });
+    }
+    out
+}
+
+/// One finished row in a line.
+fn progress(row: &ZarrRow, results: &ZarrResults) -> String {
+    let mut s = format!(
+        "{}: mmarray {} GB/s",
+        row.op.name(),
+        gbs_cell(&row.mmarray.samples, row.bytes)
+    );
+    for (p, side) in &row.others {
+        match side {
+            Ok(side) => {
+                let _ = write!(
+                    s,
+                    ", {} {} GB/s (mmarray {})",
+                    p.label(),
+                    gbs_cell(&side.samples, row.bytes),
+                    row.ratio(*p).map_or_else(|| "-".into(), ratio_text)
+                );
+            }
+            Err(why) => {
+                let _ = write!(s, ", {}: {why}", p.label());
+            }
+        }
+    }
+    let _ = write!(
+        s,
+        ", {} limit {} GB/s ({} of it), RssAnon {}, check {}",
+        row.limit.0.word(),
+        gbs_cell(&row.limit.2, row.limit.1),
+        row.pct_of_limit().map_or_else(|| "-".into(), pct_text),
+        rss_text(&row.mmarray),
+        row.check
+    );
+    let _ = results;
+    s
+}
+
+/// Peak `RssAnon` of a side in MiB.
+fn rss_text(side: &Side) -> String {
+    side.mem
+        .rss_anon_peak_kib
+        .map_or_else(|| "-".into(), |k| format!("{:.1} MiB", kib_to_mib(k)))
+}
+
+/// The result table's cells.
+fn row_cells(row: &ZarrRow) -> Vec<String> {
+    let side = |p: Py| {
+        row.others.iter().find(|(q, _)| *q == p).map_or_else(
+            || "-".into(),
+            |(_, s)| match s {
+                Ok(s) => format!(
+                    "{} ({})",
+                    gbs_cell(&s.samples, row.bytes),
+                    row.ratio(p).map_or_else(|| "-".into(), ratio_text)
+                ),
+                Err(_) => "skipped".into(),
+            },
+        )
+    };
+    vec![
+        row.op.name().into(),
+        shape_text(&row.shape),
+        row.mmarray.samples.times.len().to_string(),
+        gbs_cell(&row.mmarray.samples, row.bytes),
+        side(Py::Zarr),
+        side(Py::Zarrs),
+        side(Py::Dask),
+        format!(
+            "{} {}",
+            gbs_cell(&row.limit.2, row.limit.1),
+            row.limit.0.word()
+        ),
+        row.pct_of_limit().map_or_else(|| "-".into(), pct_text),
+        rss_text(&row.mmarray),
+        row.check.clone(),
+    ]
+}
+
+/// Headings of [`row_cells`].
+const HEADERS: [&str; 11] = [
+    "op",
+    "shape",
+    "rounds",
+    "mmarray GB/s",
+    "zarr-python GB/s (mmarray/it)",
+    "zarrs pipeline GB/s (mmarray/it)",
+    "dask GB/s (mmarray/it)",
+    "limit GB/s",
+    "% of limit",
+    "mmarray RssAnon",
+    "check",
+];
+
+/// The target table's cells.
+fn check_cells(results: &ZarrResults) -> Vec<Vec<String>> {
+    checks(results)
+        .into_iter()
+        .map(|c| {
+            vec![
+                c.op.into(),
+                c.target,
+                c.measured,
+                c.verdict.map_or("n/a", Verdict::word).into(),
+            ]
+        })
+        .collect()
+}
+
+/// A table renderer of the report (`text_table` or `md_table`): headings and rows to text.
+pub(crate) type Table<'a> = &'a dyn Fn(&[&str], &[Vec<String>]) -> String;
+
+/// The Zarr part of the text report (empty without Zarr rows).
+pub(crate) fn text(results: &ZarrResults, table: Table<'_>) -> String {
+    if results.rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\nZarr ({}; {}):\n", results.versions, results.store);
+    let rows: Vec<Vec<String>> = results.rows.iter().map(row_cells).collect();
+    out.push_str(&table(&HEADERS, &rows));
+    out.push_str(
+        "(ratios: mmarray/contender round by round, median [min-max]; limits timed in the same \
+         rounds on the same threads: zstd-1 encode of the same bytes, read + zstd decode of \
+         every chunk of the store, or a mapped read of the same array)\n",
+    );
+    out.push_str("Zarr targets (issue 13; whole spread: PASS when every round clears it):\n");
+    out.push_str(&table(
+        &["op", "target", "measured", "result"],
+        &check_cells(results),
+    ));
+    out
+}
+
+/// The Zarr section of `docs/benchmarks.md` (empty without Zarr rows).
+pub(crate) fn markdown(results: &ZarrResults, table: Table<'_>) -> String {
+    if results.rows.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("\n## Zarr\n\n");
+    let _ = writeln!(
+        md,
+        "Issue 13's rows: the square 2-D copy of the main file converted by mmarray into a Zarr \
+         v3 store ({}), read by mmarray, by zarr-python with the `zarrs` codec pipeline \
+         (`zarr.config.set({{\"codec_pipeline.path\": \"zarrs.ZarrsCodecPipeline\"}})`) and by \
+         `dask.array.from_zarr` on dask's threaded scheduler with {} workers; the conversion \
+         against zarr-python writing the same array (plain, and with the `zarrs` pipeline). \
+         Python contenders are timed in-process (imports untimed), mmarray as a whole process. \
+         The limits are timed in the same rounds on {} threads: zstd level-1 compression of \
+         the same bytes in chunk-sized pieces (`encode`), reading and zstd-decoding every chunk \
+         file of the store into a reused buffer per thread (`decode`), or the mapped read of \
+         the `.npy` holding the same array (`read`, for the uncompressed store). Versions: {}.\n",
+        results.store, results.threads, results.threads, results.versions
+    );
+    let rows: Vec<Vec<String>> = results.rows.iter().map(row_cells).collect();
+    md.push_str(&table(&HEADERS, &rows));
+    md.push('\n');
+    let ops: Vec<Vec<String>> = results
+        .rows
+        .iter()
+        .map(|r| {
+            let mut code: Vec<String> =
+                r.op.contenders()
+                    .iter()
+                    .map(|p| format!("{}: `{}`", p.label(), p.code(r.op)))
+                    .collect();
+            code.dedup();
+            vec![
+                r.op.name().into(),
+                r.op.what().into(),
+                format!(
+                    "`{}`",
+                    r.mmarray_cmd.rsplit("mmarray ").next().unwrap_or("")
+                ),
+                code.join("<br>"),
+            ]
+        })
+        .collect();
+    md.push_str(&table(&["op", "what", "mmarray", "Python"], &ops));
+    md.push_str("\n### Zarr targets\n\n");
+    md.push_str(&table(
+        &["op", "target", "measured median [min-max]", "result"],
+        &check_cells(results),
+    ));
+    md
+}
+
+/// The Zarr rows as JSON.
+pub(crate) fn json(results: &ZarrResults) -> Json {
+    let side = |s: &Side, bytes: u64| {
+        Json::obj([
+            ("timing", s.samples.to_json(bytes)),
+            ("memory", s.mem.to_json()),
+        ])
+    };
+    let spread = |s: Option<Spread>| s.map_or(Json::Null, Spread::to_json);
+    Json::obj([
+        ("versions", Json::str(&results.versions)),
+        ("store", Json::str(&results.store)),
+        (
+            "rows",
+            Json::Arr(
+                results
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        Json::obj([
+                            ("op", Json::str(r.op.name())),
+                            ("bytes_counted", Json::num(r.bytes as f64)),
+                            ("mmarray_command", Json::str(&r.mmarray_cmd)),
+                            ("mmarray", side(&r.mmarray, r.bytes)),
+                            (
+                                "contenders",
+                                Json::Obj(
+                                    r.others
+                                        .iter()
+                                        .map(|(p, s)| {
+                                            let v = match s {
+                                                Ok(s) => Json::obj([
+                                                    ("side", side(s, r.bytes)),
+                                                    ("ratio", spread(r.ratio(*p))),
+                                                ]),
+                                                Err(why) => {
+                                                    Json::obj([("skipped", Json::str(why))])
+                                                }
+                                            };
+                                            (p.label().to_owned(), v)
+                                        })
+                                        .collect(),
+                                ),
+                            ),
+                            (
+                                "limit",
+                                Json::obj([
+                                    ("kind", Json::str(r.limit.0.word())),
+                                    ("bytes", Json::num(r.limit.1 as f64)),
+                                    ("timing", r.limit.2.to_json(r.limit.1)),
+                                ]),
+                            ),
+                            ("pct_of_limit", spread(r.pct_of_limit())),
+                            ("check", Json::str(&r.check)),
+                            (
+                                "conditions",
+                                Json::obj([
+                                    (
+                                        "load_average_min",
+                                        Json::opt_num(r.conditions.load.map(|l| l.0)),
+                                    ),
+                                    (
+                                        "load_average_max",
+                                        Json::opt_num(r.conditions.load.map(|l| l.1)),
+                                    ),
+                                    ("steal_pct", Json::opt_num(r.conditions.steal_pct)),
+                                    ("busy_cpus", Json::opt_num(r.conditions.busy_cpus)),
+                                ]),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "targets",
+            Json::Arr(
+                checks(results)
+                    .into_iter()
+                    .map(|c| {
+                        Json::obj([
+                            ("op", Json::str(c.op)),
+                            ("target", Json::str(c.target)),
+                            ("measured", Json::str(c.measured)),
+                            ("result", Json::opt_str(c.verdict.map(Verdict::word))),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ZarrOp;
+
+    #[test]
+    fn names_round_trip() {
+        for op in ZarrOp::ALL {
+            assert_eq!(ZarrOp::from_name(op.name()), Some(op));
+        }
+        assert_eq!(ZarrOp::from_name("sum"), None);
+    }
+}
