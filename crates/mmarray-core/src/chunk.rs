@@ -595,11 +595,7 @@ impl<'a, T: Element> ChunkedView<'a, T> {
         let shape = grid.shape();
         let mut last = 0usize;
         let mut mult = 1usize;
-        let axes: Vec<usize> = match self.array.order {
-            Order::C => (0..shape.len()).rev().collect(),
-            Order::F => (0..shape.len()).collect(),
-        };
-        for ax in axes {
+        for ax in self.array.order.axes_fastest_first(shape.len()) {
             let c = grid.chunk_shape()[ax];
             let i = ((coords[ax] + 1) * c).min(shape[ax]).saturating_sub(1);
             last += i * mult;
@@ -780,26 +776,15 @@ fn walk(
         }
         return;
     }
-    let fastest_first = |o: Order| -> Vec<usize> {
-        match o {
-            Order::C => (0..nd).rev().collect(),
-            Order::F => (0..nd).collect(),
-        }
-    };
-    let virt = fastest_first(order);
+    let virt = order.axes_fastest_first(nd);
     let mut chunk_strides = vec![0usize; nd];
     let mut acc = 1;
-    for ax in fastest_first(chunk_order) {
+    for ax in chunk_order.axes_fastest_first(nd) {
         chunk_strides[ax] = acc;
         acc *= chunk[ax];
     }
     // The multi-index of the first element.
-    let mut index = vec![0usize; nd];
-    let mut rest = first;
-    for &ax in &virt {
-        index[ax] = rest % shape[ax];
-        rest /= shape[ax];
-    }
+    let mut index = order.unravel(first, shape);
     let fast = virt[0];
     let mut todo = count;
     let mut pos = 0;

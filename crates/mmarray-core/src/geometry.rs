@@ -22,6 +22,57 @@ impl Order {
             Order::F => "F",
         }
     }
+
+    /// The axes of an `ndim`-dimensional array from the one that varies fastest in
+    /// memory to the slowest: the last axis first for C, the first for F.
+    ///
+    /// ```
+    /// use mmarray_core::Order;
+    /// assert_eq!(Order::C.axes_fastest_first(3), [2, 1, 0]);
+    /// assert_eq!(Order::F.axes_fastest_first(3), [0, 1, 2]);
+    /// ```
+    #[must_use]
+    pub fn axes_fastest_first(self, ndim: usize) -> Vec<usize> {
+        match self {
+            Order::C => (0..ndim).rev().collect(),
+            Order::F => (0..ndim).collect(),
+        }
+    }
+
+    /// The multi-index of position `pos` when the elements of `shape` are listed
+    /// in this order (the inverse of [`ravel`](Order::ravel)).
+    ///
+    /// ```
+    /// use mmarray_core::Order;
+    /// assert_eq!(Order::C.unravel(5, &[2, 3]), [1, 2]);
+    /// assert_eq!(Order::F.unravel(5, &[2, 3]), [1, 2]);
+    /// assert_eq!(Order::F.unravel(1, &[2, 3]), [1, 0]);
+    /// ```
+    #[must_use]
+    pub fn unravel(self, mut pos: usize, shape: &[usize]) -> Vec<usize> {
+        let mut index = vec![0; shape.len()];
+        for ax in self.axes_fastest_first(shape.len()) {
+            let n = shape[ax].max(1);
+            index[ax] = pos % n;
+            pos /= n;
+        }
+        index
+    }
+
+    /// The position of multi-index `index` when the elements of `shape` are listed
+    /// in this order.
+    ///
+    /// ```
+    /// use mmarray_core::Order;
+    /// assert_eq!(Order::C.ravel(&[1, 0], &[2, 3]), 3);
+    /// assert_eq!(Order::F.ravel(&[1, 0], &[2, 3]), 1);
+    /// ```
+    #[must_use]
+    pub fn ravel(self, index: &[usize], shape: &[usize]) -> usize {
+        let mut axes = self.axes_fastest_first(shape.len());
+        axes.reverse();
+        axes.into_iter().fold(0, |r, ax| r * shape[ax] + index[ax])
+    }
 }
 
 /// The most dimensions an array may have: numpy's `NPY_MAXDIMS` (64 since numpy 2.0).
@@ -69,11 +120,7 @@ pub fn checked_nbytes(shape: &[usize], itemsize: usize) -> Option<usize> {
 pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<isize> {
     let mut strides = vec![0isize; shape.len()];
     let mut step = isize::try_from(itemsize).unwrap_or(isize::MAX);
-    let axes: Vec<usize> = match order {
-        Order::C => (0..shape.len()).rev().collect(),
-        Order::F => (0..shape.len()).collect(),
-    };
-    for a in axes {
+    for a in order.axes_fastest_first(shape.len()) {
         strides[a] = step;
         step = step.saturating_mul(isize::try_from(shape[a].max(1)).unwrap_or(isize::MAX));
     }
@@ -333,7 +380,7 @@ struct Dim {
 /// [`Runs::c_index`] give back each element's logical position when they do care.
 ///
 /// ```
-/// use mmarray_core::{Order, Runs};
+/// use mmarray_core::{Order, lowlevel::Runs};
 /// let runs = Runs::of_contiguous(&[3, 4], 8, Order::F);
 /// assert_eq!((runs.len(), runs.run_len()), (1, 12));
 /// assert_eq!(runs.c_index(0, 1), 4); // element 1 in memory is [1, 0]
@@ -465,7 +512,7 @@ impl Runs {
     /// element `k * run_len() + j` of the view's elements listed in that order.
     ///
     /// ```
-    /// use mmarray_core::{Order, Runs};
+    /// use mmarray_core::{Order, lowlevel::Runs};
     /// let runs = Runs::of_contiguous(&[3, 4], 8, Order::F);
     /// assert!(runs.is_linear(Order::F) && !runs.is_linear(Order::C));
     /// ```
@@ -538,7 +585,7 @@ pub struct Piece {
 /// threads, so that results combined in segment order are reproducible.
 ///
 /// ```
-/// use mmarray_core::{Order, Runs, Segments};
+/// use mmarray_core::{Order, lowlevel::{Runs, Segments}};
 /// let s = Segments::new(Runs::of_contiguous(&[10], 8, Order::C), 4);
 /// assert_eq!(s.len(), 3);
 /// let last: Vec<_> = s.pieces(2).collect();

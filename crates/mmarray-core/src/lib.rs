@@ -76,15 +76,36 @@ mod view;
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
 pub use error::{Error, IndexError, Result};
 pub use format::{Format, Layout, Npy, Opened, Raw};
-pub use geometry::{
-    MAX_DIMS, Order, Piece, Runs, Segments, checked_len, checked_nbytes, contiguous_strides,
-};
-pub use memmap2::Advice;
+pub use geometry::{MAX_DIMS, Order, checked_len, checked_nbytes, contiguous_strides};
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};
 pub use spec::{Index, SliceEnd, SliceRange, Spec, SpecError};
 pub use staged::StagedFile;
 pub use staging::{Abandoned, abandon_staged, set_unnamed_temporaries};
-pub use view::{SegmentsMut, View, ViewMut};
+pub use view::{View, ViewMut};
+
+/// The machinery under views, for engines that walk the bytes themselves.
+///
+/// Operations (`mmarray-ops`) and format plugins use these to visit a view's data
+/// in large contiguous pieces; programs that read and write arrays do not need
+/// them. A view's bytes in memory order are [`Runs`](lowlevel::Runs) of equal
+/// length (or, for the zero-copy typed path, [`Segments`](lowlevel::Segments) of
+/// elements), and a run range cut for one thread is a [`Piece`](lowlevel::Piece).
+///
+/// ```
+/// use mmarray_core::{View, Order, lowlevel::Runs};
+/// use mmarray_dtype::ByteOrder;
+/// let data: Vec<u8> = (0u8..24).collect();
+/// // A 3x4 u16 array; its column 1..3 is 3 runs of 2 elements (4 bytes).
+/// let v = View::<u16>::from_bytes(&data, &[3, 4], Order::C, ByteOrder::Little)?;
+/// let runs: Runs = v.slice(":, 1:3")?.runs();
+/// assert_eq!((runs.len(), runs.run_bytes()), (3, 4));
+/// # Ok::<(), mmarray_core::Error>(())
+/// ```
+pub mod lowlevel {
+    pub use crate::geometry::{Piece, Runs, Segments};
+    pub use crate::view::SegmentsMut;
+    pub use memmap2::Advice;
+}
 
 impl From<SpecError> for Error {
     fn from(e: SpecError) -> Error {

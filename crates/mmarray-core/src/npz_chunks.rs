@@ -85,13 +85,9 @@ impl std::fmt::Debug for StreamBox {
 /// the slower ones; consecutive chunks in `order` are consecutive in memory.
 fn chunk_shape(shape: &[usize], order: Order, budget: usize) -> Vec<usize> {
     let nd = shape.len();
-    let axes: Vec<usize> = match order {
-        Order::C => (0..nd).rev().collect(),
-        Order::F => (0..nd).collect(),
-    };
     let mut chunk = vec![1usize; nd];
     let mut inner = 1usize;
-    for ax in axes {
+    for ax in order.axes_fastest_first(nd) {
         let n = shape[ax].max(1);
         if inner.saturating_mul(n) <= budget {
             chunk[ax] = n;
@@ -236,29 +232,12 @@ impl DeflatedMember {
 
     /// The grid coordinates of chunk `k` in stream (memory) order.
     fn coords_of(&self, k: usize) -> Vec<usize> {
-        let counts = self.grid.grid_shape();
-        let mut coords = vec![0; counts.len()];
-        let mut rest = k;
-        let axes: Vec<usize> = match self.order {
-            Order::C => (0..counts.len()).rev().collect(),
-            Order::F => (0..counts.len()).collect(),
-        };
-        for ax in axes {
-            coords[ax] = rest % counts[ax];
-            rest /= counts[ax];
-        }
-        coords
+        self.order.unravel(k, self.grid.grid_shape())
     }
 
     /// The position in stream order of the chunk at `coords`.
     fn rank_of(&self, coords: &[usize]) -> usize {
-        let counts = self.grid.grid_shape();
-        let axes: Vec<usize> = match self.order {
-            Order::C => (0..counts.len()).collect(),
-            Order::F => (0..counts.len()).rev().collect(),
-        };
-        axes.into_iter()
-            .fold(0, |r, ax| r * counts[ax] + coords[ax])
+        self.order.ravel(coords, self.grid.grid_shape())
     }
 
     /// After the last chunk: the stream must end here, with the archive's CRC-32.

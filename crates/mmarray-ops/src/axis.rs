@@ -17,7 +17,7 @@ use std::mem::size_of;
 use std::path::Path;
 
 use mmarray_core::chunk::{Chunked, ChunkedView};
-use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Runs, Spec, View};
+use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Spec, View, lowlevel::Runs};
 use mmarray_dtype::{
     ByteOrder, Class, Complex64, DType, Element, Kind, Value, decode_prefix, dispatch,
 };
@@ -962,7 +962,7 @@ pub fn reduce_axis<M: Mode>(
     let axis = normalize_axis(axis, array.ndim())?;
     let kind = array.dtype().kind();
     let (shape, mut data) = result_buffer(array.shape(), op, kind, axis)?;
-    array.advise(mmarray_core::Advice::Sequential);
+    array.advise(mmarray_core::lowlevel::Advice::Sequential);
     let order = array.order();
     dispatch!(kind, T => {
         let view = array.view::<T>()?;
@@ -987,7 +987,7 @@ pub fn reduce_axis_to_npy<M: Mode>(
     out: &Path,
     overwrite: bool,
 ) -> Result<()> {
-    array.advise(mmarray_core::Advice::Sequential);
+    array.advise(mmarray_core::lowlevel::Advice::Sequential);
     dispatch!(array.dtype().kind(), T => {
         axis_to_npy(&array.view::<T>()?, array.order(), op, axis, opts, out, overwrite)
     })

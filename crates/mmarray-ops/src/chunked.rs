@@ -18,10 +18,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::mem::size_of;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use mmarray_core::chunk::{ChunkBytes, ChunkedView, ChunkedViewMut};
-use mmarray_core::{Order, Piece, Runs, Segments};
+use mmarray_core::{
+    Order,
+    lowlevel::{Piece, Runs, Segments},
+};
 use mmarray_dtype::{DType, Element, convert, convert_part};
 use rayon::prelude::*;
 
@@ -88,16 +91,7 @@ impl<'s> Cache<'s> {
                 // A stream: one chunk after the other, in its order.
                 let grid = array.grid();
                 let mut missing = missing;
-                missing.sort_by_key(|(id, _)| {
-                    let coords = grid.coords(*id);
-                    let counts = grid.grid_shape();
-                    match order {
-                        Order::C => *id,
-                        Order::F => (0..counts.len())
-                            .rev()
-                            .fold(0, |r, ax| r * counts[ax] + coords[ax]),
-                    }
-                });
+                missing.sort_by_key(|(id, _)| order.ravel(&grid.coords(*id), grid.grid_shape()));
                 missing
                     .into_iter()
                     .map(|(id, buf)| (id, array.read_chunk(id, buf)))
@@ -133,12 +127,7 @@ impl<'v, 's, T: Element> SharedCache<'v, 's, T> {
     /// Holds exactly the chunks that hold the byte ranges `ranges` of the
     /// virtual region: drops the others, reads the missing ones in parallel.
     pub(crate) fn prepare(&self, ranges: impl Iterator<Item = (usize, usize)>) -> Result<()> {
-        let mut ids = BTreeSet::new();
-        for (offset, len) in ranges {
-            self.view.steps(offset, len, |s| {
-                ids.insert(s.chunk);
-            });
-        }
+        let ids = chunks_of(self.view, ranges);
         let mut cache = self
             .cache
             .write()
@@ -166,13 +155,24 @@ fn touched<T: Element>(
 ) -> BTreeSet<usize> {
     let runs = segs.runs();
     let size = size_of::<T>();
+    let ranges = range.flat_map(|i| segs.pieces(i));
+    chunks_of(
+        view,
+        ranges.map(|p| (runs.offset(p.run) + p.start * size, p.len * size)),
+    )
+}
+
+/// The numbers of the chunks that hold the byte ranges `(offset, len)` of the
+/// virtual region.
+fn chunks_of<T: Element>(
+    view: &ChunkedView<'_, T>,
+    ranges: impl Iterator<Item = (usize, usize)>,
+) -> BTreeSet<usize> {
     let mut ids = BTreeSet::new();
-    for i in range {
-        for p in segs.pieces(i) {
-            view.steps(runs.offset(p.run) + p.start * size, p.len * size, |s| {
-                ids.insert(s.chunk);
-            });
-        }
+    for (offset, len) in ranges {
+        view.steps(offset, len, |s| {
+            ids.insert(s.chunk);
+        });
     }
     ids
 }
@@ -380,7 +380,7 @@ pub(crate) fn write_chunked<T: Element>(
                 .into_iter()
                 .filter_map(|id| {
                     open.remove(&id)
-                        .map(|m| (id, m.into_inner().unwrap_or_default()))
+                        .map(|m| (id, m.into_inner().unwrap_or_else(PoisonError::into_inner)))
                 })
                 .collect();
             chunks
@@ -426,7 +426,7 @@ pub(crate) fn write_chunked<T: Element>(
             let Some(m) = open_ref.get(&id) else {
                 return false;
             };
-            let mut guard = m.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut guard = m.lock().unwrap_or_else(PoisonError::into_inner);
             g(&mut guard);
             true
         };

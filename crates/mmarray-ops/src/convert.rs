@@ -7,7 +7,8 @@ use std::path::Path;
 use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::npz::{WriteOptions, write_array, write_bytes};
 use mmarray_core::{
-    Advice, CreateOptions, DynArray, Mode, Order, Piece, ReadWrite, Runs, Spec, ViewMut, Writable,
+    CreateOptions, DynArray, Mode, Order, ReadWrite, Spec, ViewMut, Writable,
+    lowlevel::{Advice, Piece, Runs},
 };
 use mmarray_dtype::{
     DType, Element, byteswap_bytes, convert, convert_part, decode_prefix, dispatch, encode_prefix,
@@ -178,7 +179,7 @@ fn convert_into<M: Mode>(
                 ctx.check()?;
                 let n = d.len() / di;
                 let mut gathered = [0u8; BLOCK * 16];
-                let mut index = unravel(b * BLOCK, &shape, out_order);
+                let mut index = out_order.unravel(b * BLOCK, &shape);
                 for k in 0..n {
                     let off: usize = index.iter().zip(&src_strides).map(|(i, s)| i * s).sum();
                     gathered[k * si..(k + 1) * si].copy_from_slice(&bytes[off..off + si]);
@@ -190,21 +191,6 @@ fn convert_into<M: Mode>(
             })?;
     }
     Ok(())
-}
-
-/// The multi-index of memory position `p` of a contiguous array in `order`.
-fn unravel(mut p: usize, shape: &[usize], order: Order) -> Vec<usize> {
-    let mut index = vec![0; shape.len()];
-    let axes: Vec<usize> = match order {
-        Order::C => (0..shape.len()).rev().collect(),
-        Order::F => (0..shape.len()).collect(),
-    };
-    for a in axes {
-        let n = shape[a].max(1);
-        index[a] = p % n;
-        p /= n;
-    }
-    index
 }
 
 /// Advances a multi-index by one position in memory order `order`.

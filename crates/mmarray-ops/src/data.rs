@@ -3,7 +3,10 @@
 //! way (see [`crate::chunked`]), so every operation takes either.
 
 use mmarray_core::chunk::{ChunkedView, ChunkedViewMut};
-use mmarray_core::{Piece, Runs, View, ViewMut};
+use mmarray_core::{
+    View, ViewMut,
+    lowlevel::{Piece, Runs},
+};
 use mmarray_dtype::{DType, Element};
 
 use crate::Result;

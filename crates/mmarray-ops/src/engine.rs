@@ -5,7 +5,10 @@
 use std::mem::size_of;
 use std::time::{Duration, Instant};
 
-use mmarray_core::{Piece, Runs, SegmentsMut, View, ViewMut};
+use mmarray_core::{
+    View, ViewMut,
+    lowlevel::{Piece, Runs, SegmentsMut},
+};
 use mmarray_dtype::{ByteOrder, Element, decode_prefix};
 use rayon::prelude::*;
 

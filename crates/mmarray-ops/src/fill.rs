@@ -3,7 +3,10 @@
 
 use std::mem::size_of;
 
-use mmarray_core::{DynArray, Piece, Runs, Spec, Writable};
+use mmarray_core::{
+    DynArray, Spec, Writable,
+    lowlevel::{Piece, Runs},
+};
 use mmarray_dtype::{
     ByteOrder, Class, Element, Kind, Native, Value, byteswap, dispatch, encode_prefix,
 };

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::mem::size_of;
 
-use mmarray_core::{Advice, Array, Mode, Order, View, ViewMut, Writable};
+use mmarray_core::{Array, Mode, Order, View, ViewMut, Writable, lowlevel::Advice};
 use mmarray_dtype::{ByteOrder, Element, Native, Value};
 
 use crate::{

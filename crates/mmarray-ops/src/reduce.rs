@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use mmarray_core::{Advice, DynArray, Mode};
+use mmarray_core::{DynArray, Mode, lowlevel::Advice};
 use mmarray_dtype::{Class, Complex64, Native, Value, dispatch};
 
 use crate::data::Input;

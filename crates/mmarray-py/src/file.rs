@@ -62,7 +62,7 @@ macro_rules! input {
         let (offset, shape, strides) = $geom;
         mapped!($s, a => {
             if is_whole(a, $geom) {
-                a.advise(mmarray_core::Advice::Sequential);
+                a.advise(mmarray_core::lowlevel::Advice::Sequential);
             }
             let dtype = a.dtype();
             dispatch!(dtype.kind(), T => {
