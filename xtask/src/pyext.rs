@@ -123,11 +123,14 @@ pub(crate) fn build_package(root: &Path, python: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs the package's pytest suite.
+/// Runs the package's pytest suite. The temporary folders of passing tests are
+/// removed (pytest keeps those of its last 3 runs otherwise: gigabytes of test
+/// files in the system's temporary folder).
 pub(crate) fn run_pytest(root: &Path, python: &Path) -> Result<(), String> {
     let status = Command::new(python)
         .current_dir(root)
         .args(["-m", "pytest", &format!("{PACKAGE_DIR}/tests"), "-q"])
+        .args(["-o", "tmp_path_retention_policy=failed"])
         .status()
         .map_err(|e| format!("could not run {}: {e}", python.display()))?;
     if status.success() {
