@@ -243,25 +243,29 @@ fn info_one(path: &Path, a: &InfoArgs) -> Result<Info, CliError> {
     if !a.input.raw && a.input.member.is_none() && files::is_archive(path) {
         return info_members(path, a);
     }
-    let array = match input::open(path, &a.input)? {
-        Input::File(array) => array,
+    let input = input::open(path, &a.input)?;
+    let (format_name, layout, member) = match &input {
+        Input::File(array) => (
+            array.format_name(),
+            array.layout().clone(),
+            array.npz_member(),
+        ),
         #[cfg(feature = "zarr")]
-        Input::Store(s) => return Ok(info_store(path, &s, a.json)),
+        Input::Store(s) => return Ok(info_store(path, s, a.json)),
+        Input::Member(m) => ("npz", m.layout(), Some(&m.info)),
     };
-    let member = array.npz_member();
     let file_size = std::fs::metadata(path)
         .map_err(|e| CliError::file(path, e))?
         .len();
-    let layout = array.layout();
     let dtype = layout.dtype;
-    let size = array.len() as u64;
-    let nbytes = array.nbytes() as u64;
+    let size = input.shape().iter().product::<usize>() as u64;
+    let nbytes = input.nbytes();
     if a.json {
         let version = layout
             .version
             .map_or(Json::Null, |(major, minor)| Json::from(vec![major, minor]));
         let obj = json::object([
-            ("format", Json::from(array.format_name())),
+            ("format", Json::from(format_name)),
             ("version", version),
             ("descr", Json::from(dtype.descr())),
             ("name", Json::from(dtype.kind().name())),
@@ -402,7 +406,7 @@ fn info_store(path: &Path, s: &store::Store, as_json: bool) -> Info {
 /// numpy's `repr()` of `view`, or of what numpy's indexing of a memmap with `spec`
 /// gives: a scalar when integers select one element, a plain array when nothing
 /// is selected; printed with `options` (numpy's `set_printoptions`).
-fn repr_of<T: Native>(
+pub(crate) fn repr_of<T: Native>(
     view: &View<'_, T>,
     spec: Option<&Spec>,
     options: &PrintOptions,
@@ -415,7 +419,7 @@ fn repr_of<T: Native>(
 }
 
 /// numpy's `repr()` of `sub`, what numpy's indexing of a memmap with `spec` gave.
-fn repr_selected<T: Native>(
+pub(crate) fn repr_selected<T: Native>(
     sub: &View<'_, T>,
     spec: Option<&Spec>,
     options: &PrintOptions,
@@ -437,75 +441,6 @@ fn repr_selected<T: Native>(
     }
 }
 
-/// `show` on a store: the selection is read into memory (at most
-/// [`store::IN_MEMORY_BYTES`]) and printed as the same view of a `.npy` would be.
-#[cfg(feature = "zarr")]
-fn show_store(
-    s: &store::Store,
-    spec: Option<&Spec>,
-    options: &PrintOptions,
-) -> Result<String, mmarray_core::Error> {
-    dispatch!(s.array.dtype().kind(), T => {
-        let whole = s.array.view::<T>()?;
-        let sub = match spec {
-            Some(spec) => whole.slice(spec.clone())?,
-            None => whole,
-        };
-        // numpy prints only the corners of a summarised array (edgeitems at each
-        // end of the longer axes): read those, with one more (unprinted) element
-        // between them along each such axis, so that the printer summarises them
-        // as it would the whole selection.
-        let summarised = sub.len() > options.threshold && sub.ndim() > 0;
-        let (mut values, shape) = if summarised {
-            store::corners(&sub, options.edgeitems)?
-        } else {
-            let nbytes = sub.len() * size_of::<T>();
-            if nbytes > store::IN_MEMORY_BYTES {
-                return Err(mmarray_core::Error::Unsupported(format!(
-                    "{}: the selection holds {} of data, more than the {} show reads from a Zarr store; select less with --slice or lower --threshold",
-                    s.array.source().name(),
-                    out::bytes_text(nbytes as u64),
-                    out::bytes_text(store::IN_MEMORY_BYTES as u64)
-                )));
-            }
-            (sub.to_vec()?, sub.shape().to_vec())
-        };
-        // In the store's byte order, so that numpy's repr names it as for a .npy.
-        let order = s.dtype().byte_order();
-        if !s.dtype().is_native() {
-            mmarray_dtype::byteswap_bytes(bytemuck::cast_slice_mut(&mut values), <T as mmarray_dtype::Element>::KIND.swap_unit());
-        }
-        let view = View::<T>::from_bytes(bytemuck::cast_slice(&values), &shape, Order::C, order)?;
-        if summarised {
-            let compact = PrintOptions { threshold: 0, ..*options };
-            let text = repr_selected(&view, spec, &compact);
-            return Ok(real_shape(&text, &shape, sub.shape(), options.linewidth));
-        }
-        Ok(repr_selected(&view, spec, options))
-    })
-}
-
-/// `text`, numpy's repr of the corners of an array (shape `compact`, printed
-/// summarised), as the repr of the whole array (shape `real`): the same text with
-/// the real shape, laid out as numpy lays out the closing `shape=..., dtype=...)`.
-#[cfg(feature = "zarr")]
-fn real_shape(text: &str, compact: &[usize], real: &[usize], linewidth: usize) -> String {
-    let tag = format!("shape={}", out::py_shape(compact));
-    let Some(at) = text.rfind(&tag) else {
-        return text.to_owned();
-    };
-    let arr_str = text[..at].trim_end();
-    let extra_str = format!("shape={}{}", out::py_shape(real), &text[at + tag.len()..]);
-    let last_line_len = arr_str.len() - arr_str.rfind('\n').map_or(0, |i| i + 1);
-    let prefix = text.find('(').map_or(0, |i| i + 1);
-    let spacer = if last_line_len + extra_str.len() + 1 > linewidth {
-        format!("\n{}", " ".repeat(prefix))
-    } else {
-        " ".to_owned()
-    };
-    format!("{arr_str}{spacer}{extra_str}")
-}
-
 fn show(a: &ShowArgs) -> Result<(), CliError> {
     let path = a.path.as_path();
     let defaults = PrintOptions::default();
@@ -515,14 +450,7 @@ fn show(a: &ShowArgs) -> Result<(), CliError> {
         edgeitems: a.edgeitems.unwrap_or(defaults.edgeitems),
         precision: a.precision.unwrap_or(defaults.precision),
     };
-    let text = match input::open(path, &a.input)? {
-        Input::File(array) => dispatch!(array.dtype().kind(), T => {
-            let view = array.view::<T>().at(path)?;
-            repr_of(&view, a.slice.as_ref(), &options).at(path)?
-        }),
-        #[cfg(feature = "zarr")]
-        Input::Store(s) => show_store(&s, a.slice.as_ref(), &options).at(path)?,
-    };
+    let text = input::open(path, &a.input)?.repr(path, a.slice.as_ref(), &options)?;
     out::line(&text)
 }
 
@@ -837,9 +765,7 @@ fn convert(ctx: &Ctx, a: &ConvertArgs) -> Result<(), CliError> {
         out_member = name;
     }
     let src = input::open(path, &input)?;
-    if let Input::File(file) = &src
-        && let Some(m) = file.npz_member()
-    {
+    if let Some(m) = src.npz_member() {
         out_member.clone_from(&m.name);
     }
     let mut dtype = a.out_dtype.unwrap_or(src.dtype());

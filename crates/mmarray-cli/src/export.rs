@@ -11,7 +11,7 @@ use mmarray_dtype::{Class, Kind, Native, Value, dispatch};
 use crate::args::{ExportArgs, TextFormat};
 use crate::error::{CliError, Context};
 use crate::files::check_new;
-use crate::input::{self, Input};
+use crate::input::{self, Data};
 use crate::printf::{Arg, FormatError, RowFormat};
 
 /// Where the text goes.
@@ -49,8 +49,8 @@ pub(crate) fn run(a: &ExportArgs) -> Result<(), CliError> {
         // Also refuses a directory, with or without --force.
         check_new(out, a.force)?;
     }
-    match &array {
-        Input::File(array) => dispatch!(array.dtype().kind(), T => {
+    match array.data() {
+        Data::File(array) => dispatch!(array.dtype().kind(), T => {
             let view = array.view::<T>().at(path)?;
             let view = match &a.slice {
                 Some(spec) => view.slice(spec.clone()).at(path)?,
@@ -59,9 +59,8 @@ pub(crate) fn run(a: &ExportArgs) -> Result<(), CliError> {
             let row = row_format::<T>(a, path, view.shape())?;
             emit(a, path, &sink, |w| write_text(&view, &row, &delimiter, w))
         }),
-        #[cfg(feature = "zarr")]
-        Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
-            let view = s.array.view::<T>().at(path)?;
+        Data::Chunks(c) => dispatch!(c.dtype().kind(), T => {
+            let view = c.view::<T>().at(path)?;
             let view = match &a.slice {
                 Some(spec) => view.slice(spec.clone()).at(path)?,
                 None => view,
@@ -123,8 +122,7 @@ fn emit(
     }
 }
 
-/// [`write_text`] for a view of a store: rows are read (decoded) a block at a time.
-#[cfg(feature = "zarr")]
+/// [`write_text`] for a chunked view: rows are read (decoded) a block at a time.
 fn write_chunked_text<T: Native>(
     view: &mmarray_core::chunk::ChunkedView<'_, T>,
     row: &RowFormat,
@@ -147,7 +145,7 @@ fn write_chunked_text<T: Native>(
         return block(view, w);
     };
     let row_bytes = shape[1..].iter().product::<usize>().max(1) * size_of::<T>();
-    let rows = crate::store::block_rows(view, row_bytes);
+    let rows = crate::chunks::block_rows(view, row_bytes);
     let mut start = 0;
     while start < n {
         let end = (start + rows).min(n);

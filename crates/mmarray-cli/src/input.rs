@@ -1,14 +1,15 @@
-//! The one place where an input is opened: a file (`.npy`, raw, an `.npz`
-//! member), mapped, or a Zarr store (a folder), read chunk by chunk. Commands
-//! take an [`Input`] and ask it for what they need; operations that differ
-//! between the two are here, not in every command.
+//! The one place where an input is opened: a file (`.npy`, raw, a stored `.npz`
+//! member), mapped, or chunks read one by one: a Zarr store (a folder) or a
+//! deflated `.npz` member (inflated as it is read, with no temporary file).
+//! Commands take an [`Input`] and ask it for what they need; operations that
+//! differ between mapped and chunked inputs are here, not in every command.
 
 use std::path::Path;
 
-use mmarray_core::View;
-#[cfg(feature = "zarr")]
-use mmarray_core::ViewMut;
-use mmarray_core::{DynArray, Order, ReadOnly, ReadWrite, Spec};
+use mmarray_core::chunk::Chunked;
+use mmarray_core::npz::{self, DeflatedMember, MemberInfo};
+use mmarray_core::print::PrintOptions;
+use mmarray_core::{DynArray, Order, ReadOnly, ReadWrite, Spec, View, ViewMut};
 use mmarray_dtype::{ByteOrder, DType, Value, dispatch};
 use mmarray_ops::{AxisResult, ConvertOptions, Op, ReduceOptions, Stats};
 
@@ -26,6 +27,41 @@ pub(crate) enum Input {
     /// A Zarr store.
     #[cfg(feature = "zarr")]
     Store(Store),
+    /// A deflated `.npz` member, inflated chunk by chunk as it is read.
+    Member(Member),
+}
+
+/// A deflated member of an `.npz` archive, read as chunks.
+#[derive(Debug)]
+pub(crate) struct Member {
+    /// What the archive says about it.
+    pub(crate) info: MemberInfo,
+    /// Its data, inflated in stream order.
+    pub(crate) array: Chunked,
+}
+
+impl Member {
+    /// Its layout as its `.npy` header gives it (the data offset is within the
+    /// member's inflated bytes).
+    pub(crate) fn layout(&self) -> mmarray_core::Layout {
+        let h = &self.info.header;
+        mmarray_core::Layout {
+            dtype: h.dtype,
+            shape: h.shape.clone(),
+            order: if h.fortran_order { Order::F } else { Order::C },
+            data_offset: h.data_offset as u64,
+            version: Some(h.version),
+        }
+    }
+}
+
+/// What an [`Input`] holds, for the operations that differ only between mapped
+/// and chunked data.
+pub(crate) enum Data<'a> {
+    /// One mapping.
+    File(&'a DynArray<ReadOnly>),
+    /// Chunks (of a store or a deflated member).
+    Chunks(&'a Chunked),
 }
 
 /// An array to write in place (`fill`, `random`).
@@ -60,7 +96,31 @@ pub(crate) fn open(path: &Path, input: &InputArgs) -> Result<Input, CliError> {
     if is_store(path, input)? {
         return Ok(Input::Store(Store::open(path, false)?));
     }
+    if let Some(member) = deflated_member(path, input)? {
+        return Ok(Input::Member(member));
+    }
     files::open_read(path, input).map(Input::File)
+}
+
+/// The selected member of the `.npz` archive at `path` when it is deflated
+/// (`None` for any other file, and for stored members, which are mapped).
+fn deflated_member(path: &Path, input: &InputArgs) -> Result<Option<Member>, CliError> {
+    if input.raw || !files::is_archive(path) {
+        return Ok(None);
+    }
+    let max_header = input
+        .max_header_size
+        .unwrap_or(mmarray_core::npy::MAX_HEADER_SIZE);
+    let archive = npz::Archive::open_with(path, max_header).at(path)?;
+    if !archive.select(input.member.as_deref()).at(path)?.compressed {
+        return Ok(None);
+    }
+    let source = DeflatedMember::open_with(path, input.member.as_deref(), max_header).at(path)?;
+    let info = source.member().clone();
+    Ok(Some(Member {
+        info,
+        array: source.into_chunked(),
+    }))
 }
 
 /// Opens `path` (a file, or a Zarr v3 store) for writing in place.
@@ -105,6 +165,16 @@ impl NewArray<'_> {
 }
 
 impl Input {
+    /// The mapping, or the chunks.
+    pub(crate) fn data(&self) -> Data<'_> {
+        match self {
+            Input::File(a) => Data::File(a),
+            #[cfg(feature = "zarr")]
+            Input::Store(s) => Data::Chunks(&s.array),
+            Input::Member(m) => Data::Chunks(&m.array),
+        }
+    }
+
     /// `slice`: the elements `spec` selects, as a new `.npy` file or store (C
     /// order, the input's dtype and byte order).
     pub(crate) fn slice_to(
@@ -113,22 +183,23 @@ impl Input {
         spec: &Spec,
         out: &NewArray<'_>,
     ) -> Result<(), CliError> {
-        match self {
+        match self.data() {
             #[cfg(feature = "zarr")]
-            Input::File(file) if out.is_store() => dispatch!(file.dtype().kind(), T => {
+            Data::File(file) if out.is_store() => dispatch!(file.dtype().kind(), T => {
                 let view = file.view::<T>().at(path)?.slice(spec.clone()).at(path)?;
                 crate::store::write_view(&view, out.path, &out.store(file.dtype(), Order::C))
             }),
-            Input::File(file) => {
+            Data::File(file) => {
                 mmarray_ops::slice_to_file(file, spec, out.path, out.force).at(path)
             }
             #[cfg(feature = "zarr")]
-            Input::Store(s) if out.is_store() => dispatch!(s.array.dtype().kind(), T => {
-                let view = s.array.view::<T>().at(path)?.slice(spec.clone()).at(path)?;
-                crate::store::write_chunked(&view, out.path, &out.store(s.dtype(), Order::C))
+            Data::Chunks(c) if out.is_store() => dispatch!(c.dtype().kind(), T => {
+                let view = c.view::<T>().at(path)?.slice(spec.clone()).at(path)?;
+                crate::store::write_chunked(&view, out.path, &out.store(self.dtype(), Order::C))
             }),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => crate::store::slice_to_npy(s, spec, out.path, out.force),
+            Data::Chunks(c) => {
+                crate::chunks::slice_to_npy(c, self.dtype(), path, spec, out.path, out.force)
+            }
         }
     }
 
@@ -146,16 +217,15 @@ impl Input {
         let to_store = out.is_store();
         #[cfg(not(feature = "zarr"))]
         let to_store = false;
-        match self {
-            Input::File(file) if !to_store => {
+        match self.data() {
+            Data::File(file) if !to_store => {
                 return mmarray_ops::reduce_axis_to_npy(file, op, axis, opts, out.path, out.force)
                     .at(path);
             }
             // Straight into the file (C order: reduce_axis_chunked_to_npy's).
-            #[cfg(feature = "zarr")]
-            Input::Store(s) if !to_store && s.array.order() == Order::C => {
+            Data::Chunks(c) if !to_store && c.order() == Order::C => {
                 return mmarray_ops::reduce_axis_chunked_to_npy(
-                    &s.array, op, axis, opts, out.path, out.force,
+                    c, op, axis, opts, out.path, out.force,
                 )
                 .at(path);
             }
@@ -186,30 +256,35 @@ impl Input {
         opts: ConvertOptions,
         npz: Option<(&str, bool)>,
     ) -> Result<(), CliError> {
-        match (self, npz) {
+        match (self.data(), npz) {
             #[cfg(feature = "zarr")]
-            (Input::File(file), _) if out.is_store() => dispatch!(file.dtype().kind(), T => {
+            (Data::File(file), _) if out.is_store() => dispatch!(file.dtype().kind(), T => {
                 let view = file.view::<T>().at(path)?;
                 crate::store::write_view(&view, out.path, &out.store(opts.dtype, opts.order))
             }),
-            (Input::File(file), Some((member, compress))) => {
+            (Data::File(file), Some((member, compress))) => {
                 mmarray_ops::convert_to_npz(file, out.path, &opts, member, compress).at(path)
             }
-            (Input::File(file), None) => mmarray_ops::convert_file(file, out.path, &opts).at(path),
+            (Data::File(file), None) => mmarray_ops::convert_file(file, out.path, &opts).at(path),
             #[cfg(feature = "zarr")]
-            (Input::Store(s), _) if out.is_store() => dispatch!(s.array.dtype().kind(), T => {
-                let view = s.array.view::<T>().at(path)?;
+            (Data::Chunks(c), _) if out.is_store() => dispatch!(c.dtype().kind(), T => {
+                let view = c.view::<T>().at(path)?;
                 crate::store::write_chunked(&view, out.path, &out.store(opts.dtype, opts.order))
             }),
-            #[cfg(feature = "zarr")]
-            (Input::Store(_), Some(_)) => Err(CliError::file(
-                path,
-                "converting a Zarr store to an .npz archive is not supported; convert it to .npy first",
-            )),
-            #[cfg(feature = "zarr")]
-            (Input::Store(s), None) => {
-                mmarray_ops::convert_chunked(&s.array, out.path, &opts).at(path)
+            (Data::Chunks(c), Some((member, compress))) => {
+                mmarray_ops::convert_chunked_to_npz(c, out.path, &opts, member, compress).at(path)
             }
+            (Data::Chunks(c), None) => mmarray_ops::convert_chunked(c, out.path, &opts).at(path),
+        }
+    }
+
+    /// The `.npz` member it is (stored and mapped, or deflated and read as chunks).
+    pub(crate) fn npz_member(&self) -> Option<&MemberInfo> {
+        match self {
+            Input::File(a) => a.npz_member(),
+            #[cfg(feature = "zarr")]
+            Input::Store(_) => None,
+            Input::Member(m) => Some(&m.info),
         }
     }
 
@@ -219,24 +294,23 @@ impl Input {
             Input::File(a) => a.dtype(),
             #[cfg(feature = "zarr")]
             Input::Store(s) => s.dtype(),
+            Input::Member(m) => m.array.dtype(),
         }
     }
 
     /// The shape.
     pub(crate) fn shape(&self) -> &[usize] {
-        match self {
-            Input::File(a) => a.shape(),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => s.array.shape(),
+        match self.data() {
+            Data::File(a) => a.shape(),
+            Data::Chunks(c) => c.shape(),
         }
     }
 
-    /// The memory order (a store's: the order of elements in its chunks).
+    /// The memory order (of a store or member: the order of elements in its chunks).
     pub(crate) fn order(&self) -> Order {
-        match self {
-            Input::File(a) => a.order(),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => s.array.order(),
+        match self.data() {
+            Data::File(a) => a.order(),
+            Data::Chunks(c) => c.order(),
         }
     }
 
@@ -248,13 +322,11 @@ impl Input {
     /// Bytes of the elements `spec` selects (for progress bars; all of them if
     /// `spec` does not fit).
     pub(crate) fn selected_bytes(&self, spec: &Spec) -> u64 {
-        match self {
-            Input::File(a) => crate::progress::selected_bytes(a, spec),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => {
+        match self.data() {
+            Data::File(a) => crate::progress::selected_bytes(a, spec),
+            Data::Chunks(c) => {
                 let itemsize = self.dtype().itemsize() as u64;
-                dispatch!(s.array.dtype().kind(), T => s
-                    .array
+                dispatch!(c.dtype().kind(), T => c
                     .view::<T>()
                     .and_then(|v| v.slice(spec.clone()))
                     .map_or(self.nbytes(), |v| v.len() as u64 * itemsize))
@@ -264,22 +336,20 @@ impl Input {
 
     /// A whole-array reduction.
     pub(crate) fn reduce(&self, op: Op, opts: &ReduceOptions) -> mmarray_ops::Result<Value> {
-        match self {
-            Input::File(a) => mmarray_ops::reduce_array(a, op, opts),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
-                mmarray_ops::reduce(&s.array.view::<T>()?, op, opts)
+        match self.data() {
+            Data::File(a) => mmarray_ops::reduce_array(a, op, opts),
+            Data::Chunks(c) => dispatch!(c.dtype().kind(), T => {
+                mmarray_ops::reduce(&c.view::<T>()?, op, opts)
             }),
         }
     }
 
     /// Count, sum, mean, min, max and std in one pass.
     pub(crate) fn stats(&self, skipna: bool) -> mmarray_ops::Result<Stats> {
-        match self {
-            Input::File(a) => mmarray_ops::stats_array(a, skipna),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
-                mmarray_ops::stats(&s.array.view::<T>()?, skipna)
+        match self.data() {
+            Data::File(a) => mmarray_ops::stats_array(a, skipna),
+            Data::Chunks(c) => dispatch!(c.dtype().kind(), T => {
+                mmarray_ops::stats(&c.view::<T>()?, skipna)
             }),
         }
     }
@@ -291,20 +361,34 @@ impl Input {
         axis: isize,
         opts: &ReduceOptions,
     ) -> mmarray_ops::Result<AxisResult> {
-        match self {
-            Input::File(a) => mmarray_ops::reduce_axis(a, op, axis, opts),
-            #[cfg(feature = "zarr")]
-            Input::Store(s) => dispatch!(s.array.dtype().kind(), T => {
-                let result = mmarray_ops::reduce_axis_view(&s.array.view::<T>()?, op, axis, opts)?;
-                // In the store's order, as reduce_axis gives a .npy's result in its order.
-                in_order(result, s.array.order())
+        match self.data() {
+            Data::File(a) => mmarray_ops::reduce_axis(a, op, axis, opts),
+            Data::Chunks(c) => dispatch!(c.dtype().kind(), T => {
+                let result = mmarray_ops::reduce_axis_view(&c.view::<T>()?, op, axis, opts)?;
+                // In the chunks' order, as reduce_axis gives a .npy's result in its order.
+                in_order(result, c.order())
             }),
+        }
+    }
+
+    /// `show`: numpy's repr of the selection `spec` (all of it when `None`).
+    pub(crate) fn repr(
+        &self,
+        path: &Path,
+        spec: Option<&Spec>,
+        options: &PrintOptions,
+    ) -> Result<String, CliError> {
+        match self.data() {
+            Data::File(array) => dispatch!(array.dtype().kind(), T => {
+                let view = array.view::<T>().at(path)?;
+                crate::commands::repr_of(&view, spec, options).at(path)
+            }),
+            Data::Chunks(c) => crate::chunks::show(c, self.dtype(), spec, options).at(path),
         }
     }
 }
 
 /// `result` (native elements) laid out in `order`.
-#[cfg(feature = "zarr")]
 fn in_order(result: AxisResult, order: Order) -> mmarray_ops::Result<AxisResult> {
     if result.shape.len() < 2 {
         // 0-d and 1-d data are the same in either order; C, as np.save writes them.

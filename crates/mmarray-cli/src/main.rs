@@ -6,6 +6,7 @@
 //! `mmarray --help`.
 
 mod args;
+mod chunks;
 mod commands;
 mod error;
 mod export;

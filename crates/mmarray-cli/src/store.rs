@@ -12,15 +12,12 @@ use std::path::{Path, PathBuf};
 
 use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, ChunkedView};
 use mmarray_core::{Index, Order, Spec, View};
-use mmarray_dtype::{ByteOrder, DType, Native, Value, dispatch};
+use mmarray_dtype::{DType, Native, Value, dispatch};
 use mmarray_zarr::{BlockSource, CreateOptions, StoreInfo, ZarrSource};
 
 use crate::args::{Codec, ZarrArgs};
 use crate::error::{CliError, Context};
 use crate::interrupt;
-
-/// The most data (in bytes) that `show` reads from a store into memory.
-pub(crate) const IN_MEMORY_BYTES: usize = 256 << 20;
 
 /// Whether `path` names a `.zarr` output.
 pub(crate) fn is_zarr_output(path: &Path) -> bool {
@@ -255,156 +252,6 @@ pub(crate) fn write_chunked<T: Native>(
     out: &Output,
 ) -> Result<(), CliError> {
     write_from::<T, _>(src, out_path, out)
-}
-
-/// `slice STORE OUT.npy`: the selection as a new `.npy` file with the store's
-/// dtype and byte order (the `bytes` codec's endianness).
-pub(crate) fn slice_to_npy(
-    s: &Store,
-    spec: &Spec,
-    out: &Path,
-    force: bool,
-) -> Result<(), CliError> {
-    let path = Path::new(&s.array.source().name()).to_owned();
-    let dtype = s.dtype();
-    if dtype.is_native() {
-        return mmarray_ops::slice_chunked_to_file(&s.array, spec, out, force).at(&path);
-    }
-    // Block by block along the first axis: read (decoded to native order), then
-    // copied into the new file in its byte order.
-    dispatch!(dtype.kind(), T => {
-        let view = s.array.view::<T>().at(&path)?.slice(spec.clone()).at(&path)?;
-        let shape = view.shape().to_vec();
-        let mut dst = crate::files::create_staged(out, dtype, &shape, Order::C, false, force)?;
-        let row: usize = shape.iter().skip(1).product::<usize>().max(1) * dtype.itemsize();
-        let rows = block_rows(&view, row);
-        let n = shape.first().copied().unwrap_or(1);
-        let mut start = 0;
-        while start < n || (shape.is_empty() && start == 0) {
-            let (block, bshape) = if shape.is_empty() {
-                (Spec::default(), Vec::new())
-            } else {
-                let end = (start + rows).min(n);
-                let mut b = shape.clone();
-                b[0] = end - start;
-                let spec = Spec::new(vec![Index::range(start as isize, end as isize)])
-                    .map_err(mmarray_core::Error::from)
-                    .at(&path)?;
-                (spec, b)
-            };
-            let values = view.slice(block.clone()).at(&path)?.to_vec().at(&path)?;
-            let src = View::<T>::from_bytes(bytemuck::cast_slice(&values), &bshape, Order::C, ByteOrder::NATIVE).at(&path)?;
-            mmarray_ops::assign(dst.view_mut::<T>().at(out)?.into_slice(block).at(out)?, &src).at(out)?;
-            start += rows;
-            if shape.is_empty() {
-                break;
-            }
-        }
-        dst.persist(force).at(out)?.close().at(out)
-    })
-}
-
-/// Bytes read from a store at once by block-by-block copies (at least).
-const BLOCK_BYTES: usize = 1 << 20;
-
-/// Rows (entries of the first axis) of `view` to read at once, rows being
-/// `row_bytes` long: about [`BLOCK_BYTES`], in whole chunks' rows when the view
-/// keeps the array's axes (so that each chunk is decoded once), up to 8 times more.
-pub(crate) fn block_rows<T: Native>(view: &ChunkedView<'_, T>, row_bytes: usize) -> usize {
-    let row_bytes = row_bytes.max(1);
-    let base = (BLOCK_BYTES / row_bytes).max(1);
-    let array = view.array();
-    if view.ndim() == array.grid().shape().len() {
-        let chunk_rows = array
-            .grid()
-            .chunk_shape()
-            .first()
-            .copied()
-            .unwrap_or(1)
-            .max(1);
-        if chunk_rows <= base {
-            // Whole chunks' rows.
-            base.div_ceil(chunk_rows).saturating_mul(chunk_rows)
-        } else {
-            chunk_rows.min((8 * BLOCK_BYTES / row_bytes).max(base))
-        }
-    } else {
-        base
-    }
-}
-
-/// The corners of `view` that numpy prints when it summarises it (`edge` items
-/// at each end of every axis longer than `2 * edge`), with one element between
-/// the two ends of each such axis (a copy of the first element: never printed),
-/// in C order, and their shape.
-pub(crate) fn corners<T: Native>(
-    view: &ChunkedView<'_, T>,
-    edge: usize,
-) -> mmarray_core::Result<(Vec<T>, Vec<usize>)> {
-    let shape = view.shape().to_vec();
-    let cut: Vec<bool> = shape.iter().map(|&n| n > edge.saturating_mul(2)).collect();
-    let compact: Vec<usize> = shape
-        .iter()
-        .zip(&cut)
-        .map(|(&n, &c)| if c { 2 * edge + 1 } else { n })
-        .collect();
-    let len = mmarray_core::checked_len(&compact)
-        .filter(|&n| n.saturating_mul(size_of::<T>()) <= IN_MEMORY_BYTES)
-        .ok_or_else(|| {
-            mmarray_core::Error::Unsupported(format!(
-                "{}: the corners to show are too large; use a smaller --edgeitems",
-                view.array().source().name()
-            ))
-        })?;
-    let first = view
-        .slice(Spec::new(vec![Index::Int(0); shape.len()])?)?
-        .to_vec()?;
-    let mut out = vec![
-        first
-            .first()
-            .copied()
-            .unwrap_or_else(<T as bytemuck::Zeroable>::zeroed);
-        len
-    ];
-    let axes: Vec<usize> = (0..shape.len()).filter(|&ax| cut[ax]).collect();
-    // Every corner: for each cut axis, its low or its high end.
-    for mask in 0..1usize << axes.len() {
-        let mut indices = Vec::with_capacity(shape.len());
-        let mut at = vec![0usize; shape.len()];
-        let mut extent = shape.clone();
-        for (ax, &n) in shape.iter().enumerate() {
-            match axes.iter().position(|&a| a == ax) {
-                Some(k) if mask >> k & 1 == 1 => {
-                    indices.push(Index::range((n - edge) as isize, n as isize));
-                    at[ax] = edge + 1;
-                    extent[ax] = edge;
-                }
-                Some(_) => {
-                    indices.push(Index::range(0, edge as isize));
-                    extent[ax] = edge;
-                }
-                None => indices.push(Index::range(0, n as isize)),
-            }
-        }
-        let block = view.slice(Spec::new(indices)?)?.to_vec()?;
-        // Into the compact C-order buffer at `at`.
-        let mut index = vec![0usize; shape.len()];
-        for v in block {
-            let mut flat = 0;
-            for ax in 0..shape.len() {
-                flat = flat * compact[ax] + at[ax] + index[ax];
-            }
-            out[flat] = v;
-            for ax in (0..shape.len()).rev() {
-                index[ax] += 1;
-                if index[ax] < extent[ax] {
-                    break;
-                }
-                index[ax] = 0;
-            }
-        }
-    }
-    Ok((out, compact))
 }
 
 /// The native bytes of `value` as an element of `kind`.

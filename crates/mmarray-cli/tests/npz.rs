@@ -341,3 +341,105 @@ fn an_archive_is_recognised_by_its_magic_whatever_its_name() {
     s.run(&["show", "empty.npz"])
         .fails(1, &["empty.npz", "no members"]);
 }
+
+/// A deflated member is read as chunks inflated in stream order, never through a
+/// temporary file: every reading subcommand works with `$TMPDIR` pointing at a
+/// folder that does not exist, on a member of several chunks (8 MB of float64,
+/// big-endian, in F order), and agrees with numpy.
+#[test]
+fn deflated_members_are_read_in_chunks_without_a_temporary_file() {
+    let s = Scratch::new();
+    py(
+        &s,
+        r"
+import sys, os, numpy as np
+os.chdir(sys.argv[1])
+rng = np.random.default_rng(5)
+big = np.asfortranarray(rng.standard_normal((1000, 1000)).astype('>f8'))
+np.savez_compressed('big.npz', big=big, small=np.arange(10, dtype='<i4'))
+",
+    );
+    let no_tmp = [("TMPDIR", "/nonexistent/mmarray-no-tmp")];
+    let run = |args: &[&str]| s.run_env(&no_tmp, args).ok().to_owned();
+    let stats = s
+        .run_env(&no_tmp, &["stats", "big.npz", "--member", "big", "--json"])
+        .ok()
+        .to_owned();
+    let stats: Json = serde_json::from_str(stats.trim()).expect("stats JSON");
+    let info: Json =
+        serde_json::from_str(run(&["info", "big.npz", "--member", "big", "--json"]).trim())
+            .expect("info JSON");
+    assert_eq!(info["compressed"], true);
+    assert_eq!(info["descr"], ">f8");
+    assert_eq!(info["fortran_order"], true);
+    assert_eq!(info["shape"], json!([1000, 1000]));
+    let shown = run(&["show", "big.npz", "--member", "big"]);
+    run(&[
+        "slice",
+        "big.npz",
+        "sl.npy",
+        "990:, ::-7",
+        "--member",
+        "big",
+    ]);
+    run(&[
+        "reduce", "big.npz", "--member", "big", "--op", "sum", "--axis", "1", "--out", "ax.npy",
+    ]);
+    run(&[
+        "convert",
+        "big.npz",
+        "c.npy",
+        "--member",
+        "big",
+        "--out-dtype",
+        "f4",
+        "-q",
+    ]);
+    run(&[
+        "convert",
+        "big.npz",
+        "re.npz",
+        "--member",
+        "big",
+        "--compress",
+        "--out-order",
+        "C",
+        "-q",
+    ]);
+    run(&[
+        "export", "big.npz", "e.csv", "--member", "big", "--slice", "-3:, :4",
+    ]);
+    let small = run(&["show", "big.npz", "--member", "small"]);
+    assert_eq!(
+        small.trim(),
+        "memmap([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], dtype=int32)"
+    );
+    s.write("shown.txt", shown.as_bytes());
+    s.write(
+        "stats.json",
+        serde_json::to_string(&stats).expect("JSON").as_bytes(),
+    );
+    py(
+        &s,
+        r"
+import sys, os, json, numpy as np
+os.chdir(sys.argv[1])
+big = np.load('big.npz')['big']
+stats = json.load(open('stats.json'))
+assert abs(stats['sum'] - big.sum()) < 1e-9 * big.size, (stats['sum'], big.sum())
+assert stats['max'] == big.max() and stats['min'] == big.min()
+shown = open('shown.txt').read().strip()
+np.save('big.npy', big)
+want = repr(np.load('big.npy', mmap_mode='r'))
+assert shown == want, (shown, want)
+np.testing.assert_array_equal(np.load('sl.npy'), big[990:, ::-7])
+assert np.load('sl.npy').dtype.str == '>f8'
+np.testing.assert_allclose(np.load('ax.npy'), big.sum(axis=1), rtol=1e-12)
+np.testing.assert_array_equal(np.load('c.npy'), big.astype('f4'))
+re = np.load('re.npz')['big']
+assert re.flags.c_contiguous and re.dtype.str == '>f8'
+np.testing.assert_array_equal(re, big)
+np.testing.assert_array_equal(np.loadtxt('e.csv', delimiter=','), big[-3:, :4])
+",
+    );
+}

@@ -9,8 +9,9 @@
 //! - Formats: `.npy` 1.0/2.0/3.0 read, 1.0/2.0 written byte-identical to numpy
 //!   ([`npy`]); raw headerless files as `numpy.memmap` reads them ([`Raw`]); members
 //!   of `.npz` archives, mapped in place when stored (and writable, keeping the
-//!   archive's CRC-32 right), inflated once into a temporary file when deflated, and
-//!   one-member archives written ([`npz`]); more can plug in through the [`Format`]
+//!   archive's CRC-32 right), deflated ones inflated once into a temporary file to
+//!   be mapped or chunk by chunk with none ([`npz::DeflatedMember`]), and archives
+//!   written ([`npz`]); more can plug in through the [`Format`]
 //!   trait. The format of an existing file is chosen from the options and its first
 //!   bytes ([`OpenOptions`]).
 //! - Modes as types: [`ReadOnly`] (`r`), [`ReadWrite`] (`r+`/`w+`),

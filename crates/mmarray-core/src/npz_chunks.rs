@@ -119,13 +119,23 @@ impl DeflatedMember {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl AsRef<Path>, name: Option<&str>) -> Result<DeflatedMember> {
+        DeflatedMember::open_with(path, name, crate::npy::MAX_HEADER_SIZE)
+    }
+
+    /// As [`open`](DeflatedMember::open), accepting member headers of up to
+    /// `max_header_size` bytes (as `OpenOptions::max_header_size`).
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        name: Option<&str>,
+        max_header_size: usize,
+    ) -> Result<DeflatedMember> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io(path, "stat", e))?
             .len();
-        let archive = Archive::read(&file, path, len, crate::npy::MAX_HEADER_SIZE)?;
+        let archive = Archive::read(&file, path, len, max_header_size)?;
         let m = archive.select(name)?.clone();
         let ctx = Ctx { path };
         if !m.compressed {

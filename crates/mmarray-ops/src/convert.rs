@@ -94,13 +94,13 @@ pub fn convert_to_npz<M: Mode>(
     with(|_| convert_to_npz_in(src, out, *opts, member, compress))
 }
 
-fn convert_to_npz_in<M: Mode>(
-    src: &DynArray<M>,
+/// The archive's write options for `convert_*_to_npz`, after checking `opts`.
+fn npz_options(
     out: &Path,
     opts: ConvertOptions,
     member: &str,
     compress: bool,
-) -> Result<()> {
+) -> Result<WriteOptions> {
     if opts.raw {
         return Err(mmarray_core::Error::Unsupported(format!(
             "{}: an .npz archive member cannot be raw",
@@ -114,9 +114,19 @@ fn convert_to_npz_in<M: Mode>(
         }
         .into());
     }
-    let write = WriteOptions::new(member)
+    Ok(WriteOptions::new(member)
         .compress(compress)
-        .overwrite(opts.overwrite);
+        .overwrite(opts.overwrite))
+}
+
+fn convert_to_npz_in<M: Mode>(
+    src: &DynArray<M>,
+    out: &Path,
+    opts: ConvertOptions,
+    member: &str,
+    compress: bool,
+) -> Result<()> {
+    let write = npz_options(out, opts, member, compress)?;
     let same_order = src.order() == opts.order || src.ndim() <= 1 || src.len() <= 1;
     if src.dtype() == opts.dtype && same_order {
         src.advise(Advice::Sequential);
@@ -223,6 +233,44 @@ pub fn convert_chunked(src: &Chunked, out: &Path, opts: &ConvertOptions) -> Resu
         )?;
         dispatch!(src.dtype().kind(), T => copy_chunked(&src.view::<T>()?, dst.bytes_mut(), opts.dtype, opts.order)?);
         dst.persist(opts.overwrite)?.close()?;
+        Ok(())
+    })
+}
+
+/// [`convert_to_npz`] from a chunked array (a Zarr store, a deflated `.npz`
+/// member): converted into a temporary `.npy` file in the folder of `out`
+/// (removed afterwards), which is then archived.
+///
+/// ```
+/// use mmarray_core::chunk::{Chunked, MemoryChunks};
+/// use mmarray_core::{Order, View};
+/// use mmarray_dtype::ByteOrder;
+/// use mmarray_ops::ConvertOptions;
+/// # let dir = tempfile::tempdir()?;
+/// let values: Vec<i16> = (0..30).collect();
+/// let v = View::<i16>::from_bytes(bytemuck::cast_slice(&values), &[5, 6], Order::C, ByteOrder::NATIVE)?;
+/// let c = Chunked::new(Box::new(MemoryChunks::from_view(&v, &[2, 4], Order::C)?));
+/// let out = dir.path().join("a.npz");
+/// let opts = ConvertOptions { dtype: "<f4".parse()?, order: Order::F, raw: false, overwrite: false };
+/// mmarray_ops::convert_chunked_to_npz(&c, &out, &opts, "x", true)?;
+/// let archive = mmarray_core::npz::Archive::open(&out)?;
+/// assert_eq!(archive.members()[0].name, "x");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn convert_chunked_to_npz(
+    src: &Chunked,
+    out: &Path,
+    opts: &ConvertOptions,
+    member: &str,
+    compress: bool,
+) -> Result<()> {
+    with(|_| {
+        let write = npz_options(out, *opts, member, compress)?;
+        // Staged (never persisted): dropping it removes it.
+        let mut tmp = staged(out, opts.dtype, src.shape(), opts.order, false, true)?;
+        dispatch!(src.dtype().kind(), T => copy_chunked(&src.view::<T>()?, tmp.bytes_mut(), opts.dtype, opts.order)?);
+        tmp.flush()?;
+        write_array(out, &tmp, &write)?;
         Ok(())
     })
 }

@@ -103,8 +103,8 @@ pub use axis::{
     result_kind,
 };
 pub use convert::{
-    ConvertOptions, byteswap_in_place, convert_chunked, convert_file, convert_to_npz,
-    copy_chunked_into, map_in_place, slice_chunked_to_file, slice_to_file,
+    ConvertOptions, byteswap_in_place, convert_chunked, convert_chunked_to_npz, convert_file,
+    convert_to_npz, copy_chunked_into, map_in_place, slice_chunked_to_file, slice_to_file,
 };
 pub use data::{Data, Input, Target, assign};
 pub use error::{Error, Result};
