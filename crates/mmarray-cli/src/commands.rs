@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use mmarray_core::print::{PrintOptions, repr, repr_with, scalar_repr};
-use mmarray_core::{Index, Order, Spec, View};
+use mmarray_core::print::{PrintOptions, repr};
+use mmarray_core::{Order, Spec, View};
 use mmarray_dtype::{ByteOrder, Class, DType, Kind, Native, Value, dispatch};
 use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
 use serde_json::Value as Json;
@@ -401,44 +401,6 @@ fn info_store(path: &Path, s: &store::Store, as_json: bool) -> Info {
         info.fill_value,
         out::bytes_text(disk),
     ))
-}
-
-/// numpy's `repr()` of `view`, or of what numpy's indexing of a memmap with `spec`
-/// gives: a scalar when integers select one element, a plain array when nothing
-/// is selected; printed with `options` (numpy's `set_printoptions`).
-pub(crate) fn repr_of<T: Native>(
-    view: &View<'_, T>,
-    spec: Option<&Spec>,
-    options: &PrintOptions,
-) -> Result<String, mmarray_core::Error> {
-    let sub = match spec {
-        Some(spec) => view.slice(spec.clone())?,
-        None => view.clone(),
-    };
-    Ok(repr_selected(&sub, spec, options))
-}
-
-/// numpy's `repr()` of `sub`, what numpy's indexing of a memmap with `spec` gave.
-pub(crate) fn repr_selected<T: Native>(
-    sub: &View<'_, T>,
-    spec: Option<&Spec>,
-    options: &PrintOptions,
-) -> String {
-    let Some(spec) = spec else {
-        return repr_with(sub, "memmap", options);
-    };
-    if sub.ndim() == 0 && !spec.indices().contains(&Index::Ellipsis) {
-        match sub.get(&[]) {
-            Ok(v) => scalar_repr(v.to_value()),
-            Err(_) => repr_with(sub, "array", options),
-        }
-    } else if sub.is_empty() {
-        // numpy's memmap turns views that share no memory with the file into
-        // plain arrays, and an empty view shares none.
-        repr_with(sub, "array", options)
-    } else {
-        repr_with(sub, "memmap", options)
-    }
 }
 
 fn show(a: &ShowArgs) -> Result<(), CliError> {

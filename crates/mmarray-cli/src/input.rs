@@ -381,9 +381,9 @@ impl Input {
         match self.data() {
             Data::File(array) => dispatch!(array.dtype().kind(), T => {
                 let view = array.view::<T>().at(path)?;
-                crate::commands::repr_of(&view, spec, options).at(path)
+                crate::repr::repr_of(&view, spec, options).at(path)
             }),
-            Data::Chunks(c) => crate::chunks::show(c, self.dtype(), spec, options).at(path),
+            Data::Chunks(c) => crate::repr::show_chunked(c, self.dtype(), spec, options).at(path),
         }
     }
 }

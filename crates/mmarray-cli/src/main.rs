@@ -17,6 +17,7 @@ mod json;
 mod out;
 mod printf;
 mod progress;
+mod repr;
 mod seed;
 #[cfg(feature = "zarr")]
 mod store;
