@@ -9,9 +9,10 @@
 use std::fs;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, ChunkedView};
-use mmarray_core::{Index, Order, Spec, View};
+use mmarray_core::{Order, View};
 use mmarray_dtype::{DType, Native, Value, dispatch};
 use mmarray_zarr::{BlockSource, CreateOptions, StoreInfo, ZarrSource};
 
@@ -30,8 +31,6 @@ pub(crate) fn is_zarr_output(path: &Path) -> bool {
 pub(crate) struct Store {
     /// What its metadata says (`dtype` with the stored byte order).
     pub(crate) info: StoreInfo,
-    /// The fill value (what missing chunks hold).
-    pub(crate) fill: Value,
     /// The array, walked in the store's order.
     pub(crate) array: Chunked,
     /// For a store written in place: the write under way (see [`interrupt::Store`]).
@@ -49,11 +48,9 @@ impl Store {
         let options = mmarray_zarr::OpenOptions::new().writable(writable);
         let source = ZarrSource::open_with(path, &options).at(path)?;
         let info = source.info().clone();
-        let fill = source.fill_value();
         let array = Chunked::new(Box::new(Stoppable(source))).with_order(info.order);
         Ok(Store {
             info,
-            fill,
             array,
             _writing: writing,
         })
@@ -254,210 +251,26 @@ pub(crate) fn write_chunked<T: Native>(
     write_from::<T, _>(src, out_path, out)
 }
 
-/// The native bytes of `value` as an element of `kind`.
-fn element_bytes(value: Value, kind: mmarray_dtype::Kind) -> Vec<u8> {
-    dispatch!(kind, T => bytemuck::bytes_of(&value.cast::<T>()).to_vec())
-}
-
 /// `append` on a Zarr v3 store: grows it by `rows` entries along its growth axis
-/// (the first for C order, the last for F order) holding `value` (default: the
-/// store's fill value), so that readers see the old or the new shape, never
-/// between:
-///
-/// 1. the padding of the edge chunks (their elements past the old shape, which
-///    become entries) is set to the value: readers of the old shape do not see it;
-/// 2. for a value other than the fill value, the chunks past the edge are written
-///    into a staged copy of the store with the new shape (a hidden folder beside
-///    it), then moved into the store: readers of the old shape do not see them
-///    either (for a sharded store the old length must then be a whole number of
-///    shards, whose files hold no entries yet);
-/// 3. `zarr.json` is replaced with the new shape (written under a temporary name,
-///    renamed over it).
+/// holding `value` (default: the store's fill value) with
+/// [`mmarray_zarr::append`], which stops at its next chunk on a signal; readers
+/// see the old or the new shape, never one between. `store` is the store opened
+/// for writing (its guard keeps a signal from ending the process meanwhile).
 pub(crate) fn append(
     path: &Path,
-    store: &Store,
+    _store: &Store,
     rows: usize,
     value: Option<Value>,
 ) -> Result<(), CliError> {
-    let kind = store.array.dtype().kind();
-    let value = value.unwrap_or(store.fill);
-    let pattern = element_bytes(value, kind);
-    let is_fill = pattern == element_bytes(store.fill, kind);
-    let shape = store.array.shape().to_vec();
-    if shape.is_empty() {
-        return Err(CliError::file(path, "a 0-d array cannot grow"));
+    let mut options = mmarray_zarr::AppendOptions::new().stop_when(Arc::new(interrupt::stopped));
+    if let Some(v) = value {
+        options = options.value(v);
     }
-    let axis = match store.info.order {
-        Order::C => 0,
-        Order::F => shape.len() - 1,
-    };
-    let old = shape[axis];
-    let mut new_shape = shape.clone();
-    new_shape[axis] = old
-        .checked_add(rows)
-        .ok_or_else(|| CliError::file(path, format!("{old} + {rows} entries: too many")))?;
-    let grid = store.array.grid();
-    // The grown array must be one the store can hold.
-    ChunkGrid::new(&new_shape, grid.chunk_shape(), kind.itemsize()).at(path)?;
-    let chunk = grid.chunk_shape().to_vec();
-    // Along the axis, the unit of storage: a chunk, or a shard.
-    let unit = store
-        .info
-        .shards
-        .as_ref()
-        .map_or(chunk[axis], |sh| sh[axis]);
-    let beyond = old.div_ceil(chunk[axis]) * chunk[axis];
-    if !is_fill
-        && store.info.shards.is_some()
-        && !old.is_multiple_of(unit)
-        && new_shape[axis] > beyond
-    {
-        return Err(CliError::file(
-            path,
-            format!(
-                "append --fill {value} to a sharded store needs its length ({old}) to be a whole number of shards ({unit} entries); without --fill, the fill value ({}) is appended",
-                store.info.fill_value
-            ),
-        ));
+    match mmarray_zarr::append(path, rows, &options) {
+        Ok(_) => Ok(()),
+        Err(mmarray_core::Error::Interrupted { .. }) => Err(interrupted(path)),
+        Err(e) => Err(e).at(path),
     }
-    if rows == 0 {
-        return Ok(());
-    }
-    if !old.is_multiple_of(chunk[axis]) {
-        set_padding(path, store, axis, old, &pattern)?;
-    }
-    let text = grown_metadata(path, &new_shape)?;
-    if !is_fill && new_shape[axis] > beyond {
-        // The chunks past the edge, staged with the new shape, then moved in.
-        let staged = staged_folder(path);
-        fs::create_dir(&staged.tmp).map_err(|e| CliError::file(path, format!("create: {e}")))?;
-        fs::write(staged.tmp.join("zarr.json"), &text)
-            .map_err(|e| CliError::file(path, format!("write: {e}")))?;
-        {
-            let mut copy =
-                Store::open(&staged.tmp, true).map_err(|e| rename_error(e, &staged.tmp, path))?;
-            let mut indices = vec![Index::range(0, isize::MAX); new_shape.len()];
-            indices[axis] = Index::range(beyond as isize, new_shape[axis] as isize);
-            let spec = Spec::new(indices)
-                .map_err(mmarray_core::Error::from)
-                .at(path)?;
-            dispatch!(kind, T => {
-                let view = copy.array.view_mut::<T>().at(path)?.into_slice(spec).at(path)?;
-                mmarray_ops::fill(view, value.cast::<T>())
-                    .map_err(|e| CliError::file(path, rename_in(&e.to_string(), &staged.tmp, path)))?;
-            });
-            copy.array.flush().at(path)?;
-        }
-        move_chunks(&staged.tmp, &staged.tmp, path)?;
-    }
-    replace_metadata(path, &text)
-}
-
-/// Sets the elements at or past `old` along `axis` in the store's edge chunks to
-/// `pattern` (native bytes of one element); chunks already so are not rewritten.
-fn set_padding(
-    path: &Path,
-    store: &Store,
-    axis: usize,
-    old: usize,
-    pattern: &[u8],
-) -> Result<(), CliError> {
-    let grid = store.array.grid();
-    let chunk = grid.chunk_shape();
-    let last = grid.grid_shape()[axis].saturating_sub(1);
-    let inner: usize = chunk[axis + 1..].iter().product();
-    for id in 0..grid.len() {
-        let coords = grid.coords(id);
-        if coords[axis] != last {
-            continue;
-        }
-        let mut bytes = store.array.read_chunk(id, Vec::new()).at(path)?.to_vec();
-        let mut changed = false;
-        for (p, item) in bytes.chunks_exact_mut(pattern.len()).enumerate() {
-            let at = last * chunk[axis] + (p / inner) % chunk[axis];
-            if at >= old && *item != *pattern {
-                item.copy_from_slice(pattern);
-                changed = true;
-            }
-        }
-        if changed {
-            store.array.source().write_chunk(&coords, &bytes).at(path)?;
-        }
-    }
-    store.array.flush().at(path)
-}
-
-/// A hidden folder beside the store `path`, named as mmarray-zarr names the
-/// stores it stages (so that one left by a killed process is removed as stale).
-fn staged_folder(path: &Path) -> Staged {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    Staged {
-        tmp: parent.join(format!(
-            ".{name}.{}.{}.mmarray-zarr-tmp",
-            std::process::id(),
-            u64::from(u32::MAX) + 2
-        )),
-        done: false,
-    }
-}
-
-/// Moves the chunk files under `dir` (of the staged copy `root`) to the same
-/// places in the store `path` (everything but the metadata).
-fn move_chunks(root: &Path, dir: &Path, path: &Path) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| CliError::file(path, format!("moving chunks in: {e}"));
-    for entry in fs::read_dir(dir).map_err(fail)? {
-        let entry = entry.map_err(fail)?;
-        let from = entry.path();
-        let rel = from
-            .strip_prefix(root)
-            .map_err(|e| CliError::file(path, e))?;
-        if entry.file_type().map_err(fail)?.is_dir() {
-            fs::create_dir_all(path.join(rel)).map_err(fail)?;
-            move_chunks(root, &from, path)?;
-        } else if rel != Path::new("zarr.json") {
-            fs::rename(&from, path.join(rel)).map_err(fail)?;
-        }
-    }
-    Ok(())
-}
-
-/// The store's `zarr.json` with `shape`.
-fn grown_metadata(path: &Path, shape: &[usize]) -> Result<String, CliError> {
-    let file = path.join("zarr.json");
-    let text = fs::read(&file).map_err(|e| CliError::file(&file, format!("read: {e}")))?;
-    let mut meta: serde_json::Value = serde_json::from_slice(&text)
-        .map_err(|e| CliError::file(&file, format!("not valid JSON: {e}")))?;
-    let Some(obj) = meta.as_object_mut() else {
-        return Err(CliError::file(&file, "not a JSON object"));
-    };
-    obj.insert("shape".to_owned(), serde_json::Value::from(shape.to_vec()));
-    Ok(serde_json::to_string_pretty(&meta).unwrap_or_default())
-}
-
-/// Replaces the store's `zarr.json` with `text` (written under a temporary name
-/// beside it, synced, renamed over it).
-fn replace_metadata(path: &Path, text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let file = path.join("zarr.json");
-    let tmp = path.join(format!(".zarr.json.{}.mmarray-append", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(&tmp, &file));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(CliError::file(path, format!("zarr.json: {e}")));
-    }
-    if let Ok(dir) = fs::File::open(path) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 /// What `create` writes into a new store.

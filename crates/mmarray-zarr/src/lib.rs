@@ -9,7 +9,8 @@
 //! - [`create`] an empty Zarr v3 array, written in place chunk by chunk
 //!   ([`open_writable`] reopens one), or [`convert`] any array or view into a new
 //!   store, in parallel, in bounded memory, appearing under its name complete or
-//!   not at all.
+//!   not at all; [`append`] grows a store in place along its growth axis
+//!   (readers see the old or the new shape, never one between).
 //! - Every mmarray element type (bool, int8..int64, uint8..uint64,
 //!   float16/32/64, complex64/128) in both byte orders (the `bytes` codec's
 //!   endianness); the codecs `bytes`, `transpose`, `zstd`, `gzip`, `blosc`,
@@ -42,6 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod append;
 mod create;
 mod meta;
 mod screen;
@@ -49,6 +51,7 @@ mod shard;
 mod source;
 mod staging;
 
+pub use append::{AppendOptions, append};
 pub use create::{
     BlockSource, CreateOptions, DEFAULT_CHUNK_BYTES, convert, create, default_chunks,
 };
