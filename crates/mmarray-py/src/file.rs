@@ -371,6 +371,22 @@ impl File {
             .ok_or_else(closed)
     }
 
+    /// About how many bytes reading the view `geom` touches, for
+    /// [`threads::run_sized`]: its elements' for a mapped array; unbounded for a
+    /// chunked one (a Zarr store, a compressed member), where a small view may
+    /// decode whole chunks.
+    fn view_bytes(shared: &Shared, geom: &Geom) -> usize {
+        let guard = shared.read();
+        let item = match guard.as_ref() {
+            Some(Storage::Z(_)) | None => return usize::MAX,
+            Some(s) => s.dtype().itemsize(),
+        };
+        geom.1
+            .iter()
+            .try_fold(item, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(usize::MAX)
+    }
+
     /// The shared array, only if nothing else (no numpy array, no running
     /// operation) holds it: for operations that remap the file.
     fn exclusive(&self) -> PyResult<Arc<Shared>> {
@@ -738,7 +754,8 @@ impl File {
         let op = parse_op(op)?;
         let opts = ReduceOptions { skipna, ddof };
         let shared = self.shared()?;
-        let r = threads::run(py, threads, move || {
+        let bytes = File::view_bytes(&shared, &geom);
+        let r = threads::run_sized(py, threads, bytes, move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
             let r: mmarray_ops::Result<Reduced> = input!(s, &geom, v => match axis {
@@ -786,7 +803,8 @@ impl File {
         threads: Option<usize>,
     ) -> PyResult<Py<PyAny>> {
         let shared = self.shared()?;
-        let s = threads::run(py, threads, move || {
+        let bytes = File::view_bytes(&shared, &geom);
+        let s = threads::run_sized(py, threads, bytes, move || {
             let guard = shared.read();
             let s = guard.as_ref().ok_or_else(closed)?;
             let r: mmarray_ops::Result<Stats> =

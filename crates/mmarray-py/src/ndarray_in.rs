@@ -129,7 +129,7 @@ pub(crate) fn reduce_ndarray(
     let opts = ReduceOptions { skipna, ddof };
     let a = readable(arr)?;
     let (r, _) = region(&a)?;
-    let r: mmarray_ops::Result<Reduced> = threads::run(py, threads, move || {
+    let r: mmarray_ops::Result<Reduced> = threads::run_sized(py, threads, r.len, move || {
         // SAFETY: `a` (a reference to the array) lives until this function returns.
         let bytes = unsafe { bytes_of(&r) };
         reduce_bytes(bytes, r.dtype, &r.geom, op, axis, &opts)
@@ -148,7 +148,7 @@ pub(crate) fn stats_ndarray(
 ) -> PyResult<Py<PyAny>> {
     let a = readable(arr)?;
     let (r, _) = region(&a)?;
-    let s = threads::run(py, threads, move || {
+    let s = threads::run_sized(py, threads, r.len, move || {
         // SAFETY: `a` lives until this function returns.
         let bytes = unsafe { bytes_of(&r) };
         stats_bytes(bytes, r.dtype, &r.geom, skipna)

@@ -36,20 +36,27 @@ pub(crate) fn get_threads() -> Option<usize> {
     }
 }
 
-/// The pool for `threads` (`None`: the default), built on first use.
-fn pool(threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
+/// The number of threads for `threads` (`None`: the default; 0: one per core),
+/// checked.
+fn thread_count(threads: Option<usize>) -> PyResult<usize> {
     let n = match threads {
         Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
         Some(n) => n,
         None => DEFAULT_THREADS.load(Ordering::Relaxed),
     };
-    if n == 0 {
-        return Ok(None);
-    }
     if n > 4096 {
         return Err(PyValueError::new_err(format!(
             "threads={n} is more than 4096"
         )));
+    }
+    Ok(n)
+}
+
+/// The pool for `threads` (`None`: the default), built on first use.
+fn pool(threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
+    let n = thread_count(threads)?;
+    if n == 0 {
+        return Ok(None);
     }
     POOLS.with_borrow_mut(|pools| {
         if let Some(p) = pools.get(&n) {
@@ -124,4 +131,34 @@ where
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the operation did not finish"))
+}
+
+/// Inputs of fewer bytes than this run inline (see [`run_sized`]): 1 MiB, one
+/// chunk of the engine, which sums in well under a millisecond.
+pub(crate) const INLINE_BYTES: usize = 1 << 20;
+
+/// Runs `f`, which reads about `bytes` bytes of mapped or in-memory data: as
+/// [`run`] for large inputs; below [`INLINE_BYTES`] directly on the calling
+/// thread with the GIL held, as numpy does for small arrays. The hand-off to the
+/// pool, the wait and the signal polling cost several microseconds, more than
+/// such an operation itself; releasing the GIL for it would let other Python
+/// threads take it for a whole switch interval. Such an input is one chunk of
+/// the engine, which runs it on the calling thread (no pool thread is involved
+/// and the result is the same bits as on the pool); a signal that arrives
+/// meanwhile is raised by Python right after the call returns.
+pub(crate) fn run_sized<R, F>(
+    py: Python<'_>,
+    threads: Option<usize>,
+    bytes: usize,
+    f: F,
+) -> PyResult<R>
+where
+    R: Send,
+    F: FnOnce() -> R + Send,
+{
+    if bytes < INLINE_BYTES {
+        thread_count(threads)?;
+        return Ok(f());
+    }
+    run(py, threads, f)
 }

@@ -168,10 +168,17 @@ def _cast_bytes(value: Any, dtype: np.dtype) -> bytes:
     return tmp.tobytes()
 
 
+# `np.dtype` of the result descrs seen so far (a handful of native types).
+_RESULT_DTYPES: dict = {}
+
+
 def _scalar(result: tuple) -> Any:
     descr, payload = result
     if isinstance(payload, bytes):
-        return np.frombuffer(payload, dtype=np.dtype(descr))[0]
+        dt = _RESULT_DTYPES.get(descr)
+        if dt is None:
+            dt = _RESULT_DTYPES.setdefault(descr, np.dtype(descr))
+        return np.frombuffer(payload, dtype=dt)[0]
     return np.asarray(payload)
 
 
@@ -887,13 +894,21 @@ def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = N
 # -- module functions -------------------------------------------------------------
 
 
+# The dtypes `_input` has accepted (a few dozen at most: the supported types in
+# both byte orders), so that a call on a small array does not check them again.
+_INPUT_DTYPES: set = set()
+
+
 def _input(x: Any) -> np.ndarray:
     """``x`` as a numpy array of a supported dtype (else ``TypeError``)."""
     arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if arr.dtype in _INPUT_DTYPES:
+        return arr
     try:
         _np_dtype(arr.dtype)
     except ValueError as e:
         raise TypeError(f"cannot reduce {type(x).__name__} of dtype {arr.dtype}: {e}") from None
+    _INPUT_DTYPES.add(arr.dtype)
     return arr
 
 
