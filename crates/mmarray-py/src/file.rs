@@ -387,6 +387,36 @@ impl File {
             .unwrap_or(usize::MAX)
     }
 
+    /// `append` of a Zarr store ([`mmarray_zarr::append`]): pending writes are
+    /// flushed first, the store is grown (on the pool, GIL released; Ctrl-C stops
+    /// it at its next chunk with the store unchanged) and reopened with its new
+    /// shape, which is returned.
+    fn append_zarr(
+        py: Python<'_>,
+        shared: &Arc<Shared>,
+        path: &Path,
+        n: usize,
+        pattern: Vec<u8>,
+    ) -> PyResult<Vec<usize>> {
+        let shared = shared.clone();
+        let path = path.to_owned();
+        threads::run(py, None, move || {
+            let mut guard = shared.write();
+            let Some(Storage::Z(c)) = guard.as_mut() else {
+                return Err(closed());
+            };
+            let value = value_from(c.dtype().kind(), &pattern)?;
+            c.flush().map_err(|e| zarr_error(&e))?;
+            let exec = mmarray_ops::Exec::current();
+            let options = mmarray_zarr::AppendOptions::new()
+                .value(value)
+                .stop_when(Arc::new(move || exec.stopped()));
+            let shape = mmarray_zarr::append(&path, n, &options).map_err(|e| zarr_error(&e))?;
+            *c = mmarray_zarr::open_writable(&path).map_err(|e| zarr_error(&e))?;
+            Ok(shape)
+        })?
+    }
+
     /// The shared array, only if nothing else (no numpy array, no running
     /// operation) holds it: for operations that remap the file.
     fn exclusive(&self) -> PyResult<Arc<Shared>> {
@@ -951,14 +981,11 @@ impl File {
                 "a copy-on-write ('c') array cannot grow: its changes never reach the file",
             ));
         }
-        if self.zarr.is_some() {
-            return Err(PyValueError::new_err(format!(
-                "{}: append to a Zarr store is not supported by the Python package yet",
-                self.path.display()
-            )));
-        }
         let shared = self.exclusive()?;
         let pattern = pattern.to_vec();
+        if self.zarr.is_some() {
+            return File::append_zarr(py, &shared, &self.path, n, pattern);
+        }
         py.detach(move || {
             let mut guard = shared.write();
             let Some(Storage::W(a)) = guard.as_mut() else {

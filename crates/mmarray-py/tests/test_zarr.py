@@ -475,3 +475,92 @@ def test_a_folder_that_is_not_a_store(tmp):
     with pytest.raises(FileNotFoundError):
         mm.open(tmp / "missing.zarr")
     shutil.rmtree(tmp / "empty.zarr")
+
+
+# -- append ------------------------------------------------------------------------
+
+
+def _files(path) -> dict:
+    """Every file of a store with its bytes (to show that nothing changed)."""
+    return {p.relative_to(path).as_posix(): p.read_bytes()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("layout", ["zstd", "shard", "none"])
+def test_append_grows_a_store_like_numpy_concatenate(tmp, layout):
+    zarr = _zarr()
+    x = sample(np.dtype("f8"), SHAPE, seed=3)
+    p = write_store(tmp / "g.zarr", x, layout)
+    want = x
+    with mm.open(p, "r+") as a:
+        # 13 -> 16 rows: inside the edge chunk (4-row chunks), any value.
+        a.append(3, fill=2.5)
+        want = np.concatenate([want, np.full((3, SHAPE[1]), 2.5)])
+        assert a.shape == want.shape and len(a) == 16
+        assert np.array_equal(np.asarray(a), want)
+        # The fill value (0) past the edge, and nothing.
+        mm.append(a, 4)
+        a.append(0, fill=7)
+        want = np.concatenate([want, np.zeros((4, SHAPE[1]))])
+        assert np.array_equal(np.asarray(a), want)
+        assert np.isclose(a.sum(), want.sum(), rtol=1e-12, atol=0) and a[-1, 0] == 0.0
+        if layout == "shard":
+            # 20 rows are not whole 8-row shards: another value past the edge chunk
+            # is refused, the store unchanged; the fill value first gets to 24.
+            before = _files(p)
+            with pytest.raises(ValueError, match="shards"):
+                a.append(5, fill=-1)
+            assert _files(p) == before and a.shape == want.shape
+            a.append(4)
+            want = np.concatenate([want, np.zeros((4, SHAPE[1]))])
+        a.append(5, fill=-1.0)
+        want = np.concatenate([want, np.full((5, SHAPE[1]), -1.0)])
+        assert np.array_equal(a.to_numpy(), want)
+    # zarr-python reads the grown store; reopened, it has the new shape.
+    z = zarr.open_array(p, mode="r")
+    assert z.shape == want.shape
+    assert np.array_equal(z[...], want)
+    with mm.open(p) as b:
+        assert b.shape == want.shape and np.array_equal(np.asarray(b), want)
+    assert not [q.name for q in tmp.iterdir() if q.name.startswith(".")]
+
+
+def test_append_grows_an_f_order_store_along_its_last_axis(tmp):
+    x = np.arange(35, dtype="i4").reshape(5, 7)
+    p = tmp / "f.zarr"
+    with mm.create(p, "i4", (5, 7), order="F", chunks=(2, 3)) as a:
+        a[...] = x
+        a.append(2, fill=9)
+        assert a.shape == (5, 9)
+        want = np.concatenate([x, np.full((5, 2), 9, "i4")], axis=1)
+        assert np.array_equal(np.asarray(a), want)
+    z = _zarr().open_array(p, mode="r")
+    assert np.array_equal(z[...], want)
+
+
+def test_bad_appends_raise_and_leave_the_store_unchanged(tmp):
+    x = sample(np.dtype("i2"), SHAPE, seed=4)
+    p = write_store(tmp / "b.zarr", x, "shard")
+    before = _files(p)
+    a = mm.open(p, "r+")
+    for call, exc in [
+        (lambda: a.append(-1), ValueError),                # a negative size
+        (lambda: a.append(2, fill="abc"), ValueError),     # not a number
+        (lambda: a.append(2, fill=np.ones(3)), ValueError),  # not a scalar
+        (lambda: a.append(2, fill=1 << 40), OverflowError),  # out of int16's range
+        (lambda: a.append(1.5), TypeError),
+        (lambda: a.append("2"), TypeError),
+        (lambda: a[1:].append(2), ValueError),             # a view
+        (lambda: a.append(9, fill=3), ValueError),         # 13 rows: not whole shards
+        (lambda: mm.append(np.zeros(3), 1), TypeError),
+    ]:
+        with pytest.raises(exc):
+            call()
+        assert _files(p) == before
+        assert a.shape == SHAPE
+    a.close()
+    with mm.open(p) as r:
+        with pytest.raises(ValueError, match="read-only"):
+            r.append(1)
+    assert _files(p) == before
+    assert np.array_equal(np.asarray(mm.open(p)), x)

@@ -46,6 +46,7 @@ __all__ = [
     "var",
     "std",
     "stats",
+    "append",
     "set_threads",
     "get_threads",
     "to_dask",
@@ -727,7 +728,10 @@ class Array:
     def append(self, n: int, fill: Any = 0) -> None:
         """Grows the array in place by ``n`` entries along its growth axis (rows for
         C order, the last axis for F order), each element ``fill``. Readers of the
-        file see the old or the new length, never a file in between."""
+        file see the old or the new length, never a file in between. A Zarr v3 store
+        grows the same way; with a ``fill`` other than its fill value, a sharded store
+        must hold a whole number of shards along that axis (else ``ValueError``,
+        nothing changed)."""
         f = self._check()
         if not self._root:
             raise ValueError("append works on a whole array, not on a view")
@@ -982,6 +986,14 @@ def stats(x: Any, *, skipna: bool = False, threads: int | None = None) -> dict:
         return x.stats(skipna=skipna, threads=threads)
     arr = _input(x)
     return _stats_dict(_native.stats_ndarray(arr, bool(skipna), _threads(threads)))
+
+
+def append(a: Array, n: int, fill: Any = 0) -> None:
+    """Grows ``a`` (a whole ``.npy``, raw or Zarr v3 array opened ``r+``/``w+``) in place
+    by ``n`` entries along its growth axis, each element ``fill``: :meth:`Array.append`."""
+    if not isinstance(a, Array):
+        raise TypeError(f"append takes an mmarray.Array, not {type(a).__name__}")
+    a.append(n, fill)
 
 
 def set_threads(n: int | None) -> None:
