@@ -53,3 +53,20 @@ def test_ctrl_c_stops_a_fill_with_part_of_the_array_written(tmp_path):
     a.close()
     b = np.load(tmp_path / "big.npy", mmap_mode="r")
     assert b[0] == 2.0
+
+
+def test_ctrl_c_during_asarray_of_a_zarr_store_raises_keyboard_interrupt(tmp_path):
+    # 512 MiB of float64 in 64 gzip-compressed chunks: decoding them into one
+    # ndarray takes well over 0.3 s, so a signal sent after 50 ms arrives meanwhile.
+    p = tmp_path / "big.zarr"
+    n = 1 << 26
+    mm.create(p, "f8", (n,), chunks=(1 << 20,), codec="gzip:1", fill=1.5).close()
+    a = mm.open(p)
+    t = _interrupt_soon()
+    with pytest.raises(KeyboardInterrupt):
+        np.asarray(a)
+    t.join()
+    # The store and the package still work.
+    assert a[-1] == 1.5
+    assert a[:1000].sum() == 1500.0
+    a.close()
