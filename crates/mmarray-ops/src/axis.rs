@@ -904,6 +904,15 @@ fn result_buffer(
     Ok((out_shape, data))
 }
 
+/// The memory order of the axis results of a view: F when the view is
+/// F-contiguous (and not C-contiguous), C otherwise (chunked views included).
+fn result_order<T: Element>(input: &Data<'_, T>) -> Order {
+    match input {
+        Data::Mapped(v) if v.ndim() > 1 && v.is_f_contiguous() && !v.is_c_contiguous() => Order::F,
+        _ => Order::C,
+    }
+}
+
 /// Reduces any view along `axis` (negative counts from the end) into memory, in
 /// parallel; the same bits for any number of threads.
 ///
@@ -934,10 +943,7 @@ pub fn reduce_axis_view<T: Elem>(
     let input = view.data();
     let in_shape = input.shape();
     let axis = normalize_axis(axis, in_shape.len())?;
-    let order = match input {
-        Data::Mapped(v) if v.ndim() > 1 && v.is_f_contiguous() && !v.is_c_contiguous() => Order::F,
-        _ => Order::C,
-    };
+    let order = result_order(&input);
     let (shape, mut data) = result_buffer(in_shape, op, T::KIND, axis)?;
     with(|_| reduce_axis_into(view, axis, op, opts, order, &mut data))?;
     Ok(AxisResult {
@@ -1008,7 +1014,41 @@ pub fn reduce_axis_chunked_to_npy(
     })
 }
 
-/// The body of [`reduce_axis_to_npy`]: `view` reduced into a new `.npy` in `order`.
+/// Reduces any view along `axis` (negative counts from the end) into a new `.npy`
+/// file at `out`: [`reduce_axis_view`] written to a file instead of memory
+/// (numpy's `np.save(out, view.<op>(axis=axis))`), under a temporary name renamed
+/// when complete; replaces an existing file only if `overwrite`. Memory use does
+/// not grow with the size of the view or of the result.
+///
+/// ```
+/// use mmarray_core::{Array, Order, ReadOnly, View};
+/// use mmarray_dtype::ByteOrder;
+/// use mmarray_ops::{Op, ReduceOptions, reduce_axis_view_to_npy};
+/// # let dir = tempfile::tempdir()?;
+/// let values: Vec<f64> = (0..12).map(f64::from).collect();
+/// let v = View::<f64>::from_bytes(bytemuck::cast_slice(&values), &[4, 3], Order::C, ByteOrder::NATIVE)?;
+/// let out = dir.path().join("means.npy");
+/// // np.save(out, v[1:3].mean(axis=0))
+/// reduce_axis_view_to_npy(&v.slice("1:3")?, Op::Mean, 0, &ReduceOptions::default(), &out, false)?;
+/// // SAFETY: the file is private to this example.
+/// let means = unsafe { Array::<f64, ReadOnly>::open(&out)? };
+/// assert_eq!(means.view().to_vec(), [4.5, 5.5, 6.5]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn reduce_axis_view_to_npy<T: Elem>(
+    view: &impl Input<T>,
+    op: Op,
+    axis: isize,
+    opts: &ReduceOptions,
+    out: &Path,
+    overwrite: bool,
+) -> Result<()> {
+    let order = result_order(&view.data());
+    axis_to_npy(view, order, op, axis, opts, out, overwrite)
+}
+
+/// The body of [`reduce_axis_to_npy`] and [`reduce_axis_view_to_npy`]: `view`
+/// reduced into a new `.npy` in `order`.
 fn axis_to_npy<T: Elem>(
     view: &impl Input<T>,
     order: Order,

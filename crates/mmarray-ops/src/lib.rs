@@ -100,7 +100,7 @@ pub use mmarray_dtype;
 
 pub use axis::{
     AxisResult, reduce_axis, reduce_axis_chunked_to_npy, reduce_axis_to_npy, reduce_axis_view,
-    result_kind,
+    reduce_axis_view_to_npy, result_kind,
 };
 pub use convert::{
     ConvertOptions, byteswap_in_place, convert_chunked, convert_chunked_to_npz, convert_file,

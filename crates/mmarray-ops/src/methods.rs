@@ -1,6 +1,7 @@
 //! Operations as methods: [`ArrayOps`] (reductions, whole or along an axis) on
 //! arrays and views, [`ArrayOpsMut`] (parallel fills) on writable ones, and
-//! [`OwnedArray`], the typed in-memory result of an axis reduction.
+//! [`OwnedArray`], the typed in-memory result of an axis reduction (or a new
+//! `.npy` file: [`ArrayOps::reduce_axis_to_npy`]).
 //!
 //! The methods are the crate's functions ([`reduce`], [`reduce_axis_view`],
 //! [`stats`](crate::stats), [`fill`](crate::fill), [`random_view`]) with typed
@@ -12,13 +13,14 @@
 
 use std::fmt;
 use std::mem::size_of;
+use std::path::Path;
 
 use mmarray_core::{Array, Mode, Order, View, ViewMut, Writable, lowlevel::Advice};
 use mmarray_dtype::{ByteOrder, Element, Native, Value};
 
 use crate::{
     AxisResult, Dist, Elem, Error, Exec, Op, ReduceOptions, Result, Stats, random_view, reduce,
-    reduce_axis_view,
+    reduce_axis_view, reduce_axis_view_to_npy,
 };
 
 /// An N-d array held in memory, native-endian: what axis reductions of
@@ -443,6 +445,57 @@ pub trait ArrayOps<T: Elem>: private::Sealed<T> {
         self.prepare();
         let v = self.ops_view();
         exec.run(|| reduce_axis_view(&v, op, axis, opts))
+    }
+
+    /// `op` along `axis` into a new `.npy` file at `out` instead of memory
+    /// (numpy's `np.save(out, a.<op>(axis=axis))`): see
+    /// [`reduce_axis_view_to_npy`]. Replaces an existing file only if
+    /// `overwrite`; the file is complete or absent, never partly written.
+    ///
+    /// ```
+    /// use mmarray_ops::prelude::*;
+    /// # let dir = tempfile::tempdir()?;
+    /// // SAFETY: the files are private to this example.
+    /// let mut a = unsafe { Array::<f64, ReadWrite>::create(dir.path().join("a.npy"), &[300, 4], Order::C)? };
+    /// a.arange();
+    /// // np.save("means.npy", a[100:200].mean(axis=0))
+    /// let out = dir.path().join("means.npy");
+    /// a.slice(s![100..200])?.reduce_axis_to_npy(Op::Mean, 0, &out, false)?;
+    /// let means = unsafe { Array::<f64, ReadOnly>::open(&out)? };
+    /// assert_eq!(means.view().to_vec(), a.slice(s![100..200])?.mean_axis(0)?.into_vec());
+    /// assert_eq!(means.view().to_vec(), [598.0, 599.0, 600.0, 601.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn reduce_axis_to_npy(
+        &self,
+        op: Op,
+        axis: isize,
+        out: impl AsRef<Path>,
+        overwrite: bool,
+    ) -> Result<()> {
+        self.reduce_axis_to_npy_with(
+            op,
+            axis,
+            out,
+            overwrite,
+            &ReduceOptions::default(),
+            &Exec::current(),
+        )
+    }
+
+    /// [`reduce_axis_to_npy`](Self::reduce_axis_to_npy) with options and a context.
+    fn reduce_axis_to_npy_with(
+        &self,
+        op: Op,
+        axis: isize,
+        out: impl AsRef<Path>,
+        overwrite: bool,
+        opts: &ReduceOptions,
+        exec: &Exec,
+    ) -> Result<()> {
+        self.prepare();
+        let v = self.ops_view();
+        exec.run(|| reduce_axis_view_to_npy(&v, op, axis, opts, out.as_ref(), overwrite))
     }
 }
 

@@ -23,7 +23,7 @@
 //! [`Native`]), and this crate's operations: as methods ([`ArrayOps`]:
 //! `view.sum()`, `view.mean_axis(0)`, ...; [`ArrayOpsMut`]: `view_mut.fill(x)`,
 //! ...; axis results as [`OwnedArray`]s) and as functions ([`reduce`], [`stats`],
-//! [`reduce_axis_view`], [`fill`], [`random_view`], [`map_reduce`], [`Op`], [`ReduceOptions`],
+//! [`reduce_axis_view`], [`reduce_axis_view_to_npy`], [`fill`], [`random_view`], [`map_reduce`], [`Op`], [`ReduceOptions`],
 //! [`Dist`], [`Exec`], [`Elem`]). Error and `Result` types are left out, so they
 //! do not shadow the standard library's `Result`.
 
@@ -37,5 +37,5 @@ pub use mmarray_dtype::{
 
 pub use crate::{
     Access, ArrayOps, ArrayOpsMut, Dist, Elem, Exec, Op, OwnedArray, ReduceOptions, Stats, fill,
-    map_reduce, random_view, reduce, reduce_axis_view, stats,
+    map_reduce, random_view, reduce, reduce_axis_view, reduce_axis_view_to_npy, stats,
 };

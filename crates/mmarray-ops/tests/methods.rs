@@ -280,3 +280,96 @@ fn method_fills_are_the_parallel_ones() {
         [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     );
 }
+
+/// `a[100:200].mean(axis=0)` of a 300 x 7 array, computed by hand: the column
+/// means of rows 100..200 (exact: the values are halves of small integers).
+fn means_by_hand(values: &[f64], rows: std::ops::Range<usize>, cols: &[usize]) -> Vec<f64> {
+    let n = rows.len() as f64;
+    cols.iter()
+        .map(|&c| rows.clone().map(|r| values[r * 7 + c]).sum::<f64>() / n)
+        .collect()
+}
+
+#[test]
+fn axis_results_of_a_sliced_view_in_memory_and_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let values: Vec<f64> = (0..300 * 7)
+        .map(|i| ((i * 7 + i / 7) % 13) as f64 * 0.5)
+        .collect();
+    let all: Vec<usize> = (0..7).collect();
+    for (order, name) in [(Order::C, "c"), (Order::F, "f")] {
+        // SAFETY: the files are private to this test.
+        let mut a = unsafe {
+            Array::<f64, ReadWrite>::create(
+                dir.path().join(format!("{name}.npy")),
+                &[300, 7],
+                order,
+            )
+        }
+        .unwrap();
+        a.view_mut().assign_slice(&values).unwrap();
+        let rows = a.slice(s![100..200]).unwrap();
+        let want = means_by_hand(&values, 100..200, &all);
+
+        // In memory, typed.
+        let mean: OwnedArray<f64> = rows.mean_axis(0).unwrap();
+        assert_eq!(mean.shape(), [7], "{name}");
+        assert_eq!(mean.as_slice(), want, "{name}");
+        let sums: OwnedArray<f64> = rows.sum_axis(0).unwrap();
+        let want_sums: Vec<f64> = want.iter().map(|m| m * 100.0).collect();
+        assert_eq!(sums.as_slice(), want_sums, "{name}");
+
+        // Into a file, by method and by function: the same values.
+        let out = dir.path().join(format!("{name}-means.npy"));
+        rows.reduce_axis_to_npy(Op::Mean, 0, &out, false).unwrap();
+        // SAFETY: as above.
+        let file = unsafe { Array::<f64, ReadOnly>::open(&out) }.unwrap();
+        assert_eq!(file.shape(), [7]);
+        assert_eq!(file.view().to_vec(), want, "{name}");
+        // An existing file is kept unless overwriting is asked for.
+        let e = rows
+            .reduce_axis_to_npy(Op::Sum, 0, &out, false)
+            .unwrap_err();
+        assert!(e.to_string().contains("file exists"), "{e}");
+        drop(file);
+        let two = Exec::new().threads(2).unwrap();
+        rows.reduce_axis_to_npy_with(Op::Sum, 0, &out, true, &ReduceOptions::default(), &two)
+            .unwrap();
+        // SAFETY: as above.
+        let file = unsafe { Array::<f64, ReadOnly>::open(&out) }.unwrap();
+        assert_eq!(file.view().to_vec(), want_sums, "{name}");
+
+        // A strided, reversed view: every other column from the end.
+        let strided = a.slice(s![100..200, ..;-2]).unwrap();
+        let cols = [6, 4, 2, 0];
+        let want = means_by_hand(&values, 100..200, &cols);
+        assert_eq!(strided.mean_axis(0).unwrap().as_slice(), want, "{name}");
+        let out = dir.path().join(format!("{name}-strided.npy"));
+        mmarray_ops::reduce_axis_view_to_npy(
+            &strided,
+            Op::Mean,
+            -2,
+            &ReduceOptions::default(),
+            &out,
+            false,
+        )
+        .unwrap();
+        // SAFETY: as above.
+        let file = unsafe { Array::<f64, ReadOnly>::open(&out) }.unwrap();
+        assert_eq!(file.view().to_vec(), want, "{name}");
+
+        // Along axis 1 of the rows, a 2-d result kept in the view's memory order.
+        let block = a.slice(s![100..200, 1..3]).unwrap();
+        let out = dir.path().join(format!("{name}-rows.npy"));
+        block.reduce_axis_to_npy(Op::Max, 1, &out, false).unwrap();
+        // SAFETY: as above.
+        let file = unsafe { Array::<f64, ReadOnly>::open(&out) }.unwrap();
+        assert_eq!(file.view().to_vec(), block.max_axis(1).unwrap().into_vec());
+        let e = block.reduce_axis_to_npy(Op::Max, 2, dir.path().join("no.npy"), false);
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "axis 2 is out of bounds for an array of dimension 2"
+        );
+        assert!(!dir.path().join("no.npy").exists());
+    }
+}
