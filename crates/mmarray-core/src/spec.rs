@@ -201,6 +201,14 @@ impl From<Index> for Spec {
     }
 }
 
+impl From<&Spec> for Spec {
+    /// A copy of the spec, so that every function taking `impl TryInto<Spec>`
+    /// takes a borrowed one too.
+    fn from(s: &Spec) -> Spec {
+        s.clone()
+    }
+}
+
 impl<const N: usize> TryFrom<[Index; N]> for Spec {
     type Error = SpecError;
     fn try_from(v: [Index; N]) -> Result<Spec, SpecError> {
@@ -572,6 +580,18 @@ pub(crate) fn resolve_slice(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_borrowed_spec_converts_to_a_copy() {
+        // What functions taking `impl TryInto<Spec>` (as `slice` does) see.
+        fn taken<S: TryInto<Spec>>(s: S) -> Option<Spec> {
+            s.try_into().ok()
+        }
+        let spec = Spec::parse("1:, ::-2").unwrap();
+        let copy: Spec = (&spec).into();
+        assert_eq!(copy, spec);
+        assert_eq!(taken(&spec).unwrap().to_string(), "1:, ::-2");
+    }
 
     #[test]
     fn parses_numpy_syntax() {

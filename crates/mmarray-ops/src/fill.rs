@@ -224,10 +224,30 @@ pub fn random_view<T: Native, V: Target<T>>(view: V, dist: Dist, seed: u64) -> R
 }
 
 /// Writes `value` (cast to the array's dtype with numpy's rules) into the elements
-/// of `array` selected by `spec`.
-pub fn fill_value<M: Writable>(array: &mut DynArray<M>, spec: &Spec, value: Value) -> Result<()> {
+/// of `array` selected by `spec`: numpy's `a[spec] = value`. The spec is anything
+/// [`View::slice`](mmarray_core::View::slice) takes: an [`s!`](mmarray_core::s)
+/// expression, a range, numpy's text, a [`Spec`] or a `&Spec`.
+///
+/// ```
+/// use mmarray_core::{DynArray, Order, ReadWrite, s};
+/// use mmarray_dtype::Value;
+/// use mmarray_ops::fill_value;
+/// # let dir = tempfile::tempdir()?;
+/// // SAFETY: the file is private to this example.
+/// let mut a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("v.npy"), ">i2".parse()?, &[3, 4], Order::C)? };
+/// fill_value(&mut a, s![1, ..;2], Value::F64(7.9))?;   // a[1, ::2] = 7.9
+/// fill_value(&mut a, "-1, -1", Value::I64(-1))?;        // a[-1, -1] = -1
+/// assert_eq!(a.view::<i16>()?.to_vec(), [0, 0, 0, 0, 7, 0, 7, 0, 0, 0, 0, -1]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fill_value<M: Writable, S>(array: &mut DynArray<M>, spec: S, value: Value) -> Result<()>
+where
+    S: TryInto<Spec>,
+    S::Error: Into<mmarray_core::Error>,
+{
+    let spec: Spec = spec.try_into().map_err(Into::into)?;
     dispatch!(array.dtype().kind(), T => {
-        let view = array.view_mut::<T>()?.into_slice(spec.clone())?;
+        let view = array.view_mut::<T>()?.into_slice(spec)?;
         fill(view, value.cast::<T>());
     });
     Ok(())
@@ -239,14 +259,33 @@ pub fn arange<M: Writable>(array: &mut DynArray<M>) -> Result<()> {
     Ok(())
 }
 
-/// [`random_view`] on the elements of `array` selected by `spec`.
+/// [`random_view`] on the elements of `array` selected by `spec` (anything
+/// [`View::slice`](mmarray_core::View::slice) takes, as for [`fill_value`]).
 ///
 /// The flat index that seeds each element is its index within the selection.
-pub fn random_fill<M: Writable>(
+///
+/// ```
+/// use mmarray_core::{DynArray, Order, ReadWrite, s};
+/// use mmarray_ops::{Dist, random_fill};
+/// # let dir = tempfile::tempdir()?;
+/// // SAFETY: the file is private to this example.
+/// let mut a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("r.npy"), "<f4".parse()?, &[10, 3], Order::C)? };
+/// random_fill(&mut a, s![..5], Dist::Uniform, 1)?;     // a[:5] = rng.random((5, 3))
+/// let v = a.view::<f32>()?;
+/// assert!(v.slice(s![..5])?.iter().all(|x| (0.0..1.0).contains(&x) && x != 0.0));
+/// assert!(v.slice(s![5..])?.iter().all(|x| x == 0.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn random_fill<M: Writable, S>(
     array: &mut DynArray<M>,
-    spec: &Spec,
+    spec: S,
     dist: Dist,
     seed: u64,
-) -> Result<()> {
-    dispatch!(array.dtype().kind(), T => random_view(array.view_mut::<T>()?.into_slice(spec.clone())?, dist, seed))
+) -> Result<()>
+where
+    S: TryInto<Spec>,
+    S::Error: Into<mmarray_core::Error>,
+{
+    let spec: Spec = spec.try_into().map_err(Into::into)?;
+    dispatch!(array.dtype().kind(), T => random_view(array.view_mut::<T>()?.into_slice(spec)?, dist, seed))
 }

@@ -59,12 +59,12 @@
 //! a dtype read from a file:
 //!
 //! ```
-//! use mmarray_core::{DynArray, Order, ReadWrite, Spec};
+//! use mmarray_core::{DynArray, Order, ReadWrite};
 //! use mmarray_ops::{Dist, Op, ReduceOptions, random_fill, reduce_array};
 //! # let dir = tempfile::tempdir()?;
 //! // SAFETY: the file is private to this example.
 //! let mut a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("r.npy"), "<f8".parse()?, &[1000, 100], Order::C)? };
-//! random_fill(&mut a, &Spec::default(), Dist::Normal, 42)?;
+//! random_fill(&mut a, .., Dist::Normal, 42)?;
 //! let mean = reduce_array(&a, Op::Mean, &ReduceOptions::default())?;
 //! assert!(matches!(mean, mmarray_dtype::Value::F64(m) if m.abs() < 0.01));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

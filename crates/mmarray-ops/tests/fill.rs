@@ -495,12 +495,7 @@ fn invalid_requests_are_errors_and_change_nothing() {
         Order::C,
         ByteOrder::Little,
     );
-    let r = random_fill(
-        &mut a,
-        &Spec::default(),
-        Dist::Integers { low: 10, high: 0 },
-        1,
-    );
+    let r = random_fill(&mut a, .., Dist::Integers { low: 10, high: 0 }, 1);
     assert!(matches!(r, Err(Error::Invalid(_))), "{r:?}");
     assert_eq!(a.view::<i32>().unwrap().to_vec(), [3; 4]);
 }
@@ -604,10 +599,76 @@ fn random_fill_seeds_by_index_within_the_selection() {
         Order::F,
         ByteOrder::Big,
     );
-    random_fill(&mut c, &Spec::default(), Dist::Uniform, 8).unwrap();
-    random_fill(&mut f, &Spec::default(), Dist::Uniform, 8).unwrap();
+    random_fill(&mut c, .., Dist::Uniform, 8).unwrap();
+    random_fill(&mut f, Spec::default(), Dist::Uniform, 8).unwrap();
     assert_eq!(
         c.view::<f64>().unwrap().to_vec(),
         f.view::<f64>().unwrap().to_vec()
     );
+}
+
+/// `fill_value` and `random_fill` take what `slice` takes: an `s![]` spec, a
+/// range, numpy's text, a `Spec` or a `&Spec`, all selecting the same elements.
+#[test]
+fn fills_take_every_spec_that_slice_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "1::2, ::-3";
+    let spec: Spec = text.parse().unwrap();
+    let head = Spec::from(..2);
+    let mut results = Vec::new();
+    for (i, way) in ["s!", "text", "&Spec", "Spec"].into_iter().enumerate() {
+        let mut a = npy_with(
+            dir.path(),
+            &format!("{i}.npy"),
+            &[0i32; 42],
+            &[6, 7],
+            Order::F,
+            ByteOrder::Big,
+        );
+        let (fill, random) = match way {
+            "s!" => (
+                fill_value(&mut a, mmarray_core::s![1..;2, ..;-3], Value::I64(9)),
+                random_fill(
+                    &mut a,
+                    mmarray_core::s![..2],
+                    Dist::Integers { low: 1, high: 5 },
+                    3,
+                ),
+            ),
+            "text" => (
+                fill_value(&mut a, text, Value::I64(9)),
+                random_fill(&mut a, ":2", Dist::Integers { low: 1, high: 5 }, 3),
+            ),
+            "&Spec" => (
+                fill_value(&mut a, &spec, Value::I64(9)),
+                random_fill(&mut a, &head, Dist::Integers { low: 1, high: 5 }, 3),
+            ),
+            _ => (
+                fill_value(&mut a, spec.clone(), Value::I64(9)),
+                random_fill(&mut a, head.clone(), Dist::Integers { low: 1, high: 5 }, 3),
+            ),
+        };
+        fill.unwrap();
+        random.unwrap();
+        results.push(a.view::<i32>().unwrap().to_vec());
+    }
+    assert!(results.iter().all(|r| *r == results[0]), "{results:?}");
+    let v = &results[0];
+    assert_eq!(v.iter().filter(|&&x| x == 9).count(), 6);
+    assert!(v[..14].iter().all(|x| (1..5).contains(x)));
+    // A spec that does not fit, or text that does not parse, is an error.
+    let mut a = npy_with(
+        dir.path(),
+        "e.npy",
+        &[0u8; 4],
+        &[4],
+        Order::C,
+        ByteOrder::Little,
+    );
+    let e = fill_value(&mut a, "1.5", Value::I64(1)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "index error: invalid index \"1.5\": \"1.5\" is not an integer, a slice or '...'"
+    );
+    assert!(random_fill(&mut a, 7, Dist::Uniform, 1).is_err());
 }

@@ -23,7 +23,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 use common::{Rng, encode_bytes, npy_with, numpy_sum, open, with_threads};
-use mmarray_core::{DynArray, Order, ReadWrite, Spec};
+use mmarray_core::{DynArray, Order, ReadWrite};
 use mmarray_dtype::{ByteOrder, DType, Kind, Value};
 use mmarray_ops::{
     ConvertOptions, Dist, Op, ReduceOptions, Stats, convert_file, count_nonzero, random_fill,
@@ -390,10 +390,7 @@ fn random_fills_load_in_numpy_with_the_right_statistics() {
             // SAFETY: the file is new and private to the test.
             let mut a =
                 unsafe { DynArray::<ReadWrite>::create(&path, dtype, shape, order) }.unwrap();
-            with_threads(threads, || {
-                random_fill(&mut a, &Spec::default(), dist, 1234)
-            })
-            .unwrap();
+            with_threads(threads, || random_fill(&mut a, .., dist, 1234)).unwrap();
             a.close().unwrap();
         }
     }
