@@ -1,5 +1,6 @@
 //! Operations as methods: [`ArrayOps`] (reductions, whole or along an axis) on
-//! arrays and views, [`ArrayOpsMut`] (parallel fills) on writable ones, and
+//! arrays and views (of mappings, of memory, and of chunked arrays such as Zarr
+//! stores), [`ArrayOpsMut`] (parallel fills) on writable ones, and
 //! [`OwnedArray`], the typed in-memory result of an axis reduction (or a new
 //! `.npy` file: [`ArrayOps::reduce_axis_to_npy`]).
 //!
@@ -15,12 +16,13 @@ use std::fmt;
 use std::mem::size_of;
 use std::path::Path;
 
+use mmarray_core::chunk::{ChunkedView, ChunkedViewMut};
 use mmarray_core::{Array, Mode, Order, View, ViewMut, Writable, lowlevel::Advice};
 use mmarray_dtype::{ByteOrder, Element, Native, Value};
 
 use crate::{
-    AxisResult, Dist, Elem, Error, Exec, Op, ReduceOptions, Result, Stats, random_view, reduce,
-    reduce_axis_view, reduce_axis_view_to_npy,
+    AxisResult, Dist, Elem, Error, Exec, Input, Op, ReduceOptions, Result, Stats, random_view,
+    reduce, reduce_axis_view, reduce_axis_view_to_npy,
 };
 
 /// An N-d array held in memory, native-endian: what axis reductions of
@@ -141,12 +143,17 @@ impl<T: Element> fmt::Debug for OwnedArray<T> {
 }
 
 pub(crate) mod private {
-    use mmarray_core::View;
+    use crate::{Elem, Input};
 
     /// Seals [`ArrayOps`](super::ArrayOps) and gives its methods the view they work on.
-    pub trait Sealed<T> {
+    pub trait Sealed<T: Elem> {
+        /// What the methods read: a [`View`](mmarray_core::View) or a
+        /// [`ChunkedView`](mmarray_core::chunk::ChunkedView).
+        type Input<'s>: Input<T>
+        where
+            Self: 's;
         /// The whole array or view, read-only.
-        fn ops_view(&self) -> View<'_, T>;
+        fn ops_view(&self) -> Self::Input<'_>;
         /// Called before a streaming pass (arrays advise the kernel).
         fn prepare(&self) {}
     }
@@ -155,7 +162,7 @@ pub(crate) mod private {
 /// `op` over `v` as a value of kind `R` (the kind [`result_kind`](crate::result_kind)
 /// gives, so the cast is exact).
 fn typed<T: Elem, R: Native>(
-    v: &View<'_, T>,
+    v: &impl Input<T>,
     op: Op,
     opts: &ReduceOptions,
     exec: &Exec,
@@ -165,7 +172,7 @@ fn typed<T: Elem, R: Native>(
 
 /// `op` along `axis` as an [`OwnedArray`] of kind `R`.
 fn typed_axis<T: Elem, R: Element>(
-    v: &View<'_, T>,
+    v: &impl Input<T>,
     op: Op,
     axis: isize,
     opts: &ReduceOptions,
@@ -174,8 +181,10 @@ fn typed_axis<T: Elem, R: Element>(
     OwnedArray::from_axis_result(&exec.run(|| reduce_axis_view(v, op, axis, opts))?)
 }
 
-/// Reductions as methods of arrays, views and [`OwnedArray`]s, in parallel, with
-/// numpy's result types.
+/// Reductions as methods of arrays, views, [`OwnedArray`]s and views of chunked
+/// arrays ([`ChunkedView`], [`ChunkedViewMut`]), in parallel, with numpy's
+/// result types. A chunked view gives the same bits as a view of the same data
+/// in the chunked array's [order](mmarray_core::chunk::Chunked::with_order).
 ///
 /// ```
 /// use mmarray_ops::prelude::*;
@@ -500,18 +509,33 @@ pub trait ArrayOps<T: Elem>: private::Sealed<T> {
 }
 
 impl<T: Elem> private::Sealed<T> for View<'_, T> {
+    type Input<'s>
+        = View<'s, T>
+    where
+        Self: 's;
+
     fn ops_view(&self) -> View<'_, T> {
         self.clone()
     }
 }
 
 impl<T: Elem> private::Sealed<T> for ViewMut<'_, T> {
+    type Input<'s>
+        = View<'s, T>
+    where
+        Self: 's;
+
     fn ops_view(&self) -> View<'_, T> {
         self.view()
     }
 }
 
 impl<T: Elem, M: Mode> private::Sealed<T> for Array<T, M> {
+    type Input<'s>
+        = View<'s, T>
+    where
+        Self: 's;
+
     fn ops_view(&self) -> View<'_, T> {
         self.view()
     }
@@ -522,8 +546,35 @@ impl<T: Elem, M: Mode> private::Sealed<T> for Array<T, M> {
 }
 
 impl<T: Elem> private::Sealed<T> for OwnedArray<T> {
+    type Input<'s>
+        = View<'s, T>
+    where
+        Self: 's;
+
     fn ops_view(&self) -> View<'_, T> {
         self.view()
+    }
+}
+
+impl<T: Elem> private::Sealed<T> for ChunkedView<'_, T> {
+    type Input<'s>
+        = ChunkedView<'s, T>
+    where
+        Self: 's;
+
+    fn ops_view(&self) -> ChunkedView<'_, T> {
+        self.clone()
+    }
+}
+
+impl<T: Elem> private::Sealed<T> for ChunkedViewMut<'_, T> {
+    type Input<'s>
+        = ChunkedView<'s, T>
+    where
+        Self: 's;
+
+    fn ops_view(&self) -> ChunkedView<'_, T> {
+        self.view().clone()
     }
 }
 
@@ -531,9 +582,12 @@ impl<T: Elem> ArrayOps<T> for View<'_, T> {}
 impl<T: Elem> ArrayOps<T> for ViewMut<'_, T> {}
 impl<T: Elem, M: Mode> ArrayOps<T> for Array<T, M> {}
 impl<T: Elem> ArrayOps<T> for OwnedArray<T> {}
+impl<T: Elem> ArrayOps<T> for ChunkedView<'_, T> {}
+impl<T: Elem> ArrayOps<T> for ChunkedViewMut<'_, T> {}
 
 /// Parallel writes as methods of writable views (taking the view, as
-/// [`fill`](crate::fill) does) and of writable arrays (`&mut`).
+/// [`fill`](crate::fill) does), of writable arrays (`&mut`) and of writable
+/// chunked views ([`ChunkedViewMut`], whose writes return a `Result`).
 ///
 /// With this trait in scope, `view_mut.fill(x)` is the parallel fill: it takes
 /// precedence over the sequential [`ViewMut::fill`], which borrows. To fill a
@@ -553,18 +607,25 @@ impl<T: Elem> ArrayOps<T> for OwnedArray<T> {}
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait ArrayOpsMut<T: Elem>: Sized {
+    /// What [`fill`](Self::fill) and [`arange`](Self::arange) return: `()` for
+    /// arrays and views of memory or of a mapping, whose writes cannot fail;
+    /// `Result<()>` for a [`ChunkedViewMut`], whose changed chunks are stored.
+    type Out;
+
     /// Sets every element to `value`, in parallel.
-    fn fill(self, value: T);
+    fn fill(self, value: T) -> Self::Out;
 
     /// Fills with random numbers from `dist`, the same for a seed whatever the
     /// thread count (see [`random_view`]).
     fn random(self, dist: Dist, seed: u64) -> Result<()>;
 
     /// `np.arange(n).reshape(shape)` cast to `T`, in parallel.
-    fn arange(self);
+    fn arange(self) -> Self::Out;
 }
 
 impl<T: Elem> ArrayOpsMut<T> for ViewMut<'_, T> {
+    type Out = ();
+
     fn fill(self, value: T) {
         crate::fill(self, value);
     }
@@ -579,6 +640,8 @@ impl<T: Elem> ArrayOpsMut<T> for ViewMut<'_, T> {
 }
 
 impl<T: Elem, M: Writable> ArrayOpsMut<T> for &mut Array<T, M> {
+    type Out = ();
+
     fn fill(self, value: T) {
         crate::fill(self.view_mut(), value);
     }
@@ -589,5 +652,36 @@ impl<T: Elem, M: Writable> ArrayOpsMut<T> for &mut Array<T, M> {
 
     fn arange(self) {
         crate::arange_view(self.view_mut());
+    }
+}
+
+/// The writes of a chunked view store the chunks they change, and say if that
+/// failed.
+///
+/// ```
+/// use mmarray_core::chunk::{Chunked, MemoryChunks};
+/// use mmarray_ops::prelude::*;
+/// let mut c = Chunked::new(Box::new(MemoryChunks::new(DType::native(Kind::F32), &[6, 5], &[4, 2], Order::C)?));
+/// c.view_mut::<f32>()?.into_slice(s![1..;2])?.fill(2.0)?;
+/// c.view_mut::<f32>()?.into_slice(s![0])?.random(Dist::Uniform, 7)?;
+/// let v = c.view::<f32>()?;
+/// assert_eq!(v.slice(s![1..])?.sum()?, 2.0 * 15.0);
+/// assert_eq!(v.slice(s![1..])?.sum_axis(1)?.as_slice(), [10.0, 0.0, 10.0, 0.0, 10.0]);
+/// assert!(v.slice(s![0])?.max()? < 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<T: Elem> ArrayOpsMut<T> for ChunkedViewMut<'_, T> {
+    type Out = Result<()>;
+
+    fn fill(self, value: T) -> Result<()> {
+        crate::fill(self, value)
+    }
+
+    fn random(self, dist: Dist, seed: u64) -> Result<()> {
+        random_view(self, dist, seed)
+    }
+
+    fn arange(self) -> Result<()> {
+        crate::arange_view(self)
     }
 }

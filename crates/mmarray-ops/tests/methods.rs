@@ -373,3 +373,214 @@ fn axis_results_of_a_sliced_view_in_memory_and_in_a_file() {
         assert!(!dir.path().join("no.npy").exists());
     }
 }
+
+/// An axis result (of at most one dimension here) by shape and values, or its error.
+fn owned<R: Element>(r: Result<OwnedArray<R>, Error>) -> String {
+    match r {
+        Ok(a) => format!("{:?} {:?}", a.shape(), a.as_slice()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Every `ArrayOps` method of a chunked view against the same method of the view
+/// it was cut from: the same bits (the engine walks both the same way).
+fn check_chunked_methods<T: Elem>(
+    v: &View<'_, T>,
+    c: &mmarray_core::chunk::ChunkedView<'_, T>,
+    ctx: &str,
+) where
+    T::Sum: std::fmt::Debug,
+    T::Mean: std::fmt::Debug,
+{
+    let dbg = |x: &dyn std::fmt::Debug| format!("{x:?}");
+    assert_eq!(dbg(&c.sum().unwrap()), dbg(&v.sum().unwrap()), "{ctx} sum");
+    assert_eq!(
+        dbg(&c.mean().unwrap()),
+        dbg(&v.mean().unwrap()),
+        "{ctx} mean"
+    );
+    assert_eq!(dbg(&c.min()), dbg(&v.min()), "{ctx} min");
+    assert_eq!(dbg(&c.max()), dbg(&v.max()), "{ctx} max");
+    assert_eq!(dbg(&c.argmin()), dbg(&v.argmin()), "{ctx} argmin");
+    assert_eq!(dbg(&c.argmax()), dbg(&v.argmax()), "{ctx} argmax");
+    assert_eq!(dbg(&c.var()), dbg(&v.var()), "{ctx} var");
+    assert_eq!(dbg(&c.std()), dbg(&v.std()), "{ctx} std");
+    assert_eq!(c.stats().unwrap(), v.stats().unwrap(), "{ctx} stats");
+    assert_eq!(
+        c.count_nonzero().unwrap(),
+        v.count_nonzero().unwrap(),
+        "{ctx}"
+    );
+    let opts = ReduceOptions {
+        ddof: 1,
+        skipna: true,
+    };
+    let two = Exec::new().threads(2).unwrap();
+    assert_eq!(
+        dbg(&c.std_with(&opts, &two)),
+        dbg(&v.std_with(&opts, &two)),
+        "{ctx} std_with"
+    );
+    for axis in -(v.ndim() as isize)..v.ndim() as isize {
+        let ctx = format!("{ctx} axis {axis}");
+        assert_eq!(
+            owned(c.sum_axis(axis)),
+            owned(v.sum_axis(axis)),
+            "{ctx} sum"
+        );
+        assert_eq!(
+            owned(c.mean_axis(axis)),
+            owned(v.mean_axis(axis)),
+            "{ctx} mean"
+        );
+        assert_eq!(
+            owned(c.min_axis(axis)),
+            owned(v.min_axis(axis)),
+            "{ctx} min"
+        );
+        assert_eq!(
+            owned(c.std_axis(axis)),
+            owned(v.std_axis(axis)),
+            "{ctx} std"
+        );
+        assert_eq!(
+            c.reduce_axis_with(Op::Argmax, axis, &ReduceOptions::default(), &two)
+                .map(|r| r.data)
+                .ok(),
+            v.reduce_axis_with(Op::Argmax, axis, &ReduceOptions::default(), &two)
+                .map(|r| r.data)
+                .ok(),
+            "{ctx} argmax"
+        );
+    }
+    let count = |n: &mut u64, block: &[T::Work]| *n += block.len() as u64;
+    let merge = |n: &mut u64, m: u64| *n += m;
+    assert_eq!(
+        c.map_reduce(|| 0u64, count, merge).unwrap(),
+        v.len() as u64,
+        "{ctx} map_reduce"
+    );
+}
+
+#[test]
+fn methods_of_chunked_views_are_those_of_views() {
+    use mmarray_core::chunk::{Chunked, MemoryChunks};
+    let values: Vec<f64> = (0..40 * 25).map(|i| (f64::from(i) * 0.37).sin()).collect();
+    let bytes = encode_bytes(&values, ByteOrder::Big);
+    let floats_view = View::<f64>::from_bytes(&bytes, &[40, 25], Order::C, ByteOrder::Big).unwrap();
+    let ints: Vec<i16> = (0..40 * 25).map(|i| (i * 37 % 601 - 300) as i16).collect();
+    let int_bytes = encode_bytes(&ints, ByteOrder::NATIVE);
+    let shorts_view =
+        View::<i16>::from_bytes(&int_bytes, &[40, 25], Order::F, ByteOrder::NATIVE).unwrap();
+    for chunk_order in [Order::C, Order::F] {
+        let floats = Chunked::new(Box::new(
+            MemoryChunks::from_view(&floats_view, &[7, 6], chunk_order).unwrap(),
+        ));
+        let shorts = Chunked::new(Box::new(
+            MemoryChunks::from_view(&shorts_view, &[9, 4], chunk_order).unwrap(),
+        ))
+        .with_order(Order::F);
+        let (floats_c, shorts_c) = (floats.view::<f64>().unwrap(), shorts.view::<i16>().unwrap());
+        for spec in [
+            s![..],
+            s![10..30],
+            s![..;-3, 1..;2],
+            s![5],
+            s![.., 24..0;-5],
+        ] {
+            let ctx = format!("{chunk_order:?} {spec}");
+            let (vs, cs) = (
+                floats_view.slice(spec.clone()).unwrap(),
+                floats_c.slice(spec.clone()).unwrap(),
+            );
+            check_chunked_methods(&vs, &cs, &format!("f64 {ctx}"));
+            let (ws, ds) = (
+                shorts_view.slice(spec.clone()).unwrap(),
+                shorts_c.slice(spec).unwrap(),
+            );
+            check_chunked_methods(&ws, &ds, &format!("i16 {ctx}"));
+        }
+        // Typed results, and `a[10:30].mean(axis=0)` into a file.
+        let sum: i64 = shorts_c.sum().unwrap();
+        assert_eq!(sum, ints.iter().map(|&x| i64::from(x)).sum::<i64>());
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("m.npy");
+        floats_c
+            .slice(s![10..30])
+            .unwrap()
+            .reduce_axis_to_npy(Op::Mean, 0, &out, false)
+            .unwrap();
+        // SAFETY: the file is private to this test.
+        let file = unsafe { Array::<f64, ReadOnly>::open(&out) }.unwrap();
+        let want = floats_view.slice(s![10..30]).unwrap().mean_axis(0).unwrap();
+        assert_eq!(file.view().to_vec(), want.into_vec());
+        // A chunked view in a `ChunkedViewMut` reads the same.
+        let mut floats = floats;
+        let m = floats.view_mut::<f64>().unwrap();
+        assert_eq!(m.sum().unwrap(), floats_view.sum().unwrap());
+        assert_eq!(owned(m.max_axis(1)), owned(floats_view.max_axis(1)));
+    }
+}
+
+/// A writable view of `bytes` as a 9 x 7 big-endian float32 array.
+fn fresh(bytes: &mut [u8]) -> ViewMut<'_, f32> {
+    ViewMut::<f32>::from_bytes(bytes, &[9, 7], Order::C, ByteOrder::Big).unwrap()
+}
+
+#[test]
+fn method_fills_of_chunked_views_are_those_of_views() {
+    use mmarray_core::chunk::{Chunked, MemoryChunks};
+    for spec in [s![..], s![1..;2, ..;-1], s![.., 3]] {
+        let mut bytes = vec![0u8; 9 * 7 * 4];
+        let mut chunked = Chunked::new(Box::new(
+            MemoryChunks::new(
+                DType::new(Kind::F32, ByteOrder::Big),
+                &[9, 7],
+                &[4, 3],
+                Order::F,
+            )
+            .unwrap(),
+        ));
+
+        let ctx = format!("{spec}");
+        fresh(&mut bytes)
+            .into_slice(spec.clone())
+            .unwrap()
+            .random(Dist::Normal, 11)
+            .unwrap();
+        chunked
+            .view_mut::<f32>()
+            .unwrap()
+            .into_slice(spec.clone())
+            .unwrap()
+            .random(Dist::Normal, 11)
+            .unwrap();
+        let got = chunked.view::<f32>().unwrap().to_vec().unwrap();
+        let want = View::<f32>::from_bytes(&bytes, &[9, 7], Order::C, ByteOrder::Big)
+            .unwrap()
+            .to_vec();
+        assert_eq!(got, want, "{ctx} random");
+
+        fresh(&mut bytes).into_slice(spec.clone()).unwrap().arange();
+        let r: Result<(), Error> = chunked
+            .view_mut::<f32>()
+            .unwrap()
+            .into_slice(spec.clone())
+            .unwrap()
+            .arange();
+        r.unwrap();
+        fresh(&mut bytes).into_slice(s![0]).unwrap().fill(-2.5);
+        chunked
+            .view_mut::<f32>()
+            .unwrap()
+            .into_slice(s![0])
+            .unwrap()
+            .fill(-2.5)
+            .unwrap();
+        let got = chunked.view::<f32>().unwrap().to_vec().unwrap();
+        let want = View::<f32>::from_bytes(&bytes, &[9, 7], Order::C, ByteOrder::Big)
+            .unwrap()
+            .to_vec();
+        assert_eq!(got, want, "{ctx} arange and fill");
+    }
+}
