@@ -2,14 +2,7 @@
 //! [`CopyOnWrite`] (`c`).
 //!
 //! The mode is a type parameter of the array, so that a read-only array has no
-//! method that writes: trying is a compile error, not a run-time one.
-//!
-//! ```compile_fail
-//! # use mmarray_core::{Array, ReadOnly};
-//! fn write(a: &mut Array<f64, ReadOnly>) {
-//!     a.view_mut(); // no such method for ReadOnly
-//! }
-//! ```
+//! method that writes (see [`Mode`]).
 
 use std::fs::File;
 use std::io;
@@ -61,6 +54,63 @@ pub(crate) mod private {
 }
 
 /// An access mode. Sealed: the modes are [`ReadOnly`], [`ReadWrite`] and [`CopyOnWrite`].
+///
+/// The mode is a type parameter of the array, so that a read-only array has no
+/// method that writes: trying is a compile error, not a run-time one. This
+/// compiles with [`ReadWrite`] (and [`CopyOnWrite`]):
+///
+/// ```
+/// use mmarray_core::{Array, DynArray, ReadWrite, s};
+/// fn write(a: &mut Array<f64, ReadWrite>, d: &mut DynArray<ReadWrite>) -> mmarray_core::Result<()> {
+///     a.view_mut().fill(1.0);
+///     a.slice_mut(s![..1])?.fill(2.0);
+///     a.append(&[3.0])?;
+///     d.bytes_mut()[0] = 0;
+///     Ok(())
+/// }
+/// ```
+///
+/// and each of these, the same with [`ReadOnly`], does not (error E0599: no such
+/// method, or "its trait bounds were not satisfied" for `M: Writable`):
+///
+/// ```compile_fail,E0599
+/// # use mmarray_core::{Array, ReadOnly};
+/// fn write(a: &mut Array<f64, ReadOnly>) {
+///     a.view_mut().fill(1.0); // no writable view of a read-only array
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// # use mmarray_core::{Array, ReadOnly, s};
+/// fn write(a: &mut Array<f64, ReadOnly>) -> mmarray_core::Result<()> {
+///     a.slice_mut(s![..1])?.fill(2.0); // nor of a part of it
+///     Ok(())
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// # use mmarray_core::{Array, ReadOnly};
+/// fn write(a: &mut Array<f64, ReadOnly>) -> mmarray_core::Result<()> {
+///     a.append(&[3.0])?; // a read-only file never grows
+///     Ok(())
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// # use mmarray_core::{DynArray, ReadOnly};
+/// fn write(d: &mut DynArray<ReadOnly>) {
+///     d.bytes_mut()[0] = 0; // nor are its bytes writable
+/// }
+/// ```
+///
+/// A [`View`](crate::View) (what `view()` and `slice()` give, in any mode) only reads:
+///
+/// ```compile_fail,E0599
+/// # use mmarray_core::{Array, ReadWrite};
+/// fn write(a: &Array<f64, ReadWrite>) {
+///     a.view().fill(1.0); // `fill` is a method of ViewMut
+/// }
+/// ```
 pub trait Mode: private::Sealed + Send + Sync + 'static {
     /// numpy's name of the mode: `"r"`, `"r+"` or `"c"`.
     const NAME: &'static str;

@@ -297,19 +297,51 @@ impl Spec {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// Each entry is checked when the program is compiled. These compile:
+///
+/// ```
+/// use mmarray_core::s;
+/// let (i, step) = (2usize, -1isize);
+/// let _ = (s![..., 0], s![..;-1], s![2..;3], s![i, ..;step], s![1, 1..3, -1]);
+/// ```
+///
+/// and each of these does not, for the reason in its comment:
+///
 /// ```compile_fail
-/// // At most one `...`.
+/// // At most one `...` (the macro's own error).
 /// let _ = mmarray_core::s![..., 0, ...];
 /// ```
 ///
-/// ```compile_fail
-/// // A step of 0.
+/// ```compile_fail,E0080
+/// // A step of 0 (a failed constant assertion).
 /// let _ = mmarray_core::s![..;0];
 /// ```
 ///
-/// ```compile_fail
-/// // A step on an integer index.
+/// ```compile_fail,E0277
+/// // A step on an integer index (an integer is not a range).
 /// let _ = mmarray_core::s![2;3];
+/// ```
+///
+/// ```compile_fail,E0277
+/// // A float where an index goes (an index is an integer, a range or `...`).
+/// let _ = mmarray_core::s![1.5, ..];
+/// ```
+///
+/// ```compile_fail,E0277
+/// // A string where an index goes (numpy's text is parsed by `Spec::parse`,
+/// // or given as it is to `slice`, not to `s!`).
+/// let _ = mmarray_core::s!["1:3"];
+/// ```
+///
+/// ```compile_fail,E0277
+/// // A float range.
+/// let _ = mmarray_core::s![0.0..2.5];
+/// ```
+///
+/// ```compile_fail,E0308
+/// // A float step.
+/// let step = 0.5;
+/// let _ = mmarray_core::s![..;step];
 /// ```
 #[macro_export]
 macro_rules! s {

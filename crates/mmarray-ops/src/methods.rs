@@ -606,6 +606,33 @@ impl<T: Elem> ArrayOps<T> for ChunkedViewMut<'_, T> {}
 /// Exec::new().threads(1)?.run(|| a.slice_mut(s![50])?.random(Dist::Uniform, 7))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Read-only arrays and views have none of these methods: this compiles,
+///
+/// ```
+/// use mmarray_ops::prelude::*;
+/// fn write(mut a: Array<f64, ReadWrite>) -> mmarray_ops::Result<()> {
+///     a.fill(1.0);
+///     a.random(Dist::Normal, 1)
+/// }
+/// ```
+///
+/// and each of these, the same with [`ReadOnly`](mmarray_core::ReadOnly) or a
+/// [`View`], does not (error E0599: the trait bounds are not satisfied):
+///
+/// ```compile_fail,E0599
+/// use mmarray_ops::prelude::*;
+/// fn write(mut a: Array<f64, ReadOnly>) {
+///     a.fill(1.0); // a read-only array is not written
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// use mmarray_ops::prelude::*;
+/// fn write(a: Array<f64, ReadWrite>) -> mmarray_ops::Result<()> {
+///     a.view().random(Dist::Normal, 1) // a View only reads; view_mut() writes
+/// }
+/// ```
 pub trait ArrayOpsMut<T: Elem>: Sized {
     /// What [`fill`](Self::fill) and [`arange`](Self::arange) return: `()` for
     /// arrays and views of memory or of a mapping, whose writes cannot fail;
