@@ -457,7 +457,9 @@ mod tests {
             for b in [&bytes[..], &shifted[1..]] {
                 same_builds::<T, _>(&SumKernel::<false, false>, b, order);
                 same_builds::<T, _>(&SumKernel::<true, true>, b, order);
-                same_builds::<T, _>(&MinMaxKernel, b, order);
+                same_builds::<T, _>(&MinMaxKernel::<true, false>, b, order);
+                same_builds::<T, _>(&MinMaxKernel::<false, true>, b, order);
+                same_builds::<T, _>(&MinMaxKernel::<true, true>, b, order);
                 same_builds::<T, _>(&ArgKernel::<true>, b, order);
                 same_builds::<T, _>(&MomentsKernel::<false>, b, order);
                 same_builds::<T, _>(&MomentsKernel::<true>, b, order);

@@ -156,12 +156,15 @@ pub(crate) struct MinMaxAcc<W> {
     pub(crate) nan: Option<W>,
 }
 
-pub(crate) struct MinMaxKernel;
+/// Smallest (`LO`) and largest (`HI`) value and the first NaN: `min` and `max`
+/// compute only their own side (one vector compare per element instead of two),
+/// `stats` both. The side not computed keeps a value of the data (never read).
+pub(crate) struct MinMaxKernel<const LO: bool, const HI: bool>;
 
-/// Lane-wise min and max of `v` seeded with `seed` (not NaN); NaNs are never
-/// selected. Returns `(min, max, saw_nan)`.
+/// Lane-wise min (`LO`) and max (`HI`) of `v` seeded with `seed` (not NaN); NaNs
+/// are never selected. Returns `(min, max, saw_nan)`.
 #[inline(always)]
-fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
+fn lanes_min_max<W: Num, const LO: bool, const HI: bool>(v: &[W], seed: W) -> (W, W, bool) {
     let mut lo = [seed; 8];
     let mut hi = [seed; 8];
     // Per lane, so that the test stays a vector compare.
@@ -175,8 +178,12 @@ fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
             // A complex value with one NaN part still compares by its other part:
             // exclude it explicitly (for real types `ok` is always true).
             let ok = !W::COMPLEX || !x_nan;
-            lo[j] = if ok && x.lt(lo[j]) { x } else { lo[j] };
-            hi[j] = if ok && hi[j].lt(x) { x } else { hi[j] };
+            if LO {
+                lo[j] = if ok && x.lt(lo[j]) { x } else { lo[j] };
+            }
+            if HI {
+                hi[j] = if ok && hi[j].lt(x) { x } else { hi[j] };
+            }
         }
     }
     let mut nan = nans.contains(&true);
@@ -195,7 +202,7 @@ fn lanes_min_max<W: Num>(v: &[W], seed: W) -> (W, W, bool) {
     (mn, mx, nan)
 }
 
-impl<W: Num> Kernel<W> for MinMaxKernel {
+impl<W: Num, const LO: bool, const HI: bool> Kernel<W> for MinMaxKernel<LO, HI> {
     type Acc = MinMaxAcc<W>;
 
     fn init(&self) -> MinMaxAcc<W> {
@@ -217,7 +224,7 @@ impl<W: Num> Kernel<W> for MinMaxKernel {
         if first > 0 && acc.nan.is_none() {
             acc.nan = Some(values[0]);
         }
-        let (mn, mx, nan) = lanes_min_max(&values[first..], values[first]);
+        let (mn, mx, nan) = lanes_min_max::<W, LO, HI>(&values[first..], values[first]);
         if nan && acc.nan.is_none() {
             acc.nan = values.iter().copied().find(|x| x.is_nan());
         }
@@ -297,7 +304,12 @@ impl<W: Num, const MAX: bool> Kernel<W> for ArgKernel<MAX> {
             );
             return;
         };
-        let (mn, mx, nan) = lanes_min_max(&values[first..], values[first]);
+        // Only the side it looks for.
+        let (mn, mx, nan) = if MAX {
+            lanes_min_max::<W, false, true>(&values[first..], values[first])
+        } else {
+            lanes_min_max::<W, true, false>(&values[first..], values[first])
+        };
         let nan_idx = if nan || first > 0 {
             first_index(values, at, W::is_nan)
         } else {
@@ -503,7 +515,7 @@ impl<W: Num, const SKIP: bool> Kernel<W> for StatsKernel<SKIP> {
     fn init(&self) -> StatsAcc<W> {
         StatsAcc {
             sum: Kernel::<W>::init(&SumKernel::<SKIP, false>),
-            minmax: Kernel::<W>::init(&MinMaxKernel),
+            minmax: Kernel::<W>::init(&MinMaxKernel::<true, true>),
             moments: Moments::default(),
         }
     }
@@ -520,14 +532,14 @@ impl<W: Num, const SKIP: bool> Kernel<W> for StatsKernel<SKIP> {
             if !W::FLOAT {
                 SumKernel::<SKIP, false>.block(&mut acc.sum, chunk, at);
             }
-            MinMaxKernel.block(&mut acc.minmax, chunk, at);
+            MinMaxKernel::<true, true>.block(&mut acc.minmax, chunk, at);
             MomentsKernel::<SKIP>.block(&mut acc.moments, chunk, at);
         }
     }
 
     fn merge(&self, acc: &mut StatsAcc<W>, next: StatsAcc<W>) {
         Kernel::<W>::merge(&SumKernel::<SKIP, false>, &mut acc.sum, next.sum);
-        MinMaxKernel.merge(&mut acc.minmax, next.minmax);
+        MinMaxKernel::<true, true>.merge(&mut acc.minmax, next.minmax);
         acc.moments.merge(next.moments);
     }
 }

@@ -192,10 +192,13 @@ pub(crate) fn reduce_source<T: Elem>(
             };
             mean_of::<T>(acc.re.value(), acc.im.value(), acc.count as f64)
         }
-        Op::Min | Op::Max => {
-            let acc = view.run(&MinMaxKernel)?;
-            let best = if op == Op::Min { acc.min } else { acc.max };
-            back::<T>(pick(op, skip, acc.nan, best)?)
+        Op::Min => {
+            let acc = view.run(&MinMaxKernel::<true, false>)?;
+            back::<T>(pick(op, skip, acc.nan, acc.min)?)
+        }
+        Op::Max => {
+            let acc = view.run(&MinMaxKernel::<false, true>)?;
+            back::<T>(pick(op, skip, acc.nan, acc.max)?)
         }
         Op::Argmin | Op::Argmax => {
             let (best, nan) = if op == Op::Argmin {
