@@ -45,7 +45,15 @@ impl Store {
         } else {
             None
         };
-        let options = mmarray_zarr::OpenOptions::new().writable(writable);
+        // SAFETY: the command maps the files it reads only for its own duration, under
+        // the precondition its `--help` states for every file (nobody else modifies or
+        // truncates them meanwhile); chunks written in place are renamed over, which
+        // leaves a mapping of the old chunk intact. Writable stores are not mapped.
+        let options = unsafe {
+            mmarray_zarr::OpenOptions::new()
+                .writable(writable)
+                .map_chunks(!writable)
+        };
         let source = ZarrSource::open_with(path, &options).at(path)?;
         let info = source.info().clone();
         let array = Chunked::new(Box::new(Stoppable(source))).with_order(info.order);

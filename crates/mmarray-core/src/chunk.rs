@@ -179,12 +179,14 @@ impl ChunkGrid {
     }
 }
 
-/// The bytes of one chunk: borrowed from the source (a mapping of a file where the
-/// chunk lies uncompressed) or owned (decoded).
+/// The bytes of one chunk: borrowed from the source, mapped from a file where the
+/// chunk lies uncompressed, or owned (decoded).
 #[derive(Debug)]
 pub enum ChunkBytes<'s> {
-    /// Bytes that stay where they are, e.g. in a mapped file.
+    /// Bytes that stay where they are, e.g. in memory the source holds.
     Borrowed(&'s [u8]),
+    /// A file mapped read-only for as long as the chunk is held.
+    Mapped(MappedFile),
     /// Bytes decoded into a buffer (given back to the caller to reuse).
     Owned(Vec<u8>),
 }
@@ -194,8 +196,45 @@ impl Deref for ChunkBytes<'_> {
     fn deref(&self) -> &[u8] {
         match self {
             ChunkBytes::Borrowed(b) => b,
+            ChunkBytes::Mapped(m) => m,
             ChunkBytes::Owned(v) => v,
         }
+    }
+}
+
+/// A whole file mapped read-only ([`ChunkBytes::Mapped`]): a chunk source hands
+/// out a chunk stored uncompressed in a file of its own without reading it.
+/// Unmapped when dropped.
+#[derive(Debug)]
+pub struct MappedFile(memmap2::Mmap);
+
+impl MappedFile {
+    /// Maps all of `file` read-only (with the sequential-access hint).
+    ///
+    /// # Errors
+    ///
+    /// The error of `mmap(2)`.
+    ///
+    /// # Safety
+    ///
+    /// No other process or thread modifies or truncates the file while the
+    /// mapping is alive (see [the safety model](crate#safety)): a change would
+    /// alter bytes behind a `&[u8]`, a truncation raises `SIGBUS` on access.
+    /// Replacing the file by a rename, as writers of chunk files do, is fine:
+    /// the mapping keeps the old file.
+    pub unsafe fn map(file: &std::fs::File) -> std::io::Result<MappedFile> {
+        // SAFETY: forwarded to the caller.
+        let map = unsafe { memmap2::Mmap::map(file) }?;
+        // A hint only.
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(MappedFile(map))
+    }
+}
+
+impl Deref for MappedFile {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
     }
 }
 

@@ -417,6 +417,7 @@ pub(crate) fn write_chunked<T: Element>(
             let bytes = match cache.held.remove(&id) {
                 Some(ChunkBytes::Owned(v)) => v,
                 Some(ChunkBytes::Borrowed(b)) => b.to_vec(),
+                Some(ChunkBytes::Mapped(m)) => m.to_vec(),
                 None => continue,
             };
             open.insert(id, Mutex::new(bytes));

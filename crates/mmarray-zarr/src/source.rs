@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked};
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, MappedFile};
 use mmarray_core::{Error, Result};
 use mmarray_dtype::{DType, Native, Value};
 use zarrs::array::{
@@ -39,6 +39,7 @@ const SHARD_LOCKS: usize = 64;
 pub struct OpenOptions {
     writable: bool,
     max_chunk_bytes: usize,
+    map_chunks: bool,
 }
 
 impl Default for OpenOptions {
@@ -46,6 +47,7 @@ impl Default for OpenOptions {
         OpenOptions {
             writable: false,
             max_chunk_bytes: MAX_CHUNK_BYTES,
+            map_chunks: false,
         }
     }
 }
@@ -70,6 +72,188 @@ impl OpenOptions {
         self.max_chunk_bytes = bytes;
         self
     }
+
+    /// Whether chunks stored uncompressed in files of their own (a read-only,
+    /// unsharded store whose codecs are just `bytes` in native byte order) are
+    /// mapped instead of read: no copy, no buffer. Off by default.
+    ///
+    /// # Safety
+    ///
+    /// No other process or thread modifies or truncates the store's chunk files
+    /// while the array is alive, as for every mapped file (see
+    /// [`MappedFile::map`](mmarray_core::chunk::MappedFile::map)). Chunks
+    /// replaced by a rename (as mmarray and zarr-python write them) are fine.
+    #[must_use]
+    pub unsafe fn map_chunks(mut self, yes: bool) -> OpenOptions {
+        self.map_chunks = yes;
+        self
+    }
+}
+
+/// A bytes-to-bytes codec that mmarray decodes itself ([`Direct`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Crc32c,
+    Zstd,
+    Gzip,
+}
+
+/// How the stored bytes of a chunk become its buffer without `zarrs`'s
+/// bytes-to-bytes codecs: checksums checked and decompression into the
+/// caller's buffer, which never grows past the chunk's size (whatever the
+/// stored data claims).
+struct Direct {
+    /// The bytes-to-bytes codecs in metadata order (undone in reverse).
+    steps: Vec<Step>,
+    /// The array part (`transpose`, `bytes`) through `zarrs` when it is more than
+    /// a copy (a transposed or non-native store); `None`: the decoded bytes are
+    /// the chunk's buffer.
+    array_part: Option<CodecChain>,
+}
+
+impl Direct {
+    /// The plan for a chain whose bytes-to-bytes codecs are `b2b` (names in
+    /// metadata order), if every one is `crc32c`, `zstd` or `gzip` with at most
+    /// one compressor.
+    fn plan(chain: &CodecChain, b2b: &[String], plain_bytes: bool) -> Option<Direct> {
+        let steps: Vec<Step> = b2b
+            .iter()
+            .map(|n| match n.as_str() {
+                "crc32c" => Some(Step::Crc32c),
+                "zstd" => Some(Step::Zstd),
+                "gzip" => Some(Step::Gzip),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        if steps.iter().filter(|s| **s != Step::Crc32c).count() > 1 {
+            return None;
+        }
+        let plain = plain_bytes && chain.array_to_array_codecs().is_empty();
+        let array_part = (!plain).then(|| {
+            CodecChain::new(
+                chain.array_to_array_codecs().to_vec(),
+                chain.array_to_bytes_codec().clone(),
+                Vec::new(),
+            )
+        });
+        Some(Direct { steps, array_part })
+    }
+
+    /// Undoes the bytes-to-bytes codecs of `raw` into `out`, which holds exactly
+    /// `want` bytes afterwards (or it is an error).
+    fn undo(&self, raw: &[u8], want: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+        let mut data = raw;
+        let mut steps = self.steps.as_slice();
+        // Checksums outside the compressor: a 4-byte suffix each.
+        while let Some((Step::Crc32c, before)) = steps.split_last() {
+            data = check_crc32c(data)?;
+            steps = before;
+        }
+        let Some((&compressor, inner)) = steps.split_last() else {
+            if data.len() != want {
+                return Err(format!("{} bytes stored, {want} expected", data.len()));
+            }
+            out.clear();
+            out.extend_from_slice(data);
+            return Ok(());
+        };
+        // What the compressor decodes to: the chunk, and a checksum per inner crc32c.
+        let n = want + 4 * inner.len();
+        out.resize(n, 0);
+        let got = match compressor {
+            Step::Zstd => ZSTD.with_borrow_mut(|d| {
+                let d = match d {
+                    Some(d) => d,
+                    None => {
+                        d.insert(zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?)
+                    }
+                };
+                d.decompress_to_buffer(data, out.as_mut_slice())
+                    .map_err(|e| format!("corrupt zstd data or more than {n} bytes: {e}"))
+            })?,
+            Step::Gzip => {
+                use std::io::Read;
+                let mut d = flate2::read::GzDecoder::new(data);
+                let mut got = 0;
+                loop {
+                    match d.read(&mut out[got..]) {
+                        Ok(0) => break,
+                        Ok(k) => got += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(format!("corrupt gzip data: {e}")),
+                    }
+                    if got == n {
+                        let mut more = [0u8; 1];
+                        if d.read(&mut more)
+                            .map_err(|e| format!("corrupt gzip data: {e}"))?
+                            > 0
+                        {
+                            return Err(format!("the gzip data decodes to more than {n} bytes"));
+                        }
+                        break;
+                    }
+                }
+                got
+            }
+            Step::Crc32c => 0,
+        };
+        if got != n {
+            return Err(format!("decodes to {got} bytes, {n} expected"));
+        }
+        let mut len = n;
+        for _ in inner {
+            len = check_crc32c(&out[..len])?.len();
+        }
+        out.truncate(want);
+        Ok(())
+    }
+}
+
+/// `data` without its crc32c suffix, if the suffix is the checksum of the rest.
+fn check_crc32c(data: &[u8]) -> std::result::Result<&[u8], String> {
+    let Some(split) = data.len().checked_sub(4) else {
+        return Err(format!(
+            "{} bytes, shorter than a crc32c checksum",
+            data.len()
+        ));
+    };
+    let (body, sum) = data.split_at(split);
+    let stored = u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]);
+    if crc32c::crc32c(body) != stored {
+        return Err("crc32c checksum mismatch".to_owned());
+    }
+    Ok(body)
+}
+
+thread_local! {
+    /// A thread's zstd decompression context, made on first use.
+    static ZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    /// A thread's buffer for the stored bytes of a chunk.
+    static STORED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How the chunks of a store described by `info` are read: the [`Direct`]
+/// plan, if any, and whether they are mapped.
+fn plan_reads(
+    info: &StoreInfo,
+    decode: &Decode,
+    b2b: &[String],
+    options: &OpenOptions,
+) -> (Option<Direct>, bool) {
+    let plain_bytes = info.dtype.is_native() || info.dtype.itemsize() == 1;
+    let has_bytes = info.codecs.iter().any(|c| c == "bytes");
+    let direct = match decode {
+        Decode::Chain(chain) if has_bytes => Direct::plan(chain, b2b, plain_bytes),
+        _ => None,
+    };
+    let map = options.map_chunks
+        && !options.writable
+        && info.shards.is_none()
+        && direct
+            .as_ref()
+            .is_some_and(|d| d.steps.is_empty() && d.array_part.is_none());
+    (direct, map)
 }
 
 /// How chunks are decoded.
@@ -85,8 +269,10 @@ enum Decode {
 ///
 /// Chunk bytes are decoded by `zarrs` into native byte order (so [`ChunkSource::dtype`]
 /// is native whatever the store's `bytes` codec says; [`StoreInfo::dtype`] has the
-/// stored order); missing chunks read as the fill value. Every chunk is decoded
-/// into memory, also uncompressed ones.
+/// stored order); missing chunks read as the fill value. Chunks are decoded
+/// into the buffer [`ChunkSource::read_chunk`] is given (reused, bounded by the
+/// chunk's size), or mapped where they lie uncompressed and the store was opened
+/// with [`OpenOptions::map_chunks`].
 pub struct ZarrSource {
     path: PathBuf,
     name: String,
@@ -105,6 +291,12 @@ pub struct ZarrSource {
     shard_cache: Option<ArrayShardedReadableExtCache>,
     shard_locks: Vec<Mutex<()>>,
     writable: bool,
+    /// The stored bytes' decoding without `zarrs`'s bytes-to-bytes codecs, if
+    /// the chain allows it.
+    direct: Option<Direct>,
+    /// Whether chunks are mapped (uncompressed, unsharded, native, read-only,
+    /// and [`OpenOptions::map_chunks`]).
+    map: bool,
     /// Whether chunks were written since the last flush.
     dirty: AtomicBool,
     options: CodecOptions,
@@ -213,6 +405,7 @@ impl ZarrSource {
             (Some(_), Decode::Subchunk) => Some(ArrayShardedReadableExtCache::new(&array)),
             _ => None,
         };
+        let (direct, map) = plan_reads(&info, &decode, &b2b, options);
         let name = path.display().to_string();
         Ok(ZarrSource {
             path: path.to_owned(),
@@ -227,6 +420,8 @@ impl ZarrSource {
             shard_cache,
             shard_locks: (0..SHARD_LOCKS).map(|_| Mutex::new(())).collect(),
             writable: options.writable,
+            direct,
+            map,
             dirty: AtomicBool::new(false),
             // Chunks are decoded one per thread by the callers: no nested parallelism.
             options: CodecOptions::default().with_concurrent_target(1),
@@ -301,67 +496,137 @@ impl ZarrSource {
         Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Decodes the chunk at `coords`: its decoded bytes, native order.
-    fn decode(&self, coords: &[usize]) -> std::result::Result<Vec<u8>, String> {
+    /// The chunk at `coords`, native order: mapped (see [`OpenOptions::map_chunks`])
+    /// or decoded into `buf`, which is reused (it grows to one chunk, once).
+    fn decode(
+        &self,
+        coords: &[usize],
+        buf: Vec<u8>,
+    ) -> std::result::Result<ChunkBytes<'_>, String> {
         let c = shape_u64(coords);
         let want = self.grid.chunk_len() * self.dtype.itemsize();
-        let bytes: ArrayBytes<'static> = match &self.decode {
+        let chain = match &self.decode {
+            Decode::Chain(chain) => chain,
             Decode::Subchunk => {
                 let cache = self.cache_for_read();
-                guard(|| {
+                let bytes: ArrayBytes<'static> = guard(|| {
                     self.array.retrieve_subchunk_opt::<ArrayBytes<'static>>(
                         &cache,
                         &c,
                         &self.options,
                     )
                 })?
-                .map_err(|e| e.to_string())?
-            }
-            Decode::Chain(chain) => {
-                let raw = if let Some(shards) = &self.shards {
-                    let shard: Vec<u64> = coords
-                        .iter()
-                        .zip(shards.per())
-                        .map(|(&c, &p)| (c / p) as u64)
-                        .collect();
-                    let file = self
-                        .array
-                        .storage()
-                        .key_to_fspath(&self.array.chunk_key(&shard));
-                    shards.read(&file, coords)?
-                } else {
-                    guard(|| self.array.retrieve_encoded_chunk(&c))?.map_err(|e| e.to_string())?
-                };
-                match raw {
-                    None => return Ok(self.fill_chunk(want)),
-                    Some(raw) => {
-                        screen(&raw, &self.b2b, want)?;
-                        let shape: Vec<NonZeroU64> = self
-                            .grid
-                            .chunk_shape()
-                            .iter()
-                            .filter_map(|&n| NonZeroU64::new(n as u64))
-                            .collect();
-                        guard(|| {
-                            chain.decode(
-                                Cow::Owned(raw),
-                                &shape,
-                                self.array.data_type(),
-                                self.array.fill_value(),
-                                &self.options,
-                            )
-                        })?
-                        .map_err(|e| e.to_string())?
-                        .into_owned()
-                    }
-                }
+                .map_err(|e| e.to_string())?;
+                return fixed(bytes, want).map(ChunkBytes::Owned);
             }
         };
-        let bytes = bytes.into_fixed().map_err(|e| e.to_string())?.into_owned();
-        if bytes.len() != want {
-            return Err(format!("decodes to {} bytes, {want} expected", bytes.len()));
+        if let Some(shards) = &self.shards {
+            let shard: Vec<u64> = coords
+                .iter()
+                .zip(shards.per())
+                .map(|(&c, &p)| (c / p) as u64)
+                .collect();
+            let file = self
+                .array
+                .storage()
+                .key_to_fspath(&self.array.chunk_key(&shard));
+            return match shards.read(&file, coords)? {
+                None => Ok(ChunkBytes::Owned(self.fill_chunk(want, buf))),
+                Some(raw) => self.decode_stored(chain, &raw, want, buf),
+            };
         }
-        Ok(bytes)
+        let file = self
+            .array
+            .storage()
+            .key_to_fspath(&self.array.chunk_key(&c));
+        if self.map {
+            return self.map_chunk(&file, want, buf);
+        }
+        STORED.with_borrow_mut(|raw| {
+            if read_stored(&file, want, raw)? {
+                self.decode_stored(chain, raw, want, buf)
+            } else {
+                Ok(ChunkBytes::Owned(self.fill_chunk(want, buf)))
+            }
+        })
+    }
+
+    /// Decodes `raw`, the stored bytes of a chunk of `want` bytes, into `buf`.
+    fn decode_stored(
+        &self,
+        chain: &CodecChain,
+        raw: &[u8],
+        want: usize,
+        mut buf: Vec<u8>,
+    ) -> std::result::Result<ChunkBytes<'_>, String> {
+        screen(raw, &self.b2b, want)?;
+        let shape: Vec<NonZeroU64> = self
+            .grid
+            .chunk_shape()
+            .iter()
+            .filter_map(|&n| NonZeroU64::new(n as u64))
+            .collect();
+        let array_part = match &self.direct {
+            Some(direct) => {
+                direct.undo(raw, want, &mut buf)?;
+                match &direct.array_part {
+                    None => return Ok(ChunkBytes::Owned(buf)),
+                    Some(part) => (part, Cow::Borrowed(buf.as_slice())),
+                }
+            }
+            None => (chain, Cow::Borrowed(raw)),
+        };
+        let (part, bytes) = array_part;
+        let decoded = guard(|| {
+            part.decode(
+                bytes,
+                &shape,
+                self.array.data_type(),
+                self.array.fill_value(),
+                &self.options,
+            )
+        })?
+        .map_err(|e| e.to_string())?
+        .into_owned();
+        fixed(decoded, want).map(ChunkBytes::Owned)
+    }
+
+    /// Maps the chunk file `file` of `want` bytes (read into `buf` if it cannot
+    /// be mapped); a missing file is the fill value.
+    fn map_chunk(
+        &self,
+        file: &Path,
+        want: usize,
+        mut buf: Vec<u8>,
+    ) -> std::result::Result<ChunkBytes<'_>, String> {
+        let f = match std::fs::File::open(file) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ChunkBytes::Owned(self.fill_chunk(want, buf)));
+            }
+            Err(e) => return Err(format!("cannot open the chunk: {e}")),
+        };
+        let len = f
+            .metadata()
+            .map_err(|e| format!("cannot read the chunk: {e}"))?
+            .len();
+        if len != want as u64 {
+            return Err(format!("{len} bytes stored, {want} expected"));
+        }
+        if want > 0 {
+            // SAFETY: the caller of `OpenOptions::map_chunks` promised that the
+            // store's chunk files are neither modified nor truncated while the
+            // array is alive; the length was checked above.
+            if let Ok(map) = unsafe { MappedFile::map(&f) }
+                && map.len() == want
+            {
+                return Ok(ChunkBytes::Mapped(map));
+            }
+        }
+        buf.resize(want, 0);
+        std::io::Read::read_exact(&mut &f, &mut buf)
+            .map_err(|e| format!("cannot read the chunk: {e}"))?;
+        Ok(ChunkBytes::Owned(buf))
     }
 
     /// The shard index cache to read with: the shared one for read-only stores,
@@ -481,13 +746,55 @@ impl ZarrSource {
         written
     }
 
-    fn fill_chunk(&self, len: usize) -> Vec<u8> {
+    /// `buf` holding `len` bytes of the fill value.
+    fn fill_chunk(&self, len: usize, mut buf: Vec<u8>) -> Vec<u8> {
         let fill = self.array.fill_value().as_ne_bytes();
-        if fill.is_empty() {
-            return vec![0; len];
+        buf.clear();
+        if fill.is_empty() || fill.iter().all(|&b| b == 0) {
+            buf.resize(len, 0);
+        } else {
+            buf.extend(fill.iter().copied().cycle().take(len));
         }
-        fill.iter().copied().cycle().take(len).collect()
+        buf
     }
+}
+
+/// The fixed-size bytes of a decoded chunk, checked to be `want` bytes.
+fn fixed(bytes: ArrayBytes<'_>, want: usize) -> std::result::Result<Vec<u8>, String> {
+    let bytes = bytes.into_fixed().map_err(|e| e.to_string())?.into_owned();
+    if bytes.len() != want {
+        return Err(format!("decodes to {} bytes, {want} expected", bytes.len()));
+    }
+    Ok(bytes)
+}
+
+/// The most bytes a stored chunk of `want` bytes may have: its size plus what any
+/// codec adds (zstd and gzip frames of incompressible data, blosc headers,
+/// checksums) with room to spare. A larger file is refused before it is read.
+fn max_stored(want: usize) -> u64 {
+    want as u64 + want as u64 / 4 + (64 << 10)
+}
+
+/// Reads the chunk file `file` whole into `raw` (reused); `false` if there is
+/// none. A file larger than a chunk of `want` bytes can be stored in is an error.
+fn read_stored(file: &Path, want: usize, raw: &mut Vec<u8>) -> std::result::Result<bool, String> {
+    let f = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(format!("cannot open the chunk: {e}")),
+    };
+    let len = f
+        .metadata()
+        .map_err(|e| format!("cannot read the chunk: {e}"))?
+        .len();
+    if len > max_stored(want) {
+        return Err(format!(
+            "{len} bytes stored, more than a chunk of {want} bytes can take"
+        ));
+    }
+    raw.resize(usize::try_from(len).unwrap_or(0), 0);
+    std::io::Read::read_exact(&mut &f, raw).map_err(|e| format!("cannot read the chunk: {e}"))?;
+    Ok(true)
 }
 
 /// A shard index cache, shared or made for one read.
@@ -564,7 +871,7 @@ impl ChunkSource for ZarrSource {
         self.name.clone()
     }
 
-    fn read_chunk(&self, coords: &[usize], _buf: Vec<u8>) -> Result<ChunkBytes<'_>> {
+    fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> Result<ChunkBytes<'_>> {
         if self.grid.id(coords).is_none() {
             return Err(self.chunk_error(
                 coords,
@@ -576,8 +883,7 @@ impl ChunkSource for ZarrSource {
         } else {
             None
         };
-        self.decode(coords)
-            .map(ChunkBytes::Owned)
+        self.decode(coords, buf)
             .map_err(|r| self.chunk_error(coords, r))
     }
 

@@ -456,3 +456,56 @@ fn zarr_v2_hostile_metadata() {
     let err = mmarray_zarr::open_writable(&p).unwrap_err().to_string();
     assert!(err.contains("read-only"), "{err}");
 }
+
+#[test]
+fn gzip_bombs_and_oversized_chunk_files() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let p = good(
+        dir.path(),
+        "gzip.zarr",
+        CreateOptions::new().compressor(Compressor::Gzip(5)),
+    );
+    // 64 MiB of zeros in a few dozen KiB of gzip, for a chunk of 64 bytes: decoding
+    // stops at the chunk's size instead of inflating it all.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    fs::write(p.join("c/0/0"), &bomb).unwrap();
+    refused(&p, &["chunk c/0/0", "decodes to more than 64 bytes"]);
+    // A chunk file far larger than any encoding of its chunk is refused before it
+    // is read (sparse: it takes no disk).
+    let f = fs::File::create(p.join("c/0/0")).unwrap();
+    f.set_len(1 << 20).unwrap();
+    refused(
+        &p,
+        &[
+            "chunk c/0/0",
+            "1048576 bytes stored, more than a chunk of 64 bytes can take",
+        ],
+    );
+    // The same for an uncompressed store opened with mapped chunks.
+    let n = good(
+        dir.path(),
+        "none.zarr",
+        CreateOptions::new().compressor(Compressor::None),
+    );
+    fs::File::create(n.join("c/1/0"))
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    // SAFETY: nothing else touches the test's store.
+    let options = unsafe { mmarray_zarr::OpenOptions::new().map_chunks(true) };
+    let a = mmarray_zarr::ZarrSource::open_with(&n, &options)
+        .unwrap()
+        .into_chunked();
+    let err = a.view::<f64>().unwrap().to_vec().unwrap_err().to_string();
+    assert!(
+        err.contains("chunk c/1/0") && err.contains("1099511627776 bytes stored, 64 expected"),
+        "{err}"
+    );
+}
