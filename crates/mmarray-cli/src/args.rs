@@ -673,59 +673,13 @@ fn parse_bound(text: &str) -> Result<i128, String> {
     }
 }
 
-/// Parses `--codec`: `zstd[:LEVEL]`, `gzip[:LEVEL]`, `blosc[:CNAME[:LEVEL]]` or `none`.
+/// Parses `--codec` ([`mmarray_zarr::Compressor::parse`]): `zstd[:LEVEL]`,
+/// `gzip[:LEVEL]`, `blosc[:CNAME[:LEVEL]]` or `none`.
 #[cfg(feature = "zarr")]
 fn parse_codec(text: &str) -> Result<Codec, String> {
-    use mmarray_zarr::{BloscCompressor, BloscShuffle, Compressor};
-    let mut parts = text.split(':');
-    let name = parts.next().unwrap_or_default();
-    let rest: Vec<&str> = parts.collect();
-    let level = |t: &str, range: std::ops::RangeInclusive<i64>| -> Result<i64, String> {
-        t.parse::<i64>()
-            .ok()
-            .filter(|l| range.contains(l))
-            .ok_or_else(|| {
-                format!(
-                    "invalid codec {text:?}: level {t:?} is not an integer in {}..={}",
-                    range.start(),
-                    range.end()
-                )
-            })
-    };
-    let too_many = || format!("invalid codec {text:?}: too many parts");
-    let compressor = match (name, rest.as_slice()) {
-        ("none", []) => Compressor::None,
-        ("zstd", []) => Compressor::Zstd(1),
-        ("zstd", [l]) => Compressor::Zstd(level(l, -131_072..=22)? as i32),
-        ("gzip", []) => Compressor::Gzip(6),
-        ("gzip", [l]) => Compressor::Gzip(level(l, 0..=9)? as u32),
-        ("blosc", parts) if parts.len() <= 2 => {
-            let cname = match parts.first() {
-                None => BloscCompressor::Lz4,
-                Some(c) => BloscCompressor::from_name(c).ok_or_else(|| {
-                    format!(
-                        "invalid codec {text:?}: blosc compressor {c:?} is not one of lz4, lz4hc, blosclz, zstd, zlib"
-                    )
-                })?,
-            };
-            let clevel = match parts.get(1) {
-                None => 5,
-                Some(l) => level(l, 0..=9)? as u8,
-            };
-            Compressor::Blosc {
-                cname,
-                clevel,
-                shuffle: BloscShuffle::Byte,
-            }
-        }
-        ("none" | "zstd" | "gzip" | "blosc", _) => return Err(too_many()),
-        _ => {
-            return Err(format!(
-                "invalid codec {text:?}: expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none"
-            ));
-        }
-    };
-    Ok(Codec(compressor))
+    mmarray_zarr::Compressor::parse(text)
+        .map(Codec)
+        .map_err(|e| e.to_string())
 }
 
 /// Without Zarr support, no codec parses.

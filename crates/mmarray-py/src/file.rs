@@ -20,7 +20,7 @@ use mmarray_core::{
 };
 use mmarray_dtype::{DType, Element, Kind, Native, Value, dispatch};
 use mmarray_ops::{AxisResult, Dist, Op, ReduceOptions, Stats, Target};
-use mmarray_zarr::{BloscCompressor, BloscShuffle, Compressor};
+use mmarray_zarr::Compressor;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -505,62 +505,12 @@ fn fill_target<T: Element, V: Target<T>>(v: V, value: T) -> mmarray_ops::Result<
     V::into_result(mmarray_ops::fill(v, value))
 }
 
-/// Parses a codec string as the CLI's `--codec`: `zstd[:LEVEL]` (level 1 by
-/// default), `gzip[:LEVEL]` (6), `blosc[:CNAME[:LEVEL]]` (lz4, 5, byte shuffle)
-/// or `none`.
+/// Parses a codec string as the CLI's `--codec` ([`Compressor::parse`]):
+/// `zstd[:LEVEL]` (level 1 by default), `gzip[:LEVEL]` (6),
+/// `blosc[:CNAME[:LEVEL]]` (lz4, 5, byte shuffle) or `none`; a `ValueError`
+/// otherwise.
 fn parse_codec(codec: &str) -> PyResult<Compressor> {
-    let bad = |why: String| {
-        PyValueError::new_err(format!(
-            "codec {codec:?}: {why} (expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none)"
-        ))
-    };
-    let parts: Vec<&str> = codec.split(':').collect();
-    let level = |i: usize, default: i64, low: i64, high: i64| -> PyResult<i64> {
-        match parts.get(i) {
-            None => Ok(default),
-            Some(t) => match t.parse::<i64>() {
-                Ok(n) if (low..=high).contains(&n) => Ok(n),
-                _ => Err(bad(format!(
-                    "level {t:?} is not an integer in {low}..={high}"
-                ))),
-            },
-        }
-    };
-    let at_most = |n: usize| {
-        if parts.len() > n {
-            Err(bad("too many parts".to_owned()))
-        } else {
-            Ok(())
-        }
-    };
-    match parts[0] {
-        "none" => {
-            at_most(1)?;
-            Ok(Compressor::None)
-        }
-        "zstd" => {
-            at_most(2)?;
-            Ok(Compressor::Zstd(level(1, 1, -131_072, 22)? as i32))
-        }
-        "gzip" => {
-            at_most(2)?;
-            Ok(Compressor::Gzip(level(1, 6, 0, 9)? as u32))
-        }
-        "blosc" => {
-            at_most(3)?;
-            let cname = match parts.get(1) {
-                None => BloscCompressor::Lz4,
-                Some(n) => BloscCompressor::from_name(n)
-                    .ok_or_else(|| bad(format!("unknown blosc compressor {n:?}")))?,
-            };
-            Ok(Compressor::Blosc {
-                cname,
-                clevel: level(2, 5, 0, 9)? as u8,
-                shuffle: BloscShuffle::Byte,
-            })
-        }
-        other => Err(bad(format!("unknown codec {other:?}"))),
-    }
+    Compressor::parse(codec).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 #[pymethods]

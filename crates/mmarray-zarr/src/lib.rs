@@ -55,7 +55,7 @@ pub use append::{AppendOptions, append};
 pub use create::{
     BlockSource, CreateOptions, DEFAULT_CHUNK_BYTES, convert, create, default_chunks,
 };
-pub use meta::{BloscCompressor, BloscShuffle, Compressor, StoreInfo};
+pub use meta::{BloscCompressor, BloscShuffle, Compressor, ParseCompressorError, StoreInfo};
 pub use source::{
     MAX_CHUNK_BYTES, MAX_CHUNKS_PER_SHARD, OpenOptions, ZarrSource, inspect, is_zarr, open,
     open_writable,

@@ -473,6 +473,125 @@ impl Default for Compressor {
     }
 }
 
+impl Compressor {
+    /// Parses the text form used by the `mmarray` command's `--codec` and the
+    /// Python package's `codec=`: `zstd[:LEVEL]` (level -131072..=22, default 1),
+    /// `gzip[:LEVEL]` (0..=9, default 6), `blosc[:CNAME[:LEVEL]]` (CNAME one of
+    /// `lz4` (default), `lz4hc`, `blosclz`, `zstd`, `zlib`; level 0..=9, default 5;
+    /// byte shuffling) or `none`. Also available as [`str::parse`].
+    ///
+    /// ```
+    /// use mmarray_zarr::{BloscCompressor, BloscShuffle, Compressor};
+    /// assert_eq!(Compressor::parse("zstd")?, Compressor::Zstd(1));
+    /// assert_eq!("gzip:9".parse::<Compressor>()?, Compressor::Gzip(9));
+    /// assert_eq!(
+    ///     Compressor::parse("blosc:zstd:3")?,
+    ///     Compressor::Blosc { cname: BloscCompressor::Zstd, clevel: 3, shuffle: BloscShuffle::Byte }
+    /// );
+    /// let err = Compressor::parse("zstd:99").unwrap_err();
+    /// assert_eq!(err.to_string(), r#"invalid codec "zstd:99": level "99" is not an integer in -131072..=22"#);
+    /// # Ok::<(), mmarray_zarr::ParseCompressorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ParseCompressorError`] for an unknown codec or blosc compressor, a level
+    /// that is not an integer in range, or too many `:`-separated parts.
+    pub fn parse(text: &str) -> std::result::Result<Compressor, ParseCompressorError> {
+        let err = |reason: String| ParseCompressorError {
+            text: text.to_owned(),
+            reason,
+        };
+        let mut parts = text.split(':');
+        let name = parts.next().unwrap_or_default();
+        let rest: Vec<&str> = parts.collect();
+        let level = |t: &str, range: std::ops::RangeInclusive<i64>| {
+            t.parse::<i64>()
+                .ok()
+                .filter(|l| range.contains(l))
+                .ok_or_else(|| {
+                    err(format!(
+                        "level {t:?} is not an integer in {}..={}",
+                        range.start(),
+                        range.end()
+                    ))
+                })
+        };
+        Ok(match (name, rest.as_slice()) {
+            ("none", []) => Compressor::None,
+            ("zstd", []) => Compressor::Zstd(1),
+            ("zstd", [l]) => Compressor::Zstd(i32::try_from(level(l, -131_072..=22)?).unwrap_or(1)),
+            ("gzip", []) => Compressor::Gzip(6),
+            ("gzip", [l]) => Compressor::Gzip(u32::try_from(level(l, 0..=9)?).unwrap_or(6)),
+            ("blosc", parts) if parts.len() <= 2 => {
+                let cname = match parts.first() {
+                    None => BloscCompressor::Lz4,
+                    Some(c) => BloscCompressor::from_name(c).ok_or_else(|| {
+                        err(format!(
+                            "blosc compressor {c:?} is not one of lz4, lz4hc, blosclz, zstd, zlib"
+                        ))
+                    })?,
+                };
+                let clevel = match parts.get(1) {
+                    None => 5,
+                    Some(l) => u8::try_from(level(l, 0..=9)?).unwrap_or(5),
+                };
+                Compressor::Blosc {
+                    cname,
+                    clevel,
+                    shuffle: BloscShuffle::Byte,
+                }
+            }
+            ("none" | "zstd" | "gzip" | "blosc", _) => {
+                return Err(err("too many parts".to_owned()));
+            }
+            _ => {
+                return Err(err(
+                    "expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none".to_owned(),
+                ));
+            }
+        })
+    }
+}
+
+impl std::str::FromStr for Compressor {
+    type Err = ParseCompressorError;
+
+    fn from_str(text: &str) -> std::result::Result<Compressor, ParseCompressorError> {
+        Compressor::parse(text)
+    }
+}
+
+/// A codec text that [`Compressor::parse`] refused: the text and what is wrong
+/// with it. Displayed as `invalid codec "TEXT": REASON`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseCompressorError {
+    text: String,
+    reason: String,
+}
+
+impl ParseCompressorError {
+    /// The text that was parsed.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// What is wrong with it.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl std::fmt::Display for ParseCompressorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid codec {:?}: {}", self.text, self.reason)
+    }
+}
+
+impl std::error::Error for ParseCompressorError {}
+
 /// The compressor inside a `blosc` codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -644,4 +763,77 @@ pub(crate) fn new_metadata(a: &NewArray<'_>) -> Json {
         "attributes": {},
         "dimension_names": names,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BloscCompressor, BloscShuffle, Compressor};
+
+    #[test]
+    fn codec_texts_parse() {
+        let blosc = |cname, clevel| Compressor::Blosc {
+            cname,
+            clevel,
+            shuffle: BloscShuffle::Byte,
+        };
+        for (text, want) in [
+            ("none", Compressor::None),
+            ("zstd", Compressor::Zstd(1)),
+            ("zstd:22", Compressor::Zstd(22)),
+            ("zstd:-5", Compressor::Zstd(-5)),
+            ("zstd:-131072", Compressor::Zstd(-131_072)),
+            ("gzip", Compressor::Gzip(6)),
+            ("gzip:0", Compressor::Gzip(0)),
+            ("blosc", blosc(BloscCompressor::Lz4, 5)),
+            ("blosc:zlib", blosc(BloscCompressor::Zlib, 5)),
+            ("blosc:lz4hc:9", blosc(BloscCompressor::Lz4Hc, 9)),
+            ("blosc:blosclz:0", blosc(BloscCompressor::BloscLz, 0)),
+        ] {
+            assert_eq!(Compressor::parse(text), Ok(want), "{text}");
+            assert_eq!(text.parse::<Compressor>(), Ok(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_codec_texts_say_what_is_wrong() {
+        for (text, reason) in [
+            (
+                "",
+                "expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none",
+            ),
+            (
+                "lzma",
+                "expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none",
+            ),
+            (
+                "ZSTD",
+                "expected zstd[:LEVEL], gzip[:LEVEL], blosc[:CNAME[:LEVEL]] or none",
+            ),
+            ("zstd:23", r#"level "23" is not an integer in -131072..=22"#),
+            ("zstd:", r#"level "" is not an integer in -131072..=22"#),
+            (
+                "zstd:1.5",
+                r#"level "1.5" is not an integer in -131072..=22"#,
+            ),
+            ("zstd:99999999999999999999", "is not an integer"),
+            ("gzip:10", r#"level "10" is not an integer in 0..=9"#),
+            ("gzip:-1", r#"level "-1" is not an integer in 0..=9"#),
+            ("none:1", "too many parts"),
+            ("zstd:1:2", "too many parts"),
+            ("blosc:lz4:5:byte", "too many parts"),
+            (
+                "blosc:snappy",
+                r#"blosc compressor "snappy" is not one of lz4, lz4hc, blosclz, zstd, zlib"#,
+            ),
+            ("blosc:zstd:10", r#"level "10" is not an integer in 0..=9"#),
+        ] {
+            let err = Compressor::parse(text).unwrap_err();
+            assert_eq!(err.text(), text);
+            assert!(err.reason().contains(reason), "{text}: {}", err.reason());
+            assert_eq!(
+                err.to_string(),
+                format!("invalid codec {text:?}: {}", err.reason())
+            );
+        }
+    }
 }
