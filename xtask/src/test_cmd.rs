@@ -281,14 +281,19 @@ fn cargo_steps() -> Vec<CargoStep> {
             "warnings",
         ]),
         CargoStep::new(&["test", "--workspace"]).with_python(),
-        // The optional `ndarray` feature of mmarray-core: lint and test it too.
+        // The optional `ndarray` feature of mmarray-core (which mmarray-ops' own
+        // `ndarray` feature turns on, for its axis_vs_ndarray example): lint it
+        // with every target, run the unit tests and the doctests (`View::to_ndarray`
+        // and the crate docs' example) with it.
         CargoStep::new(&[
             "clippy",
             "-p",
             "mmarray-core",
+            "-p",
+            "mmarray-ops",
             "--features",
-            "ndarray",
-            "--lib",
+            "mmarray-ops/ndarray",
+            "--all-targets",
             "--",
             "-D",
             "warnings",
@@ -301,13 +306,21 @@ fn cargo_steps() -> Vec<CargoStep> {
             "ndarray",
             "--lib",
         ]),
+        CargoStep::new(&[
+            "test",
+            "-p",
+            "mmarray-core",
+            "--features",
+            "ndarray",
+            "--doc",
+        ]),
         // With the `ndarray` feature, so that `View::to_ndarray` is in the docs.
         CargoStep::new(&[
             "doc",
             "--workspace",
             "--no-deps",
             "--features",
-            "mmarray-core/ndarray",
+            "mmarray-core/ndarray,mmarray-ops/ndarray",
         ])
         .env("RUSTDOCFLAGS", rustdocflags),
         CargoStep::new(&["bench", "--workspace", "--no-run"]),

@@ -127,6 +127,21 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A zero-copy view (`View::to_ndarray`, feature `ndarray`) of data that
+    /// cannot be read in place: not in this machine's byte order, or not aligned
+    /// for its element type. Decode it with `to_vec` instead.
+    #[error(
+        "no zero-copy view of {dtype} data: {}; decode it with to_vec instead",
+        if *native { "it is not aligned for its element type" } else { "its byte order is not this machine's" }
+    )]
+    NotInPlace {
+        /// The data's dtype, its byte order included.
+        dtype: DType,
+        /// Whether the data is in this machine's byte order.
+        native: bool,
+        /// Whether every element is aligned for the element type.
+        aligned: bool,
+    },
     /// An operation this array or view cannot do (e.g. growing a raw file with an offset).
     #[error("{0}")]
     Unsupported(String),

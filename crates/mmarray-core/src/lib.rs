@@ -26,10 +26,33 @@
 //! # Features
 //!
 //! - `ndarray` (off by default): [`View::to_ndarray`] turns a view whose data is
-//!   native-endian, aligned and has no negative strides into an
-//!   `ndarray::ArrayViewD` over the same memory, without copying (`None` for
-//!   other views: decode them with [`View::to_vec`] first). Enable it with
-//!   `mmarray-core = { version = "0.1", features = ["ndarray"] }`.
+//!   native-endian and aligned (any strides, negative ones included) into an
+//!   `ndarray::ArrayViewD` over the same memory, without copying; for other
+//!   views it is an [`Error::NotInPlace`] that says why (decode them with
+//!   [`View::to_vec`]). Enable it with
+//!   `mmarray-core = { version = "0.1", features = ["ndarray"] }`:
+//!
+//! ```
+//! # #[cfg(feature = "ndarray")] {
+//! use mmarray_core::{Array, Order, ReadOnly, ReadWrite, s};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("nd.npy");
+//! // SAFETY: the file is private to this example.
+//! let mut a = unsafe { Array::<f64, ReadWrite>::create(&path, &[4, 3], Order::C)? };
+//! a.view_mut().assign_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0])?;
+//! a.close()?;
+//!
+//! // SAFETY: as above.
+//! let a = unsafe { Array::<f64, ReadOnly>::open(&path)? };
+//! let v = a.slice(s![1.., ..;-1])?;          // a[1:, ::-1]
+//! let nd = v.to_ndarray()?;                   // ndarray::ArrayViewD<f64> into the mapping
+//! assert_eq!(nd.shape(), [3, 3]);
+//! let col_sums: Vec<f64> = nd.sum_axis(ndarray::Axis(0)).iter().copied().collect();
+//! assert_eq!(col_sums, [27.0, 24.0, 21.0]);
+//! assert_eq!(nd[[0, 0]], 6.0);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Safety
 //!

@@ -510,46 +510,82 @@ impl<'a, T: Element> View<'a, T> {
         })
     }
 
-    /// A zero-copy `ndarray` view when the data is native, aligned and has no
-    /// negative strides; `None` otherwise (decode with [`to_vec`](Self::to_vec)
-    /// then). Needs the `ndarray` feature.
+    /// A zero-copy `ndarray` view of the same elements (any strides, negative
+    /// ones included), for data in this machine's byte order and aligned for `T`;
+    /// an [`Error::NotInPlace`] saying which is not the case otherwise (decode
+    /// such data with [`to_vec`](Self::to_vec)). Needs the `ndarray` feature.
     ///
     /// ```
-    /// use mmarray_core::{Order, View, s};
+    /// use mmarray_core::{Error, Order, View, s};
     /// use mmarray_dtype::ByteOrder;
     /// let values: Vec<f64> = (0..12).map(f64::from).collect();
-    /// let v = View::<f64>::from_bytes(bytemuck::cast_slice(&values), &[3, 4], Order::C, ByteOrder::NATIVE)?;
-    /// let nd = v.slice(s![1.., ..;2])?.to_ndarray().expect("native, aligned, forward");
+    /// let bytes: &[u8] = bytemuck::cast_slice(&values);
+    /// let v = View::<f64>::from_bytes(bytes, &[3, 4], Order::C, ByteOrder::NATIVE)?;
+    /// let nd = v.slice(s![1.., ..;2])?.to_ndarray()?;
     /// assert_eq!(nd.shape(), [2, 2]);
     /// assert_eq!(nd.sum(), 4.0 + 6.0 + 8.0 + 10.0);
-    /// assert!(v.slice(s![..;-1])?.to_ndarray().is_none());
+    /// let rev = v.slice(s![..;-1, 0])?.to_ndarray()?;
+    /// assert_eq!(rev.iter().copied().collect::<Vec<f64>>(), [8.0, 4.0, 0.0]);
+    ///
+    /// // The same bytes read as big-endian have no zero-copy view.
+    /// let be = View::<f64>::from_bytes(bytes, &[12], Order::C, ByteOrder::Big)?;
+    /// let err = be.to_ndarray().unwrap_err();
+    /// assert!(matches!(err, Error::NotInPlace { native: false, .. }));
+    /// assert_eq!(err.to_string(), "no zero-copy view of >f8 data: its byte order is not this machine's; decode it with to_vec instead");
     /// # Ok::<(), mmarray_core::Error>(())
     /// ```
     #[cfg(feature = "ndarray")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
-    #[must_use]
-    pub fn to_ndarray(&self) -> Option<ndarray::ArrayViewD<'a, T>> {
+    pub fn to_ndarray(&self) -> Result<ndarray::ArrayViewD<'a, T>> {
         use ndarray::ShapeBuilder;
-        if !self.is_native_aligned() || self.geom.strides.iter().any(|&s| s < 0) {
-            return None;
+        let native = self.order.is_native();
+        let align = align_of::<T>();
+        let aligned = (self.bytes.as_ptr() as usize + self.geom.offset).is_multiple_of(align)
+            && self
+                .geom
+                .strides
+                .iter()
+                .all(|s| s.unsigned_abs().is_multiple_of(align));
+        if !(native && aligned) {
+            return Err(Error::NotInPlace {
+                dtype: self.dtype(),
+                native,
+                aligned,
+            });
         }
-        let strides: Vec<usize> = self
-            .geom
-            .strides
-            .iter()
-            .map(|&s| s as usize / size_of::<T>())
-            .collect();
+        let size = size_of::<T>() as isize;
+        let empty = self.geom.shape.contains(&0);
+        // Start from the element at the lowest address, with positive strides, and
+        // turn the axes whose strides are negative round (for no elements, any
+        // order is the same).
+        let mut offset = self.geom.offset as isize;
+        let mut strides = Vec::with_capacity(self.geom.strides.len());
+        for (&n, &s) in self.geom.shape.iter().zip(&self.geom.strides) {
+            if s < 0 && !empty {
+                offset += s * (n as isize - 1);
+            }
+            strides.push((s / size).unsigned_abs());
+        }
         let shape = ndarray::IxDyn(&self.geom.shape).strides(ndarray::IxDyn(&strides));
         // SAFETY: every element the geometry addresses is inside `self.bytes` (the
-        // geometry invariant), aligned for `T` and in native order (checked above),
-        // `T: Pod` so any bytes are a valid `T`, and the shared borrow of the bytes
-        // lives for 'a.
-        Some(unsafe {
+        // geometry invariant), so the lowest-addressed one is at `offset` >= 0 and
+        // the positive strides from it address the same elements; they are aligned
+        // for `T` and in native order (checked above), `T: Pod` so any bytes are a
+        // valid `T`, and the shared borrow of the bytes lives for 'a.
+        let mut view = unsafe {
             ndarray::ArrayViewD::from_shape_ptr(
                 shape,
-                self.bytes.as_ptr().add(self.geom.offset).cast::<T>(),
+                self.bytes.as_ptr().add(offset as usize).cast::<T>(),
             )
-        })
+        };
+        if !empty {
+            for (axis, &s) in self.geom.strides.iter().enumerate() {
+                if s < 0 {
+                    view.invert_axis(ndarray::Axis(axis));
+                }
+            }
+        }
+        Ok(view)
     }
 }
 
@@ -1044,8 +1080,51 @@ mod tests {
         assert_eq!(nd.shape(), [2, 2]);
         assert_eq!(nd[[1, 1]], 10.0);
         assert!(std::ptr::eq(&raw const nd[[0, 0]], &raw const values[1]));
-        assert!(v.slice("::-1").unwrap().to_ndarray().is_none());
+        // Negative strides: the same elements, in the same places, in view order.
+        for spec in [
+            "::-1",
+            "::-2, 1",
+            "1:, ::-3",
+            "2:0:-1, ::-1",
+            "::-1, 4:0:-1",
+            "5:, ::-1",
+        ] {
+            let r = v.slice(spec).unwrap();
+            let nd = r.to_ndarray().unwrap();
+            assert_eq!(nd.shape(), r.shape(), "{spec}");
+            assert_eq!(
+                nd.iter().copied().collect::<Vec<f64>>(),
+                r.to_vec(),
+                "{spec}"
+            );
+            if let Some(first) = nd.iter().next() {
+                let at = r.offset() / 8;
+                assert!(std::ptr::eq(first, &raw const values[at]), "{spec}");
+            }
+        }
         let be = View::<f64>::from_bytes(bytes, &[12], Order::C, ByteOrder::Big).unwrap();
-        assert!(be.to_ndarray().is_none());
+        let e = be.to_ndarray().unwrap_err();
+        assert!(
+            matches!(e, Error::NotInPlace { dtype, native: false, aligned: true } if dtype == be.dtype()),
+            "{e:?}"
+        );
+        // Native but misaligned: a float64 view one byte into the data.
+        let odd = View::<f64>::from_strided(bytes, 1, &[2], &[8], ByteOrder::NATIVE).unwrap();
+        let e = odd.to_ndarray().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::NotInPlace {
+                    native: true,
+                    aligned: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "no zero-copy view of <f8 data: it is not aligned for its element type; decode it with to_vec instead"
+        );
     }
 }

@@ -45,9 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY: as above.
     let array = unsafe { Array::<f64, ReadOnly>::open(&path)? };
     let view = array.view();
-    let nd = view
-        .to_ndarray()
-        .ok_or("a native, aligned file has a zero-copy ndarray view")?;
+    // A native, aligned file has a zero-copy ndarray view.
+    let nd = view.to_ndarray()?;
     let two = Exec::new().threads(2)?;
     let defaults = ReduceOptions::default();
 
