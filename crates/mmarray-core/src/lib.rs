@@ -27,7 +27,8 @@
 //!
 //! - `ndarray` (off by default): [`View::to_ndarray`] turns a view whose data is
 //!   native-endian and aligned (any strides, negative ones included) into an
-//!   `ndarray::ArrayViewD` over the same memory, without copying; for other
+//!   `ndarray::ArrayViewD` over the same memory, without copying
+//!   ([`ViewMut::to_ndarray_mut`]: a writable `ArrayViewMutD`); for other
 //!   views it is an [`Error::NotInPlace`] that says why (decode them with
 //!   [`View::to_vec`]). Enable it with
 //!   `mmarray-core = { version = "0.1", features = ["ndarray"] }`:

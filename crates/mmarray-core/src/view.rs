@@ -537,55 +537,81 @@ impl<'a, T: Element> View<'a, T> {
     #[cfg(feature = "ndarray")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
     pub fn to_ndarray(&self) -> Result<ndarray::ArrayViewD<'a, T>> {
-        use ndarray::ShapeBuilder;
-        let native = self.order.is_native();
+        let nd = NdLayout::of::<T>(self.bytes.as_ptr(), &self.geom, self.order)?;
+        // SAFETY: `NdLayout::of` checked that the data is native and aligned and
+        // that its offset and strides address exactly the view's elements, all
+        // inside `self.bytes`; `T: Pod`, so any bytes are a valid `T`; the shared
+        // borrow of the bytes lives for 'a.
+        let mut view = unsafe {
+            ndarray::ArrayViewD::from_shape_ptr(
+                nd.shape(),
+                self.bytes.as_ptr().add(nd.offset).cast::<T>(),
+            )
+        };
+        for &axis in &nd.inverted {
+            view.invert_axis(ndarray::Axis(axis));
+        }
+        Ok(view)
+    }
+}
+
+/// Where a view's elements are for a zero-copy `ndarray` view: the lowest-addressed
+/// element, positive strides (in elements) from it, and the axes to turn round.
+#[cfg(feature = "ndarray")]
+struct NdLayout {
+    /// Byte offset of the lowest-addressed element.
+    offset: usize,
+    shape: Vec<usize>,
+    strides: Vec<usize>,
+    /// Axes whose strides are negative (none for a view with no elements).
+    inverted: Vec<usize>,
+}
+
+#[cfg(feature = "ndarray")]
+impl NdLayout {
+    /// The layout of the view `geom` of the bytes at `base` in `order`, or
+    /// [`Error::NotInPlace`] when the data is not native or not aligned for `T`.
+    fn of<T: Element>(base: *const u8, geom: &Geometry, order: ByteOrder) -> Result<NdLayout> {
+        let native = order.is_native();
         let align = align_of::<T>();
-        let aligned = (self.bytes.as_ptr() as usize + self.geom.offset).is_multiple_of(align)
-            && self
-                .geom
+        let aligned = (base as usize + geom.offset).is_multiple_of(align)
+            && geom
                 .strides
                 .iter()
                 .all(|s| s.unsigned_abs().is_multiple_of(align));
         if !(native && aligned) {
             return Err(Error::NotInPlace {
-                dtype: self.dtype(),
+                dtype: DType::new(T::KIND, order),
                 native,
                 aligned,
             });
         }
         let size = size_of::<T>() as isize;
-        let empty = self.geom.shape.contains(&0);
-        // Start from the element at the lowest address, with positive strides, and
-        // turn the axes whose strides are negative round (for no elements, any
-        // order is the same).
-        let mut offset = self.geom.offset as isize;
-        let mut strides = Vec::with_capacity(self.geom.strides.len());
-        for (&n, &s) in self.geom.shape.iter().zip(&self.geom.strides) {
+        let empty = geom.shape.contains(&0);
+        let mut offset = geom.offset as isize;
+        let mut inverted = Vec::new();
+        for (axis, (&n, &s)) in geom.shape.iter().zip(&geom.strides).enumerate() {
             if s < 0 && !empty {
+                // Inside the region (the geometry invariant): not below byte 0.
                 offset += s * (n as isize - 1);
-            }
-            strides.push((s / size).unsigned_abs());
-        }
-        let shape = ndarray::IxDyn(&self.geom.shape).strides(ndarray::IxDyn(&strides));
-        // SAFETY: every element the geometry addresses is inside `self.bytes` (the
-        // geometry invariant), so the lowest-addressed one is at `offset` >= 0 and
-        // the positive strides from it address the same elements; they are aligned
-        // for `T` and in native order (checked above), `T: Pod` so any bytes are a
-        // valid `T`, and the shared borrow of the bytes lives for 'a.
-        let mut view = unsafe {
-            ndarray::ArrayViewD::from_shape_ptr(
-                shape,
-                self.bytes.as_ptr().add(offset as usize).cast::<T>(),
-            )
-        };
-        if !empty {
-            for (axis, &s) in self.geom.strides.iter().enumerate() {
-                if s < 0 {
-                    view.invert_axis(ndarray::Axis(axis));
-                }
+                inverted.push(axis);
             }
         }
-        Ok(view)
+        Ok(NdLayout {
+            offset: offset as usize,
+            shape: geom.shape.clone(),
+            strides: geom
+                .strides
+                .iter()
+                .map(|&s| (s / size).unsigned_abs())
+                .collect(),
+            inverted,
+        })
+    }
+
+    fn shape(&self) -> ndarray::StrideShape<ndarray::IxDyn> {
+        use ndarray::ShapeBuilder;
+        ndarray::IxDyn(&self.shape).strides(ndarray::IxDyn(&self.strides))
     }
 }
 
@@ -807,6 +833,40 @@ impl<'a, T: Element> ViewMut<'a, T> {
             let run = &mut self.bytes[off..off + runs.run_bytes()];
             fill_bytes(run, pattern);
         }
+    }
+
+    /// A zero-copy, writable `ndarray` view of the same elements, borrowing this
+    /// view, under the conditions of [`View::to_ndarray`] (data in this machine's
+    /// byte order and aligned for `T`; any strides), or [`Error::NotInPlace`].
+    /// Needs the `ndarray` feature.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, ViewMut, s};
+    /// use mmarray_dtype::ByteOrder;
+    /// let mut values = vec![0.0f32; 6];
+    /// let mut v = ViewMut::<f32>::from_bytes(bytemuck::cast_slice_mut(&mut values), &[2, 3], Order::C, ByteOrder::NATIVE)?;
+    /// v.view_mut().slice_mut(s![.., ..;-2])?.to_ndarray_mut()?.fill(1.5);   // v[:, ::-2] = 1.5
+    /// v.to_ndarray_mut()?[[1, 1]] = 7.0;
+    /// assert_eq!(values, [1.5, 0.0, 1.5, 1.5, 7.0, 1.5]);
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    #[cfg(feature = "ndarray")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+    pub fn to_ndarray_mut(&mut self) -> Result<ndarray::ArrayViewMutD<'_, T>> {
+        let nd = NdLayout::of::<T>(self.bytes.as_ptr(), &self.geom, self.order)?;
+        // SAFETY: as in `View::to_ndarray`; moreover the geometry addresses no
+        // element twice (its invariant), and the view is borrowed mutably for as
+        // long as the ndarray view lives, so nothing else reads or writes them.
+        let mut view = unsafe {
+            ndarray::ArrayViewMutD::from_shape_ptr(
+                nd.shape(),
+                self.bytes.as_mut_ptr().add(nd.offset).cast::<T>(),
+            )
+        };
+        for &axis in &nd.inverted {
+            view.invert_axis(ndarray::Axis(axis));
+        }
+        Ok(view)
     }
 
     /// Assigns `values` (in logical C order; exactly [`len`](Self::len) of them).
@@ -1126,5 +1186,30 @@ mod tests {
             e.to_string(),
             "no zero-copy view of <f8 data: it is not aligned for its element type; decode it with to_vec instead"
         );
+        // Writable views: the same elements, written in place.
+        let mut data: Vec<f64> = (0..12).map(f64::from).collect();
+        let w = ViewMut::<f64>::from_bytes(
+            bytemuck::cast_slice_mut(&mut data),
+            &[3, 4],
+            Order::F,
+            ByteOrder::NATIVE,
+        )
+        .unwrap();
+        let mut part = w.slice_mut("::-1, 1::2").unwrap();
+        let before = part.view().to_vec();
+        part.to_ndarray_mut().unwrap().mapv_inplace(|x| -x);
+        let after = part.view().to_vec();
+        assert_eq!(after, before.iter().map(|x| -x).collect::<Vec<f64>>());
+        assert_eq!(data.iter().filter(|&&x| x < 0.0).count(), 6, "{data:?}");
+        let mut be = vec![0u8; 16];
+        let mut w = ViewMut::<f64>::from_bytes(&mut be, &[2], Order::C, ByteOrder::Big).unwrap();
+        assert!(matches!(
+            w.to_ndarray_mut().unwrap_err(),
+            Error::NotInPlace {
+                native: false,
+                aligned: true,
+                ..
+            }
+        ));
     }
 }
