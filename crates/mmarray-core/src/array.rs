@@ -15,7 +15,7 @@ use crate::mode::private::Sealed;
 use crate::mode::{Map, Mode, ReadOnly, ReadWrite, Writable};
 use crate::registry::Registration;
 use crate::view::{View, ViewMut};
-use crate::{Error, Result, staging, sys};
+use crate::{Error, Result, ShapeError, staging, sys};
 
 /// How to read an existing file: as `.npy` (the default, recognised by its magic),
 /// as a member of an `.npz` archive (recognised by the zip magic, whatever the file's
@@ -1116,11 +1116,12 @@ impl<T: Element> Array<T, ReadWrite> {
             .map(|(_, &d)| d)
             .product();
         if layout.shape.is_empty() || entry == 0 || !values.len().is_multiple_of(entry) {
-            return Err(Error::Shape(format!(
-                "{} values are not whole entries of {entry} elements for shape {:?}",
-                values.len(),
-                layout.shape
-            )));
+            return Err(ShapeError::Entries {
+                shape: layout.shape.clone(),
+                entry,
+                found: values.len(),
+            }
+            .into());
         }
         let order = layout.dtype.byte_order();
         self.inner.grow(values.len() / entry, |bytes| {

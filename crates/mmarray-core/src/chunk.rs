@@ -40,7 +40,7 @@ use mmarray_dtype::{DType, Element};
 use crate::geometry::{Geometry, Order, Piece, Runs, Segments, checked_len, checked_nbytes};
 use crate::spec::Spec;
 use crate::view::{View, check_elem};
-use crate::{Error, Result};
+use crate::{Error, Result, ShapeError};
 
 /// A regular grid of chunks over an array's shape: chunk `(i, j, ...)` holds the
 /// elements `[i * c0, (i + 1) * c0) x [j * c1, ...)`, cut at the array's edge.
@@ -66,33 +66,36 @@ impl ChunkGrid {
     /// # Ok::<(), mmarray_core::Error>(())
     /// ```
     pub fn new(shape: &[usize], chunk_shape: &[usize], itemsize: usize) -> Result<ChunkGrid> {
-        let bad = |reason: String| Err(Error::Shape(reason));
+        let bad = |e: ShapeError| Err(Error::Shape(e));
         if shape.len() != chunk_shape.len() {
-            return bad(format!(
-                "chunk shape {chunk_shape:?} has {} dimensions, the array {shape:?} has {}",
-                chunk_shape.len(),
-                shape.len()
-            ));
+            return bad(ShapeError::ChunkDims {
+                shape: shape.to_vec(),
+                chunk_shape: chunk_shape.to_vec(),
+            });
         }
         if shape.len() > crate::MAX_DIMS {
-            return bad(format!(
-                "{} dimensions: at most {} are supported",
-                shape.len(),
-                crate::MAX_DIMS
-            ));
+            return bad(ShapeError::TooManyDims {
+                ndim: shape.len(),
+                max: crate::MAX_DIMS,
+            });
         }
         if let Some(axis) = chunk_shape.iter().position(|&c| c == 0) {
-            return bad(format!(
-                "chunk shape {chunk_shape:?} is empty along axis {axis}: every chunk side must be at least 1"
-            ));
+            return bad(ShapeError::EmptyChunk {
+                chunk_shape: chunk_shape.to_vec(),
+                axis,
+            });
         }
         let Some(chunk_len) =
             checked_nbytes(chunk_shape, itemsize).map(|_| chunk_shape.iter().product::<usize>())
         else {
-            return bad(format!("chunk shape {chunk_shape:?} is too large"));
+            return bad(ShapeError::ChunkTooLarge {
+                chunk_shape: chunk_shape.to_vec(),
+            });
         };
         if checked_nbytes(shape, itemsize).is_none() {
-            return bad(format!("shape {shape:?} is too large"));
+            return bad(ShapeError::TooLarge {
+                shape: shape.to_vec(),
+            });
         }
         let counts: Vec<usize> = shape
             .iter()
@@ -100,9 +103,10 @@ impl ChunkGrid {
             .map(|(&n, &c)| n.div_ceil(c))
             .collect();
         let Some(n_chunks) = checked_len(&counts) else {
-            return bad(format!(
-                "shape {shape:?} in chunks of {chunk_shape:?} makes too many chunks"
-            ));
+            return bad(ShapeError::TooManyChunks {
+                shape: shape.to_vec(),
+                chunk_shape: chunk_shape.to_vec(),
+            });
         };
         Ok(ChunkGrid {
             shape: shape.to_vec(),
@@ -413,14 +417,17 @@ impl Chunked {
     ) -> Result<ChunkedView<'_, T>> {
         check_elem::<T>(self.dtype())?;
         if !offset.is_multiple_of(size_of::<T>()) {
-            return Err(Error::Shape(format!(
-                "offset {offset} is not a multiple of the item size {}",
-                size_of::<T>()
-            )));
+            return Err(ShapeError::Misaligned {
+                offset,
+                itemsize: size_of::<T>(),
+            }
+            .into());
         }
         // The grid checked that the array's byte size fits in memory.
-        let region = checked_nbytes(self.shape(), size_of::<T>())
-            .ok_or_else(|| Error::Shape(format!("shape {:?} is too large", self.shape())))?;
+        let region =
+            checked_nbytes(self.shape(), size_of::<T>()).ok_or_else(|| ShapeError::TooLarge {
+                shape: self.shape().to_vec(),
+            })?;
         Ok(ChunkedView {
             array: self,
             geom: Geometry::strided(region, size_of::<T>(), offset, shape, strides)?,
@@ -998,10 +1005,12 @@ impl ChunkSource for MemoryChunks {
     fn write_chunk(&self, coords: &[usize], bytes: &[u8]) -> Result<()> {
         let n = self.grid.chunk_len() * self.dtype.itemsize();
         if bytes.len() != n {
-            return Err(Error::Shape(format!(
-                "chunk {coords:?} written with {} bytes, {n} expected",
-                bytes.len()
-            )));
+            return Err(ShapeError::ChunkLength {
+                coords: coords.to_vec(),
+                expected: n,
+                found: bytes.len(),
+            }
+            .into());
         }
         let id = self.grid.id(coords).ok_or_else(|| {
             Error::Index(

@@ -96,9 +96,11 @@ pub enum Error {
     /// why is in the [`IndexError`].
     #[error("index error: {0}")]
     Index(IndexError),
-    /// Two arrays or a buffer and an array whose shapes or lengths disagree.
+    /// A shape, a layout or a length that does not fit (two shapes that disagree,
+    /// a buffer of the wrong length, strides outside the data, ...); what and
+    /// where is in the [`ShapeError`].
     #[error("shape mismatch: {0}")]
-    Shape(String),
+    Shape(ShapeError),
     /// An `.npz` archive (or one of its members) that is malformed or unsupported.
     #[error("{path}: {}{reason}", member.as_ref().map(|m| format!("member {m:?}: ")).unwrap_or_default())]
     Archive {
@@ -210,6 +212,190 @@ pub enum IndexError {
     Other(String),
 }
 
+/// What does not fit in a shape, a layout or a length ([`Error::Shape`]), as data.
+///
+/// ```
+/// use mmarray_core::{Error, Order, ShapeError, View};
+/// use mmarray_dtype::ByteOrder;
+/// let bytes = [0u8; 10];
+/// let err = View::<u32>::from_bytes(&bytes, &[3], Order::C, ByteOrder::Little).unwrap_err();
+/// assert!(matches!(
+///     &err,
+///     Error::Shape(ShapeError::BufferLength { expected: 12, found: 10, .. })
+/// ));
+/// assert_eq!(err.to_string(), "shape mismatch: shape [3] of uint32 needs 12 bytes, the buffer has 10");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShapeError {
+    /// A shape whose number of elements or bytes overflows.
+    #[error("shape {shape:?} is too large")]
+    TooLarge {
+        /// The shape.
+        shape: Vec<usize>,
+    },
+    /// More dimensions than are supported ([`MAX_DIMS`](crate::MAX_DIMS)).
+    #[error("{ndim} dimensions: at most {max} are supported")]
+    TooManyDims {
+        /// The number of dimensions given.
+        ndim: usize,
+        /// The most supported.
+        max: usize,
+    },
+    /// A buffer whose length is not the byte size of the shape it is viewed as.
+    #[error("shape {shape:?} of {kind} needs {expected} bytes, the buffer has {found}")]
+    BufferLength {
+        /// The shape.
+        shape: Vec<usize>,
+        /// The element type.
+        kind: mmarray_dtype::Kind,
+        /// Bytes the shape needs.
+        expected: usize,
+        /// Bytes the buffer has.
+        found: usize,
+    },
+    /// Data bytes (of an archive member being written) that are not the byte
+    /// size of their shape.
+    #[error("{found} data bytes for shape {shape:?} of {dtype} ({expected} bytes)")]
+    DataLength {
+        /// The shape.
+        shape: Vec<usize>,
+        /// The dtype.
+        dtype: DType,
+        /// Bytes the shape needs.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// A number of values that is not the number of elements of the view they go to.
+    #[error("{found} values given for a view of shape {shape:?} ({expected} elements)")]
+    ValueCount {
+        /// The view's shape.
+        shape: Vec<usize>,
+        /// Its number of elements.
+        expected: usize,
+        /// The number of values given.
+        found: usize,
+    },
+    /// A source whose shape is not that of the destination of an assignment.
+    #[error("cannot assign a view of shape {found:?} to one of shape {expected:?}")]
+    Assign {
+        /// The destination's shape.
+        expected: Vec<usize>,
+        /// The source's shape.
+        found: Vec<usize>,
+    },
+    /// Values to append that are not whole entries along the growth axis.
+    #[error("{found} values are not whole entries of {entry} elements for shape {shape:?}")]
+    Entries {
+        /// The array's shape.
+        shape: Vec<usize>,
+        /// Elements of one entry (the product of the other axes).
+        entry: usize,
+        /// The number of values given.
+        found: usize,
+    },
+    /// A chunk shape with another number of dimensions than the array's shape.
+    #[error(
+        "chunk shape {chunk_shape:?} has {} dimensions, the array {shape:?} has {}",
+        chunk_shape.len(),
+        shape.len()
+    )]
+    ChunkDims {
+        /// The array's shape.
+        shape: Vec<usize>,
+        /// The chunk shape.
+        chunk_shape: Vec<usize>,
+    },
+    /// A chunk shape with a side of 0.
+    #[error(
+        "chunk shape {chunk_shape:?} is empty along axis {axis}: every chunk side must be at least 1"
+    )]
+    EmptyChunk {
+        /// The chunk shape.
+        chunk_shape: Vec<usize>,
+        /// The first axis of length 0.
+        axis: usize,
+    },
+    /// A chunk shape whose byte size overflows.
+    #[error("chunk shape {chunk_shape:?} is too large")]
+    ChunkTooLarge {
+        /// The chunk shape.
+        chunk_shape: Vec<usize>,
+    },
+    /// A grid of more chunks than can be counted.
+    #[error("shape {shape:?} in chunks of {chunk_shape:?} makes too many chunks")]
+    TooManyChunks {
+        /// The array's shape.
+        shape: Vec<usize>,
+        /// The chunk shape.
+        chunk_shape: Vec<usize>,
+    },
+    /// A chunk written with another number of bytes than a chunk has.
+    #[error("chunk {coords:?} written with {found} bytes, {expected} expected")]
+    ChunkLength {
+        /// The chunk's grid coordinates.
+        coords: Vec<usize>,
+        /// Bytes of a chunk.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// A byte offset that is not a whole number of elements.
+    #[error("offset {offset} is not a multiple of the item size {itemsize}")]
+    Misaligned {
+        /// The offset in bytes.
+        offset: usize,
+        /// The element size.
+        itemsize: usize,
+    },
+    /// Strides and a shape with different numbers of dimensions.
+    #[error("{strides} strides given for a shape of {ndim} dimensions")]
+    StrideCount {
+        /// The shape's number of dimensions.
+        ndim: usize,
+        /// The number of strides given.
+        strides: usize,
+    },
+    /// A byte stride that is not a whole number of elements.
+    #[error("stride {stride} is not a multiple of the item size {itemsize}")]
+    Stride {
+        /// The stride in bytes.
+        stride: isize,
+        /// The element size.
+        itemsize: usize,
+    },
+    /// The offset of an empty view past the end of the data.
+    #[error("offset {offset} is outside the {region} bytes")]
+    Offset {
+        /// The offset in bytes.
+        offset: usize,
+        /// Bytes of data.
+        region: usize,
+    },
+    /// A strided layout that addresses bytes outside the data.
+    #[error(
+        "strided layout addresses bytes {low}..{high} outside the {region} bytes of the buffer"
+    )]
+    OutOfRegion {
+        /// The first byte addressed (negative: before the data).
+        low: i128,
+        /// One past the last byte addressed.
+        high: i128,
+        /// Bytes of data.
+        region: usize,
+    },
+    /// A strided layout in which two elements overlap.
+    #[error("strided layout has overlapping elements")]
+    Overlap,
+}
+
+impl From<ShapeError> for Error {
+    fn from(e: ShapeError) -> Error {
+        Error::Shape(e)
+    }
+}
+
 impl From<String> for IndexError {
     fn from(text: String) -> IndexError {
         IndexError::Other(text)
@@ -226,5 +412,274 @@ impl Error {
             action,
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mmarray_dtype::{ByteOrder, Kind};
+
+    use super::{Error, ShapeError};
+    use crate::chunk::{ChunkGrid, ChunkSource, MemoryChunks};
+    use crate::npz::NpzWriter;
+    use crate::{Array, Order, ReadWrite, View, ViewMut};
+
+    /// The [`ShapeError`] of `r`, and its message (with the `shape mismatch: ` of
+    /// [`Error::Shape`] checked and taken off).
+    fn shape_error<T: std::fmt::Debug>(r: Result<T, Error>) -> (ShapeError, String) {
+        match r {
+            Err(e @ Error::Shape(_)) => {
+                let text = e.to_string();
+                let Error::Shape(s) = e else { unreachable!() };
+                let rest = text
+                    .strip_prefix("shape mismatch: ")
+                    .expect("the variant's prefix");
+                assert_eq!(rest, s.to_string());
+                (s, rest.to_owned())
+            }
+            other => panic!("not a shape error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shape_errors_of_views_carry_their_fields() {
+        let bytes = [0u8; 16];
+        let (e, text) = shape_error(View::<u32>::from_bytes(
+            &bytes,
+            &[3],
+            Order::C,
+            ByteOrder::Little,
+        ));
+        assert_eq!(
+            e,
+            ShapeError::BufferLength {
+                shape: vec![3],
+                kind: Kind::U32,
+                expected: 12,
+                found: 16
+            }
+        );
+        assert_eq!(
+            text,
+            "shape [3] of uint32 needs 12 bytes, the buffer has 16"
+        );
+        let (e, text) = shape_error(View::<u32>::from_bytes(
+            &bytes,
+            &[usize::MAX, 2],
+            Order::C,
+            ByteOrder::Little,
+        ));
+        assert_eq!(
+            e,
+            ShapeError::TooLarge {
+                shape: vec![usize::MAX, 2]
+            }
+        );
+        assert_eq!(text, format!("shape [{}, 2] is too large", usize::MAX));
+    }
+
+    #[test]
+    fn shape_errors_of_strided_views_carry_their_fields() {
+        let bytes = [0u8; 16];
+        let strided = |offset, shape: &[usize], strides: &[isize]| {
+            shape_error(View::<u32>::from_strided(
+                &bytes,
+                offset,
+                shape,
+                strides,
+                ByteOrder::Little,
+            ))
+        };
+        let (e, text) = strided(0, &[2], &[4, 8]);
+        assert_eq!(
+            e,
+            ShapeError::StrideCount {
+                ndim: 1,
+                strides: 2
+            }
+        );
+        assert_eq!(text, "2 strides given for a shape of 1 dimensions");
+        let (e, _) = strided(0, &[1; 65], &[4; 65]);
+        assert_eq!(e, ShapeError::TooManyDims { ndim: 65, max: 64 });
+        let (e, text) = strided(20, &[0], &[4]);
+        assert_eq!(
+            e,
+            ShapeError::Offset {
+                offset: 20,
+                region: 16
+            }
+        );
+        assert_eq!(text, "offset 20 is outside the 16 bytes");
+        let (e, text) = strided(0, &[2], &[6]);
+        assert_eq!(
+            e,
+            ShapeError::Stride {
+                stride: 6,
+                itemsize: 4
+            }
+        );
+        assert_eq!(text, "stride 6 is not a multiple of the item size 4");
+        let (e, text) = strided(4, &[2], &[-8]);
+        assert_eq!(
+            e,
+            ShapeError::OutOfRegion {
+                low: -4,
+                high: 8,
+                region: 16
+            }
+        );
+        assert_eq!(
+            text,
+            "strided layout addresses bytes -4..8 outside the 16 bytes of the buffer"
+        );
+        let (e, text) = strided(0, &[2, 2], &[4, 4]);
+        assert_eq!(e, ShapeError::Overlap);
+        assert_eq!(text, "strided layout has overlapping elements");
+    }
+
+    #[test]
+    fn shape_errors_of_assignments_carry_their_fields() {
+        let bytes = [0u8; 16];
+        let mut buf = [0u8; 16];
+        let mut w =
+            ViewMut::<u32>::from_bytes(&mut buf, &[2, 2], Order::C, ByteOrder::Big).unwrap();
+        let (e, text) = shape_error(w.assign_slice(&[1, 2, 3]));
+        assert_eq!(
+            e,
+            ShapeError::ValueCount {
+                shape: vec![2, 2],
+                expected: 4,
+                found: 3
+            }
+        );
+        assert_eq!(
+            text,
+            "3 values given for a view of shape [2, 2] (4 elements)"
+        );
+        let src = View::<u32>::from_bytes(&bytes[..8], &[2], Order::C, ByteOrder::Little).unwrap();
+        let (e, text) = shape_error(w.assign(&src));
+        assert_eq!(
+            e,
+            ShapeError::Assign {
+                expected: vec![2, 2],
+                found: vec![2]
+            }
+        );
+        assert_eq!(
+            text,
+            "cannot assign a view of shape [2] to one of shape [2, 2]"
+        );
+    }
+
+    #[test]
+    fn shape_errors_of_chunks_carry_their_fields() {
+        let (e, text) = shape_error(ChunkGrid::new(&[4, 4], &[2], 8));
+        assert_eq!(
+            e,
+            ShapeError::ChunkDims {
+                shape: vec![4, 4],
+                chunk_shape: vec![2]
+            }
+        );
+        assert_eq!(
+            text,
+            "chunk shape [2] has 1 dimensions, the array [4, 4] has 2"
+        );
+        let (e, text) = shape_error(ChunkGrid::new(&[4, 4], &[2, 0], 8));
+        assert_eq!(
+            e,
+            ShapeError::EmptyChunk {
+                chunk_shape: vec![2, 0],
+                axis: 1
+            }
+        );
+        assert!(
+            text.ends_with("every chunk side must be at least 1"),
+            "{text}"
+        );
+        let (e, _) = shape_error(ChunkGrid::new(&[4, 4], &[usize::MAX, 2], 8));
+        assert_eq!(
+            e,
+            ShapeError::ChunkTooLarge {
+                chunk_shape: vec![usize::MAX, 2]
+            }
+        );
+        let (e, _) = shape_error(ChunkGrid::new(&[usize::MAX, 2], &[1, 1], 8));
+        assert_eq!(
+            e,
+            ShapeError::TooLarge {
+                shape: vec![usize::MAX, 2]
+            }
+        );
+        let (e, _) = shape_error(ChunkGrid::new(&[1; 65], &[1; 65], 1));
+        assert_eq!(e, ShapeError::TooManyDims { ndim: 65, max: 64 });
+
+        let chunks = MemoryChunks::new("<f8".parse().unwrap(), &[4, 4], &[2, 2], Order::C).unwrap();
+        let (e, text) = shape_error(chunks.write_chunk(&[1, 0], &[0u8; 8]));
+        assert_eq!(
+            e,
+            ShapeError::ChunkLength {
+                coords: vec![1, 0],
+                expected: 32,
+                found: 8
+            }
+        );
+        assert_eq!(text, "chunk [1, 0] written with 8 bytes, 32 expected");
+        let chunked = crate::chunk::Chunked::new(Box::new(chunks));
+        let (e, text) = shape_error(chunked.view_strided::<f64>(4, &[2], &[8]));
+        assert_eq!(
+            e,
+            ShapeError::Misaligned {
+                offset: 4,
+                itemsize: 8
+            }
+        );
+        assert_eq!(text, "offset 4 is not a multiple of the item size 8");
+    }
+
+    #[test]
+    fn shape_errors_of_files_carry_their_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: the file is private to this test.
+        let mut a =
+            unsafe { Array::<u16, ReadWrite>::create(dir.path().join("a.npy"), &[0, 3], Order::C) }
+                .unwrap();
+        let (e, text) = shape_error(a.append(&[1, 2, 3, 4]));
+        assert_eq!(
+            e,
+            ShapeError::Entries {
+                shape: vec![0, 3],
+                entry: 3,
+                found: 4
+            }
+        );
+        assert_eq!(
+            text,
+            "4 values are not whole entries of 3 elements for shape [0, 3]"
+        );
+
+        let mut w = NpzWriter::create(dir.path().join("a.npz")).unwrap();
+        let dtype = "<i2".parse().unwrap();
+        let (e, text) = shape_error(w.add_bytes("x", dtype, &[3], Order::C, &[0; 4], false));
+        assert_eq!(
+            e,
+            ShapeError::DataLength {
+                shape: vec![3],
+                dtype,
+                expected: 6,
+                found: 4
+            }
+        );
+        assert_eq!(text, "4 data bytes for shape [3] of <i2 (6 bytes)");
+    }
+
+    #[test]
+    fn a_shape_error_converts_to_the_crate_error() {
+        let e: Error = ShapeError::Overlap.into();
+        assert!(matches!(e, Error::Shape(ShapeError::Overlap)));
+        assert_eq!(
+            e.to_string(),
+            "shape mismatch: strided layout has overlapping elements"
+        );
     }
 }

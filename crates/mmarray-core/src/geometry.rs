@@ -1,7 +1,7 @@
 //! Shapes, byte strides, slicing and the decomposition of a view into contiguous runs.
 
 use crate::spec::{Index, Spec, resolve_slice};
-use crate::{Error, IndexError, Result};
+use crate::{Error, IndexError, Result, ShapeError};
 
 /// Memory order of a multi-dimensional array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -174,22 +174,23 @@ impl Geometry {
         shape: &[usize],
         strides: &[isize],
     ) -> Result<Geometry> {
-        let bad = |reason: String| Err(Error::Shape(reason));
+        let bad = |e: ShapeError| Err(Error::Shape(e));
         if shape.len() != strides.len() {
-            return bad(format!(
-                "{} strides given for a shape of {} dimensions",
-                strides.len(),
-                shape.len()
-            ));
+            return bad(ShapeError::StrideCount {
+                ndim: shape.len(),
+                strides: strides.len(),
+            });
         }
         if shape.len() > MAX_DIMS {
-            return bad(format!(
-                "{} dimensions: at most {MAX_DIMS} are supported",
-                shape.len()
-            ));
+            return bad(ShapeError::TooManyDims {
+                ndim: shape.len(),
+                max: MAX_DIMS,
+            });
         }
         let Some(len) = checked_len(shape) else {
-            return bad(format!("shape {shape:?} is too large"));
+            return bad(ShapeError::TooLarge {
+                shape: shape.to_vec(),
+            });
         };
         let geom = Geometry {
             offset,
@@ -200,7 +201,7 @@ impl Geometry {
             return if offset <= region {
                 Ok(geom)
             } else {
-                bad(format!("offset {offset} is outside the {region} bytes"))
+                bad(ShapeError::Offset { offset, region })
             };
         }
         let mut dims: Vec<(usize, usize)> = Vec::new();
@@ -210,9 +211,10 @@ impl Geometry {
                 continue;
             }
             if itemsize == 0 || s.unsigned_abs() % itemsize != 0 {
-                return bad(format!(
-                    "stride {s} is not a multiple of the item size {itemsize}"
-                ));
+                return bad(ShapeError::Stride {
+                    stride: s,
+                    itemsize,
+                });
             }
             let span = i128::from(s as i64) * (n as i128 - 1);
             if span < 0 {
@@ -223,16 +225,17 @@ impl Geometry {
             dims.push((s.unsigned_abs(), n));
         }
         if low < 0 || high + itemsize as i128 > region as i128 {
-            return bad(format!(
-                "strided layout addresses bytes {low}..{} outside the {region} bytes of the buffer",
-                high + itemsize as i128
-            ));
+            return bad(ShapeError::OutOfRegion {
+                low,
+                high: high + itemsize as i128,
+                region,
+            });
         }
         dims.sort_unstable();
         let mut spanned = itemsize as u128;
         for (stride, n) in dims {
             if (stride as u128) < spanned {
-                return bad("strided layout has overlapping elements".to_owned());
+                return bad(ShapeError::Overlap);
             }
             spanned += stride as u128 * (n as u128 - 1);
         }

@@ -99,7 +99,7 @@ mod sys;
 mod view;
 
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
-pub use error::{Error, IndexError, Result};
+pub use error::{Error, IndexError, Result, ShapeError};
 pub use format::{Format, Layout, Npy, Opened, Raw};
 pub use geometry::{MAX_DIMS, Order, checked_len, checked_nbytes, contiguous_strides};
 pub use mode::{CopyOnWrite, Mode, ReadOnly, ReadWrite, Writable};

@@ -85,7 +85,7 @@ use crate::format::{Format, Layout, Opened};
 use crate::geometry::Order;
 use crate::mode::Mode;
 use crate::npy::{self, NpyHeader};
-use crate::{DynArray, Error, Result, StagedFile, sys};
+use crate::{DynArray, Error, Result, ShapeError, StagedFile, sys};
 
 /// The first four bytes of a zip file with members (a local file header).
 pub const LOCAL_MAGIC: &[u8; 4] = b"PK\x03\x04";
@@ -1259,10 +1259,13 @@ impl NpzWriter {
                 }
             })?;
         if expected != data.len() {
-            return Err(Error::Shape(format!(
-                "{} data bytes for shape {shape:?} of {dtype} ({expected} bytes)",
-                data.len()
-            )));
+            return Err(ShapeError::DataLength {
+                shape: shape.to_vec(),
+                dtype,
+                expected,
+                found: data.len(),
+            }
+            .into());
         }
         if self.failed {
             return Err(Error::Unsupported(format!(

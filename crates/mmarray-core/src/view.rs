@@ -9,7 +9,7 @@ use mmarray_dtype::{ByteOrder, DType, Element, byteswap, decode, encode};
 
 use crate::geometry::{Geometry, Order, Piece, Runs, Segments};
 use crate::spec::Spec;
-use crate::{Error, Result};
+use crate::{Error, Result, ShapeError};
 
 /// Reads element `T` from `bytes` (exactly one element) stored in `order`.
 #[inline]
@@ -616,13 +616,19 @@ impl NdLayout {
 }
 
 fn geometry_for<T: Element>(len: usize, shape: &[usize], order: Order) -> Result<Geometry> {
-    let n = crate::geometry::checked_nbytes(shape, size_of::<T>())
-        .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
+    let n = crate::geometry::checked_nbytes(shape, size_of::<T>()).ok_or_else(|| {
+        ShapeError::TooLarge {
+            shape: shape.to_vec(),
+        }
+    })?;
     if n != len {
-        return Err(Error::Shape(format!(
-            "shape {shape:?} of {} needs {n} bytes, the buffer has {len}",
-            T::KIND
-        )));
+        return Err(ShapeError::BufferLength {
+            shape: shape.to_vec(),
+            kind: T::KIND,
+            expected: n,
+            found: len,
+        }
+        .into());
     }
     if size_of::<T>() != T::KIND.itemsize() {
         return Err(check_elem::<T>(DType::native(T::KIND)).unwrap_err());
@@ -872,12 +878,12 @@ impl<'a, T: Element> ViewMut<'a, T> {
     /// Assigns `values` (in logical C order; exactly [`len`](Self::len) of them).
     pub fn assign_slice(&mut self, values: &[T]) -> Result<()> {
         if values.len() != self.len() {
-            return Err(Error::Shape(format!(
-                "{} values given for a view of shape {:?} ({} elements)",
-                values.len(),
-                self.geom.shape,
-                self.len()
-            )));
+            return Err(ShapeError::ValueCount {
+                shape: self.geom.shape.clone(),
+                expected: self.len(),
+                found: values.len(),
+            }
+            .into());
         }
         if self.is_c_contiguous() {
             let start = self.geom.offset;
@@ -897,11 +903,11 @@ impl<'a, T: Element> ViewMut<'a, T> {
     /// by element in logical order.
     pub fn assign(&mut self, src: &View<'_, T>) -> Result<()> {
         if src.shape() != self.shape() {
-            return Err(Error::Shape(format!(
-                "cannot assign a view of shape {:?} to one of shape {:?}",
-                src.shape(),
-                self.shape()
-            )));
+            return Err(ShapeError::Assign {
+                expected: self.shape().to_vec(),
+                found: src.shape().to_vec(),
+            }
+            .into());
         }
         let ViewMut {
             bytes, geom, order, ..

@@ -30,7 +30,7 @@ use crate::exec::{Exec, with};
 use crate::kernels::merge_spread;
 use crate::num::{Elem, Num};
 use crate::reduce::{Op, ReduceOptions, mean_of, pick, reduce, reduce_source, variance};
-use crate::{Error, Result};
+use crate::{Error, InvalidArgument, Result};
 
 /// Results per tile of the row path for plain sums (one `f64`/`u64` each).
 const SUM_TILE: usize = 4096;
@@ -67,9 +67,7 @@ fn normalize_axis(axis: isize, ndim: usize) -> Result<usize> {
     let n = ndim as isize;
     let a = if axis < 0 { axis + n } else { axis };
     if a < 0 || a >= n {
-        return Err(Error::Invalid(format!(
-            "axis {axis} is out of bounds for an array of dimension {ndim}"
-        )));
+        return Err(InvalidArgument::Axis { axis, ndim }.into());
     }
     Ok(a as usize)
 }
@@ -829,9 +827,10 @@ fn reduce_axis_into<T: Elem>(
             let place = Placement::new(&rows.runs, &result_shape, order, osize);
             // Mapped lanes are reduced in place, never through `long_lane`.
             by_rows_or_lanes(&rows, op, opts, &place, out, &|_| {
-                Err(Error::Invalid(
+                Err(mmarray_core::Error::Unsupported(
                     "a mapped lane has no chunked view".to_owned(),
-                ))
+                )
+                .into())
             })
         }
         Data::Chunked(v) => {
@@ -889,12 +888,12 @@ fn result_buffer(
     // The result can be far larger than the input (a zero-length axis makes an
     // empty array of any width): refuse what cannot be allocated instead of aborting.
     let too_large = || {
-        Error::Invalid(format!(
-            "the result of {} along axis {axis} has shape {out_shape:?} of {}: too large for memory \
-             (write it to a file instead)",
-            op.name(),
-            DType::native(result_kind(op, kind))
-        ))
+        Error::from(InvalidArgument::ResultTooLarge {
+            op: op.name(),
+            axis,
+            shape: out_shape.clone(),
+            dtype: DType::native(result_kind(op, kind)),
+        })
     };
     let bytes = mmarray_core::checked_nbytes(&out_shape, result_kind(op, kind).itemsize())
         .ok_or_else(too_large)?;

@@ -19,7 +19,7 @@ use crate::chunked::copy_chunked;
 use crate::data::Target;
 use crate::engine::{BLOCK, SEGMENT_BYTES};
 use crate::exec::{Exec, with};
-use crate::{Error, Result};
+use crate::{Error, InvalidArgument, Result};
 
 /// Options of [`convert_file`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,11 +305,13 @@ pub fn copy_chunked_into<T: Element>(
 ) -> Result<()> {
     let want = view.len() * to.itemsize();
     if dst.len() != want {
-        return Err(Error::Invalid(format!(
-            "a buffer of {} bytes given for {want} bytes (shape {:?} of {to})",
-            dst.len(),
-            view.shape()
-        )));
+        return Err(InvalidArgument::BufferLength {
+            shape: view.shape().to_vec(),
+            dtype: to,
+            expected: want,
+            found: dst.len(),
+        }
+        .into());
     }
     with(|_| copy_chunked(view, dst, to, order))
 }

@@ -168,11 +168,13 @@ impl<T: Element> Target<T> for ChunkedViewMut<'_, T> {
 /// ```
 pub fn assign<T: Element, V: Target<T>>(dst: V, src: &View<'_, T>) -> Result<()> {
     if dst.target_shape() != src.shape() {
-        return Err(crate::Error::Core(mmarray_core::Error::Shape(format!(
-            "cannot assign an array of shape {:?} to one of shape {:?}",
-            src.shape(),
-            dst.target_shape()
-        ))));
+        return Err(crate::Error::Core(
+            mmarray_core::ShapeError::Assign {
+                expected: dst.target_shape().to_vec(),
+                found: src.shape().to_vec(),
+            }
+            .into(),
+        ));
     }
     let size = size_of::<T>();
     let swap = src.dtype().byte_order() != dst.target_dtype().byte_order();

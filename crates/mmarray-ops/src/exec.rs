@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use crate::{Error, Result};
+use crate::{Error, InvalidArgument, Result};
 
 /// Reports progress of long operations (e.g. to a progress bar).
 pub trait Progress: Send + Sync {
@@ -107,9 +107,11 @@ impl Exec {
             return Ok(self);
         }
         if n > MAX_THREADS {
-            return Err(Error::Invalid(format!(
-                "{n} threads: at most {MAX_THREADS} are supported"
-            )));
+            return Err(InvalidArgument::TooManyThreads {
+                threads: n,
+                max: MAX_THREADS,
+            }
+            .into());
         }
         let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, pool)) = pools.iter().find(|(size, _)| *size == n) {
@@ -119,7 +121,7 @@ impl Exec {
         let pool = ThreadPoolBuilder::new()
             .num_threads(n)
             .build()
-            .map_err(|e| Error::Invalid(format!("cannot start {n} threads: {e}")))?;
+            .map_err(|source| InvalidArgument::ThreadPool { threads: n, source })?;
         let pool = Arc::new(pool);
         pools.push((n, pool.clone()));
         self.pool = Some(pool);

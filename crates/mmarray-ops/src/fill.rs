@@ -15,7 +15,7 @@ use crate::data::Target;
 use crate::engine::BLOCK;
 use crate::exec::with;
 use crate::rng::Draws;
-use crate::{Error, Result};
+use crate::{InvalidArgument, Result};
 
 /// Sets every element of `view` to `value`, in parallel.
 ///
@@ -163,24 +163,25 @@ fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
         (Class::Signed | Class::Unsigned, Dist::Integers { low, high }) => {
             let (min, max) = int_range(kind);
             if low >= high {
-                return Err(Error::Invalid(format!(
-                    "integers: low ({low}) must be less than high ({high})"
-                )));
+                return Err(InvalidArgument::EmptyRange { low, high }.into());
             }
             if low < min || high - 1 > max {
-                return Err(Error::Invalid(format!(
-                    "integers: [{low}, {high}) does not fit {kind} ({min}..={max})"
-                )));
+                return Err(InvalidArgument::RangeOutside {
+                    low,
+                    high,
+                    kind,
+                    min,
+                    max,
+                }
+                .into());
             }
             // A range of 2^64 (all of int64 or uint64) is 0: `below` then draws all 64 bits.
             Ok((low, (high - low) as u64))
         }
-        (Class::Signed | Class::Unsigned, d) => Err(Error::Invalid(format!(
-            "{d:?} random numbers need a float or complex dtype, not {kind}; use integers with low and high"
-        ))),
-        (_, Dist::Integers { .. }) => Err(Error::Invalid(format!(
-            "integers need an integer dtype, not {kind}"
-        ))),
+        (Class::Signed | Class::Unsigned, dist) => {
+            Err(InvalidArgument::NeedsFloat { dist, kind }.into())
+        }
+        (_, Dist::Integers { .. }) => Err(InvalidArgument::NeedsInteger { kind }.into()),
     }
 }
 

@@ -107,7 +107,7 @@ pub use convert::{
     convert_to_npz, copy_chunked_into, map_in_place, slice_chunked_to_file, slice_to_file,
 };
 pub use data::{Data, Input, Target, assign};
-pub use error::{Error, Result};
+pub use error::{Error, InvalidArgument, Result};
 pub use exec::{Access, Entered, Exec, MAX_THREADS, Progress};
 pub use fill::{
     Dist, arange, arange_view, check_random, fill, fill_value, fill_with, random_fill, random_view,

@@ -21,8 +21,8 @@ use mmarray_core::{Array, Mode, Order, View, ViewMut, Writable, lowlevel::Advice
 use mmarray_dtype::{ByteOrder, Element, Native, Value};
 
 use crate::{
-    AxisResult, Dist, Elem, Error, Exec, Input, Op, ReduceOptions, Result, Stats, random_view,
-    reduce, reduce_axis_view, reduce_axis_view_to_npy,
+    AxisResult, Dist, Elem, Exec, Input, InvalidArgument, Op, ReduceOptions, Result, Stats,
+    random_view, reduce, reduce_axis_view, reduce_axis_view_to_npy,
 };
 
 /// An N-d array held in memory, native-endian: what axis reductions of
@@ -113,11 +113,11 @@ impl<T: Element> OwnedArray<T> {
     /// The typed array of an [`AxisResult`], whose dtype must be `T`'s kind.
     pub fn from_axis_result(r: &AxisResult) -> Result<OwnedArray<T>> {
         if r.dtype.kind() != T::KIND || size_of::<T>() != T::KIND.itemsize() {
-            return Err(Error::Invalid(format!(
-                "an axis result of {} cannot be read as {}",
-                r.dtype,
-                T::KIND
-            )));
+            return Err(InvalidArgument::ResultType {
+                expected: T::KIND,
+                found: r.dtype,
+            }
+            .into());
         }
         let mut data = vec![T::zeroed(); r.data.len() / size_of::<T>()];
         mmarray_dtype::decode(&r.data, ByteOrder::NATIVE, &mut data)?;

@@ -15,7 +15,7 @@ use crate::kernels::{
     SumKernel,
 };
 use crate::num::{Elem, Num};
-use crate::{Error, Result};
+use crate::{Error, InvalidArgument, Result};
 
 /// A reduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,7 +80,7 @@ impl FromStr for Op {
         Op::ALL
             .into_iter()
             .find(|op| op.name() == s)
-            .ok_or_else(|| Error::Invalid(format!("unknown operation {s:?}: expected one of sum, mean, min, max, argmin, argmax, var, std")))
+            .ok_or_else(|| InvalidArgument::UnknownOp { name: s.to_owned() }.into())
     }
 }
 

@@ -584,3 +584,142 @@ fn method_fills_of_chunked_views_are_those_of_views() {
         assert_eq!(got, want, "{ctx} arange and fill");
     }
 }
+
+#[test]
+fn invalid_arguments_carry_their_fields() {
+    use mmarray_ops::InvalidArgument as I;
+    let invalid = |e: Error| match e {
+        Error::Invalid(i) => {
+            let text = i.to_string();
+            (i, text)
+        }
+        other => panic!("not an invalid argument: {other:?}"),
+    };
+    let values = [1.0f64, 2.0, 3.0, 4.0];
+    let v = View::<f64>::from_bytes(
+        bytemuck::cast_slice(&values),
+        &[2, 2],
+        Order::C,
+        ByteOrder::NATIVE,
+    )
+    .unwrap();
+
+    let (e, text) = invalid(v.mean_axis(-3).unwrap_err());
+    assert!(matches!(e, I::Axis { axis: -3, ndim: 2 }), "{e:?}");
+    assert_eq!(text, "axis -3 is out of bounds for an array of dimension 2");
+
+    let (e, text) = invalid(
+        Exec::new()
+            .threads(mmarray_ops::MAX_THREADS + 1)
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(e, I::TooManyThreads { threads, max } if threads == max + 1 && max == mmarray_ops::MAX_THREADS),
+        "{e:?}"
+    );
+    assert!(text.ends_with("are supported"), "{text}");
+
+    let (e, text) = invalid("median".parse::<Op>().unwrap_err());
+    assert!(
+        matches!(&e, I::UnknownOp { name } if name == "median"),
+        "{e:?}"
+    );
+    assert!(
+        text.starts_with("unknown operation \"median\": expected one of sum"),
+        "{text}"
+    );
+
+    // An empty axis 0 of a view `huge` wide: the sums would not fit in memory.
+    let huge = usize::MAX / 4;
+    let empty = View::<f64>::from_bytes(&[], &[0, huge], Order::C, ByteOrder::NATIVE).unwrap();
+    let (e, text) = invalid(empty.sum_axis(0).unwrap_err());
+    assert!(
+        matches!(&e, I::ResultTooLarge { op: "sum", axis: 0, shape, dtype } if *shape == [huge] && dtype.kind() == Kind::F64),
+        "{e:?}"
+    );
+    assert!(
+        text.ends_with("too large for memory (write it to a file instead)"),
+        "{text}"
+    );
+
+    let r = reduce_axis_view(&v, Op::Argmax, 0, &ReduceOptions::default()).unwrap();
+    let (e, text) = invalid(OwnedArray::<f64>::from_axis_result(&r).unwrap_err());
+    assert!(
+        matches!(e, I::ResultType { expected: Kind::F64, found } if found == DType::native(Kind::I64)),
+        "{e:?}"
+    );
+    assert!(text.ends_with("cannot be read as float64"), "{text}");
+
+    let chunked = mmarray_core::chunk::Chunked::new(Box::new(
+        mmarray_core::chunk::MemoryChunks::from_view(&v, &[1, 2], Order::C).unwrap(),
+    ));
+    let mut small = [0u8; 8];
+    let to = DType::native(Kind::F32);
+    let r =
+        mmarray_ops::copy_chunked_into(&chunked.view::<f64>().unwrap(), &mut small, to, Order::C);
+    let (e, text) = invalid(r.unwrap_err());
+    assert!(
+        matches!(&e, I::BufferLength { shape, dtype, expected: 16, found: 8 } if *shape == [2, 2] && *dtype == to),
+        "{e:?}"
+    );
+    assert_eq!(
+        text,
+        format!("a buffer of 8 bytes given for 16 bytes (shape [2, 2] of {to})")
+    );
+}
+
+#[test]
+fn invalid_random_arguments_carry_their_fields() {
+    use mmarray_ops::InvalidArgument as I;
+    let check = |kind, dist| {
+        let e = mmarray_ops::check_random(kind, dist).unwrap_err();
+        let text = e.to_string();
+        match e {
+            Error::Invalid(i) => {
+                assert_eq!(i.to_string(), text);
+                (i, text)
+            }
+            other => panic!("not an invalid argument: {other:?}"),
+        }
+    };
+    let (e, text) = check(Kind::I8, Dist::Integers { low: 3, high: 3 });
+    assert!(matches!(e, I::EmptyRange { low: 3, high: 3 }), "{e:?}");
+    assert_eq!(text, "integers: low (3) must be less than high (3)");
+    let (e, text) = check(Kind::I8, Dist::Integers { low: 0, high: 200 });
+    assert!(
+        matches!(
+            e,
+            I::RangeOutside {
+                low: 0,
+                high: 200,
+                kind: Kind::I8,
+                min: -128,
+                max: 127
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(text, "integers: [0, 200) does not fit int8 (-128..=127)");
+    let (e, text) = check(Kind::U32, Dist::Normal);
+    assert!(
+        matches!(
+            e,
+            I::NeedsFloat {
+                dist: Dist::Normal,
+                kind: Kind::U32
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        text,
+        "Normal random numbers need a float or complex dtype, not uint32; use integers with low and high"
+    );
+    let (e, text) = check(Kind::F16, Dist::Integers { low: 0, high: 2 });
+    assert!(matches!(e, I::NeedsInteger { kind: Kind::F16 }), "{e:?}");
+    assert_eq!(text, "integers need an integer dtype, not float16");
+
+    // Converted into the crate's error, with the same message.
+    let e: Error = I::NeedsInteger { kind: Kind::F16 }.into();
+    assert_eq!(e.to_string(), "integers need an integer dtype, not float16");
+}

@@ -87,7 +87,7 @@ macro_rules! target {
     ($s:expr, $geom:expr, $v:ident => $body:expr) => {{
         let (offset, shape, strides) = $geom;
         match $s {
-            Storage::R(_) => Err(mmarray_ops::Error::Invalid("array is read-only".to_owned())),
+            Storage::R(_) => Err(mmarray_core::Error::Unsupported("array is read-only".to_owned()).into()),
             Storage::W(a) => target!(@mapped a, offset, shape, strides, $v => $body),
             Storage::C(a) => target!(@mapped a, offset, shape, strides, $v => $body),
             Storage::Z(c) => dispatch!(c.dtype().kind(), T => {
@@ -490,10 +490,10 @@ fn chunked_copy<T: Element>(v: &ChunkedView<'_, T>) -> mmarray_ops::Result<Vec<u
     let n = v.len() * size_of::<T>();
     let mut out = Vec::new();
     out.try_reserve_exact(n).map_err(|_| {
-        mmarray_ops::Error::Invalid(format!(
+        mmarray_ops::Error::from(mmarray_core::Error::Unsupported(format!(
             "a copy of shape {:?} ({n} bytes) does not fit in memory",
             v.shape()
-        ))
+        )))
     })?;
     out.resize(n, 0);
     mmarray_ops::copy_chunked_into(v, &mut out, v.dtype(), Order::C)?;
@@ -659,7 +659,7 @@ impl File {
                 let s = guard.as_ref().ok_or_else(closed)?;
                 let descr = s.dtype().descr();
                 let (offset, shape, strides) = &geom;
-                let r = mapped!(s, _a => Err(mmarray_ops::Error::Invalid("not a Zarr store".to_owned())),
+                let r = mapped!(s, _a => Err(mmarray_core::Error::Unsupported("not a Zarr store".to_owned()).into()),
                     c => dispatch!(c.dtype().kind(), T => c
                         .view_strided::<T>(*offset, shape, strides)
                         .map_err(mmarray_ops::Error::from)
