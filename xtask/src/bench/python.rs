@@ -10,6 +10,10 @@
 //! an untimed warm-up round, then timed rounds until the spread of the ratio settles), with
 //! the page cache checked with `mincore` before every run. The call-overhead row times
 //! [`OVERHEAD_CALLS`] calls on a 10-element array per run and reports the time of one.
+//!
+//! dask's side of `py_dask_std` puts the whole memmap into the task graph: at 1 GiB a run
+//! takes 10-13 s here, at 4 GiB its first `compute` had not finished after 7 minutes (9 GB
+//! resident in the client). Run that row with a smaller `--size`.
 
 use std::fmt::Write as _;
 use std::fs;
