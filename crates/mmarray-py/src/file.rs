@@ -360,6 +360,9 @@ pub(crate) struct File {
     format: &'static str,
     options: OpenOptions,
     zarr: Option<ZarrInfo>,
+    /// Read as chunks (a Zarr store, a deflated `.npz` member in mode `r`), not
+    /// one mapping: numpy arrays made from it are copies.
+    chunked: bool,
 }
 
 impl File {
@@ -433,6 +436,7 @@ impl File {
 
     fn new(storage: Storage, path: &Path, mode: &'static str, options: OpenOptions) -> File {
         let format = mapped!(&storage, a => a.format_name(), _c => "zarr");
+        let chunked = matches!(storage, Storage::Z(_));
         File {
             state: Mutex::new(Some(Arc::new(Shared {
                 storage: RwLock::new(Some(storage)),
@@ -442,6 +446,7 @@ impl File {
             format,
             options,
             zarr: None,
+            chunked,
         }
     }
 
@@ -543,10 +548,11 @@ impl File {
     }
 
     /// Whether the data lies in one mapping (numpy arrays made from it share it);
-    /// `False` for a Zarr store (they are copies).
+    /// `False` for a Zarr store and a compressed `.npz` member read as chunks
+    /// (they are copies).
     #[getter]
     fn mapped(&self) -> bool {
-        self.zarr.is_none()
+        !self.chunked
     }
 
     /// `(version, chunk shape, shard shape or None, codec names)` of a Zarr
@@ -648,12 +654,12 @@ impl File {
         r.py()
     }
 
-    /// A [`Buffer`] for numpy of the view `geom`: the mapping itself, or for a
-    /// Zarr store a C-contiguous copy.
+    /// A [`Buffer`] for numpy of the view `geom`: the mapping itself, or for
+    /// chunks (a Zarr store, a compressed member) a C-contiguous copy.
     #[pyo3(signature = (geom, threads=None))]
     fn buffer(&self, py: Python<'_>, geom: Geom, threads: Option<usize>) -> PyResult<Buffer> {
         let shared = self.shared()?;
-        if self.zarr.is_some() {
+        if self.chunked {
             let (data, descr, shape) = threads::run(py, threads, move || {
                 let guard = shared.read();
                 let s = guard.as_ref().ok_or_else(closed)?;
@@ -1097,6 +1103,7 @@ pub(crate) fn open(
 ) -> PyResult<File> {
     let mut options = OpenOptions::new();
     let has_member = member.is_some();
+    let member_name = member.clone();
     let is_raw = raw.is_some();
     if let Some(m) = member {
         options = options.member(m);
@@ -1131,6 +1138,17 @@ pub(crate) fn open(
     if mmarray_zarr::is_zarr(&path) {
         return open_zarr(py, &path, mode, is_raw, has_member);
     }
+    if mode == "r" && !is_raw {
+        let name = member_name;
+        let max_header = max_header_size.unwrap_or(mmarray_core::npy::MAX_HEADER_SIZE);
+        let p = path.clone();
+        let member = py.detach(move || deflated_member(&p, name.as_deref(), max_header));
+        if let Some(chunked) = member.py()? {
+            let mut f = File::new(Storage::Z(chunked), &path, mode, options);
+            f.format = "npz";
+            return Ok(f);
+        }
+    }
     let opts = options.clone();
     let p = path.clone();
     // SAFETY: mapping a file is safe as long as no other process truncates or
@@ -1146,6 +1164,30 @@ pub(crate) fn open(
     });
     let storage = storage.py()?;
     Ok(File::new(storage, &path, mode, options))
+}
+
+/// The selected member of the `.npz` archive at `path` as chunks, when it is
+/// deflated (`None` for other files and stored members, which are mapped):
+/// inflated chunk by chunk as it is read, with no temporary file.
+fn deflated_member(
+    path: &Path,
+    name: Option<&str>,
+    max_header: usize,
+) -> mmarray_core::Result<Option<Chunked>> {
+    let mut first = [0u8; 4];
+    let is_archive = std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut first))
+            .is_ok_and(|()| mmarray_core::npz::is_archive(&first));
+    if !is_archive {
+        return Ok(None);
+    }
+    let archive = mmarray_core::npz::Archive::open_with(path, max_header)?;
+    if !archive.select(name)?.compressed {
+        return Ok(None);
+    }
+    let member = mmarray_core::npz::DeflatedMember::open_with(path, name, max_header)?;
+    Ok(Some(member.into_chunked()))
 }
 
 /// Opens the Zarr store at `path` (`r`, or `r+` for a v3 store written in place).

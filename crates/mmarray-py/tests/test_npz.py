@@ -62,3 +62,26 @@ def test_compressed_members_read_only(tmp):
         np.testing.assert_array_equal(a.to_numpy(), x)
     with pytest.raises(ValueError, match="compressed"):
         mm.open(p, "r+")
+
+
+def test_compressed_members_are_read_as_chunks_without_a_temporary_file(tmp, monkeypatch):
+    # 700 x 900 float64, big-endian, F order: 5 MB, two ~4 MiB chunks of the stream.
+    p = tmp / "big.npz"
+    x = np.asfortranarray(np.random.default_rng(1).standard_normal((700, 900)).astype(">f8"))
+    np.savez_compressed(p, x=x, y=np.arange(3))
+    monkeypatch.setenv("TMPDIR", str(tmp / "missing"))
+    with mm.open(p, member="x") as a:
+        assert a.format == "npz" and a.offset is None
+        assert a.dtype == x.dtype and a.shape == x.shape
+        np.testing.assert_array_equal(np.asarray(a[::-3, 5:9]), x[::-3, 5:9])
+        np.testing.assert_array_equal(a.to_numpy(), x)
+        assert not np.shares_memory(np.asarray(a), np.asarray(a))  # copies
+        assert a.max() == x.max() and a[-1, -1] == x[-1, -1]
+        np.testing.assert_allclose(a.sum(), x.sum(), rtol=1e-12)
+        np.testing.assert_allclose(a.mean(axis=0), x.mean(axis=0), rtol=1e-12)
+        b = pickle.loads(pickle.dumps(a[10:20]))
+        np.testing.assert_array_equal(np.asarray(b), x[10:20])
+    # Copy-on-write needs one mapping: the member is inflated into a temporary
+    # file, which cannot be made here.
+    with pytest.raises(OSError):
+        mm.open(p, "c", member="x")
