@@ -13,9 +13,13 @@
 //!
 //! dask's side of `py_dask_std` puts the whole memmap into the task graph: at 1 GiB a run
 //! takes 10-13 s here, at 4 GiB its first `compute` had not finished after 7 minutes (9 GB
-//! resident in the client). Run that row with a smaller `--size`.
+//! resident in the client). So that row reads the first [`DASK_BYTES`] of the main file
+//! (both contenders), whatever `--size` is, and says so.
 
 use std::fmt::Write as _;
+
+/// The most of the main file the `py_dask_std` row reads (its first bytes).
+pub(crate) const DASK_BYTES: u64 = 1 << 30;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -123,6 +127,24 @@ impl PyOp {
         self != PyOp::Overhead
     }
 
+    /// How many entries it reads: the main file's (its first [`DASK_BYTES`] for
+    /// the dask row), or the 10 of the call-overhead row.
+    fn elements(self, main: &ArrayFile) -> usize {
+        let n = usize::try_from(main.shape.first().copied().unwrap_or(1)).unwrap_or(usize::MAX);
+        match self {
+            PyOp::Overhead => 10,
+            PyOp::DaskStd => {
+                let per = (main.nbytes / (n.max(1) as u64)).max(1);
+                n.min(
+                    usize::try_from(DASK_BYTES / per)
+                        .unwrap_or(usize::MAX)
+                        .max(1),
+                )
+            }
+            _ => n,
+        }
+    }
+
     /// The CLI operation whose result check applies.
     fn check_as(self) -> Op {
         match self {
@@ -199,7 +221,8 @@ impl PyRow {
     }
 }
 
-/// The helper script: `sys.argv[1]` is `{"op", "input", "threads", "repeat"}`.
+/// The helper script: `sys.argv[1]` is `{"op", "input", "elements", "threads", "repeat"}`
+/// (`elements`: how many of the main file's first entries the row reads).
 const SCRIPT: &str = r#"
 import json, sys, time, warnings
 
@@ -234,6 +257,9 @@ def main():
     if cfg.get("input"):
         m = np.load(cfg["input"], mmap_mode="r")
         a = mm.open(cfg["input"])
+        k = int(cfg["elements"])
+        if k < m.shape[0]:
+            m, a = m[:k], a[:k]
     if op == "py_dask_std":
         import dask
         import dask.array as da
@@ -303,9 +329,11 @@ impl Helper {
         op: PyOp,
         input: Option<&Path>,
         threads: Option<usize>,
+        elements: usize,
     ) -> Result<Helper, String> {
         let cfg = Json::obj([
             ("op", Json::str(op.name())),
+            ("elements", Json::num(elements as f64)),
             (
                 "input",
                 input.map_or(Json::Null, |p| Json::str(p.to_string_lossy())),
@@ -435,6 +463,16 @@ pub(crate) fn measure(
     for &op in &ctx.opts.py_ops {
         workdir::check_interrupted()?;
         let row = measure_one(ctx, python, &script, op, main)?;
+        if row.bytes < main.nbytes && op != PyOp::Overhead {
+            notes.push(format!(
+                "{}: both contenders read the first {} of the main file ({} bytes): dask's \
+                 from_array puts the whole memmap into its task graph, and at 4 GiB its first \
+                 compute had not finished after 7 minutes here.",
+                op.name(),
+                super::cli::format_size(row.bytes),
+                row.bytes
+            ));
+        }
         eprintln!(
             "bench: {}: {} (target {}: {}), check {}",
             op.name(),
@@ -462,7 +500,8 @@ fn measure_one(
     let opts = ctx.opts;
     step(&format!("{} ({})", op.name(), op.mmarray_code()));
     let input = op.reads_main().then_some(main.path.as_path());
-    let mut helper = Helper::start(python, script, op, input, opts.threads)?;
+    let n = op.elements(main);
+    let mut helper = Helper::start(python, script, op, input, opts.threads, n)?;
     let mut cache = input.map(|_| CacheState {
         mode: Cache::Warm,
         resident_min: None,
@@ -519,7 +558,6 @@ fn measure_one(
     }
     helper.finish();
     conditions.finish(ctx.machine_cpus);
-    let n = if op.reads_main() { main.shape[0] } else { 10 };
     let mm_json = mm_value.map(|v| match op.check_as() {
         Op::Stats => v,
         _ => Json::obj([("value", v)]),
@@ -527,13 +565,17 @@ fn measure_one(
     let check = cross_check(
         op.check_as(),
         opts.dtype,
-        n,
+        n as u64,
         mm_json.as_ref(),
         np_value.as_ref(),
     );
     Ok(PyRow {
         op,
-        bytes: if op.reads_main() { main.nbytes } else { 80 },
+        bytes: if op.reads_main() {
+            main.nbytes / (main.shape.first().copied().unwrap_or(1).max(1)) * n as u64
+        } else {
+            80
+        },
         mmarray: Samples { times: mm_t },
         numpy: Samples { times: np_t },
         check,
