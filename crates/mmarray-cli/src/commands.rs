@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use mmarray_core::print::{PrintOptions, repr};
-use mmarray_core::{Order, View};
+use mmarray_core::{Order, Spec, View};
 use mmarray_dtype::{ByteOrder, Class, DType, Kind, Native, Value, dispatch};
 use mmarray_ops::{ConvertOptions, Dist, Op, ReduceOptions};
 use serde_json::Value as Json;
@@ -96,9 +96,9 @@ fn create(ctx: &Ctx, a: &CreateArgs) -> Result<(), CliError> {
         }
         let _bar = progress::start("create", array.nbytes() as u64, ctx.quiet);
         if let Some(v) = value {
-            mmarray_ops::fill_value(&mut array, .., v).at(path)?;
+            mmarray_ops::fill_value(&mut array, Spec::default(), v).at(path)?;
         } else if let (Some(dist), Some(seed)) = (a.random, seed) {
-            mmarray_ops::random_fill(&mut array, .., dist.into(), seed.0).at(path)?;
+            mmarray_ops::random_fill(&mut array, Spec::default(), dist.into(), seed.0).at(path)?;
         } else if a.arange {
             mmarray_ops::arange(&mut array).at(path)?;
         }
