@@ -6,6 +6,7 @@ import os
 import shlex
 import shutil
 
+import numpy as np
 import pytest
 
 import mmarray as mm
@@ -77,8 +78,17 @@ def test_hostile_npz_is_refused(tmp, name):
     shutil.copyfile(CORPUS / name, p)
     before = (p.read_bytes(), os.stat(p).st_mtime_ns)
     for mode in ("r", "r+", "c"):
-        with pytest.raises(ValueError, match=name.split(".")[0]):
-            mm.open(p, mode)
+        if mode == "r" and name.startswith("inflate-"):
+            # Damage in the deflated data: in mode "r" the member is read as chunks
+            # inflated when read (headers are fine), so reading refuses it.
+            with mm.open(p, mode) as a:
+                with pytest.raises(ValueError, match=name.split(".")[0]):
+                    np.asarray(a)
+                with pytest.raises(ValueError, match=name.split(".")[0]):
+                    a.sum()
+        else:
+            with pytest.raises(ValueError, match=name.split(".")[0]):
+                mm.open(p, mode)
         with pytest.raises((ValueError, KeyError)):
             mm.open(p, mode, member="x")
     assert (p.read_bytes(), os.stat(p).st_mtime_ns) == before
