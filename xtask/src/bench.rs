@@ -511,6 +511,7 @@ fn bench(opts: &Options) -> Result<(), String> {
         }
     }
     conditions.finish(machine.cpus);
+    notes.extend(rows.iter().filter_map(report::above_machine));
     let busy = conditions.load.map_or(0.0, |(_, hi)| hi);
     if busy > 1.5 {
         let cpus = machine.cpus;

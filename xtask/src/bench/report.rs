@@ -389,6 +389,52 @@ fn checks(results: &Results) -> Vec<Check> {
     out
 }
 
+/// A note when `row`'s target ratio over numpy is above what this machine allows: the
+/// limit itself, timed in the same rounds, is not that much faster than numpy (issue 15: "show
+/// it with the limit measured in the same run, and say what would have to change").
+pub(crate) fn above_machine(row: &Row) -> Option<String> {
+    let target = row_target(row)?;
+    let min = target.ratio.filter(|_| !target.either)?;
+    let l = row.limit.as_ref()?;
+    let np = row.numpy.as_ref().ok()?;
+    // (l.bytes / t_limit) / (bytes / t_numpy), round by round.
+    let ceiling = np
+        .samples
+        .ratio_over(&l.samples)?
+        .scale(l.bytes as f64 / row.bytes.max(1) as f64);
+    ceiling_note(
+        &row.label,
+        min,
+        limit_word(l.kind),
+        ceiling,
+        row.pct_of_limit(),
+    )
+}
+
+/// [`above_machine`]'s text, when even the fastest round's `ceiling` (the limit's speed over
+/// numpy's) is below `min`.
+fn ceiling_note(
+    label: &str,
+    min: f64,
+    limit: &str,
+    ceiling: Spread,
+    pct: Option<Spread>,
+) -> Option<String> {
+    if ceiling.max >= min {
+        return None;
+    }
+    let at = pct.map_or_else(String::new, |p| {
+        format!(", and mmarray runs at {} of it", pct_text(p))
+    });
+    Some(format!(
+        "{label}: the target {min}x numpy is above what this machine allows: the {limit} limit \
+         itself, timed in the same rounds, is only {} numpy's speed{at}. Meeting it would need \
+         more memory bandwidth for one process relative to numpy's one thread (more cores or \
+         memory channels), not a faster kernel.",
+        ratio_text(ceiling)
+    ))
+}
+
 /// Cells of the target table.
 fn check_cells(checks: &[Check]) -> Vec<Vec<String>> {
     checks
@@ -1095,4 +1141,26 @@ pub(crate) fn markdown(results: &Results) -> String {
         results.command
     );
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Spread, ceiling_note};
+
+    #[test]
+    fn a_target_above_the_limit_gets_a_note_that_says_so() {
+        let spread = |min, median, max| Spread { min, median, max };
+        let pct = Some(spread(92.0, 94.0, 98.0));
+        let note = ceiling_note("min", 1.5, "read", spread(1.38, 1.41, 1.45), pct).unwrap();
+        assert!(
+            note.starts_with("min: the target 1.5x numpy is above what this machine allows"),
+            "{note}"
+        );
+        assert!(
+            note.contains("read limit") && note.contains("1.41x") && note.contains("94%"),
+            "{note}"
+        );
+        // A limit that reaches the target in some round: no note.
+        assert!(ceiling_note("min", 1.5, "read", spread(1.38, 1.45, 1.52), pct).is_none());
+    }
 }
