@@ -30,6 +30,15 @@ mod sysstat;
 mod workdir;
 mod zarr;
 
+/// What the Python helper scripts share (`rss_anon_kib`, `fval`), written in front of each.
+const PY_COMMON: &str = include_str!("bench/common.py");
+
+/// Writes the Python helper `script` (with [`PY_COMMON`] in front) to `path`.
+fn write_py(path: &std::path::Path, script: &str) -> Result<(), String> {
+    std::fs::write(path, [PY_COMMON, script].concat())
+        .map_err(|e| format!("could not write {}: {e}", path.display()))
+}
+
 use std::env;
 use std::ffi::OsString;
 use std::fs;

@@ -4,7 +4,6 @@
 //! timed with `time.perf_counter()` and answered with one JSON line. Interpreter start-up and
 //! `import numpy` are not timed, which favours numpy over the whole-process timing of mmarray.
 
-use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -22,28 +21,8 @@ import numpy as np
 from numpy.lib.format import open_memmap
 
 
-def rss_anon_kib():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 BASE_RSS_ANON = rss_anon_kib()
 CHUNK = 1 << 20  # items per step when making files: bounded memory
-
-
-def fval(x):
-    x = float(x)
-    if x != x:
-        return "nan"
-    if x in (float("inf"), float("-inf")):
-        return "inf" if x > 0 else "-inf"
-    return x
 
 
 def make_normal(cfg):
@@ -285,8 +264,7 @@ impl Numpy {
     /// Writes the script into `dir`.
     pub(crate) fn new(python: &Path, dir: &Path) -> Result<Numpy, String> {
         let script = dir.join("bench_numpy.py");
-        fs::write(&script, SCRIPT)
-            .map_err(|e| format!("could not write {}: {e}", script.display()))?;
+        super::write_py(&script, SCRIPT)?;
         Ok(Numpy {
             python: python.to_path_buf(),
             script,

@@ -20,7 +20,6 @@ use std::fmt::Write as _;
 
 /// The most of the main file the `py_dask_std` row reads (its first bytes).
 pub(crate) const DASK_BYTES: u64 = 1 << 30;
-use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -227,15 +226,6 @@ const SCRIPT: &str = r#"
 import json, sys, time, warnings
 
 import numpy as np
-
-
-def fval(x):
-    x = float(x)
-    if x != x:
-        return "nan"
-    if x in (float("inf"), float("-inf")):
-        return "inf" if x > 0 else "-inf"
-    return x
 
 
 def stats_json(s):
@@ -458,7 +448,7 @@ pub(crate) fn measure(
     notes: &mut Vec<String>,
 ) -> Result<Vec<PyRow>, String> {
     let script = ctx.dir.path().join("bench_python.py");
-    fs::write(&script, SCRIPT).map_err(|e| format!("could not write {}: {e}", script.display()))?;
+    super::write_py(&script, SCRIPT)?;
     let mut rows = Vec::new();
     for &op in &ctx.opts.py_ops {
         workdir::check_interrupted()?;

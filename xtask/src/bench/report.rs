@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::cli::{format_size, format_size_compact};
 use super::json::Json;
 use super::ops::{Limit, Op, RSS_ANON_TARGET_MIB, Target};
-use super::procs::{Samples, Spread, kib_to_mib};
+use super::procs::{Mem, Samples, Spread, kib_to_mib};
 use super::sysstat::Conditions;
 use super::{Cache, Limits, Results, Row, Side, shape_text};
 
@@ -326,15 +326,15 @@ fn md_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// One checked target.
-struct Check {
+pub(crate) struct Check {
     /// Operation label.
-    op: String,
+    pub(crate) op: String,
     /// What is required.
-    target: String,
+    pub(crate) target: String,
     /// What was measured.
-    measured: String,
+    pub(crate) measured: String,
     /// How it stands (`None`: could not be evaluated).
-    verdict: Option<Verdict>,
+    pub(crate) verdict: Option<Verdict>,
 }
 
 /// The targets against the main rows: each part of each target on its own, judged on the whole
@@ -372,21 +372,31 @@ fn checks(results: &Results) -> Vec<Check> {
                 });
             }
         }
-        let rss = row.mmarray.mem.rss_anon_peak_kib.map(kib_to_mib);
-        out.push(Check {
-            op: row.label.clone(),
-            target: format!("peak RssAnon < {RSS_ANON_TARGET_MIB:.0} MiB"),
-            measured: rss.map_or_else(|| "not sampled".into(), |m| format!("{m:.1} MiB")),
-            verdict: rss.map(|m| {
-                if m < RSS_ANON_TARGET_MIB {
-                    Verdict::Pass
-                } else {
-                    Verdict::Miss
-                }
-            }),
-        });
+        out.push(rss_check(
+            row.label.clone(),
+            &row.mmarray.mem,
+            RSS_ANON_TARGET_MIB,
+            "",
+        ));
     }
     out
+}
+
+/// The peak-`RssAnon` check of `op`: under `max` MiB (`why` says where that comes from).
+pub(crate) fn rss_check(op: String, mem: &Mem, max: f64, why: &str) -> Check {
+    let rss = mem.rss_anon_peak_kib.map(kib_to_mib);
+    Check {
+        op,
+        target: format!("peak RssAnon < {max:.0} MiB{why}"),
+        measured: rss.map_or_else(|| "not sampled".into(), |m| format!("{m:.1} MiB")),
+        verdict: rss.map(|m| {
+            if m < max {
+                Verdict::Pass
+            } else {
+                Verdict::Miss
+            }
+        }),
+    }
 }
 
 /// A note when `row`'s target ratio over numpy is above what this machine allows: the
@@ -436,7 +446,7 @@ fn ceiling_note(
 }
 
 /// Cells of the target table.
-fn check_cells(checks: &[Check]) -> Vec<Vec<String>> {
+pub(crate) fn check_cells(checks: &[Check]) -> Vec<Vec<String>> {
     checks
         .iter()
         .map(|c| {

@@ -25,7 +25,7 @@ use super::json::Json;
 use super::numpy::{self as np_helper, Server};
 use super::ops::{Op, RSS_ANON_TARGET_MIB};
 use super::procs::{self, Mem, Samples, Spread, Wait, kib_to_mib};
-use super::report::{Verdict, fmt_gbs, pct_text, ratio_text};
+use super::report::{self, Check, Verdict, fmt_gbs, pct_text, ratio_text};
 use super::rounds::widened;
 use super::sysstat::{self, Conditions};
 use super::{ArrayFile, Ctx, Shapes2d, Side, cross_check, limits, shape_text, step, workdir};
@@ -274,7 +274,7 @@ pub(crate) fn run(
     }
     step("zarr: probing zarr-python, zarrs and dask");
     let script = ctx.dir.path().join("bench_zarr.py");
-    fs::write(&script, SCRIPT).map_err(|e| format!("could not write {}: {e}", script.display()))?;
+    super::write_py(&script, SCRIPT)?;
     let python = ctx.numpy.python().to_path_buf();
     let probe = {
         let mut cmd = Command::new(&python);
@@ -806,14 +806,6 @@ fn gbs_cell(samples: &Samples, bytes: u64) -> String {
     format!("{} [{}-{}]", fmt_gbs(m), fmt_gbs(lo), fmt_gbs(hi))
 }
 
-/// One checked target of a row.
-struct Check {
-    op: &'static str,
-    target: String,
-    measured: String,
-    verdict: Option<Verdict>,
-}
-
 /// The targets of every row.
 fn checks(results: &ZarrResults) -> Vec<Check> {
     let mut out = Vec::new();
@@ -822,7 +814,7 @@ fn checks(results: &ZarrResults) -> Vec<Check> {
         if let Some((who, min)) = ratio {
             let r = row.ratio(who);
             out.push(Check {
-                op: row.op.name(),
+                op: row.op.name().to_owned(),
                 target: format!("mmarray/{} >= {min}x", who.label()),
                 measured: r.map_or_else(|| format!("{} skipped", who.label()), ratio_text),
                 verdict: r.map(|r| Verdict::of(r, min)),
@@ -830,7 +822,7 @@ fn checks(results: &ZarrResults) -> Vec<Check> {
         }
         let p = row.pct_of_limit();
         out.push(Check {
-            op: row.op.name(),
+            op: row.op.name().to_owned(),
             target: format!(
                 ">= {pct:.0}% of the {}-thread {} limit",
                 results.threads,
@@ -839,20 +831,12 @@ fn checks(results: &ZarrResults) -> Vec<Check> {
             measured: p.map_or_else(|| "-".into(), pct_text),
             verdict: p.map(|p| Verdict::of(p, pct)),
         });
-        let rss = row.mmarray.mem.rss_anon_peak_kib.map(kib_to_mib);
-        let max = rss_target_mib(results);
-        out.push(Check {
-            op: row.op.name(),
-            target: format!("peak RssAnon < {max:.0} MiB (64 + 2 chunks per thread)"),
-            measured: rss.map_or_else(|| "not sampled".into(), |m| format!("{m:.1} MiB")),
-            verdict: rss.map(|m| {
-                if m < max {
-                    Verdict::Pass
-                } else {
-                    Verdict::Miss
-                }
-            }),
-        });
+        out.push(report::rss_check(
+            row.op.name().to_owned(),
+            &row.mmarray.mem,
+            rss_target_mib(results),
+            " (64 + 2 chunks per thread)",
+        ));
     }
     out
 }
@@ -951,17 +935,7 @@ const HEADERS: [&str; 11] = [
 
 /// The target table's cells.
 fn check_cells(results: &ZarrResults) -> Vec<Vec<String>> {
-    checks(results)
-        .into_iter()
-        .map(|c| {
-            vec![
-                c.op.into(),
-                c.target,
-                c.measured,
-                c.verdict.map_or("n/a", Verdict::word).into(),
-            ]
-        })
-        .collect()
+    report::check_cells(&checks(results))
 }
 
 /// A table renderer of the report (`text_table` or `md_table`): headings and rows to text.

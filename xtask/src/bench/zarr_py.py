@@ -9,32 +9,12 @@ import json, os, shutil, sys, time
 import numpy as np
 
 
-def rss_anon_kib():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def version(name):
     try:
         module = __import__(name)
         return getattr(module, "__version__", "?")
     except Exception:
         return None
-
-
-def fval(x):
-    x = float(x)
-    if x != x:
-        return "nan"
-    if x in (float("inf"), float("-inf")):
-        return "inf" if x > 0 else "-inf"
-    return x
 
 
 def save_synced(path, arr):
