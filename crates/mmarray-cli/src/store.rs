@@ -218,6 +218,36 @@ impl<T: Native, U: Native, S: BlockSource<T> + ?Sized> BlockSource<U> for Cast<'
         .map_err(mmarray_core::Error::from)?;
         Ok(out)
     }
+    /// Without a cast (the same element type), the source gathers straight into
+    /// `out`; otherwise [`block`](Self::block)'s values are copied in.
+    fn block_into(
+        &self,
+        start: &[usize],
+        shape: &[usize],
+        out: &mut [U],
+    ) -> mmarray_core::Result<()> {
+        if interrupt::stopped() {
+            return Err(mmarray_core::Error::Interrupted {
+                path: self.path.clone(),
+            });
+        }
+        if T::KIND == U::KIND {
+            // The same kind is the same type: the cast of the slice cannot fail.
+            if let Ok(same) = bytemuck::try_cast_slice_mut::<U, T>(out) {
+                return self.src.block_into(start, shape, same);
+            }
+        }
+        let values = self.block(start, shape)?;
+        if values.len() != out.len() {
+            return Err(mmarray_core::Error::Unsupported(format!(
+                "a block of {} elements read into a buffer of {}",
+                values.len(),
+                out.len()
+            )));
+        }
+        out.copy_from_slice(&values);
+        Ok(())
+    }
 }
 
 /// Writes `src` as a new Zarr v3 store at `out` (as `out.dtype`, in `out.order`),

@@ -9,6 +9,7 @@ use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::{Error, Index, Order, Result, Spec, View};
 use mmarray_dtype::{ByteOrder, DType, Element, Kind, Value};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::meta::{self, Compressor, NewArray};
 use crate::source::{OpenOptions, ZarrSource};
@@ -137,6 +138,8 @@ struct Plan {
     shards: Option<Vec<usize>>,
     order: Order,
     fill: Value,
+    compressor: Compressor,
+    checksum: bool,
     json: serde_json::Value,
 }
 
@@ -204,6 +207,8 @@ fn plan(path: &Path, dtype: DType, shape: &[usize], options: &CreateOptions) -> 
         shards: options.shards.clone(),
         order,
         fill,
+        compressor: options.compressor,
+        checksum: options.checksum,
         json,
     })
 }
@@ -282,6 +287,27 @@ pub trait BlockSource<T: Element>: Sync {
     fn block_order(&self) -> Order;
     /// The elements of the block `[start, start + shape)`, in C order.
     fn block(&self, start: &[usize], shape: &[usize]) -> Result<Vec<T>>;
+
+    /// The elements of the block `[start, start + shape)`, in C order, copied
+    /// into `out` (which holds exactly as many elements as the block; an error
+    /// otherwise). By default a copy of [`block`](Self::block)'s; sources that
+    /// can gather straight into `out` (a [`View`] of a mapped file, say) do so,
+    /// which spares [`convert`] a copy and an allocation per chunk.
+    fn block_into(&self, start: &[usize], shape: &[usize], out: &mut [T]) -> Result<()> {
+        let values = self.block(start, shape)?;
+        if values.len() != out.len() {
+            return Err(block_len_error(values.len(), out.len()));
+        }
+        out.copy_from_slice(&values);
+        Ok(())
+    }
+}
+
+/// The error of a block read into a buffer of the wrong size.
+fn block_len_error(block: usize, buffer: usize) -> Error {
+    Error::Unsupported(format!(
+        "a block of {block} elements read into a buffer of {buffer}"
+    ))
 }
 
 fn block_spec(start: &[usize], shape: &[usize]) -> Result<Spec> {
@@ -309,6 +335,25 @@ impl<T: Element> BlockSource<T> for View<'_, T> {
     }
     fn block(&self, start: &[usize], shape: &[usize]) -> Result<Vec<T>> {
         Ok(self.slice(block_spec(start, shape)?)?.to_vec())
+    }
+    /// Gathers the block straight from the view's bytes: one decode (a copy in
+    /// native byte order) per run of elements that lie in C order in memory.
+    fn block_into(&self, start: &[usize], shape: &[usize], out: &mut [T]) -> Result<()> {
+        let block = self.slice(block_spec(start, shape)?)?;
+        if block.len() != out.len() {
+            return Err(block_len_error(block.len(), out.len()));
+        }
+        let runs = block.runs();
+        let n = runs.run_len();
+        if out.is_empty() || n == 0 || !runs.is_c_linear() || runs.len() * n != out.len() {
+            out.copy_from_slice(&block.to_vec());
+            return Ok(());
+        }
+        let order = block.dtype().byte_order();
+        for (k, dst) in out.chunks_exact_mut(n).enumerate() {
+            mmarray_dtype::decode(block.run_bytes(&runs, k), order, dst)?;
+        }
+        Ok(())
     }
 }
 
@@ -413,11 +458,123 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Writes every chunk (or shard) of `src` into the new store at `dir`.
+/// How [`write_all`] encodes a unit without `zarrs`: for an unsharded store
+/// whose codecs are `bytes` (either byte order), then at most `zstd` or
+/// `gzip`, then at most `crc32c` — what [`new_metadata`](meta::new_metadata)
+/// writes for C order, no shards and those compressors. The bytes are exactly
+/// what those codecs make (a zstd frame with its content size, a gzip member, a
+/// little-endian crc32c suffix), which zarrs and zarr-python read.
+#[derive(Debug, Clone, Copy)]
+struct Direct {
+    compressor: Compressor,
+    checksum: bool,
+    /// Whether the elements are byte-swapped (a store in the other byte order).
+    swap: bool,
+}
+
+impl Direct {
+    fn plan(plan: &Plan) -> Option<Direct> {
+        let transposed = plan.order == Order::F && plan.shape.len() > 1;
+        let compressor = match plan.compressor {
+            c @ (Compressor::None | Compressor::Zstd(_) | Compressor::Gzip(_)) => c,
+            Compressor::Blosc { .. } => return None,
+        };
+        (plan.shards.is_none() && !transposed).then_some(Direct {
+            compressor,
+            checksum: plan.checksum,
+            swap: !plan.dtype.is_native() && plan.dtype.itemsize() > 1,
+        })
+    }
+}
+
+/// A writing thread's buffers, reused from unit to unit.
+struct Worker<T> {
+    /// The unit's elements (C order, padded with the fill value at the edges).
+    unit: Vec<T>,
+    /// An edge unit's elements before padding.
+    edge: Vec<T>,
+    /// The encoded bytes.
+    encoded: Vec<u8>,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+}
+
+impl<T: Element> Worker<T> {
+    fn new() -> Worker<T> {
+        Worker {
+            unit: Vec::new(),
+            edge: Vec::new(),
+            encoded: Vec::new(),
+            zstd: None,
+        }
+    }
+
+    /// Encodes `self.unit` (native order) as `direct` says into `self.encoded`.
+    fn encode(&mut self, direct: Direct) -> std::result::Result<(), String> {
+        if direct.swap {
+            mmarray_dtype::byteswap(&mut self.unit);
+        }
+        let raw: &[u8] = bytemuck::cast_slice(&self.unit);
+        self.encoded.clear();
+        match direct.compressor {
+            Compressor::Zstd(level) => {
+                let z = match &mut self.zstd {
+                    Some(z) => z,
+                    None => self.zstd.insert(
+                        zstd::bulk::Compressor::new(level).map_err(|e| format!("zstd: {e}"))?,
+                    ),
+                };
+                self.encoded
+                    .reserve(zstd::zstd_safe::compress_bound(raw.len()) + 4);
+                z.compress_to_buffer(raw, &mut self.encoded)
+                    .map_err(|e| format!("zstd: {e}"))?;
+            }
+            Compressor::Gzip(level) => {
+                let mut e = flate2::write::GzEncoder::new(
+                    std::mem::take(&mut self.encoded),
+                    flate2::Compression::new(level),
+                );
+                e.write_all(raw).map_err(|e| format!("gzip: {e}"))?;
+                self.encoded = e.finish().map_err(|e| format!("gzip: {e}"))?;
+            }
+            Compressor::None | Compressor::Blosc { .. } => self.encoded.extend_from_slice(raw),
+        }
+        if direct.checksum {
+            let sum = crc32c::crc32c(&self.encoded);
+            self.encoded.extend_from_slice(&sum.to_le_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Whether `bytes` is `fill` repeated (as zarrs compares a chunk with the fill
+/// value: bytewise).
+fn is_fill(bytes: &[u8], fill: &[u8]) -> bool {
+    if fill.iter().all(|&b| b == 0) {
+        return bytes.iter().all(|&b| b == 0);
+    }
+    !fill.is_empty()
+        && bytes.len().is_multiple_of(fill.len())
+        && bytes.chunks_exact(fill.len()).all(|c| c == fill)
+}
+
+/// Writes every chunk (or shard) of `src` into the new store at `dir`: each of
+/// the pool's threads takes whole units in turn, gathers one from the source
+/// into its own reused buffer, encodes it (itself, see [`Direct`], or through
+/// `zarrs`) and writes its file.
 fn write_all<T: Element, S: BlockSource<T> + ?Sized>(
     src: &S,
     dir: &Path,
     plan: &Plan,
+) -> Result<()> {
+    write_units(src, dir, plan, Direct::plan(plan))
+}
+
+/// [`write_all`], encoding with `direct` if given, else through `zarrs`.
+fn write_units<T: Element, S: BlockSource<T> + ?Sized>(
+    src: &S,
+    dir: &Path,
+    plan: &Plan,
+    direct: Option<Direct>,
 ) -> Result<()> {
     let kind = plan.dtype.kind();
     if !mmarray_dtype::is_kind::<T>(kind) {
@@ -434,31 +591,84 @@ fn write_all<T: Element, S: BlockSource<T> + ?Sized>(
     };
     let grid = mmarray_core::chunk::ChunkGrid::new(&plan.shape, &unit, kind.itemsize())?;
     let fill: T = fill_element(plan.fill, kind);
-    (0..grid.len()).into_par_iter().try_for_each(|id| {
-        let coords = grid.coords(id);
-        let start: Vec<usize> = coords.iter().zip(&unit).map(|(&c, &u)| c * u).collect();
-        let extent: Vec<usize> = start
-            .iter()
-            .zip(&unit)
-            .zip(&plan.shape)
-            .map(|((&s, &u), &n)| u.min(n - s))
-            .collect();
-        let values = src.block(&start, &extent)?;
-        // The unit's full buffer, in C order (zarrs applies any transpose), padded
-        // with the fill value beyond the array's edge.
-        let full = if extent == unit {
-            values
-        } else {
-            let mut full = vec![fill; grid.chunk_len()];
-            place(&values, &extent, &mut full, &unit);
-            full
-        };
-        let bytes: &[u8] = bytemuck::cast_slice(&full);
-        store.write_new_unit(&coords, bytes)
+    let fill_bytes = bytemuck::bytes_of(&fill).to_vec();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let threads = rayon::current_num_threads().clamp(1, grid.len().max(1));
+    (0..threads).into_par_iter().try_for_each(|_| {
+        let mut w = Worker::<T>::new();
+        loop {
+            if failed.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let id = next.fetch_add(1, Ordering::Relaxed);
+            if id >= grid.len() {
+                return Ok(());
+            }
+            let written = write_unit(
+                src,
+                &store,
+                plan,
+                &grid,
+                id,
+                fill,
+                &fill_bytes,
+                direct,
+                &mut w,
+            );
+            if written.is_err() {
+                failed.store(true, Ordering::Relaxed);
+                return written;
+            }
+        }
     })?;
     drop(store);
-    let _ = plan.order;
     Ok(())
+}
+
+/// Gathers, encodes and writes the unit `id` of `grid` (see [`write_all`]).
+#[allow(clippy::too_many_arguments)]
+fn write_unit<T: Element, S: BlockSource<T> + ?Sized>(
+    src: &S,
+    store: &ZarrSource,
+    plan: &Plan,
+    grid: &mmarray_core::chunk::ChunkGrid,
+    id: usize,
+    fill: T,
+    fill_bytes: &[u8],
+    direct: Option<Direct>,
+    w: &mut Worker<T>,
+) -> Result<()> {
+    let unit = grid.chunk_shape();
+    let coords = grid.coords(id);
+    let start: Vec<usize> = coords.iter().zip(unit).map(|(&c, &u)| c * u).collect();
+    let extent: Vec<usize> = start
+        .iter()
+        .zip(unit)
+        .zip(&plan.shape)
+        .map(|((&s, &u), &n)| u.min(n - s))
+        .collect();
+    // The unit's full buffer, in C order (zarrs applies any transpose), padded
+    // with the fill value beyond the array's edge.
+    w.unit.resize(grid.chunk_len(), fill);
+    if extent == unit {
+        src.block_into(&start, &extent, &mut w.unit)?;
+    } else {
+        w.edge
+            .resize(mmarray_core::checked_len(&extent).unwrap_or(0), fill);
+        src.block_into(&start, &extent, &mut w.edge)?;
+        w.unit.fill(fill);
+        place(&w.edge, &extent, &mut w.unit, unit);
+    }
+    let Some(direct) = direct else {
+        return store.write_new_unit(&coords, bytemuck::cast_slice(&w.unit));
+    };
+    if is_fill(bytemuck::cast_slice(&w.unit), fill_bytes) {
+        return Ok(());
+    }
+    w.encode(direct)
+        .map_err(|reason| store.unit_error(&coords, reason))?;
+    store.write_unit_file(&coords, &w.encoded)
 }
 
 /// Copies the C-order block `src` of shape `extent` into the corner of the
@@ -497,4 +707,149 @@ fn fill_element<T: Element>(fill: Value, kind: Kind) -> T {
         bytemuck::bytes_of(&v).to_vec()
     });
     bytemuck::try_pod_read_unaligned(&bytes).unwrap_or_else(|_| T::zeroed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmarray_core::Order;
+
+    /// The relative paths and bytes of every file under `dir`.
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_owned()];
+        while let Some(d) = todo.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    let name = p.strip_prefix(dir).unwrap().display().to_string();
+                    out.push((name, fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The units [`Direct`] encodes are byte for byte the files `zarrs` writes
+    /// for the same metadata: every compressor it takes, with and without a
+    /// checksum, both byte orders, edge chunks padded with a non-zero fill value
+    /// and a chunk equal to the fill value (not stored).
+    #[test]
+    fn direct_encoding_writes_the_bytes_zarrs_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = [9usize, 11];
+        let mut values: Vec<f64> = (0..99).map(|i| f64::from(i).sin() * 1e3).collect();
+        // Chunk [0, 1] (rows 0..4, columns 4..8) holds the fill value only.
+        for r in 0..4 {
+            for c in 4..8 {
+                values[r * 11 + c] = 2.5;
+            }
+        }
+        let src = View::<f64>::from_bytes(
+            bytemuck::cast_slice(&values),
+            &shape,
+            Order::C,
+            ByteOrder::NATIVE,
+        )
+        .unwrap();
+        let mut cases = 0;
+        for compressor in [
+            Compressor::None,
+            Compressor::Zstd(1),
+            Compressor::Zstd(-3),
+            Compressor::Gzip(6),
+        ] {
+            for checksum in [false, true] {
+                for order in [ByteOrder::Little, ByteOrder::Big] {
+                    let options = CreateOptions::new()
+                        .chunks(&[4, 4])
+                        .compressor(compressor)
+                        .checksum(checksum)
+                        .byte_order(order)
+                        .fill_value(Value::F64(2.5));
+                    let name = format!("{compressor:?}-{checksum}-{order:?}");
+                    let plan = plan(&dir.path().join("x"), src.dtype(), &shape, &options).unwrap();
+                    let direct = Direct::plan(&plan).expect("a chain Direct takes");
+                    let (a, b) = (
+                        dir.path().join(format!("{name}-direct")),
+                        dir.path().join(format!("{name}-zarrs")),
+                    );
+                    for (path, how) in [(&a, Some(direct)), (&b, None)] {
+                        fs::create_dir(path).unwrap();
+                        write_metadata(path, &plan.json).unwrap();
+                        write_units(&src, path, &plan, how).unwrap();
+                    }
+                    let (fa, fb) = (files(&a), files(&b));
+                    // zarr.json and 3 x 3 chunks but the one of fill values.
+                    assert_eq!(fa.len(), 9, "{name}");
+                    assert!(fa.iter().all(|(n, _)| n != "c/0/1"), "{name}");
+                    assert_eq!(fa, fb, "{name}");
+                    let back = ZarrSource::open(&a).unwrap().into_chunked();
+                    let got = back.view::<f64>().unwrap().to_vec().unwrap();
+                    assert_eq!(
+                        bytemuck::cast_slice::<f64, u8>(&got),
+                        bytemuck::cast_slice::<f64, u8>(&values),
+                        "{name}"
+                    );
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 16);
+    }
+
+    /// Sharded, transposed and blosc stores go through `zarrs`.
+    #[test]
+    fn other_chains_are_not_encoded_directly() {
+        let path = Path::new("x.zarr");
+        let dtype = DType::native(Kind::F64);
+        let direct = |o: CreateOptions| Direct::plan(&plan(path, dtype, &[8, 8], &o).unwrap());
+        let base = || CreateOptions::new().chunks(&[4, 4]);
+        assert!(direct(base()).is_some());
+        assert!(direct(base().order(Order::F)).is_none());
+        assert!(direct(base().shards(&[2, 1])).is_none());
+        assert!(
+            direct(base().compressor(Compressor::Blosc {
+                cname: crate::BloscCompressor::Lz4,
+                clevel: 5,
+                shuffle: crate::BloscShuffle::Byte,
+            }))
+            .is_none()
+        );
+        // A 1-d array has no transpose codec in either order.
+        let one =
+            Direct::plan(&plan(path, dtype, &[8], &CreateOptions::new().order(Order::F)).unwrap());
+        assert!(one.is_some());
+    }
+
+    /// A view gathers a block straight into a buffer as `block` copies it,
+    /// whatever its layout: C and F order, reversed axes, the other byte order.
+    #[test]
+    fn views_gather_blocks_as_block_copies_them() {
+        let values: Vec<u32> = (0..6 * 7 * 5).collect();
+        let bytes: &[u8] = bytemuck::cast_slice(&values);
+        for order in [Order::C, Order::F] {
+            for bo in [ByteOrder::Little, ByteOrder::Big] {
+                let v = View::<u32>::from_bytes(bytes, &[6, 7, 5], order, bo).unwrap();
+                for spec in [":", "::-1, 1:, ::2", "2, :, 1:4"] {
+                    let v = v.slice(spec).unwrap();
+                    let shape = v.shape().to_vec();
+                    let start = vec![0; shape.len()];
+                    let mut block: Vec<usize> = shape.iter().map(|&n| n.min(3)).collect();
+                    for s in [start.clone(), shape.iter().map(|&n| n - n.min(3)).collect()] {
+                        let want = BlockSource::block(&v, &s, &block).unwrap();
+                        let mut got = vec![0u32; want.len()];
+                        v.block_into(&s, &block, &mut got).unwrap();
+                        assert_eq!(got, want, "{order:?} {bo:?} {spec} {s:?}");
+                    }
+                    let mut wrong = vec![0u32; 1];
+                    block[0] = block[0].max(2);
+                    assert!(v.block_into(&start, &block, &mut wrong).is_err());
+                }
+            }
+        }
+    }
 }

@@ -671,6 +671,26 @@ impl ZarrSource {
         })
         .and_then(|r| r.map_err(|e| e.to_string()))
         .map_err(fail)?;
+        self.write_unit_file(coords, &encoded)
+    }
+
+    /// An error about the write unit at `coords` of a new store (see
+    /// [`write_new_unit`](Self::write_new_unit)).
+    pub(crate) fn unit_error(&self, coords: &[usize], reason: String) -> Error {
+        Error::Chunk {
+            store: self.name.clone(),
+            chunk: self.array.chunk_key(&shape_u64(coords)).to_string(),
+            reason,
+        }
+    }
+
+    /// Writes `encoded` as the file of the write unit at `coords` of a new store
+    /// (see [`write_new_unit`](Self::write_new_unit)), unsynced. On Linux the
+    /// kernel is asked to start writing it to disk at once, so that the disk
+    /// works while the next units are encoded and the final sync of the store
+    /// has little left to wait for.
+    pub(crate) fn write_unit_file(&self, coords: &[usize], encoded: &[u8]) -> Result<()> {
+        let key = self.array.chunk_key(&shape_u64(coords));
         let file = self.array.storage().key_to_fspath(&key);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {
@@ -679,11 +699,27 @@ impl ZarrSource {
                 source,
             })?;
         }
-        std::fs::write(&file, &encoded).map_err(|source| Error::Io {
-            path: file,
-            action: "write",
-            source,
-        })
+        let io = |action: &'static str| {
+            let path = file.clone();
+            move |source| Error::Io {
+                path,
+                action,
+                source,
+            }
+        };
+        let mut f = std::fs::File::create(&file).map_err(io("create"))?;
+        std::io::Write::write_all(&mut f, encoded).map_err(io("write"))?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: `sync_file_range` only reads its arguments; `f` keeps the
+            // descriptor open for the duration of the call. A failure only means
+            // the data is written later (by the final sync), so it is ignored.
+            unsafe {
+                libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+            }
+        }
+        Ok(())
     }
 
     /// Stores a chunk of an unsharded array: encoded, written under a temporary
