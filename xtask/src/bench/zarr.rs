@@ -214,6 +214,8 @@ pub(crate) struct ZarrRow {
     mmarray: Side,
     /// mmarray's command line.
     mmarray_cmd: String,
+    /// The `--compare` binary's times, if one was given.
+    compare: Option<Samples>,
     /// The Python contenders, or why one was skipped.
     others: Vec<(Py, Result<Side, String>)>,
     /// The limit and the bytes of one pass of it.
@@ -232,6 +234,11 @@ impl ZarrRow {
             .ok()?
             .samples
             .ratio_over(&self.mmarray.samples)
+    }
+
+    /// This build's speed over the `--compare` binary's, round by round.
+    fn compare_ratio(&self) -> Option<Spread> {
+        self.compare.as_ref()?.ratio_over(&self.mmarray.samples)
     }
 
     /// mmarray's throughput in percent of the limit, round by round.
@@ -449,6 +456,8 @@ enum Who {
     Py(usize),
     /// This build's mmarray.
     Mmarray,
+    /// The `--compare` binary, with the same arguments.
+    Compare,
     /// The limit.
     Limit,
 }
@@ -552,6 +561,9 @@ fn measure(
 
     let mut order: Vec<Who> = (0..servers.len()).map(Who::Py).collect();
     order.push(Who::Mmarray);
+    if ctx.compare.is_some() {
+        order.push(Who::Compare);
+    }
     order.push(Who::Limit);
     let mut cached = input.files()?;
     cached.extend(limit_files);
@@ -586,12 +598,16 @@ fn measure(
                     let (t, v) = server.run()?;
                     (t, Some(v))
                 }
-                Who::Mmarray => {
-                    let wait = if timed { Wait::Block } else { Wait::Poll };
-                    let mut cmd = Command::new(&ctx.mmarray);
+                Who::Mmarray | Who::Compare => {
+                    let bin = match (who, &ctx.compare) {
+                        (Who::Compare, Some(bin)) => bin,
+                        _ => &ctx.mmarray,
+                    };
+                    let poll = !timed && who == Who::Mmarray;
+                    let mut cmd = Command::new(bin);
                     cmd.args(&args);
-                    let done = procs::run(&mut cmd, wait)?;
-                    if !timed {
+                    let done = procs::run(&mut cmd, if poll { Wait::Poll } else { Wait::Block })?;
+                    if poll {
                         mm_mem = done.mem;
                     }
                     (
@@ -650,6 +666,12 @@ fn measure(
 
     let mm_slot = order.iter().position(|&w| w == Who::Mmarray).unwrap_or(0);
     let limit_slot = order.len() - 1;
+    let compare = order
+        .iter()
+        .position(|&w| w == Who::Compare)
+        .map(|i| Samples {
+            times: std::mem::take(&mut times[i]),
+        });
     let mm_value = values[mm_slot].clone();
     let n = square.shape.iter().product();
     let mut checks = Vec::new();
@@ -696,6 +718,7 @@ fn measure(
             base_rss_anon_kib: None,
         },
         mmarray_cmd,
+        compare,
         others,
         limit: (
             limit_kind,
@@ -714,6 +737,7 @@ fn who_label(who: Who, servers: &[(Py, Result<Server, String>)]) -> &'static str
     match who {
         Who::Py(i) => servers.get(i).map_or("?", |(p, _)| p.label()),
         Who::Mmarray => "mmarray",
+        Who::Compare => "--compare",
         Who::Limit => "limit",
     }
 }
@@ -864,6 +888,9 @@ fn progress(row: &ZarrRow, results: &ZarrResults) -> String {
             }
         }
     }
+    if let Some(r) = row.compare_ratio() {
+        let _ = write!(s, ", vs --compare {}", ratio_text(r));
+    }
     let _ = write!(
         s,
         ", {} limit {} GB/s ({} of it), RssAnon {}, check {}",
@@ -933,6 +960,31 @@ const HEADERS: [&str; 11] = [
     "check",
 ];
 
+/// The before/after rows (`--compare`; empty without it).
+fn compare_rows(results: &ZarrResults) -> Vec<Vec<String>> {
+    results
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let cmp = row.compare.as_ref()?;
+            Some(vec![
+                row.op.name().into(),
+                gbs_cell(&row.mmarray.samples, row.bytes),
+                gbs_cell(cmp, row.bytes),
+                row.compare_ratio().map_or_else(|| "-".into(), ratio_text),
+            ])
+        })
+        .collect()
+}
+
+/// Headings of [`compare_rows`].
+const COMPARE_HEADERS: [&str; 4] = [
+    "op",
+    "this build GB/s",
+    "--compare GB/s",
+    "this / --compare",
+];
+
 /// The target table's cells.
 fn check_cells(results: &ZarrResults) -> Vec<Vec<String>> {
     report::check_cells(&checks(results))
@@ -954,6 +1006,11 @@ pub(crate) fn text(results: &ZarrResults, table: Table<'_>) -> String {
          rounds on the same threads: zstd-1 encode of the same bytes, read + zstd decode of \
          every chunk of the store, or a mapped read of the same array)\n",
     );
+    let before_after = compare_rows(results);
+    if !before_after.is_empty() {
+        out.push_str("Zarr before/after (this build against --compare, same rounds):\n");
+        out.push_str(&table(&COMPARE_HEADERS, &before_after));
+    }
     out.push_str("Zarr targets (issue 13; whole spread: PASS when every round clears it):\n");
     out.push_str(&table(
         &["op", "target", "measured", "result"],
@@ -1007,6 +1064,15 @@ pub(crate) fn markdown(results: &ZarrResults, table: Table<'_>) -> String {
         })
         .collect();
     md.push_str(&table(&["op", "what", "mmarray", "Python"], &ops));
+    let before_after = compare_rows(results);
+    if !before_after.is_empty() {
+        md.push_str(
+            "\nBefore/after: this build against the `--compare` binary, timed in the same \
+             rounds with the same arguments (ratio = this build's speed over its, round by \
+             round, median [min-max]):\n\n",
+        );
+        md.push_str(&table(&COMPARE_HEADERS, &before_after));
+    }
     md.push_str("\n### Zarr targets\n\n");
     md.push_str(&table(
         &["op", "target", "measured median [min-max]", "result"],
@@ -1039,6 +1105,15 @@ pub(crate) fn json(results: &ZarrResults) -> Json {
                             ("bytes_counted", Json::num(r.bytes as f64)),
                             ("mmarray_command", Json::str(&r.mmarray_cmd)),
                             ("mmarray", side(&r.mmarray, r.bytes)),
+                            (
+                                "compare",
+                                r.compare.as_ref().map_or(Json::Null, |c| {
+                                    Json::obj([
+                                        ("timing", c.to_json(r.bytes)),
+                                        ("ratio", spread(r.compare_ratio())),
+                                    ])
+                                }),
+                            ),
                             (
                                 "contenders",
                                 Json::Obj(
