@@ -13,6 +13,7 @@ use mmarray_dtype::{ByteOrder, Element, decode_prefix};
 use rayon::prelude::*;
 
 use crate::exec::{Access, Exec};
+use crate::half::{F16c, Halves};
 use crate::num::{Elem, Num};
 
 /// Bytes per segment, the unit of parallel work.
@@ -60,12 +61,22 @@ pub(crate) trait Kernel<W: Num>: Sync {
     fn block(&self, acc: &mut Self::Acc, values: &[W], at: At<'_>);
     /// Appends `next` (the partial result of later values) to `acc`.
     fn merge(&self, acc: &mut Self::Acc, next: Self::Acc);
+    /// Adds float16 values without widening them to blocks first, when the
+    /// kernel can (with the same result as widening them and calling
+    /// [`Kernel::block`]); returns whether it did. When it returns `false` it
+    /// has added nothing, and the engine widens the values.
+    #[inline(always)]
+    fn halves(&self, acc: &mut Self::Acc, halves: &Halves<'_>) -> bool {
+        let _ = (acc, halves);
+        false
+    }
 }
 
 /// Feeds the bytes of one piece to `kernel`, decoding and widening where needed;
 /// with the kernels compiled for AVX2 when the CPU has it (the same results: the
 /// kernels fix the order of every operation, and neither build contracts
-/// multiplications and additions).
+/// multiplications and additions). With F16C, float16 goes to the kernel's
+/// [`Kernel::halves`] first (the same results too: see [`crate::half`]).
 pub(crate) fn feed<T: Elem, K: Kernel<T::Work>>(
     kernel: &K,
     acc: &mut K::Acc,
@@ -73,11 +84,17 @@ pub(crate) fn feed<T: Elem, K: Kernel<T::Work>>(
     order: ByteOrder,
     at: At<'_>,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("f16c") {
-        // SAFETY: the CPU has AVX2 and F16C (checked just above).
-        unsafe { feed_avx2::<T, K>(kernel, acc, bytes, order, at) };
-        return;
+    if let Some(f16c) = F16c::detect() {
+        // Only float16 widens.
+        if T::WIDEN && kernel.halves(acc, &Halves::new(bytes, order, f16c)) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: `f16c` proves that the CPU has AVX2 and F16C.
+            unsafe { feed_avx2::<T, K>(kernel, acc, bytes, order, at) };
+            return;
+        }
     }
     feed_any::<T, K>(kernel, acc, bytes, order, at);
 }
@@ -125,7 +142,7 @@ fn feed_any<T: Elem, K: Kernel<T::Work>>(
 }
 
 /// Elements of the small decode buffers.
-const SMALL: usize = 16;
+pub(crate) const SMALL: usize = 16;
 
 /// Decodes (and widens) `bytes` `N` elements at a time into stack buffers and
 /// feeds them to `kernel`.
@@ -413,11 +430,12 @@ mod tests {
     use super::{At, Chooser, Kernel, PROBE_EVERY, feed_any};
     use crate::exec::Access;
     use crate::kernels::{
-        ArgKernel, CountNonzeroKernel, MinMaxKernel, MomentsKernel, StatsKernel, SumKernel,
+        ArgKernel, CountNonzeroKernel, MinMaxKernel, MomentsKernel, StatsKernel, SumAcc, SumKernel,
     };
     use crate::num::Elem;
     use mmarray_core::{Order, View};
     use mmarray_dtype::{ByteOrder, Complex64, Native, encode, f16};
+    use proptest::prelude::*;
     use std::fmt::Debug;
     use std::time::Duration;
 
@@ -507,6 +525,172 @@ mod tests {
                 .map(|&v| <u8 as Native>::from_f64(v))
                 .collect::<Vec<_>>(),
         );
+    }
+
+    /// The sum accumulators (every bit, NaNs as NaN) of `bytes` (float16 in `order`) through
+    /// the portable build and through the dispatched one (exact group sums with
+    /// F16C where the CPU has it), for sum, nansum, mean and nanmean.
+    fn half_sums(bytes: &[u8], order: ByteOrder) -> Vec<([u64; 6], [u64; 6])> {
+        fn both<K: Kernel<f32, Acc = SumAcc>>(
+            k: &K,
+            bytes: &[u8],
+            order: ByteOrder,
+        ) -> ([u64; 6], [u64; 6]) {
+            let n = bytes.len() / 2;
+            let view = View::<f16>::from_bytes(bytes, &[n], Order::C, order).expect("view");
+            let runs = view.runs();
+            let at = At {
+                runs: &runs,
+                run: 0,
+                start: 0,
+            };
+            let mut portable = k.init();
+            feed_any::<f16, K>(k, &mut portable, bytes, order, at);
+            let mut dispatched = k.init();
+            super::feed::<f16, K>(k, &mut dispatched, bytes, order, at);
+            (portable.to_bits(), dispatched.to_bits())
+        }
+        vec![
+            both(&SumKernel::<false, false>, bytes, order),
+            both(&SumKernel::<true, false>, bytes, order),
+            both(&SumKernel::<false, true>, bytes, order),
+            both(&SumKernel::<true, true>, bytes, order),
+        ]
+    }
+
+    /// `bits` as float16 bytes in `order`, starting `shift` bytes into the
+    /// returned buffer (to test misaligned data).
+    fn half_bytes(bits: &[u16], order: ByteOrder, shift: usize) -> Vec<u8> {
+        let mut out = vec![0u8; shift];
+        for &b in bits {
+            out.extend(if order == ByteOrder::Big {
+                b.to_be_bytes()
+            } else {
+                b.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    fn has_f16c() -> bool {
+        let yes = crate::half::F16c::detect().is_some();
+        if !yes {
+            crate::test_skip::skipped(
+                "engine::tests (float16 sums)",
+                "the CPU lacks AVX2/F16C (or is not x86_64): the portable build is compared with itself",
+            );
+        }
+        yes
+    }
+
+    /// The exact sum of finite float16 values, in units of 2^-24.
+    fn exact_units(bits: &[u16]) -> i128 {
+        bits.iter()
+            .map(|&b| {
+                let (exp, mant) = (i128::from((b >> 10) & 0x1f), i128::from(b & 0x3ff));
+                let units = if exp == 0 {
+                    mant
+                } else {
+                    (mant | 0x400) << (exp - 1)
+                };
+                if b & 0x8000 == 0 { units } else { -units }
+            })
+            .sum()
+    }
+
+    /// Float16 bits: mostly finite (normal, subnormal, zeros of both signs, the
+    /// largest), sometimes an infinity or a NaN (quiet or signalling, either sign).
+    fn half_bits() -> impl Strategy<Value = u16> {
+        prop_oneof![
+            40 => (0u16..0x7c00, any::<bool>()).prop_map(|(m, neg)| m | (u16::from(neg) << 15)),
+            6 => (0u16..0x400, any::<bool>()).prop_map(|(m, neg)| m | (u16::from(neg) << 15)),
+            4 => prop::sample::select(vec![0x0000u16, 0x8000, 0x0001, 0x8001, 0x03ff, 0x0400, 0x7bff, 0xfbff]),
+            1 => prop::sample::select(vec![0x7c00u16, 0xfc00, 0x7e00, 0xfe00, 0x7c01, 0xfd55, 0x7fff]),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// float16 sums through the dispatched build (exact F16C group sums)
+        /// have every bit of the portable build's (a NaN's sign and payload
+        /// aside), for any values, lengths
+        /// (partial groups and blocks, the short-piece path), byte orders and
+        /// alignments.
+        #[test]
+        fn half_sums_have_the_portable_bits(
+            bits in prop::collection::vec(half_bits(), 0..2600),
+            big in any::<bool>(),
+            shift in 0usize..2,
+        ) {
+            has_f16c();
+            let order = if big { ByteOrder::Big } else { ByteOrder::Little };
+            let buf = half_bytes(&bits, order, shift);
+            for (portable, dispatched) in half_sums(&buf[shift..], order) {
+                prop_assert_eq!(portable, dispatched);
+            }
+        }
+    }
+
+    #[test]
+    fn half_sums_of_edge_groups_have_the_portable_bits() {
+        has_f16c();
+        let mut cases: Vec<Vec<u16>> = vec![
+            vec![],
+            vec![0x8000; 300], // -0.0 only: +0.0, as the lanes start at +0.0
+            vec![0x0001; 129], // smallest subnormals
+            vec![0x7bff; 128], // largest finite: 128 x 65504 stays exact
+            vec![0xfbff; 1025],
+            [0x7bff, 0x0001].repeat(700), // extremes of scale in one group
+            [0x7c00, 0xfc00].repeat(3),   // inf - inf: NaN
+            vec![0x7c00; 17],
+            [0x7e00, 0xfe01, 0x3c00].repeat(50), // NaNs of two payloads
+        ];
+        // Every float16 bit pattern, in order (groups of consecutive patterns).
+        cases.push((0..=u16::MAX).collect());
+        for bits in &cases {
+            for order in [ByteOrder::Little, ByteOrder::Big] {
+                for shift in [0, 1] {
+                    let buf = half_bytes(bits, order, shift);
+                    for (portable, dispatched) in half_sums(&buf[shift..], order) {
+                        assert_eq!(
+                            portable,
+                            dispatched,
+                            "{} values {order:?} shift {shift}",
+                            bits.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dispatched sum of finite float16 values is their exact sum for up to
+    /// 128 values (one group: no compensation involved), independently of the
+    /// portable kernel.
+    #[test]
+    fn half_group_sums_are_exact() {
+        has_f16c();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in [1usize, 7, 8, 15, 16, 17, 100, 127, 128] {
+            for _ in 0..200 {
+                let bits: Vec<u16> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        // Finite: exponent field below 31.
+                        let b = (x >> 20) as u16;
+                        if b & 0x7c00 == 0x7c00 { b & 0xbfff } else { b }
+                    })
+                    .collect();
+                let want = exact_units(&bits) as f64 * (-24f64).exp2();
+                let buf = half_bytes(&bits, ByteOrder::Little, 0);
+                let (_, dispatched) = half_sums(&buf, ByteOrder::Little)[0];
+                assert_eq!(f64::from_bits(dispatched[1]), want, "{bits:?}");
+                assert_eq!(dispatched[2], 0, "no compensation");
+            }
+        }
     }
 
     /// The ways `chooser` picks for `n` batches when a batch takes `map` through

@@ -1,14 +1,15 @@
 //! The reduction kernels: sums, extrema, arg-extrema and moments over blocks.
 
-use mmarray_dtype::Class;
+use mmarray_dtype::{Class, Kind};
 
 use crate::engine::{At, Kernel};
+use crate::half::Halves;
 use crate::num::Num;
 
 /// Values per summation group: like numpy's pairwise sum, each group is added in
 /// 8 lanes; groups are then combined with compensated (Neumaier) summation, so
 /// the error is no larger than numpy's.
-const GROUP: usize = 128;
+pub(crate) const GROUP: usize = 128;
 
 /// Neumaier's compensated sum.
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,6 +88,36 @@ pub(crate) struct SumAcc {
     pub(crate) count: u64,
 }
 
+impl SumAcc {
+    /// Every bit of the accumulator (integer sum, real and imaginary sums and
+    /// compensations, count), except that every NaN reads as one value: Rust
+    /// leaves the sign and payload of a NaN that arithmetic gives unspecified
+    /// (either input's or the default NaN, RFC 3514), so not even one build
+    /// compiled in two contexts promises them (debug builds differ).
+    #[cfg(test)]
+    pub(crate) fn to_bits(self) -> [u64; 6] {
+        let bits = |x: f64| if x.is_nan() { u64::MAX } else { x.to_bits() };
+        [
+            self.int,
+            bits(self.re.sum),
+            bits(self.re.comp),
+            bits(self.im.sum),
+            bits(self.im.comp),
+            self.count,
+        ]
+    }
+
+    /// Adds the sums of one group of `n` values (`n` without the NaNs skipped).
+    #[inline(always)]
+    fn add_group(&mut self, re: f64, im: Option<f64>, n: u64) {
+        self.re.add(re);
+        if let Some(im) = im {
+            self.im.add(im);
+        }
+        self.count += n;
+    }
+}
+
 /// `SKIP`: NaNs count as zero (`nansum`). `FLOAT`: integers are summed as floats
 /// too (for `mean`).
 pub(crate) struct SumKernel<const SKIP: bool, const AS_FLOAT: bool>;
@@ -117,12 +148,28 @@ impl<W: Num, const SKIP: bool, const AS_FLOAT: bool> Kernel<W> for SumKernel<SKI
         }
         for g in values.chunks(GROUP) {
             let (re, im, n) = group_sum::<W, SKIP>(g);
-            acc.re.add(re);
-            if W::COMPLEX {
-                acc.im.add(im);
-            }
-            acc.count += n;
+            acc.add_group(re, W::COMPLEX.then_some(im), n);
         }
+    }
+
+    /// float16 (computed as `f32`): exact group sums where the group is finite
+    /// (then the same as [`group_sum`]'s, see [`crate::half`]), [`group_sum`]
+    /// of the widened group otherwise.
+    #[inline(always)]
+    fn halves(&self, acc: &mut SumAcc, halves: &Halves<'_>) -> bool {
+        if W::KIND != Kind::F32 {
+            return false;
+        }
+        halves.for_each_group(|sum, group| {
+            if let Some(sum) = sum {
+                acc.add_group(sum, None, group.len() as u64);
+            } else {
+                let mut buf = [0.0f32; GROUP];
+                let (re, _, n) = group_sum::<f32, SKIP>(group.widen(&mut buf));
+                acc.add_group(re, None, n);
+            }
+        });
+        true
     }
 
     fn merge(&self, acc: &mut SumAcc, next: SumAcc) {

@@ -7,7 +7,8 @@
 //! - an array (or a view's runs of contiguous elements) is cut into segments of
 //!   about 1 MiB, independent of the thread count;
 //! - non-native or unaligned data is decoded block by block into stack buffers
-//!   through `mmarray-dtype` (float16 is widened to f32 with F16C where available);
+//!   through `mmarray-dtype` (float16 is widened to f32 with F16C where available;
+//!   float16 sums and means add the file's bytes directly, exact group by group);
 //! - the kernels run in a build for AVX2 when the CPU has it (same results);
 //! - views of files mapped shared are read through the mapping or with `pread`,
 //!   whichever is measured faster on the data at hand (see [`Access`]);
@@ -81,6 +82,7 @@ mod engine;
 mod error;
 mod exec;
 mod fill;
+mod half;
 mod kernels;
 mod map_reduce;
 mod methods;
