@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, ChunkedView};
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, ChunkStream, Chunked, ChunkedView};
 use mmarray_core::{Order, View};
 use mmarray_dtype::{DType, Native, Value, dispatch};
 use mmarray_zarr::{BlockSource, CreateOptions, StoreInfo, ZarrSource};
@@ -123,6 +123,16 @@ impl ChunkSource for Stoppable {
     fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> mmarray_core::Result<ChunkBytes<'_>> {
         self.check()?;
         self.0.read_chunk(coords, buf)
+    }
+    fn can_stream(&self) -> bool {
+        self.0.can_stream()
+    }
+    fn stream_chunk(
+        &self,
+        coords: &[usize],
+    ) -> mmarray_core::Result<Option<Box<dyn ChunkStream + '_>>> {
+        self.check()?;
+        self.0.stream_chunk(coords)
     }
     fn is_writable(&self) -> bool {
         self.0.is_writable()

@@ -213,7 +213,9 @@ impl Deref for ChunkBytes<'_> {
 pub struct MappedFile(memmap2::Mmap);
 
 impl MappedFile {
-    /// Maps all of `file` read-only (with the sequential-access hint).
+    /// Maps all of `file` read-only, its pages mapped at once (`MAP_POPULATE`
+    /// on Linux: one call instead of a page fault per few pages, as a chunk is
+    /// read whole by the pass that maps it), with the sequential-access hint.
     ///
     /// # Errors
     ///
@@ -228,7 +230,7 @@ impl MappedFile {
     /// the mapping keeps the old file.
     pub unsafe fn map(file: &std::fs::File) -> std::io::Result<MappedFile> {
         // SAFETY: forwarded to the caller.
-        let map = unsafe { memmap2::Mmap::map(file) }?;
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(file) }?;
         // A hint only.
         let _ = map.advise(memmap2::Advice::Sequential);
         Ok(MappedFile(map))
@@ -272,6 +274,28 @@ pub trait ChunkSource: fmt::Debug + Send + Sync {
     /// chunk that was never written reads as the source's fill value.
     fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> Result<ChunkBytes<'_>>;
 
+    /// Whether [`stream_chunk`](ChunkSource::stream_chunk) hands out streams
+    /// (for some chunks at least): then a pass that reads every chunk front to
+    /// back may decode chunks as it goes instead of holding them whole. `false`
+    /// by default.
+    fn can_stream(&self) -> bool {
+        false
+    }
+
+    /// The chunk at `coords` as a stream of its buffer's bytes, front to back,
+    /// when the source can decode it that way (a compressed chunk decoded as it
+    /// is read, in far less memory than the chunk): `None` (the default) when it
+    /// cannot, and then the chunk is read with
+    /// [`read_chunk`](ChunkSource::read_chunk). A stream checks what it decodes
+    /// as [`read_chunk`](ChunkSource::read_chunk) does: corrupt data, or data
+    /// that decodes to more or fewer bytes than the chunk's buffer, is an error
+    /// naming the store and the chunk (at the latest from
+    /// [`ChunkStream::finish`]).
+    fn stream_chunk(&self, coords: &[usize]) -> Result<Option<Box<dyn ChunkStream + '_>>> {
+        let _ = coords;
+        Ok(None)
+    }
+
     /// `Some(order)` when chunks are read fastest one after the other in that
     /// order of the grid (a stream, such as a deflated `.npz` member): the engine
     /// then reads them on one thread, in that order. `None` (the default): chunks
@@ -298,6 +322,27 @@ pub trait ChunkSource: fmt::Debug + Send + Sync {
     fn flush(&self) -> Result<()> {
         Ok(())
     }
+}
+
+/// The bytes of one chunk's buffer read front to back
+/// ([`ChunkSource::stream_chunk`]).
+pub trait ChunkStream: Send {
+    /// Fills `buf` with the buffer's next `buf.len()` bytes.
+    ///
+    /// # Errors
+    ///
+    /// The chunk's data is corrupt, ends before, or `buf` reaches past the end of
+    /// the buffer: an error naming the store and the chunk.
+    fn read_next(&mut self, buf: &mut [u8]) -> Result<()>;
+
+    /// Checks, once every byte of the buffer was read, that the stored data
+    /// holds nothing more (and any checksum it has).
+    ///
+    /// # Errors
+    ///
+    /// Bytes of the buffer were left unread, or the data is corrupt or decodes
+    /// to more: an error naming the store and the chunk.
+    fn finish(self: Box<Self>) -> Result<()>;
 }
 
 /// A chunked array: a [`ChunkSource`] seen as one array whose elements are
@@ -475,6 +520,15 @@ impl Chunked {
             });
         }
         Ok(bytes)
+    }
+
+    /// The chunk numbered `id` as a stream ([`ChunkSource::stream_chunk`]), if
+    /// the source streams it.
+    pub fn stream_chunk(&self, id: usize) -> Result<Option<Box<dyn ChunkStream + '_>>> {
+        if !self.source.can_stream() {
+            return Ok(None);
+        }
+        self.source.stream_chunk(&self.grid().coords(id))
     }
 }
 

@@ -15,12 +15,18 @@
 //! dropped (written back first when the pass writes). Memory is the chunks of one
 //! band of the array (the chunks a batch and its unfinished neighbours touch),
 //! never the array.
+//!
+//! Reductions over a whole array whose source streams its chunks (zstd chunks of
+//! a Zarr store, of at least 2 MiB) hold no chunk whole: each
+//! chunk of the band is a decoder plus the part of its buffer the current batch
+//! reads, decoded just before the batch; the segments, pieces and batches are
+//! the same, so are the results.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::mem::size_of;
 use std::sync::{Mutex, PoisonError};
 
-use mmarray_core::chunk::{ChunkBytes, ChunkedView, ChunkedViewMut};
+use mmarray_core::chunk::{ChunkBytes, ChunkStream, ChunkedView, ChunkedViewMut};
 use mmarray_core::{
     Order,
     lowlevel::{Piece, Runs, Segments},
@@ -245,6 +251,292 @@ fn with_piece<T: Element, R>(
     })
 }
 
+/// Chunks of at least this many bytes are streamed by a pass over a whole
+/// array when the source can ([`ChunkSource::stream_chunk`]): a decoder and its
+/// window (well under a MiB for zstd level 1) then stand in for each chunk of a
+/// band, which pays off only for chunks several times that size.
+///
+/// [`ChunkSource::stream_chunk`]: mmarray_core::chunk::ChunkSource::stream_chunk
+const STREAM_MIN: usize = 2 << 20;
+/// Bytes of the virtual region per batch of a streamed pass: the chunks' parts
+/// a batch reads are held decoded (about this much in all).
+const STREAM_BATCH: usize = 16 << 20;
+/// Bytes read per step when a stream skips or finishes the rest of a chunk (or
+/// the size its buffer already has, if larger).
+const STREAM_STEP: usize = 64 << 10;
+
+/// How a chunk of a streamed pass is held.
+enum Held<'s> {
+    /// Decoded as the walk goes: `buf[..filled]` is its buffer's bytes from
+    /// `base` (`buf` keeps its length, so it is zeroed only when it grows).
+    Stream {
+        stream: Box<dyn ChunkStream + 's>,
+        buf: Vec<u8>,
+        base: usize,
+        filled: usize,
+    },
+    /// Whole (a chunk the source does not stream, e.g. a missing one).
+    Whole(ChunkBytes<'s>),
+}
+
+impl Held<'_> {
+    /// The bytes held and the offset in the chunk's buffer of the first.
+    fn bytes(&self) -> (&[u8], usize) {
+        match self {
+            Held::Stream {
+                buf, base, filled, ..
+            } => (&buf[..*filled], *base),
+            Held::Whole(b) => (&**b, 0),
+        }
+    }
+
+    /// Holds bytes `[lo, hi)` of the chunk's buffer (at least), dropping those
+    /// before `lo`; `lo` never goes back.
+    fn advance(&mut self, lo: usize, hi: usize) -> Result<()> {
+        let Held::Stream {
+            stream,
+            buf,
+            base,
+            filled,
+        } = self
+        else {
+            return Ok(());
+        };
+        let read = *base + *filled;
+        if lo >= read {
+            // Skip what the walk does not need.
+            let mut left = lo - read;
+            while left > 0 {
+                let n = left.min(buf.len().max(STREAM_STEP));
+                if buf.len() < n {
+                    buf.resize(n, 0);
+                }
+                stream.read_next(&mut buf[..n])?;
+                left -= n;
+            }
+            *base = lo;
+            *filled = 0;
+        } else if lo > *base {
+            buf.copy_within(lo - *base..*filled, 0);
+            *filled -= lo - *base;
+            *base = lo;
+        }
+        let read = *base + *filled;
+        if hi > read {
+            let want = *filled + (hi - read);
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            stream.read_next(&mut buf[*filled..want])?;
+            *filled = want;
+        }
+        Ok(())
+    }
+
+    /// Reads the rest of the chunk's buffer (`total` bytes), checks that the
+    /// stream ends there, and gives back the buffer for reuse.
+    fn finish(self, total: usize) -> Result<Option<Vec<u8>>> {
+        match self {
+            Held::Stream {
+                mut stream,
+                mut buf,
+                base,
+                filled,
+            } => {
+                let mut read = base + filled;
+                while read < total {
+                    let n = (total - read).min(buf.len().max(STREAM_STEP));
+                    if buf.len() < n {
+                        buf.resize(n, 0);
+                    }
+                    stream.read_next(&mut buf[..n])?;
+                    read += n;
+                }
+                stream.finish()?;
+                Ok(Some(buf))
+            }
+            Held::Whole(ChunkBytes::Owned(v)) => Ok(Some(v)),
+            Held::Whole(_) => Ok(None),
+        }
+    }
+}
+
+/// Whether a reduction over `view` streams its chunks: a view of every element
+/// of the array in one run (walked in increasing order of the virtual region,
+/// so each chunk's buffer front to back when chunks have the array's order), of
+/// a source that streams chunks of at least [`STREAM_MIN`] bytes.
+fn streams<T: Element>(view: &ChunkedView<'_, T>) -> bool {
+    let array = view.array();
+    let source = array.source();
+    let runs = view.runs();
+    source.can_stream()
+        && source.in_order().is_none()
+        && array.order() == source.chunk_order()
+        && array.grid().chunk_len() * size_of::<T>() >= STREAM_MIN
+        && runs.len() == 1
+        && runs.run_len() == array.len()
+}
+
+/// [`reduce_chunked`] over a view that [`streams`]: the same segments in the
+/// same batches (of [`STREAM_BATCH`] bytes), each piece gathered from the parts
+/// of the chunks the batch reads, decoded (in parallel) just before it; memory
+/// is a decoder and a batch's part per chunk of a band, not the band's chunks.
+fn reduce_streamed<T: Elem, K: Kernel<T::Work>>(
+    view: &ChunkedView<'_, T>,
+    kernel: &K,
+    segs: &Segments,
+) -> Result<K::Acc> {
+    let ctx = Exec::current();
+    let size = size_of::<T>();
+    let array = view.array();
+    let chunk_bytes = array.grid().chunk_len() * size;
+    let runs = segs.runs();
+    let order = view.dtype().byte_order();
+    let per_batch = (STREAM_BATCH / SEGMENT_BYTES).max(1);
+    let mut held: HashMap<usize, Held<'_>> = HashMap::new();
+    let mut spare: Vec<Vec<u8>> = Vec::new();
+    let mut total = kernel.init();
+    let n = segs.len();
+    let mut start = 0;
+    while start < n {
+        ctx.check()?;
+        let end = (start + per_batch).min(n);
+        let from = first_offset::<T>(segs, start);
+        let to = segs
+            .pieces(end - 1)
+            .last()
+            .map_or(from, |p| runs.offset(p.run) + (p.start + p.len) * size);
+        let passed: Vec<usize> = held
+            .keys()
+            .copied()
+            .filter(|&id| view.chunk_end(id) <= from)
+            .collect();
+        let done: Vec<Held<'_>> = passed.iter().filter_map(|id| held.remove(id)).collect();
+        finish_all(done, chunk_bytes, &mut spare)?;
+        // The part of each chunk the batch reads.
+        let mut parts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+        view.steps(from, to.saturating_sub(from), |s| {
+            let lo = s.at * size;
+            let hi = (s.at + s.len.saturating_sub(1) * s.stride + 1) * size;
+            let e = parts.entry(s.chunk).or_insert((lo, hi));
+            e.0 = e.0.min(lo);
+            e.1 = e.1.max(hi);
+        });
+        let fresh: Vec<(usize, Vec<u8>)> = parts
+            .keys()
+            .filter(|id| !held.contains_key(id))
+            .map(|&id| (id, spare.pop().unwrap_or_default()))
+            .collect();
+        let opened: Vec<(usize, Held<'_>)> = fresh
+            .into_par_iter()
+            .map(|(id, buf)| {
+                let h = match array.stream_chunk(id)? {
+                    Some(stream) => Held::Stream {
+                        stream,
+                        buf,
+                        base: 0,
+                        filled: 0,
+                    },
+                    None => Held::Whole(array.read_chunk(id, buf)?),
+                };
+                Ok((id, h))
+            })
+            .collect::<Result<_>>()?;
+        held.extend(opened);
+        held.iter_mut()
+            .filter_map(|(id, h)| parts.get(id).map(|&(lo, hi)| (h, lo, hi)))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .try_for_each(|(h, lo, hi)| h.advance(lo, hi))?;
+        let bytes: HashMap<usize, (&[u8], usize)> =
+            held.iter().map(|(&id, h)| (id, h.bytes())).collect();
+        let partials: Vec<Result<K::Acc>> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                let mut acc = kernel.init();
+                let mut done = 0;
+                for p in segs.pieces(i) {
+                    let at = At {
+                        runs,
+                        run: p.run,
+                        start: p.start,
+                    };
+                    let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
+                    with_buffer(len, |buf| {
+                        if !gather_parts(view, &bytes, offset, buf) {
+                            return Err(mmarray_core::Error::Chunk {
+                                store: array.source().name(),
+                                chunk: format!("at byte {offset}"),
+                                reason: "not held by the streamed pass".to_owned(),
+                            });
+                        }
+                        feed::<T, K>(kernel, &mut acc, buf, order, at);
+                        Ok(())
+                    })?;
+                    done += len;
+                }
+                ctx.advance(done);
+                Ok(acc)
+            })
+            .collect();
+        for p in partials {
+            kernel.merge(&mut total, p?);
+        }
+        start = end;
+    }
+    finish_all(held.into_values().collect(), chunk_bytes, &mut spare)?;
+    Ok(total)
+}
+
+/// Finishes the chunks `done` of a streamed pass (in parallel; see
+/// [`Held::finish`]) and keeps their buffers in `spare`.
+fn finish_all(done: Vec<Held<'_>>, chunk_bytes: usize, spare: &mut Vec<Vec<u8>>) -> Result<()> {
+    let bufs: Vec<Option<Vec<u8>>> = done
+        .into_par_iter()
+        .map(|h| h.finish(chunk_bytes))
+        .collect::<Result<_>>()?;
+    spare.extend(bufs.into_iter().flatten());
+    Ok(())
+}
+
+/// Copies the elements of the virtual region in `[offset, offset + buf.len())`
+/// into `buf`, from the parts of the chunks in `parts` (by number: the bytes and
+/// their offset in the chunk's buffer); `false` if a part is missing.
+fn gather_parts<T: Element>(
+    view: &ChunkedView<'_, T>,
+    parts: &HashMap<usize, (&[u8], usize)>,
+    offset: usize,
+    buf: &mut [u8],
+) -> bool {
+    let size = size_of::<T>();
+    let mut ok = true;
+    view.steps(offset, buf.len(), |s| {
+        let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
+        let Some(&(src, base)) = parts.get(&s.chunk) else {
+            ok = false;
+            return;
+        };
+        let Some(at) = (s.at * size).checked_sub(base) else {
+            ok = false;
+            return;
+        };
+        if s.stride == 1 {
+            match src.get(at..at + dst.len()) {
+                Some(src) => dst.copy_from_slice(src),
+                None => ok = false,
+            }
+        } else {
+            for (j, d) in dst.chunks_exact_mut(size).enumerate() {
+                match src.get(at + j * s.stride * size..at + (j * s.stride + 1) * size) {
+                    Some(src) => d.copy_from_slice(src),
+                    None => ok = false,
+                }
+            }
+        }
+    });
+    ok
+}
+
 /// Runs `kernel` over every element of the chunked `view`, in parallel; the same
 /// result, bit for bit, as over the same view of a contiguous array.
 pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
@@ -254,6 +546,9 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
     let ctx = Exec::current();
     let size = size_of::<T>();
     let segs = view.segments(SEGMENT_BYTES / size);
+    if streams(view) {
+        return reduce_streamed(view, kernel, &segs);
+    }
     let runs = segs.runs();
     let order = view.dtype().byte_order();
     let mut total = kernel.init();

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{Flavor, Rng, all_ops, encode_bytes, flavors, random_values, same_bits, with_threads};
-use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, MemoryChunks};
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, ChunkStream, Chunked, MemoryChunks};
 use mmarray_core::{Order, View, ViewMut};
 use mmarray_dtype::{Bool, ByteOrder, Complex32, Complex64, DType, Native, f16};
 use mmarray_ops::{
@@ -191,6 +191,208 @@ fn long_arrays_match_over_many_batches_on_any_pool() {
     // 6 passes, each reading each of the 5 x 13 chunks once.
     assert_eq!(a.grid().len(), 65);
     assert_eq!(reads.load(std::sync::atomic::Ordering::Relaxed), 6 * 65);
+}
+
+/// What a [`Streaming`] source saw.
+#[derive(Debug, Default)]
+struct StreamLog {
+    /// Streams handed out, finished (checked to their end), chunks read whole.
+    opened: std::sync::atomic::AtomicUsize,
+    finished: std::sync::atomic::AtomicUsize,
+    whole: std::sync::atomic::AtomicUsize,
+    /// Streams open now, and the most open at once.
+    open: std::sync::atomic::AtomicUsize,
+    most_open: std::sync::atomic::AtomicUsize,
+}
+
+/// A source that streams its chunks (all but chunk (0, 1), read whole), with
+/// chunk `bad` failing: `Some(true)` in the middle of its data, `Some(false)`
+/// when finished (as data that decodes to more than the chunk).
+#[derive(Debug)]
+struct Streaming {
+    inner: MemoryChunks,
+    log: std::sync::Arc<StreamLog>,
+    bad: Option<([usize; 2], bool)>,
+}
+
+struct Cursor<'s> {
+    source: &'s Streaming,
+    coords: Vec<usize>,
+    bytes: Vec<u8>,
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn error(&self, reason: &str) -> mmarray_core::Error {
+        mmarray_core::Error::Chunk {
+            store: self.source.name(),
+            chunk: format!("c/{}/{}", self.coords[0], self.coords[1]),
+            reason: reason.to_owned(),
+        }
+    }
+
+    fn bad(&self, mid: bool) -> bool {
+        self.source
+            .bad
+            .is_some_and(|(c, m)| c[..] == self.coords[..] && m == mid)
+    }
+}
+
+impl ChunkStream for Cursor<'_> {
+    fn read_next(&mut self, buf: &mut [u8]) -> mmarray_core::Result<()> {
+        let end = self.at + buf.len();
+        if self.bad(true) && end > self.bytes.len() / 2 {
+            return Err(self.error("corrupt data"));
+        }
+        let Some(src) = self.bytes.get(self.at..end) else {
+            return Err(self.error("read past the end"));
+        };
+        buf.copy_from_slice(src);
+        self.at = end;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> mmarray_core::Result<()> {
+        let log = &self.source.log;
+        log.open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        if self.at != self.bytes.len() {
+            return Err(self.error("not read to the end"));
+        }
+        if self.bad(false) {
+            return Err(self.error("decodes to more"));
+        }
+        log.finished
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl ChunkSource for Streaming {
+    fn dtype(&self) -> DType {
+        self.inner.dtype()
+    }
+    fn grid(&self) -> &ChunkGrid {
+        self.inner.grid()
+    }
+    fn name(&self) -> String {
+        "streaming.zarr".to_owned()
+    }
+    fn read_chunk(&self, coords: &[usize], buf: Vec<u8>) -> mmarray_core::Result<ChunkBytes<'_>> {
+        self.log
+            .whole
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.read_chunk(coords, buf)
+    }
+    fn can_stream(&self) -> bool {
+        true
+    }
+    fn stream_chunk(
+        &self,
+        coords: &[usize],
+    ) -> mmarray_core::Result<Option<Box<dyn ChunkStream + '_>>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if coords == [0, 1] {
+            return Ok(None);
+        }
+        let bytes = self.inner.read_chunk(coords, Vec::new())?.to_vec();
+        self.log.opened.fetch_add(1, Relaxed);
+        let open = self.log.open.fetch_add(1, Relaxed) + 1;
+        self.log.most_open.fetch_max(open, Relaxed);
+        Ok(Some(Box::new(Cursor {
+            source: self,
+            coords: coords.to_vec(),
+            bytes,
+            at: 0,
+        })))
+    }
+}
+
+/// Whole-array reductions over a source that streams chunks of 2 MiB and more
+/// decode them as the walk goes (each chunk once, front to back, checked to its
+/// end, a band's worth open at once at most) and give the same bits as over the
+/// contiguous array, on any pool; chunks the source does not stream are read
+/// whole; a stream that fails, mid-way or at its end, is the pass's error.
+#[test]
+fn streamed_chunks_give_the_same_bits_and_their_errors() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut rng = Rng::new(11);
+    // 70 MiB of big-endian float16 in chunks of 2.1 MiB, 9 per row (the last
+    // one 200 wide), 5 per column (the last one 100 high).
+    let shape = [4100usize, 9000];
+    let chunk = [1000usize, 1100];
+    let values: Vec<f16> = random_values(&mut rng, shape[0] * shape[1], Flavor::Nans);
+    let bytes = encode_bytes(&values, ByteOrder::Big);
+    let whole = View::<f16>::from_bytes(&bytes, &shape, Order::C, ByteOrder::Big).unwrap();
+    let source = |bad| Streaming {
+        inner: MemoryChunks::from_view(&whole, &chunk, Order::C).unwrap(),
+        log: std::sync::Arc::default(),
+        bad,
+    };
+    let s = source(None);
+    let log = s.log.clone();
+    let a = Chunked::new(Box::new(s));
+    let c = a.view::<f16>().unwrap();
+    let skip = ReduceOptions {
+        skipna: true,
+        ddof: 1,
+    };
+    let mut passes = 0;
+    for (op, o) in [
+        (mmarray_ops::Op::Std, skip),
+        (mmarray_ops::Op::Argmax, ReduceOptions::default()),
+        (mmarray_ops::Op::Sum, skip),
+        (mmarray_ops::Op::Min, ReduceOptions::default()),
+    ] {
+        let want = with_threads(2, || reduce(&whole, op, &o).unwrap());
+        for threads in [1, 2, 3] {
+            let got = with_threads(threads, || reduce(&c, op, &o).unwrap());
+            passes += 1;
+            assert!(
+                same_bits(&want, &got),
+                "{op} {o:?} {threads} threads: {want:?} vs {got:?}"
+            );
+        }
+    }
+    let want = stats(&whole, true).unwrap();
+    let got = with_threads(3, || stats(&c, true).unwrap());
+    passes += 1;
+    assert!(stats_bits(&want, &got), "{want:?} vs {got:?}");
+    let n = a.grid().len();
+    assert_eq!(n, 45);
+    assert_eq!(log.opened.load(Relaxed), passes * (n - 1));
+    assert_eq!(log.finished.load(Relaxed), passes * (n - 1));
+    assert_eq!(log.whole.load(Relaxed), passes);
+    assert_eq!(log.open.load(Relaxed), 0);
+    // A batch crosses at most two bands of 9 chunks.
+    let most = log.most_open.load(Relaxed);
+    assert!((9..=18).contains(&most), "{most} streams open at once");
+    // A view that is not the whole array reads chunks whole.
+    let (v, cv) = (whole.slice("1:").unwrap(), c.slice("1:").unwrap());
+    let want = reduce(&v, mmarray_ops::Op::Sum, &skip).unwrap();
+    let got = reduce(&cv, mmarray_ops::Op::Sum, &skip).unwrap();
+    assert!(same_bits(&want, &got), "{want:?} vs {got:?}");
+    assert_eq!(log.opened.load(Relaxed), passes * (n - 1));
+    assert_eq!(log.whole.load(Relaxed), passes + n);
+    // Failing streams.
+    for (bad, reason) in [
+        (([3, 4], true), "corrupt data"),
+        (([4, 8], false), "decodes to more"),
+    ] {
+        let a = Chunked::new(Box::new(source(Some(bad))));
+        let c = a.view::<f16>().unwrap();
+        for threads in [1, 2] {
+            let e = with_threads(threads, || {
+                reduce(&c, mmarray_ops::Op::Sum, &ReduceOptions::default()).unwrap_err()
+            });
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "streaming.zarr: chunk c/{}/{}: {reason}",
+                    bad.0[0], bad.0[1]
+                )
+            );
+        }
+    }
 }
 
 /// Writes through a chunked view leave the same elements as the same writes

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, Chunked, MappedFile};
+use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, ChunkStream, Chunked, MappedFile};
 use mmarray_core::{Error, Result};
 use mmarray_dtype::{DType, Native, Value};
 use zarrs::array::{
@@ -477,6 +477,20 @@ impl ZarrSource {
         }
     }
 
+    /// Whether chunks can be streamed ([`ChunkSource::stream_chunk`]): a
+    /// read-only, unsharded store whose chunks are plain (native, untransposed)
+    /// bytes compressed by zstd alone.
+    fn streams(&self) -> bool {
+        !self.writable
+            && self.shards.is_none()
+            && !self.map
+            && matches!(self.decode, Decode::Chain(_))
+            && self
+                .direct
+                .as_ref()
+                .is_some_and(|d| d.steps == [Step::Zstd] && d.array_part.is_none())
+    }
+
     fn chunk_error(&self, coords: &[usize], reason: impl Into<String>) -> Error {
         Error::Chunk {
             store: self.name.clone(),
@@ -804,6 +818,175 @@ fn fixed(bytes: ArrayBytes<'_>, want: usize) -> std::result::Result<Vec<u8>, Str
     Ok(bytes)
 }
 
+/// A chunk's zstd data decoded as it is read from its file
+/// ([`ChunkSource::stream_chunk`]): the file is read through a small buffer and
+/// the decoder holds its window (at most the chunk's size, which the frame
+/// header states), never the chunk.
+struct ZstdStream {
+    decoder: zstd::stream::read::Decoder<'static, std::io::BufReader<std::fs::File>>,
+    /// The chunk's size in bytes.
+    want: usize,
+    /// Bytes handed out so far.
+    done: usize,
+}
+
+impl ZstdStream {
+    /// The stream of the chunk file `file` of `want` bytes decoded, if it is
+    /// one zstd frame whose header says it decodes to exactly `want` bytes and
+    /// the file is no larger than such a chunk can be stored in; `None`
+    /// otherwise (a missing file, a frame without its size or claiming another
+    /// one, several frames: the chunk is then read whole, and checked, as
+    /// [`ChunkSource::read_chunk`] reads it).
+    fn open(file: &Path, want: usize) -> std::result::Result<Option<ZstdStream>, String> {
+        use std::io::{Read, Seek};
+        let mut f = match std::fs::File::open(file) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot open the chunk: {e}")),
+        };
+        let len = f
+            .metadata()
+            .map_err(|e| format!("cannot read the chunk: {e}"))?
+            .len();
+        if len > max_stored(want) {
+            return Ok(None);
+        }
+        // A frame header is at most 18 bytes.
+        let mut head = [0u8; 18];
+        let n = usize::try_from(len).map_or(head.len(), |l| l.min(head.len()));
+        f.read_exact(&mut head[..n])
+            .map_err(|e| format!("cannot read the chunk: {e}"))?;
+        match zstd::zstd_safe::get_frame_content_size(&head[..n]) {
+            Ok(Some(size)) if size == want as u64 => {}
+            _ => return Ok(None),
+        }
+        // The decoder holds a window of the frame's choosing: at most the
+        // chunk's size rounded up to a power of two, or the chunk is read whole.
+        let log = want.next_power_of_two().trailing_zeros().clamp(10, 31);
+        if frame_window(&head[..n]).is_none_or(|w| w > 1u64 << log) {
+            return Ok(None);
+        }
+        f.rewind()
+            .map_err(|e| format!("cannot read the chunk: {e}"))?;
+        let mut decoder = zstd::stream::read::Decoder::new(f).map_err(|e| format!("zstd: {e}"))?;
+        // Frames after the first (which decode to more than the chunk unless
+        // empty) get no larger window.
+        decoder
+            .window_log_max(log)
+            .map_err(|e| format!("zstd: {e}"))?;
+        Ok(Some(ZstdStream {
+            decoder,
+            want,
+            done: 0,
+        }))
+    }
+
+    fn read_next(&mut self, buf: &mut [u8]) -> std::result::Result<(), String> {
+        use std::io::Read;
+        if buf.len() > self.want - self.done {
+            return Err(format!(
+                "{} bytes asked after {} of a chunk of {}",
+                buf.len(),
+                self.done,
+                self.want
+            ));
+        }
+        let mut got = 0;
+        while got < buf.len() {
+            match self.decoder.read(&mut buf[got..]) {
+                Ok(0) => {
+                    return Err(format!(
+                        "decodes to {} bytes, {} expected",
+                        self.done + got,
+                        self.want
+                    ));
+                }
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(format!(
+                        "corrupt zstd data or more than {} bytes: {e}",
+                        self.want
+                    ));
+                }
+            }
+        }
+        self.done += got;
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::result::Result<(), String> {
+        use std::io::Read;
+        if self.done != self.want {
+            return Err(format!(
+                "{} bytes of a chunk of {} read",
+                self.done, self.want
+            ));
+        }
+        let mut more = [0u8; 1];
+        loop {
+            match self.decoder.read(&mut more) {
+                Ok(0) => break,
+                Ok(_) => {
+                    return Err(format!(
+                        "corrupt zstd data or more than {} bytes: it decodes to more",
+                        self.want
+                    ));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(format!(
+                        "corrupt zstd data or more than {} bytes: {e}",
+                        self.want
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The window size the zstd frame whose header starts `head` declares (its
+/// content size for single-segment frames); `None` if `head` is not a whole
+/// zstd frame header.
+fn frame_window(head: &[u8]) -> Option<u64> {
+    if head.get(..4)? != [0x28, 0xb5, 0x2f, 0xfd] {
+        return None;
+    }
+    let descriptor = *head.get(4)?;
+    if descriptor & 0x20 != 0 {
+        // Single segment: the window is the content size.
+        return zstd::zstd_safe::get_frame_content_size(head).ok().flatten();
+    }
+    let w = *head.get(5)?;
+    let base = 1u64 << (10 + u32::from(w >> 3));
+    Some(base + base / 8 * u64::from(w & 7))
+}
+
+/// A [`ZstdStream`] whose errors name its store and chunk.
+struct Named<'s> {
+    source: &'s ZarrSource,
+    coords: Vec<usize>,
+    inner: ZstdStream,
+}
+
+impl ChunkStream for Named<'_> {
+    fn read_next(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.inner
+            .read_next(buf)
+            .map_err(|r| self.source.chunk_error(&self.coords, r))
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        let Named {
+            source,
+            coords,
+            inner,
+        } = *self;
+        inner.finish().map_err(|r| source.chunk_error(&coords, r))
+    }
+}
+
 /// The most bytes a stored chunk of `want` bytes may have: its size plus what any
 /// codec adds (zstd and gzip frames of incompressible data, blosc headers,
 /// checksums) with room to spare. A larger file is refused before it is read.
@@ -921,6 +1104,29 @@ impl ChunkSource for ZarrSource {
         };
         self.decode(coords, buf)
             .map_err(|r| self.chunk_error(coords, r))
+    }
+
+    fn can_stream(&self) -> bool {
+        self.streams()
+    }
+
+    fn stream_chunk(&self, coords: &[usize]) -> Result<Option<Box<dyn ChunkStream + '_>>> {
+        if !self.streams() || self.grid.id(coords).is_none() {
+            return Ok(None);
+        }
+        let want = self.grid.chunk_len() * self.dtype.itemsize();
+        let file = self
+            .array
+            .storage()
+            .key_to_fspath(&self.array.chunk_key(&shape_u64(coords)));
+        let stream = ZstdStream::open(&file, want).map_err(|r| self.chunk_error(coords, r))?;
+        Ok(stream.map(|inner| {
+            Box::new(Named {
+                source: self,
+                coords: coords.to_vec(),
+                inner,
+            }) as Box<dyn ChunkStream + '_>
+        }))
     }
 
     fn is_writable(&self) -> bool {

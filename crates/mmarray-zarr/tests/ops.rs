@@ -83,3 +83,70 @@ fn reductions_over_stores_equal_those_over_the_npy() {
         }
     }
 }
+
+/// Stores whose chunks are large enough to be streamed by whole-array
+/// reductions (zstd, 2 MiB chunks: decoded as the walk goes, not held whole):
+/// the same bits as over the `.npy`, partial edge chunks included; chunks
+/// stored otherwise (two frames, or damaged) are read whole or refused as
+/// unstreamed reads refuse them.
+#[test]
+fn streamed_stores_equal_the_npy_and_refuse_damaged_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = [1100usize, 1300];
+    let npy = dir.path().join("big.npy");
+    // SAFETY: the test's own file.
+    let mut a =
+        unsafe { DynArray::<ReadWrite>::create(&npy, DType::native(Kind::F64), &shape, Order::C) }
+            .unwrap();
+    let values: Vec<f64> = (0..shape[0] * shape[1])
+        .map(|i| ((i * 7919) % 100_003) as f64 / 7.0 - 3000.0)
+        .collect();
+    a.view_mut::<f64>().unwrap().assign_slice(&values).unwrap();
+    a.close().unwrap();
+    // SAFETY: as above.
+    let src = unsafe { DynArray::<ReadOnly>::open(&npy) }.unwrap();
+    let opts = CreateOptions::new().chunks(&[512, 512]);
+    check::<f64>(&src, &opts, dir.path(), "streamed");
+    let store = dir.path().join("streamed.zarr");
+    let sum = |store: &std::path::Path| {
+        let a = mmarray_zarr::open(store).unwrap();
+        let v = a.view::<f64>().unwrap();
+        reduce(&v, Op::Sum, &ReduceOptions::default()).map_err(|e| e.to_string())
+    };
+    let want = reduce(
+        &src.view::<f64>().unwrap(),
+        Op::Sum,
+        &ReduceOptions::default(),
+    )
+    .unwrap();
+    let chunk = store.join("c/1/1");
+    let stored = std::fs::read(&chunk).unwrap();
+    let decoded = zstd::bulk::decompress(&stored, 512 * 512 * 8).unwrap();
+    // Two frames: read whole, right.
+    let mut two = zstd::bulk::compress(&decoded[..1 << 20], 1).unwrap();
+    two.extend(zstd::bulk::compress(&decoded[1 << 20..], 1).unwrap());
+    std::fs::write(&chunk, &two).unwrap();
+    assert_eq!(format!("{:?}", sum(&store).unwrap()), format!("{want:?}"));
+    let refused = |bytes: &[u8], what: &str| {
+        std::fs::write(&chunk, bytes).unwrap();
+        let e = sum(&store).unwrap_err();
+        assert!(
+            e.contains(&store.display().to_string()) && e.contains("chunk c/1/1"),
+            "{what}: {e}"
+        );
+    };
+    refused(&stored[..stored.len() / 2], "truncated");
+    let mut longer = stored.clone();
+    longer.extend_from_slice(&[0; 8]);
+    refused(&longer, "too long");
+    let mut more = stored.clone();
+    more.extend(zstd::bulk::compress(&[1u8; 64], 1).unwrap());
+    refused(&more, "a second frame with more data");
+    let mut bad = stored.clone();
+    for b in bad.iter_mut().take(6) {
+        *b ^= 0x5a;
+    }
+    refused(&bad, "corrupt header");
+    std::fs::write(&chunk, &stored).unwrap();
+    assert_eq!(format!("{:?}", sum(&store).unwrap()), format!("{want:?}"));
+}
