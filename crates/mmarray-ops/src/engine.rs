@@ -3,6 +3,7 @@
 //! combined in segment order so that results do not depend on the thread count.
 
 use std::mem::size_of;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mmarray_core::{
@@ -20,8 +21,8 @@ use crate::num::{Elem, Num};
 pub(crate) const SEGMENT_BYTES: usize = 1 << 20;
 /// Elements decoded per step into stack buffers (fits L1 for every type).
 pub(crate) const BLOCK: usize = 1024;
-/// Segments processed per parallel batch: bounds the memory for partial results,
-/// and is the readahead window for files that are not cached.
+/// Segments processed per parallel batch: bounds the memory for partial results (and is
+/// the unit of the [`Access::Auto`] timing and of the stop checks).
 pub(crate) const BATCH: usize = 64;
 
 /// Where a block of values is: element `start` of run `run` is `values[0]`.
@@ -297,16 +298,6 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
         }
         return Ok(total);
     }
-    let span = |from: usize, to: usize| -> (usize, usize) {
-        let first = segs
-            .pieces(from)
-            .next()
-            .map_or(0, |p| runs.offset(p.run) + p.start * size_of::<T>());
-        let last = segs.pieces(to - 1).last().map_or(0, |p| {
-            runs.offset(p.run) + (p.start + p.len) * size_of::<T>()
-        });
-        (first, last.saturating_sub(first))
-    };
     let mut chooser = Chooser::new(
         ctx.access_policy(),
         view.is_file_backed(),
@@ -317,14 +308,8 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
         ctx.check()?;
         let end = (start + BATCH).min(n);
         let read = chooser.next_reads();
-        // Start reading the next batch while this one is computed (cold files);
-        // reads from the file have the kernel's own read-ahead instead.
-        if end < n && !chooser.may_read() {
-            let (off, len) = span(end, (end + BATCH).min(n));
-            view.prefetch(off, len);
-        }
         let clock = Instant::now();
-        let partials: Vec<K::Acc> = (start..end).into_par_iter().map(|i| one(i, read)).collect();
+        let partials = in_order(start, end, |i| one(i, read));
         chooser.record(read, clock.elapsed());
         for p in partials {
             kernel.merge(&mut total, p);
@@ -332,6 +317,35 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
         start = end;
     }
     Ok(total)
+}
+
+/// `f(i)` for every `i` in `start..end`, on all threads of the current pool, returned in the
+/// order of `i`. The threads take the indices in increasing order, one at a time, so that
+/// together they walk a file front to back as one sequential stream: the kernel's read-ahead
+/// (of the mapping's page faults and of `pread` alike) then keeps ahead of both. Split into
+/// one contiguous half per thread instead (as an indexed parallel iterator is), each batch
+/// would start new streams in the middle of data not yet read, which for a file not in the
+/// page cache made the pass about twice as slow as one read-ahead stream (measured: 1 GiB
+/// cold, 2 threads, 0.95-1.13 s against 0.51-0.61 s); for cached data both take the same.
+fn in_order<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A + Sync) -> Vec<A> {
+    let next = AtomicUsize::new(start);
+    let workers = rayon::current_num_threads().clamp(1, end.saturating_sub(start).max(1));
+    let mut done: Vec<(usize, A)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= end {
+                    break;
+                }
+                mine.push((i, f(i)));
+            }
+            mine
+        })
+        .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, a)| a).collect()
 }
 
 /// Chooses, batch by batch, between reading through the mapping and reading
@@ -363,10 +377,6 @@ impl Chooser {
             batch: 0,
             times: [[None; KEEP]; 2],
         }
-    }
-
-    fn may_read(&self) -> bool {
-        self.access != Access::Map
     }
 
     fn estimate(&self, read: bool) -> Option<Duration> {
