@@ -498,6 +498,22 @@ impl<M: Writable> DynArray<M> {
         Ok(ViewMut::<T>::from_parts(self.map.bytes_mut(), geom, order))
     }
 
+    /// A [`DataWriter`](crate::DataWriter) that writes the data bytes straight to the
+    /// file (`pwrite`), past the mapping; `None` for copy-on-write arrays, whose changes
+    /// never reach the file, and for arrays without data bytes.
+    #[must_use]
+    pub fn data_writer(&self) -> Option<crate::DataWriter<'_>> {
+        match &self.map {
+            Map::Mut(_) if M::WRITES_FILE && self.nbytes() > 0 => Some(crate::DataWriter::new(
+                &self.file,
+                &self.path,
+                self.layout.data_offset,
+                self.nbytes(),
+            )),
+            _ => None,
+        }
+    }
+
     /// Writes changes back to the file and waits for it (`msync`); errors are
     /// returned, not hidden. Does nothing for copy-on-write arrays.
     pub fn flush(&self) -> Result<()> {

@@ -97,6 +97,7 @@ mod staged;
 mod staging;
 mod sys;
 mod view;
+mod writer;
 
 pub use array::{Array, CreateOptions, DynArray, OpenOptions};
 pub use error::{Error, IndexError, Result, ShapeError};
@@ -107,6 +108,7 @@ pub use spec::{Index, SliceEnd, SliceRange, Spec, SpecError};
 pub use staged::StagedFile;
 pub use staging::{Abandoned, abandon_staged, set_unnamed_temporaries};
 pub use view::{View, ViewMut};
+pub use writer::DataWriter;
 
 /// The machinery under views, for engines that walk the bytes themselves.
 ///

@@ -115,6 +115,29 @@ pub(crate) fn advise_sequential(file: &File) {
     let _ = file;
 }
 
+/// `sync_file_range(SYNC_FILE_RANGE_WRITE)`: starts write-back of the dirty pages of
+/// `len` bytes of `file` from byte `offset` without waiting for it (only a hint; errors
+/// are ignored, the caller's later flush reports them). Nothing where Linux's call is missing.
+pub(crate) fn start_writeback(file: &File, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (
+            libc::off64_t::try_from(offset),
+            libc::off64_t::try_from(len),
+        ) else {
+            return;
+        };
+        // SAFETY: sync_file_range only reads its integer arguments and acts on the open
+        // descriptor, which `file` keeps alive for the call; it never changes file data.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
+}
+
 /// `madvise(MADV_WILLNEED)` over the pages of `bytes[offset..offset + len]`.
 pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
     let start = offset.min(bytes.len());

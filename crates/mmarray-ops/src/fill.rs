@@ -2,9 +2,12 @@
 //! numbers that are the same for a seed whatever the number of threads.
 
 use std::mem::size_of;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 
 use mmarray_core::{
-    DynArray, Spec, Writable,
+    DataWriter, DynArray, Order, Spec, Writable,
     lowlevel::{Piece, Runs},
 };
 use mmarray_dtype::{
@@ -190,15 +193,121 @@ fn check_dist(kind: Kind, dist: Dist) -> Result<(i128, u64)> {
 /// crate docs), so the bytes are the same whatever the number of threads. Bool
 /// arrays get true and false with equal probability whatever `dist` is.
 pub fn random_view<T: Native, V: Target<T>>(view: V, dist: Dist, seed: u64) -> Result<()> {
+    random_into::<T, _>(ToTarget(view), dist, seed)
+}
+
+/// Where a fill by flat C-order index goes: a [`Target`] (through its pieces), or a whole
+/// C-contiguous array's file ([`ToFile`]).
+trait Sink<T: Element> {
+    /// Sets element `i` to `f(i)` for every flat C-order index `i`.
+    fn fill_with(self, f: impl Fn(usize) -> T + Sync) -> Result<()>;
+}
+
+/// A [`Target`] as a [`Sink`].
+struct ToTarget<V>(V);
+
+impl<T: Element, V: Target<T>> Sink<T> for ToTarget<V> {
+    fn fill_with(self, f: impl Fn(usize) -> T + Sync) -> Result<()> {
+        V::into_result(fill_with(self.0, f))
+    }
+}
+
+/// The whole data of a C-contiguous array (memory position `i` holds element `i`), written
+/// to its file with `pwrite` from a per-thread buffer (see [`stream_fill`]).
+struct ToFile<'a> {
+    writer: DataWriter<'a>,
+    order: ByteOrder,
+}
+
+impl<T: Element> Sink<T> for ToFile<'_> {
+    fn fill_with(self, f: impl Fn(usize) -> T + Sync) -> Result<()> {
+        stream_fill(&self.writer, self.order, &f)
+    }
+}
+
+/// Bytes written per `pwrite`: one segment, generated into a per-thread buffer that stays in
+/// L2 until the kernel copies it into the page cache.
+const STREAM_PIECE: usize = crate::engine::SEGMENT_BYTES;
+/// Write-back of what the threads wrote is started every this many pieces (32 MiB), one such
+/// window behind the newest piece, so that the disk writes while later pieces are computed.
+const WRITEBACK_PIECES: usize = 32;
+
+thread_local! {
+    /// The per-thread fill buffer (`u64` for alignment), allocated on first use.
+    static FILL_BUF: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sets every element of the array behind `writer` (C-contiguous, `n` elements of `T` in byte
+/// order `order`) to `f(i)`: the threads take pieces of [`STREAM_PIECE`] bytes front to back,
+/// compute each into their buffer and `pwrite` it, while a helper thread starts the write-back
+/// of each window of [`WRITEBACK_PIECES`] pieces once the threads are past it.
+///
+/// Through the mapping instead, every fresh page costs a page fault and is zeroed by the
+/// kernel before being overwritten, and nothing reaches the disk before the final flush
+/// (measured, 1 GiB of standard normals on a busy 2-CPU machine: 1.67-1.86 s against
+/// 2.0-2.2 s through the mapping). The bytes are the same either way.
+fn stream_fill<T: Element>(
+    writer: &DataWriter<'_>,
+    order: ByteOrder,
+    f: &(impl Fn(usize) -> T + Sync),
+) -> Result<()> {
+    let size = size_of::<T>();
+    let piece = STREAM_PIECE - STREAM_PIECE % size;
+    let pieces = writer.len().div_ceil(piece);
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<usize>();
+    std::thread::scope(|scope| {
+        // The helper starts write-back; it ends when every sender is gone.
+        scope.spawn(move || {
+            for window in rx {
+                let bytes = WRITEBACK_PIECES * piece;
+                writer.start_writeback(window * bytes, bytes);
+            }
+        });
+        with(move |ctx| {
+            let workers = rayon::current_num_threads().clamp(1, pieces.max(1));
+            (0..workers).into_par_iter().try_for_each_with(tx, |tx, _| {
+                FILL_BUF.with_borrow_mut(|buf| {
+                    if buf.is_empty() {
+                        buf.resize(STREAM_PIECE / 8, 0);
+                    }
+                    let buf: &mut [u8] = bytemuck::cast_slice_mut(buf.as_mut_slice());
+                    loop {
+                        ctx.check()?;
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= pieces {
+                            return Ok(());
+                        }
+                        let from = k * piece;
+                        let bytes = &mut buf[..piece.min(writer.len() - from)];
+                        let base = from / size;
+                        write_piece(bytes, order, |j| f(base + j));
+                        writer.write_at(from, bytes)?;
+                        ctx.advance(bytes.len());
+                        // The window before the one this piece ends is behind every thread
+                        // by now (they take pieces in order, one at a time).
+                        if (k + 1).is_multiple_of(WRITEBACK_PIECES) && k + 1 >= 2 * WRITEBACK_PIECES
+                        {
+                            let _ = tx.send((k + 1) / WRITEBACK_PIECES - 2);
+                        }
+                    }
+                })
+            })
+        })
+    })
+}
+
+/// [`random_view`] into any [`Sink`].
+fn random_into<T: Native, S: Sink<T>>(sink: S, dist: Dist, seed: u64) -> Result<()> {
     let (low, range) = check_dist(T::KIND, dist)?;
     let seed = Draws::key(seed);
     let bits = uniform_bits(T::KIND);
     let complex = T::KIND.class() == Class::Complex;
-    let out = match (T::KIND.class(), dist) {
-        (Class::Bool, _) => fill_with(view, |i| {
-            T::from_u64(Draws::new(seed, i as u64).next_u64() >> 63)
-        }),
-        (Class::Signed | Class::Unsigned, _) => fill_with(view, |i| {
+    match (T::KIND.class(), dist) {
+        (Class::Bool, _) => {
+            sink.fill_with(|i| T::from_u64(Draws::new(seed, i as u64).next_u64() >> 63))
+        }
+        (Class::Signed | Class::Unsigned, _) => sink.fill_with(|i| {
             let v = low + i128::from(Draws::new(seed, i as u64).below(range));
             if v < 0 {
                 T::from_i64(v as i64)
@@ -206,22 +315,35 @@ pub fn random_view<T: Native, V: Target<T>>(view: V, dist: Dist, seed: u64) -> R
                 T::from_u64(v as u64)
             }
         }),
-        (_, Dist::Normal) if complex => fill_with(view, |i| {
+        (_, Dist::Normal) if complex => sink.fill_with(|i| {
             let re = Draws::new(seed, 2 * i as u64).normal();
             let im = Draws::new(seed, 2 * i as u64 + 1).normal();
             T::from_c128(mmarray_dtype::Complex64::new(re, im))
         }),
-        (_, Dist::Uniform) if complex => fill_with(view, |i| {
+        (_, Dist::Uniform) if complex => sink.fill_with(|i| {
             let re = Draws::new(seed, 2 * i as u64).uniform(bits);
             let im = Draws::new(seed, 2 * i as u64 + 1).uniform(bits);
             T::from_c128(mmarray_dtype::Complex64::new(re, im))
         }),
-        (_, Dist::Normal) => fill_with(view, |i| T::from_f64(Draws::new(seed, i as u64).normal())),
-        _ => fill_with(view, |i| {
-            T::from_f64(Draws::new(seed, i as u64).uniform(bits))
-        }),
-    };
-    V::into_result(out)
+        (_, Dist::Normal) => sink.fill_with(|i| T::from_f64(Draws::new(seed, i as u64).normal())),
+        _ => sink.fill_with(|i| T::from_f64(Draws::new(seed, i as u64).uniform(bits))),
+    }
+}
+
+/// A [`ToFile`] sink for all of `array` when `spec` selects it whole, in memory order, with
+/// element `i` (flat C-order index) at memory position `i`, and the array writes its file;
+/// `None` otherwise (the fill then goes through a view of the mapping).
+fn whole_file<'a, M: Writable>(array: &'a DynArray<M>, spec: &Spec) -> Option<ToFile<'a>> {
+    let c_linear =
+        array.order() == Order::C || array.shape().iter().filter(|&&d| d > 1).count() <= 1;
+    if !c_linear || *spec != Spec::default() {
+        return None;
+    }
+    let writer = array.data_writer()?;
+    Some(ToFile {
+        writer,
+        order: array.dtype().byte_order(),
+    })
 }
 
 /// Writes `value` (cast to the array's dtype with numpy's rules) into the elements
@@ -248,15 +370,24 @@ where
 {
     let spec: Spec = spec.try_into().map_err(Into::into)?;
     dispatch!(array.dtype().kind(), T => {
+        let value = value.cast::<T>();
+        if let Some(sink) = whole_file(array, &spec) {
+            return Sink::<T>::fill_with(sink, |_| value);
+        }
         let view = array.view_mut::<T>()?.into_slice(spec)?;
-        fill(view, value.cast::<T>());
+        fill(view, value);
     });
     Ok(())
 }
 
 /// `np.arange(n).reshape(shape)` cast to the array's dtype, whatever its memory order.
 pub fn arange<M: Writable>(array: &mut DynArray<M>) -> Result<()> {
-    dispatch!(array.dtype().kind(), T => arange_view(array.view_mut::<T>()?));
+    dispatch!(array.dtype().kind(), T => {
+        if let Some(sink) = whole_file(array, &Spec::default()) {
+            return Sink::<T>::fill_with(sink, |i| T::from_i64(i as i64));
+        }
+        arange_view(array.view_mut::<T>()?);
+    });
     Ok(())
 }
 
@@ -288,5 +419,10 @@ where
     S::Error: Into<mmarray_core::Error>,
 {
     let spec: Spec = spec.try_into().map_err(Into::into)?;
-    dispatch!(array.dtype().kind(), T => random_view(array.view_mut::<T>()?.into_slice(spec)?, dist, seed))
+    dispatch!(array.dtype().kind(), T => {
+        if let Some(sink) = whole_file(array, &spec) {
+            return random_into::<T, _>(sink, dist, seed);
+        }
+        random_view(array.view_mut::<T>()?.into_slice(spec)?, dist, seed)
+    })
 }

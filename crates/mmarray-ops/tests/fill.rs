@@ -672,3 +672,89 @@ fn fills_take_every_spec_that_slice_takes() {
     );
     assert!(random_fill(&mut a, 7, Dist::Uniform, 1).is_err());
 }
+
+/// Whole C-order arrays in a file are filled past the mapping (`pwrite` of 1 MiB pieces from
+/// per-thread buffers, write-back started as the fill goes): the file gets exactly the bytes
+/// the same fill gives a view in memory, for any thread count and byte order, with a length
+/// past two write-back windows (32 MiB) that is not a whole number of pieces; a
+/// copy-on-write array leaves its file alone.
+#[test]
+fn whole_file_fills_write_what_views_get() {
+    use mmarray_core::{CopyOnWrite, DynArray, ReadWrite};
+    use mmarray_dtype::DType;
+    use mmarray_ops::Exec;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cols = (33 << 20) / 8 + 3;
+    let len = 2 * cols;
+    let on_disk = |a: &DynArray<ReadWrite>, path: &std::path::Path| {
+        a.flush().unwrap();
+        let offset = usize::try_from(a.layout().data_offset).unwrap();
+        std::fs::read(path).unwrap()[offset..].to_vec()
+    };
+    for order in [ByteOrder::Little, ByteOrder::Big] {
+        let mut mem = vec![0u8; len * 8];
+        let view = ViewMut::<f64>::from_bytes(&mut mem, &[2, cols], Order::C, order).unwrap();
+        random_view(view, Dist::Normal, 11).unwrap();
+        for threads in [1, 3] {
+            let path = dir.path().join(format!("n-{order:?}-{threads}.npy"));
+            let dtype = DType::new(Kind::F64, order);
+            // SAFETY: the file is private to this test.
+            let mut arr =
+                unsafe { DynArray::<ReadWrite>::create(&path, dtype, &[2, cols], Order::C) }
+                    .unwrap();
+            let exec = Exec::new().threads(threads).unwrap();
+            exec.run(|| random_fill(&mut arr, Spec::default(), Dist::Normal, 11))
+                .unwrap();
+            assert!(
+                arr.bytes() == mem.as_slice(),
+                "{order:?}, {threads} threads"
+            );
+            assert!(on_disk(&arr, &path) == mem, "{order:?}, {threads} threads");
+        }
+    }
+    // Constants and arange take the same way.
+    let items = (3 << 20) / 4 + 5;
+    let path = dir.path().join("c.npy");
+    // SAFETY: as above.
+    let mut arr = unsafe {
+        DynArray::<ReadWrite>::create(
+            &path,
+            DType::new(Kind::I32, ByteOrder::Big),
+            &[items],
+            Order::C,
+        )
+    }
+    .unwrap();
+    fill_value(&mut arr, Spec::default(), Value::F64(-7.9)).unwrap();
+    assert!(arr.view::<i32>().unwrap().iter().all(|v| v == -7));
+    arange(&mut arr).unwrap();
+    let want: Vec<i32> = (0..items as i32).collect();
+    assert_eq!(arr.view::<i32>().unwrap().to_vec(), want);
+    assert_eq!(
+        on_disk(&arr, &path),
+        want.iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect::<Vec<u8>>()
+    );
+    drop(arr);
+    // SAFETY: as above.
+    let mut cow = unsafe { DynArray::<CopyOnWrite>::open(&path) }.unwrap();
+    random_fill(
+        &mut cow,
+        Spec::default(),
+        Dist::Integers { low: 1, high: 5 },
+        3,
+    )
+    .unwrap();
+    assert!(
+        cow.view::<i32>()
+            .unwrap()
+            .iter()
+            .all(|v| (1..5).contains(&v))
+    );
+    drop(cow);
+    // SAFETY: as above.
+    let reopened = unsafe { DynArray::<mmarray_core::ReadOnly>::open(&path) }.unwrap();
+    assert_eq!(reopened.view::<i32>().unwrap().to_vec(), want);
+}

@@ -963,8 +963,11 @@ pub(crate) fn markdown(results: &Results) -> String {
          - **Limit** of an operation, timed in its rounds by xtask itself: for reductions, a \
          mapped read of the same input file (map it read-only, each thread sums the 64-bit \
          words of its share with four accumulators); for operations that write a new file, a \
-         fill + flush of a new file of the main file's size (create, `posix_fallocate`, map \
-         writable, fill with a byte pattern from all threads, `msync`). As GB/s counts the \
+         fill + flush of a new file of the main file's size (create, `posix_fallocate`, \
+         then all threads take 1 MiB pieces front to back, fill their buffer with a byte \
+         pattern and `pwrite` it, the write-back of every 32 MiB being started once all \
+         threads are past it; `fsync`: the fastest way found to write a new file here, and \
+         mmarray's own for whole-array fills). As GB/s counts the \
          input, `% of limit` can pass 100% for `astype` and `slice`, which write less than \
          they read.\n\
          - **Load and steal**: the 1-minute load average is sampled every round, CPU steal \
