@@ -501,8 +501,23 @@ impl<M: Writable> DynArray<M> {
     /// A [`DataWriter`](crate::DataWriter) that writes the data bytes straight to the
     /// file (`pwrite`), past the mapping; `None` for copy-on-write arrays, whose changes
     /// never reach the file, and for arrays without data bytes.
+    ///
+    /// It borrows the array mutably: the writes change the mapped bytes, so no view of
+    /// the array may be alive while a writer is.
+    ///
+    /// ```compile_fail,E0502
+    /// use mmarray_core::{DynArray, Order, ReadWrite};
+    /// # let dir = tempfile::tempdir()?;
+    /// // SAFETY: the file is private to this example.
+    /// let mut a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("w.npy"), "<u2".parse()?, &[4], Order::C)? };
+    /// let v = a.view::<u16>()?;
+    /// let w = a.data_writer().expect("writable"); // refused: the view `v` is alive
+    /// w.write_at(0, &[1, 0])?;
+    /// assert_eq!(v.to_vec(), [1, 0, 0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
-    pub fn data_writer(&self) -> Option<crate::DataWriter<'_>> {
+    pub fn data_writer(&mut self) -> Option<crate::DataWriter<'_>> {
         match &self.map {
             Map::Mut(_) if M::WRITES_FILE && self.nbytes() > 0 => Some(crate::DataWriter::new(
                 &self.file,

@@ -13,19 +13,20 @@ use crate::{Error, IndexError, Result, sys};
 /// [`close`](crate::DynArray::close) make it durable as they do writes through the mapping.
 /// Writing a whole array this way costs no page faults and no zeroing of fresh pages
 /// before they are overwritten, and [`start_writeback`](Self::start_writeback) lets the
-/// disk work while later parts are still being computed. A `DataWriter` only borrows the
-/// array, so no view of it can be written at the same time.
+/// disk work while later parts are still being computed. A `DataWriter` borrows the
+/// array mutably, so no view of it (which would see its bytes change) can be alive at the
+/// same time; the writer itself can be shared between threads.
 ///
 /// ```
 /// use mmarray_core::{DynArray, Order, ReadWrite};
 /// # let dir = tempfile::tempdir()?;
 /// // SAFETY: the file is private to this example.
-/// let a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("w.npy"), "<u2".parse()?, &[4], Order::C)? };
+/// let mut a = unsafe { DynArray::<ReadWrite>::create(dir.path().join("w.npy"), "<u2".parse()?, &[4], Order::C)? };
 /// let w = a.data_writer().expect("a read-write array writes its file");
 /// w.write_at(2, &[7, 0, 9, 0])?;       // elements 1 and 2
 /// w.start_writeback(0, w.len());
 /// assert!(w.write_at(6, &[1, 0, 0]).is_err()); // past the end of the data
-/// let v = a.view::<u16>()?;
+/// let v = a.view::<u16>()?; // the writer's borrow has ended
 /// assert_eq!(v.to_vec(), [0, 7, 9, 0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -333,17 +333,15 @@ fn random_into<T: Native, S: Sink<T>>(sink: S, dist: Dist, seed: u64) -> Result<
 /// A [`ToFile`] sink for all of `array` when `spec` selects it whole, in memory order, with
 /// element `i` (flat C-order index) at memory position `i`, and the array writes its file;
 /// `None` otherwise (the fill then goes through a view of the mapping).
-fn whole_file<'a, M: Writable>(array: &'a DynArray<M>, spec: &Spec) -> Option<ToFile<'a>> {
+fn whole_file<'a, M: Writable>(array: &'a mut DynArray<M>, spec: &Spec) -> Option<ToFile<'a>> {
     let c_linear =
         array.order() == Order::C || array.shape().iter().filter(|&&d| d > 1).count() <= 1;
     if !c_linear || *spec != Spec::default() {
         return None;
     }
+    let order = array.dtype().byte_order();
     let writer = array.data_writer()?;
-    Some(ToFile {
-        writer,
-        order: array.dtype().byte_order(),
-    })
+    Some(ToFile { writer, order })
 }
 
 /// Writes `value` (cast to the array's dtype with numpy's rules) into the elements
