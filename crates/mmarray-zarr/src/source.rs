@@ -839,15 +839,9 @@ impl ZstdStream {
     /// [`ChunkSource::read_chunk`] reads it).
     fn open(file: &Path, want: usize) -> std::result::Result<Option<ZstdStream>, String> {
         use std::io::{Read, Seek};
-        let mut f = match std::fs::File::open(file) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot open the chunk: {e}")),
+        let Some((mut f, len)) = open_chunk_file(file)? else {
+            return Ok(None);
         };
-        let len = f
-            .metadata()
-            .map_err(|e| format!("cannot read the chunk: {e}"))?
-            .len();
         if len > max_stored(want) {
             return Ok(None);
         }
@@ -994,18 +988,26 @@ fn max_stored(want: usize) -> u64 {
     want as u64 + want as u64 / 4 + (64 << 10)
 }
 
-/// Reads the chunk file `file` whole into `raw` (reused); `false` if there is
-/// none. A file larger than a chunk of `want` bytes can be stored in is an error.
-fn read_stored(file: &Path, want: usize, raw: &mut Vec<u8>) -> std::result::Result<bool, String> {
+/// The chunk file `file`, open, and its length; `None` if there is none.
+fn open_chunk_file(file: &Path) -> std::result::Result<Option<(std::fs::File, u64)>, String> {
     let f = match std::fs::File::open(file) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot open the chunk: {e}")),
     };
     let len = f
         .metadata()
         .map_err(|e| format!("cannot read the chunk: {e}"))?
         .len();
+    Ok(Some((f, len)))
+}
+
+/// Reads the chunk file `file` whole into `raw` (reused); `false` if there is
+/// none. A file larger than a chunk of `want` bytes can be stored in is an error.
+fn read_stored(file: &Path, want: usize, raw: &mut Vec<u8>) -> std::result::Result<bool, String> {
+    let Some((f, len)) = open_chunk_file(file)? else {
+        return Ok(false);
+    };
     if len > max_stored(want) {
         return Err(format!(
             "{len} bytes stored, more than a chunk of {want} bytes can take"
