@@ -652,7 +652,10 @@ mod tests {
             vec![0x7bff; 128], // largest finite: 128 x 65504 stays exact
             vec![0xfbff; 1025],
             [0x7bff, 0x0001].repeat(700), // extremes of scale in one group
-            [0x7c00, 0xfc00].repeat(3),   // inf - inf: NaN
+            // Ties and near-ties of the F16C kernel's split at multiples of 2^-4
+            // (2^-5, 1.5 x 2^-5, 2^-4 - 2^-14), beside the largest values.
+            [0x7bff, 0x2800, 0x2a00, 0xabff, 0xa800, 0xfbff, 0x83ff].repeat(300),
+            [0x7c00, 0xfc00].repeat(3), // inf - inf: NaN
             vec![0x7c00; 17],
             [0x7e00, 0xfe01, 0x3c00].repeat(50), // NaNs of two payloads
         ];

@@ -87,6 +87,7 @@ mod kernels;
 mod map_reduce;
 mod methods;
 mod num;
+mod prefetch;
 pub mod prelude;
 mod reduce;
 mod rng;
