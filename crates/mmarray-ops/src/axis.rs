@@ -36,6 +36,12 @@ use crate::{Error, InvalidArgument, Result};
 const SUM_TILE: usize = 4096;
 /// Results per tile of the row path for the other reductions.
 const ACC_TILE: usize = 1024;
+/// Rows of mapped native elements added to a tile in one pass ([`Tile::rows`]):
+/// for a sum over axis 0 of a (512, 524288) float64 file on 2 threads
+/// (criterion, cached), 27.7 GiB/s against 22.7 one row at a time (and 22.9
+/// with narrower tiles, 19.0 with wider ones); a software prefetch of the next
+/// rows made it slower (26.2).
+const ROWS: usize = 4;
 
 /// The dtype numpy gives the result of `op` over elements of `kind`.
 #[must_use]
@@ -224,6 +230,14 @@ trait Tile<W: Num>: Send + Sized {
     fn new(width: usize, op: Op, opts: &ReduceOptions) -> Self;
     /// Adds the values of row `j` for results `at..at + values.len()` of the tile.
     fn row(&mut self, at: usize, values: &[W], j: usize);
+    /// Adds rows `j..j + ROWS` (`rows[i]` is row `j + i`, all of one length)
+    /// for results from `at`: the same as [`row`](Self::row) for each in turn.
+    #[inline(always)]
+    fn rows(&mut self, at: usize, rows: [&[W]; ROWS], j: usize) {
+        for (i, values) in rows.into_iter().enumerate() {
+            self.row(at, values, j + i);
+        }
+    }
     /// Appends the accumulators of later rows.
     fn merge(&mut self, later: Self);
     /// The value of result `i` of the tile, over an axis of `n` entries.
@@ -247,6 +261,22 @@ impl<W: Num> Tile<W> for FloatSums {
     fn row(&mut self, at: usize, values: &[W], _: usize) {
         for (a, &x) in self.sums[at..].iter_mut().zip(values) {
             *a += x.parts().0;
+        }
+    }
+    /// Each sum takes the rows' values in turn: the same additions, in the
+    /// same order, as four calls of `row`, in one pass over the sums.
+    #[inline(always)]
+    fn rows(&mut self, at: usize, [r0, r1, r2, r3]: [&[W]; ROWS], _: usize) {
+        let len = r0.len();
+        let sums = &mut self.sums[at..at + len];
+        let (r1, r2, r3) = (&r1[..len], &r2[..len], &r3[..len]);
+        for i in 0..len {
+            let mut sum = sums[i];
+            sum += r0[i].parts().0;
+            sum += r1[i].parts().0;
+            sum += r2[i].parts().0;
+            sum += r3[i].parts().0;
+            sums[i] = sum;
         }
     }
     fn merge(&mut self, later: Self) {
@@ -500,24 +530,35 @@ impl<'a, T: Elem> Rows<'a, T> {
     ) {
         let len = self.runs.run_len();
         let width = t1 - t0;
+        let isz = size_of::<T>();
+        // Mapped elements that need no decoding go to the tile `ROWS` rows at a
+        // time (fewer passes over its accumulators, more loads in flight).
+        let direct = !T::WIDEN && self.order.is_native();
+        let group = match self.src {
+            Src::Region(_) if direct => ROWS,
+            _ => 1,
+        };
         // Decode buffers only for data that cannot be read in place.
         let (mut raw, mut work) = (Vec::new(), Vec::new());
-        for j in j0..j1 {
+        let mut j = j0;
+        while j < j1 {
+            let count = group.min(j1 - j);
             let mut t = t0;
             while t < t1 {
-                let (c, p) = (t / len, t % len);
-                let k = (len - p).min(t1 - t);
+                let (run, pos) = (t / len, t % len);
+                let k = (len - pos).min(t1 - t);
                 // The body written once for both sources; mapped bytes stay inline
-                // code of this function (and so of its AVX2 build).
+                // code of this function (and so of its AVX2 build). Adds the `k`
+                // values of `bytes`, of row `j`, for results from `t`.
                 macro_rules! row {
-                    ($bytes:expr) => {{
-                        let bytes: &[u8] = $bytes;
-                        let direct = if !T::WIDEN && self.order.is_native() {
+                    ($bytes:expr, $t:expr, $k:expr, $j:expr) => {{
+                        let (bytes, t, k): (&[u8], usize, usize) = ($bytes, $t, $k);
+                        let cast = if direct {
                             bytemuck::try_cast_slice::<u8, T::Work>(bytes).ok()
                         } else {
                             None
                         };
-                        let values: &[T::Work] = if let Some(v) = direct {
+                        let values: &[T::Work] = if let Some(v) = cast {
                             v
                         } else {
                             if raw.len() < width {
@@ -528,16 +569,48 @@ impl<'a, T: Elem> Rows<'a, T> {
                             T::widen(&raw[..k], &mut work[..k]);
                             &work[..k]
                         };
-                        tile.row(t - t0, values, j);
+                        tile.row(t - t0, values, $j);
                     }};
                 }
-                let (off, nbytes) = (self.offset(j, c, p), k * size_of::<T>());
+                let nbytes = k * isz;
                 match self.src {
-                    Src::Region(region) => row!(&region[off..off + nbytes]),
-                    Src::Chunked(chunks) => chunks.with_bytes(off, nbytes, &mut |b: &[u8]| row!(b)),
+                    Src::Region(region) => {
+                        // Inside the region: the view's geometry addresses
+                        // every element of every row.
+                        let bytes = |q: usize| {
+                            let at = self.offset(q, run, pos);
+                            &region[at..at + nbytes]
+                        };
+                        let cast = |q: usize| {
+                            bytemuck::try_cast_slice::<u8, T::Work>(bytes(q))
+                                .ok()
+                                .filter(|_| direct)
+                        };
+                        let rows = if count == ROWS {
+                            (cast(j), cast(j + 1), cast(j + 2), cast(j + 3))
+                        } else {
+                            (None, None, None, None)
+                        };
+                        // Results are added column by column, so the groups of
+                        // rows change no result.
+                        if let (Some(r0), Some(r1), Some(r2), Some(r3)) = rows {
+                            tile.rows(t - t0, [r0, r1, r2, r3], j);
+                        } else {
+                            for q in j..j + count {
+                                row!(bytes(q), t, k, q);
+                            }
+                        }
+                    }
+                    Src::Chunked(chunks) => {
+                        // One row at a time (`group` is 1).
+                        chunks.with_bytes(self.offset(j, run, pos), nbytes, &mut |b: &[u8]| {
+                            row!(b, t, k, j);
+                        });
+                    }
                 }
                 t += k;
             }
+            j += count;
         }
     }
 }

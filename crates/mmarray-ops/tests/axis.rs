@@ -529,3 +529,57 @@ fn tall_arrays_and_long_lanes_against_lanes() {
         }
     }
 }
+
+/// Sums over axis 0 of a mapped native float64 array add each column's values
+/// one row after the other from +0.0, bit for bit: the engine takes such rows
+/// four at a time, which must change no bit, whatever the number of rows (tails
+/// of one to three rows included), the width (one tile or several) or the
+/// threads. The values span many magnitudes, so another order would show.
+#[test]
+fn axis0_sums_add_rows_in_order_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Mantissa in [-0.5, 0.5), scaled by 10^-6 to 10^9.
+        ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((x % 16) as i32 - 6)
+    };
+    // At most 31 rows: one block of rows for the engine (it adds the sums of
+    // blocks of 1 MiB of rows afterwards, in order).
+    for rows in [1usize, 2, 3, 4, 5, 6, 7, 8, 9, 13, 31] {
+        // (Width 1 has contiguous lanes: they take the whole-array kernels.)
+        for width in [2usize, 37, 4100] {
+            let values: Vec<f64> = (0..rows * width).map(|_| next()).collect();
+            let name = format!("{rows}x{width}.npy");
+            let a = npy_with(
+                dir.path(),
+                &name,
+                &values,
+                &[rows, width],
+                Order::C,
+                ByteOrder::NATIVE,
+            );
+            let want: Vec<u64> = (0..width)
+                .map(|i| {
+                    (0..rows)
+                        .fold(0.0f64, |s, j| s + values[j * width + i])
+                        .to_bits()
+                })
+                .collect();
+            for threads in [1, 2] {
+                let exec = mmarray_ops::Exec::new().threads(threads).unwrap();
+                let res = exec
+                    .run(|| reduce_axis(&a, Op::Sum, 0, &ReduceOptions::default()))
+                    .unwrap();
+                let got: Vec<u64> = res
+                    .data
+                    .chunks_exact(8)
+                    .map(|b| u64::from_ne_bytes(b.try_into().unwrap()))
+                    .collect();
+                assert_eq!(got, want, "{rows}x{width}, {threads} threads");
+            }
+        }
+    }
+}
