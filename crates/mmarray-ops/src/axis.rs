@@ -581,11 +581,9 @@ impl<'a, T: Elem> Rows<'a, T> {
                             let at = self.offset(q, run, pos);
                             &region[at..at + nbytes]
                         };
-                        let cast = |q: usize| {
-                            bytemuck::try_cast_slice::<u8, T::Work>(bytes(q))
-                                .ok()
-                                .filter(|_| direct)
-                        };
+                        // (`count` is `ROWS` only when the elements need no decoding.)
+                        let cast =
+                            |q: usize| bytemuck::try_cast_slice::<u8, T::Work>(bytes(q)).ok();
                         let rows = if count == ROWS {
                             (cast(j), cast(j + 1), cast(j + 2), cast(j + 3))
                         } else {

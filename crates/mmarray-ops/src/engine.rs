@@ -652,8 +652,8 @@ mod tests {
             vec![0x7bff; 128], // largest finite: 128 x 65504 stays exact
             vec![0xfbff; 1025],
             [0x7bff, 0x0001].repeat(700), // extremes of scale in one group
-            // Ties and near-ties of the F16C kernel's split at multiples of 2^-4
-            // (2^-5, 1.5 x 2^-5, 2^-4 - 2^-14), beside the largest values.
+            // Small values of several scales (2^-5, 1.5 x 2^-5, 2^-4 - 2^-14,
+            // the largest subnormal) beside the largest values, both signs.
             [0x7bff, 0x2800, 0x2a00, 0xabff, 0xa800, 0xfbff, 0x83ff].repeat(300),
             [0x7c00, 0xfc00].repeat(3), // inf - inf: NaN
             vec![0x7c00; 17],

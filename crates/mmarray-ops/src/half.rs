@@ -17,6 +17,7 @@ use mmarray_dtype::{ByteOrder, cast_slice, decode_prefix, f16};
 
 use crate::engine::{BLOCK, SMALL};
 use crate::kernels::GROUP;
+#[cfg(target_arch = "x86_64")]
 use crate::prefetch;
 
 // The engine widens float16 in blocks of `BLOCK` (or one block of at most

@@ -1,4 +1,4 @@
-//! Software prefetch: a hint that asks the CPU to start loading memory that a
+//! Software prefetch (x86-64 only): a hint that asks the CPU to start loading memory that a
 //! kernel will read soon.
 //!
 //! The hardware prefetchers follow a stream of loads only within one 4 KiB
@@ -20,13 +20,8 @@ pub(crate) const LINE: usize = 64;
 /// make one).
 #[inline(always)]
 pub(crate) fn line(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch is a hint: it never faults, whatever the address,
-        // and changes nothing the program can observe. SSE is part of x86-64.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    // SAFETY: a prefetch is a hint: it never faults, whatever the address, and
+    // changes nothing the program can observe. SSE is part of x86-64.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
 }
