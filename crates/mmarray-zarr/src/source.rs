@@ -75,7 +75,10 @@ impl OpenOptions {
 
     /// Whether chunks stored uncompressed in files of their own (a read-only,
     /// unsharded store whose codecs are just `bytes` in native byte order) are
-    /// mapped instead of read: no copy, no buffer. Off by default.
+    /// mapped instead of read: no copy, no buffer; and whether compressed
+    /// chunk files of unsharded read-only stores are decoded from a mapping
+    /// instead of read into a buffer (no copy out of the page cache). Off by
+    /// default.
     ///
     /// # Safety
     ///
@@ -297,6 +300,9 @@ pub struct ZarrSource {
     /// Whether chunks are mapped (uncompressed, unsharded, native, read-only,
     /// and [`OpenOptions::map_chunks`]).
     map: bool,
+    /// Whether compressed chunk files are mapped instead of read
+    /// ([`OpenOptions::map_chunks`] on a read-only store).
+    map_files: bool,
     /// Whether chunks were written since the last flush.
     dirty: AtomicBool,
     options: CodecOptions,
@@ -422,6 +428,7 @@ impl ZarrSource {
             writable: options.writable,
             direct,
             map,
+            map_files: options.map_chunks && !options.writable,
             dirty: AtomicBool::new(false),
             // Chunks are decoded one per thread by the callers: no nested parallelism.
             options: CodecOptions::default().with_concurrent_target(1),
@@ -555,6 +562,21 @@ impl ZarrSource {
             .key_to_fspath(&self.array.chunk_key(&c));
         if self.map {
             return self.map_chunk(&file, want, buf);
+        }
+        if self.map_files {
+            let Some((f, len)) = open_chunk_file(&file)? else {
+                return Ok(ChunkBytes::Owned(self.fill_chunk(want, buf)));
+            };
+            fits(len, want)?;
+            // SAFETY: the caller of `OpenOptions::map_chunks` promised that the
+            // store's chunk files are neither modified nor truncated while the
+            // array is alive; the length is checked.
+            let mapped = unsafe { MappedFile::map(&f) };
+            if let Ok(map) = mapped
+                && map.len() as u64 == len
+            {
+                return self.decode_stored(chain, &map, want, buf);
+            }
         }
         STORED.with_borrow_mut(|raw| {
             if read_stored(&file, want, raw)? {
@@ -819,11 +841,11 @@ fn fixed(bytes: ArrayBytes<'_>, want: usize) -> std::result::Result<Vec<u8>, Str
 }
 
 /// A chunk's zstd data decoded as it is read from its file
-/// ([`ChunkSource::stream_chunk`]): the file is read through a small buffer and
-/// the decoder holds its window (at most the chunk's size, which the frame
-/// header states), never the chunk.
+/// ([`ChunkSource::stream_chunk`]): the file is mapped or read through a small
+/// buffer, and the decoder holds its window (at most the chunk's size, which
+/// the frame header states), never the chunk.
 struct ZstdStream {
-    decoder: zstd::stream::read::Decoder<'static, std::io::BufReader<std::fs::File>>,
+    decoder: zstd::stream::read::Decoder<'static, Box<dyn std::io::BufRead + Send>>,
     /// The chunk's size in bytes.
     want: usize,
     /// Bytes handed out so far.
@@ -836,8 +858,13 @@ impl ZstdStream {
     /// the file is no larger than such a chunk can be stored in; `None`
     /// otherwise (a missing file, a frame without its size or claiming another
     /// one, several frames: the chunk is then read whole, and checked, as
-    /// [`ChunkSource::read_chunk`] reads it).
-    fn open(file: &Path, want: usize) -> std::result::Result<Option<ZstdStream>, String> {
+    /// [`ChunkSource::read_chunk`] reads it). With `map`, the file is mapped
+    /// (if it can be), which the caller of [`OpenOptions::map_chunks`] allowed.
+    fn open(
+        file: &Path,
+        want: usize,
+        map: bool,
+    ) -> std::result::Result<Option<ZstdStream>, String> {
         use std::io::{Read, Seek};
         let Some((mut f, len)) = open_chunk_file(file)? else {
             return Ok(None);
@@ -860,9 +887,21 @@ impl ZstdStream {
         if frame_window(&head[..n]).is_none_or(|w| w > 1u64 << log) {
             return Ok(None);
         }
-        f.rewind()
-            .map_err(|e| format!("cannot read the chunk: {e}"))?;
-        let mut decoder = zstd::stream::read::Decoder::new(f).map_err(|e| format!("zstd: {e}"))?;
+        // SAFETY: the caller of `OpenOptions::map_chunks` promised that the
+        // store's chunk files are neither modified nor truncated while the
+        // array is alive (`map` is its choice); the length is checked below.
+        let mapped = map.then(|| unsafe { MappedFile::map(&f) });
+        let input: Box<dyn std::io::BufRead + Send> = match mapped {
+            Some(Ok(m)) if m.len() as u64 == len => Box::new(std::io::Cursor::new(Mapped(m))),
+            _ => {
+                f.rewind()
+                    .map_err(|e| format!("cannot read the chunk: {e}"))?;
+                let cap = zstd::zstd_safe::DCtx::in_size();
+                Box::new(std::io::BufReader::with_capacity(cap, f))
+            }
+        };
+        let mut decoder =
+            zstd::stream::read::Decoder::with_buffer(input).map_err(|e| format!("zstd: {e}"))?;
         // Frames after the first (which decode to more than the chunk unless
         // empty) get no larger window.
         decoder
@@ -940,6 +979,15 @@ impl ZstdStream {
     }
 }
 
+/// A mapped chunk file as the bytes of a [`std::io::Cursor`].
+struct Mapped(MappedFile);
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// The window size the zstd frame whose header starts `head` declares (its
 /// content size for single-segment frames); `None` if `head` is not a whole
 /// zstd frame header.
@@ -988,6 +1036,17 @@ fn max_stored(want: usize) -> u64 {
     want as u64 + want as u64 / 4 + (64 << 10)
 }
 
+/// Refuses a chunk file of `len` bytes larger than a chunk of `want` bytes can
+/// be stored in ([`max_stored`]).
+fn fits(len: u64, want: usize) -> std::result::Result<(), String> {
+    if len > max_stored(want) {
+        return Err(format!(
+            "{len} bytes stored, more than a chunk of {want} bytes can take"
+        ));
+    }
+    Ok(())
+}
+
 /// The chunk file `file`, open, and its length; `None` if there is none.
 fn open_chunk_file(file: &Path) -> std::result::Result<Option<(std::fs::File, u64)>, String> {
     let f = match std::fs::File::open(file) {
@@ -1008,11 +1067,7 @@ fn read_stored(file: &Path, want: usize, raw: &mut Vec<u8>) -> std::result::Resu
     let Some((f, len)) = open_chunk_file(file)? else {
         return Ok(false);
     };
-    if len > max_stored(want) {
-        return Err(format!(
-            "{len} bytes stored, more than a chunk of {want} bytes can take"
-        ));
-    }
+    fits(len, want)?;
     raw.resize(usize::try_from(len).unwrap_or(0), 0);
     std::io::Read::read_exact(&mut &f, raw).map_err(|e| format!("cannot read the chunk: {e}"))?;
     Ok(true)
@@ -1121,7 +1176,8 @@ impl ChunkSource for ZarrSource {
             .array
             .storage()
             .key_to_fspath(&self.array.chunk_key(&shape_u64(coords)));
-        let stream = ZstdStream::open(&file, want).map_err(|r| self.chunk_error(coords, r))?;
+        let stream = ZstdStream::open(&file, want, self.map_files)
+            .map_err(|r| self.chunk_error(coords, r))?;
         Ok(stream.map(|inner| {
             Box::new(Named {
                 source: self,

@@ -488,6 +488,18 @@ fn gzip_bombs_and_oversized_chunk_files() {
             "1048576 bytes stored, more than a chunk of 64 bytes can take",
         ],
     );
+    // The same when compressed chunk files are mapped.
+    // SAFETY: nothing else touches the test's store.
+    let mapped = unsafe { mmarray_zarr::OpenOptions::new().map_chunks(true) };
+    let a = mmarray_zarr::ZarrSource::open_with(&p, &mapped)
+        .unwrap()
+        .into_chunked();
+    let err = a.view::<f64>().unwrap().to_vec().unwrap_err().to_string();
+    assert!(
+        err.contains("chunk c/0/0")
+            && err.contains("1048576 bytes stored, more than a chunk of 64 bytes can take"),
+        "{err}"
+    );
     // The same for an uncompressed store opened with mapped chunks.
     let n = good(
         dir.path(),

@@ -108,10 +108,28 @@ fn streamed_stores_equal_the_npy_and_refuse_damaged_chunks() {
     let opts = CreateOptions::new().chunks(&[512, 512]);
     check::<f64>(&src, &opts, dir.path(), "streamed");
     let store = dir.path().join("streamed.zarr");
+    // Chunk files read, or mapped (the CLI's choice): the same sums, the same refusals.
+    // SAFETY: nothing else touches the test's store.
+    let mapped = unsafe { mmarray_zarr::OpenOptions::new().map_chunks(true) };
     let sum = |store: &std::path::Path| {
-        let a = mmarray_zarr::open(store).unwrap();
-        let v = a.view::<f64>().unwrap();
-        reduce(&v, Op::Sum, &ReduceOptions::default()).map_err(|e| e.to_string())
+        let read = mmarray_zarr::open(store).unwrap();
+        let read = reduce(
+            &read.view::<f64>().unwrap(),
+            Op::Sum,
+            &ReduceOptions::default(),
+        )
+        .map_err(|e| e.to_string());
+        let map = mmarray_zarr::ZarrSource::open_with(store, &mapped)
+            .unwrap()
+            .into_chunked();
+        let map = reduce(
+            &map.view::<f64>().unwrap(),
+            Op::Sum,
+            &ReduceOptions::default(),
+        )
+        .map_err(|e| e.to_string());
+        assert_eq!(format!("{read:?}"), format!("{map:?}"));
+        read
     };
     let want = reduce(
         &src.view::<f64>().unwrap(),
