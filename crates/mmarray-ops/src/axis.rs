@@ -13,6 +13,7 @@
 //!   its rows in axis order into one accumulator per result, and the blocks of a
 //!   tile are merged in block order. A tall narrow array is as parallel as a wide one.
 
+use std::collections::BTreeSet;
 use std::mem::size_of;
 use std::path::Path;
 
@@ -368,6 +369,10 @@ trait ChunkBytes: Sync {
     fn with_bytes(&self, offset: usize, len: usize, f: &mut dyn FnMut(&[u8]));
     /// Holds the chunks of the byte ranges `ranges` (and no others).
     fn prepare(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()>;
+    /// The numbers of the chunks that hold the byte ranges `ranges`.
+    fn chunks(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> BTreeSet<usize>;
+    /// How many chunks a batch may hold (unless one task needs more).
+    fn budget(&self) -> usize;
 }
 
 impl<T: Element> ChunkBytes for SharedCache<'_, '_, T> {
@@ -376,6 +381,12 @@ impl<T: Element> ChunkBytes for SharedCache<'_, '_, T> {
     }
     fn prepare(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()> {
         SharedCache::prepare(self, ranges)
+    }
+    fn chunks(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> BTreeSet<usize> {
+        SharedCache::chunks(self, ranges)
+    }
+    fn budget(&self) -> usize {
+        SharedCache::budget(self)
     }
 }
 
@@ -468,6 +479,14 @@ impl<'a, T: Elem> Rows<'a, T> {
         let back = self.stride < 0;
         let start = if back { off - (self.n - 1) * isz } else { off };
         (start, self.n * isz, back)
+    }
+
+    /// The byte ranges of lanes `lanes` (see [`lane_range`](Self::lane_range)).
+    fn lanes(&self, lanes: std::ops::Range<usize>) -> impl Iterator<Item = (usize, usize)> + '_ {
+        lanes.map(|c| {
+            let (start, len, _) = self.lane_range(c);
+            (start, len)
+        })
     }
 
     /// Calls `f` with the bytes of lane `c` (see [`lane_range`](Self::lane_range)).
@@ -667,6 +686,27 @@ fn finish<T: Elem, Z: Tile<T::Work>>(
     Ok(bytes)
 }
 
+/// The end of a batch of the tasks `tasks` (their first always in it) over
+/// chunked rows, whose byte ranges are `ranges(task)`: the tasks join while the
+/// chunks they read stay within the budget ([`ChunkBytes::budget`]); a task
+/// that reads no new chunk always joins.
+fn batch_end(
+    c: &dyn ChunkBytes,
+    tasks: std::ops::Range<usize>,
+    ranges: impl Fn(usize) -> Vec<(usize, usize)>,
+) -> usize {
+    let mut held = BTreeSet::new();
+    for task in tasks.clone() {
+        let ids = c.chunks(&mut ranges(task).into_iter());
+        let new = ids.difference(&held).count();
+        if task > tasks.start && new > 0 && held.len() + new > c.budget() {
+            return task;
+        }
+        held.extend(ids);
+    }
+    tasks.end
+}
+
 /// The row path: tiles of results by blocks of rows, in parallel, blocks merged in order.
 fn by_rows<T: Elem, Z: Tile<T::Work>>(
     rows: &Rows<'_, T>,
@@ -697,8 +737,12 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
     let mut start = 0;
     while start < tasks {
         ctx.check()?;
-        let end = (start + BATCH).min(tasks);
-        if let Src::Chunked(_) = rows.src {
+        let mut end = (start + BATCH).min(tasks);
+        if let Src::Chunked(c) = rows.src {
+            end = batch_end(c, start..end, |task| {
+                let (t, j, _) = bounds(task);
+                rows.ranges(t, j)
+            });
             rows.prepare((start..end).flat_map(|task| {
                 let (t, j, _) = bounds(task);
                 rows.ranges(t, j)
@@ -806,7 +850,7 @@ fn by_lanes<T: Elem>(
         }
         return Ok(());
     }
-    rows.prepare(std::iter::once(rows.lane_range(0)).map(|(s, l, _)| (s, l)))?;
+    rows.prepare(rows.lanes(0..1))?;
     let lane_runs = rows.with_lane(0, lane_view)?;
     let group = (SEGMENT_BYTES / (n * isz).max(1)).max(1);
     // Results `from..to` (in memory order) into `slots`.
@@ -837,12 +881,15 @@ fn by_lanes<T: Elem>(
     let mut start = 0;
     while start < groups {
         ctx.check()?;
-        let end = (start + BATCH).min(groups);
+        let mut end = (start + BATCH).min(groups);
+        if let Src::Chunked(c) = rows.src {
+            end = batch_end(c, start..end, |g| {
+                rows.lanes(g * group..((g + 1) * group).min(width))
+                    .collect()
+            });
+        }
         let last = (end * group).min(width);
-        rows.prepare((start * group..last).map(|c| {
-            let (s, l, _) = rows.lane_range(c);
-            (s, l)
-        }))?;
+        rows.prepare(rows.lanes(start * group..last))?;
         let done: Vec<Result<Vec<u8>>> = (start..end)
             .into_par_iter()
             .map(|g| {

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::mem::size_of;
 use std::sync::{Mutex, PoisonError};
 
-use mmarray_core::chunk::{ChunkBytes, ChunkStream, ChunkedView, ChunkedViewMut};
+use mmarray_core::chunk::{ChunkBytes, ChunkStream, ChunkedView, ChunkedViewMut, Step};
 use mmarray_core::{
     Order,
     lowlevel::{Piece, Runs, Segments},
@@ -115,6 +115,9 @@ impl<'s> Cache<'s> {
     }
 }
 
+/// Bytes of small chunks a [`SharedCache`] batch may hold.
+const HELD_BYTES: usize = 32 << 20;
+
 /// A [`Cache`] shared by the tasks of a parallel batch and refilled between
 /// batches, for passes that do not walk segments in order (axis reductions).
 pub(crate) struct SharedCache<'v, 's, T> {
@@ -140,6 +143,20 @@ impl<'v, 's, T: Element> SharedCache<'v, 's, T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache.drop_done(|id| !ids.contains(&id));
         cache.load(self.view, &ids)
+    }
+
+    /// The numbers of the chunks that hold the byte ranges `ranges` of the
+    /// virtual region.
+    pub(crate) fn chunks(&self, ranges: impl Iterator<Item = (usize, usize)>) -> BTreeSet<usize> {
+        chunks_of(self.view, ranges)
+    }
+
+    /// How many chunks a batch may hold: two per thread, or more small ones
+    /// up to [`HELD_BYTES`].
+    pub(crate) fn budget(&self) -> usize {
+        let array = self.view.array();
+        let chunk = (array.grid().chunk_len() * size_of::<T>()).max(1);
+        (2 * rayon::current_num_threads()).max(HELD_BYTES / chunk)
     }
 
     /// Calls `f` with the `len` bytes at `offset` of the virtual region (whose
@@ -259,106 +276,80 @@ fn with_piece<T: Element, R>(
 /// [`ChunkSource::stream_chunk`]: mmarray_core::chunk::ChunkSource::stream_chunk
 const STREAM_MIN: usize = 2 << 20;
 /// Bytes of the virtual region per batch of a streamed pass: the chunks' parts
-/// a batch reads are held decoded (about this much in all).
-const STREAM_BATCH: usize = 16 << 20;
-/// Bytes read per step when a stream skips or finishes the rest of a chunk (or
-/// the size its buffer already has, if larger).
+/// a batch reads are decoded straight into one of two buffers of this size
+/// (16 MiB was no faster on a 1 GiB store, nor 2 MiB slower).
+const STREAM_BATCH: usize = 4 << 20;
+/// Bytes read per step when a stream skips or finishes the rest of a chunk.
 const STREAM_STEP: usize = 64 << 10;
 
 /// How a chunk of a streamed pass is held.
 enum Held<'s> {
-    /// Decoded as the walk goes: `buf[..filled]` is its buffer's bytes from
-    /// `base` (`buf` keeps its length, so it is zeroed only when it grows).
+    /// Decoded as the walk goes: `read` bytes of its buffer handed out so far.
     Stream {
         stream: Box<dyn ChunkStream + 's>,
-        buf: Vec<u8>,
-        base: usize,
-        filled: usize,
+        read: usize,
     },
     /// Whole (a chunk the source does not stream, e.g. a missing one).
     Whole(ChunkBytes<'s>),
 }
 
 impl Held<'_> {
-    /// The bytes held and the offset in the chunk's buffer of the first.
-    fn bytes(&self) -> (&[u8], usize) {
+    /// Reads bytes `[at, at + dst.len())` of the chunk's buffer into `dst`;
+    /// a stream passes over the bytes before `at` (which never goes back).
+    fn read_at(&mut self, at: usize, dst: &mut [u8]) -> std::result::Result<(), StepError> {
         match self {
-            Held::Stream {
-                buf, base, filled, ..
-            } => (&buf[..*filled], *base),
-            Held::Whole(b) => (&**b, 0),
-        }
-    }
-
-    /// Holds bytes `[lo, hi)` of the chunk's buffer (at least), dropping those
-    /// before `lo`; `lo` never goes back.
-    fn advance(&mut self, lo: usize, hi: usize) -> Result<()> {
-        let Held::Stream {
-            stream,
-            buf,
-            base,
-            filled,
-        } = self
-        else {
-            return Ok(());
-        };
-        let read = *base + *filled;
-        if lo >= read {
-            // Skip what the walk does not need.
-            let mut left = lo - read;
-            while left > 0 {
-                let n = left.min(buf.len().max(STREAM_STEP));
-                if buf.len() < n {
-                    buf.resize(n, 0);
+            Held::Whole(bytes) => {
+                let src = bytes.get(at..at + dst.len()).ok_or(StepError::OutOfOrder)?;
+                dst.copy_from_slice(src);
+            }
+            Held::Stream { stream, read } => {
+                if at < *read {
+                    return Err(StepError::OutOfOrder);
                 }
-                stream.read_next(&mut buf[..n])?;
-                left -= n;
+                skip(stream.as_mut(), at - *read)?;
+                stream.read_next(dst)?;
+                *read = at + dst.len();
             }
-            *base = lo;
-            *filled = 0;
-        } else if lo > *base {
-            buf.copy_within(lo - *base..*filled, 0);
-            *filled -= lo - *base;
-            *base = lo;
-        }
-        let read = *base + *filled;
-        if hi > read {
-            let want = *filled + (hi - read);
-            if buf.len() < want {
-                buf.resize(want, 0);
-            }
-            stream.read_next(&mut buf[*filled..want])?;
-            *filled = want;
         }
         Ok(())
     }
 
     /// Reads the rest of the chunk's buffer (`total` bytes), checks that the
-    /// stream ends there, and gives back the buffer for reuse.
+    /// stream ends there, and gives back the buffer of a whole chunk for reuse.
     fn finish(self, total: usize) -> Result<Option<Vec<u8>>> {
         match self {
-            Held::Stream {
-                mut stream,
-                mut buf,
-                base,
-                filled,
-            } => {
-                let mut read = base + filled;
-                while read < total {
-                    let n = (total - read).min(buf.len().max(STREAM_STEP));
-                    if buf.len() < n {
-                        buf.resize(n, 0);
-                    }
-                    stream.read_next(&mut buf[..n])?;
-                    read += n;
-                }
+            Held::Stream { mut stream, read } => {
+                skip(stream.as_mut(), total.saturating_sub(read))?;
                 stream.finish()?;
-                Ok(Some(buf))
+                Ok(None)
             }
             Held::Whole(ChunkBytes::Owned(v)) => Ok(Some(v)),
             Held::Whole(_) => Ok(None),
         }
     }
+}
+
+/// Why a streamed pass could not read a step: the source's error, or bytes the
+/// walk did not hold (a chunk read out of order; not reached by views that
+/// [`streams`]).
+enum StepError {
+    Source(mmarray_core::Error),
+    OutOfOrder,
+}
+impl From<mmarray_core::Error> for StepError {
+    fn from(e: mmarray_core::Error) -> StepError {
+        StepError::Source(e)
+    }
+}
+
+/// Reads and drops the next `n` bytes of `stream` (through the thread's buffer).
+fn skip(stream: &mut (dyn ChunkStream + '_), mut n: usize) -> mmarray_core::Result<()> {
+    while n > 0 {
+        let k = n.min(STREAM_STEP);
+        with_buffer(k, |buf| stream.read_next(buf))?;
+        n -= k;
+    }
+    Ok(())
 }
 
 /// Whether a reduction over `view` streams its chunks: a view of every element
@@ -377,10 +368,107 @@ fn streams<T: Element>(view: &ChunkedView<'_, T>) -> bool {
         && runs.run_len() == array.len()
 }
 
+/// The chunks of a streamed pass: each a decoder (or a whole chunk), opened when
+/// the walk first reads it and finished once the walk has passed it.
+struct Streamer<'v, 's, T> {
+    view: &'v ChunkedView<'s, T>,
+    held: HashMap<usize, Held<'s>>,
+    /// Buffers of finished whole chunks, for reuse.
+    spare: Vec<Vec<u8>>,
+}
+
+impl<'s, T: Element> Streamer<'_, 's, T> {
+    /// Decodes bytes `[from, from + region.len())` of the virtual region into
+    /// `region`: finishes the chunks the walk has passed, opens the new ones,
+    /// and reads each chunk's parts straight into `region` (in parallel, one
+    /// chunk per task).
+    fn load(&mut self, from: usize, region: &mut [u8]) -> Result<()> {
+        let view = self.view;
+        let array = view.array();
+        let size = size_of::<T>();
+        let passed: Vec<usize> = self
+            .held
+            .keys()
+            .copied()
+            .filter(|&id| view.chunk_end(id) <= from)
+            .collect();
+        let done: Vec<Held<'s>> = passed
+            .iter()
+            .filter_map(|id| self.held.remove(id))
+            .collect();
+        self.finish_all(done)?;
+        // The region's steps, each with its part of the buffer, by chunk.
+        let mut steps: BTreeMap<usize, Vec<(Step, &mut [u8])>> = BTreeMap::new();
+        let len = region.len();
+        let mut rest = region;
+        view.steps(from, len, |s| {
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(s.len * size);
+            rest = tail;
+            steps.entry(s.chunk).or_default().push((s, part));
+        });
+        let fresh: Vec<(usize, Vec<u8>)> = steps
+            .keys()
+            .filter(|id| !self.held.contains_key(id))
+            .map(|&id| (id, self.spare.pop().unwrap_or_default()))
+            .collect();
+        let opened: Vec<(usize, Held<'s>)> = fresh
+            .into_par_iter()
+            .map(|(id, buf)| {
+                let h = match array.stream_chunk(id)? {
+                    Some(stream) => Held::Stream { stream, read: 0 },
+                    None => Held::Whole(array.read_chunk(id, buf)?),
+                };
+                Ok((id, h))
+            })
+            .collect::<Result<_>>()?;
+        self.held.extend(opened);
+        self.held
+            .iter_mut()
+            .filter_map(|(id, h)| steps.remove(id).map(|s| (*id, h, s)))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .try_for_each(|(id, h, parts)| {
+                for (s, dst) in parts {
+                    read_step(h, s, size, dst).map_err(|e| match e {
+                        StepError::Source(e) => e,
+                        StepError::OutOfOrder => mmarray_core::Error::Chunk {
+                            store: array.source().name(),
+                            chunk: format!("number {id}"),
+                            reason: "read out of order by a streamed pass".to_owned(),
+                        },
+                    })?;
+                }
+                Ok::<(), mmarray_core::Error>(())
+            })?;
+        Ok(())
+    }
+
+    /// Finishes the chunks `done` (in parallel; see [`Held::finish`]) and
+    /// keeps their buffers.
+    fn finish_all(&mut self, done: Vec<Held<'s>>) -> Result<()> {
+        let total = self.view.array().grid().chunk_len() * size_of::<T>();
+        let bufs: Vec<Option<Vec<u8>>> = done
+            .into_par_iter()
+            .map(|h| h.finish(total))
+            .collect::<Result<_>>()?;
+        self.spare.extend(bufs.into_iter().flatten());
+        Ok(())
+    }
+}
+
+/// Segments `range` of a streamed pass, whose `len` bytes of the virtual
+/// region from byte `from` are decoded together.
+struct Batch {
+    range: std::ops::Range<usize>,
+    from: usize,
+    len: usize,
+}
+
 /// [`reduce_chunked`] over a view that [`streams`]: the same segments in the
-/// same batches (of [`STREAM_BATCH`] bytes), each piece gathered from the parts
-/// of the chunks the batch reads, decoded (in parallel) just before it; memory
-/// is a decoder and a batch's part per chunk of a band, not the band's chunks.
+/// same batches (of [`STREAM_BATCH`] bytes). Each batch's bytes of the virtual
+/// region are decoded straight into one of two buffers while the kernel runs
+/// over the other (the previous batch), both in parallel; memory is the two
+/// buffers and a decoder per chunk of a band, not the band's chunks.
 fn reduce_streamed<T: Elem, K: Kernel<T::Work>>(
     view: &ChunkedView<'_, T>,
     kernel: &K,
@@ -388,69 +476,20 @@ fn reduce_streamed<T: Elem, K: Kernel<T::Work>>(
 ) -> Result<K::Acc> {
     let ctx = Exec::current();
     let size = size_of::<T>();
-    let array = view.array();
-    let chunk_bytes = array.grid().chunk_len() * size;
     let runs = segs.runs();
     let order = view.dtype().byte_order();
     let per_batch = (STREAM_BATCH / SEGMENT_BYTES).max(1);
-    let mut held: HashMap<usize, Held<'_>> = HashMap::new();
-    let mut spare: Vec<Vec<u8>> = Vec::new();
-    let mut total = kernel.init();
-    let n = segs.len();
-    let mut start = 0;
-    while start < n {
-        ctx.check()?;
-        let end = (start + per_batch).min(n);
-        let from = first_offset::<T>(segs, start);
-        let to = segs
-            .pieces(end - 1)
-            .last()
-            .map_or(from, |p| runs.offset(p.run) + (p.start + p.len) * size);
-        let passed: Vec<usize> = held
-            .keys()
-            .copied()
-            .filter(|&id| view.chunk_end(id) <= from)
-            .collect();
-        let done: Vec<Held<'_>> = passed.iter().filter_map(|id| held.remove(id)).collect();
-        finish_all(done, chunk_bytes, &mut spare)?;
-        // The part of each chunk the batch reads.
-        let mut parts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-        view.steps(from, to.saturating_sub(from), |s| {
-            let lo = s.at * size;
-            let hi = (s.at + s.len.saturating_sub(1) * s.stride + 1) * size;
-            let e = parts.entry(s.chunk).or_insert((lo, hi));
-            e.0 = e.0.min(lo);
-            e.1 = e.1.max(hi);
-        });
-        let fresh: Vec<(usize, Vec<u8>)> = parts
-            .keys()
-            .filter(|id| !held.contains_key(id))
-            .map(|&id| (id, spare.pop().unwrap_or_default()))
-            .collect();
-        let opened: Vec<(usize, Held<'_>)> = fresh
-            .into_par_iter()
-            .map(|(id, buf)| {
-                let h = match array.stream_chunk(id)? {
-                    Some(stream) => Held::Stream {
-                        stream,
-                        buf,
-                        base: 0,
-                        filled: 0,
-                    },
-                    None => Held::Whole(array.read_chunk(id, buf)?),
-                };
-                Ok((id, h))
-            })
-            .collect::<Result<_>>()?;
-        held.extend(opened);
-        held.iter_mut()
-            .filter_map(|(id, h)| parts.get(id).map(|&(lo, hi)| (h, lo, hi)))
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .try_for_each(|(h, lo, hi)| h.advance(lo, hi))?;
-        let bytes: HashMap<usize, (&[u8], usize)> =
-            held.iter().map(|(&id, h)| (id, h.bytes())).collect();
-        let partials: Vec<Result<K::Acc>> = (start..end)
+    let mut chunks = Streamer {
+        view,
+        held: HashMap::new(),
+        spare: Vec::new(),
+    };
+    // The batches' bytes (`u64` for alignment): one filled, one read.
+    let mut regions: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
+    let run_kernel = |b: &Batch, region: &[u64]| -> Vec<K::Acc> {
+        let bytes = &bytemuck::cast_slice::<u64, u8>(region)[..b.len];
+        b.range
+            .clone()
             .into_par_iter()
             .map(|i| {
                 let mut acc = kernel.init();
@@ -461,80 +500,84 @@ fn reduce_streamed<T: Elem, K: Kernel<T::Work>>(
                         run: p.run,
                         start: p.start,
                     };
-                    let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
-                    with_buffer(len, |buf| {
-                        if !gather_parts(view, &bytes, offset, buf) {
-                            return Err(mmarray_core::Error::Chunk {
-                                store: array.source().name(),
-                                chunk: format!("at byte {offset}"),
-                                reason: "not held by the streamed pass".to_owned(),
-                            });
-                        }
-                        feed::<T, K>(kernel, &mut acc, buf, order, at);
-                        Ok(())
-                    })?;
-                    done += len;
+                    let offset = runs.offset(p.run) + p.start * size - b.from;
+                    let piece = &bytes[offset..offset + p.len * size];
+                    feed::<T, K>(kernel, &mut acc, piece, order, at);
+                    done += piece.len();
                 }
                 ctx.advance(done);
-                Ok(acc)
+                acc
             })
-            .collect();
-        for p in partials {
-            kernel.merge(&mut total, p?);
+            .collect()
+    };
+    let mut total = kernel.init();
+    let n = segs.len();
+    let mut start = 0;
+    let mut pending: Option<Batch> = None;
+    for turn in 0.. {
+        ctx.check()?;
+        let next = (start < n).then(|| {
+            let end = (start + per_batch).min(n);
+            let from = first_offset::<T>(segs, start);
+            let to = segs
+                .pieces(end - 1)
+                .last()
+                .map_or(from, |p| runs.offset(p.run) + (p.start + p.len) * size);
+            Batch {
+                range: start..end,
+                from,
+                len: to.saturating_sub(from),
+            }
+        });
+        if next.is_none() && pending.is_none() {
+            break;
         }
-        start = end;
+        let [r0, r1] = &mut regions;
+        let (fill, read) = if turn % 2 == 0 {
+            (r0, &*r1)
+        } else {
+            (r1, &*r0)
+        };
+        let (loaded, partials) = rayon::join(
+            || match &next {
+                Some(b) => {
+                    if fill.len() * 8 < b.len {
+                        fill.resize(b.len.div_ceil(8), 0);
+                    }
+                    let region = &mut bytemuck::cast_slice_mut::<u64, u8>(fill)[..b.len];
+                    chunks.load(b.from, region)
+                }
+                None => Ok(()),
+            },
+            || pending.as_ref().map(|b| run_kernel(b, read)),
+        );
+        for p in partials.into_iter().flatten() {
+            kernel.merge(&mut total, p);
+        }
+        loaded?;
+        start = next.as_ref().map_or(n, |b| b.range.end);
+        pending = next;
     }
-    finish_all(held.into_values().collect(), chunk_bytes, &mut spare)?;
+    let left: Vec<Held<'_>> = chunks.held.drain().map(|(_, h)| h).collect();
+    chunks.finish_all(left)?;
     Ok(total)
 }
 
-/// Finishes the chunks `done` of a streamed pass (in parallel; see
-/// [`Held::finish`]) and keeps their buffers in `spare`.
-fn finish_all(done: Vec<Held<'_>>, chunk_bytes: usize, spare: &mut Vec<Vec<u8>>) -> Result<()> {
-    let bufs: Vec<Option<Vec<u8>>> = done
-        .into_par_iter()
-        .map(|h| h.finish(chunk_bytes))
-        .collect::<Result<_>>()?;
-    spare.extend(bufs.into_iter().flatten());
+/// Reads the elements of step `s` (of `size` bytes each) from its chunk `held`
+/// into `dst`.
+fn read_step(
+    held: &mut Held<'_>,
+    s: Step,
+    size: usize,
+    dst: &mut [u8],
+) -> std::result::Result<(), StepError> {
+    if s.stride == 1 || s.len == 1 {
+        return held.read_at(s.at * size, dst);
+    }
+    for (j, d) in dst.chunks_exact_mut(size).enumerate() {
+        held.read_at((s.at + j * s.stride) * size, d)?;
+    }
     Ok(())
-}
-
-/// Copies the elements of the virtual region in `[offset, offset + buf.len())`
-/// into `buf`, from the parts of the chunks in `parts` (by number: the bytes and
-/// their offset in the chunk's buffer); `false` if a part is missing.
-fn gather_parts<T: Element>(
-    view: &ChunkedView<'_, T>,
-    parts: &HashMap<usize, (&[u8], usize)>,
-    offset: usize,
-    buf: &mut [u8],
-) -> bool {
-    let size = size_of::<T>();
-    let mut ok = true;
-    view.steps(offset, buf.len(), |s| {
-        let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
-        let Some(&(src, base)) = parts.get(&s.chunk) else {
-            ok = false;
-            return;
-        };
-        let Some(at) = (s.at * size).checked_sub(base) else {
-            ok = false;
-            return;
-        };
-        if s.stride == 1 {
-            match src.get(at..at + dst.len()) {
-                Some(src) => dst.copy_from_slice(src),
-                None => ok = false,
-            }
-        } else {
-            for (j, d) in dst.chunks_exact_mut(size).enumerate() {
-                match src.get(at + j * s.stride * size..at + (j * s.stride + 1) * size) {
-                    Some(src) => d.copy_from_slice(src),
-                    None => ok = false,
-                }
-            }
-        }
-    });
-    ok
 }
 
 /// Runs `kernel` over every element of the chunked `view`, in parallel; the same
