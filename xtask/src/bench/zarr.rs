@@ -315,6 +315,8 @@ pub(crate) fn run(
         }
     }
 
+    let compare = compare_bin(ctx, notes);
+
     // The square copy (1024x1024 chunks need two axes), and the stores made from it by mmarray.
     let shapes = Shapes2d::of(main.shape[0]);
     let square = super::make_derived(ctx, main, super::ops::Input::Square, &shapes)?;
@@ -347,7 +349,7 @@ pub(crate) fn run(
                 ZarrOp::SumRaw => Input::Store(&raw_store),
                 _ => Input::Store(&zstd_store),
             };
-            let row = measure(ctx, op, &square, input, &python, &script, &have)?;
+            let row = measure(ctx, compare, op, &square, input, &python, &script, &have)?;
             eprintln!("bench:   {}", progress(&row, &results));
             if row.check.starts_with("MISMATCH") {
                 notes.push(format!("{}: {}.", op.name(), row.check));
@@ -362,6 +364,25 @@ pub(crate) fn run(
         let _ = fs::remove_dir_all(&raw_store);
     }
     outcome.map(|()| results)
+}
+
+/// The `--compare` binary, if it has the Zarr commands (one built before them
+/// cannot time these rows: a note says so).
+fn compare_bin<'a>(ctx: &'a Ctx<'_>, notes: &mut Vec<String>) -> Option<&'a Path> {
+    ctx.compare.as_deref().filter(|bin| {
+        let zarr = Command::new(bin)
+            .args(["convert", "--help"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--chunks"));
+        if !zarr {
+            notes.push(format!(
+                "Zarr rows: the --compare binary {} has no Zarr commands (its `convert` \
+                 takes no --chunks): its column is left out.",
+                bin.display()
+            ));
+        }
+        zarr
+    })
 }
 
 /// What a row reads.
@@ -464,8 +485,11 @@ enum Who {
 
 /// Measures one row.
 #[allow(clippy::too_many_lines)] // one loop over rounds and contenders, read top to bottom
+/// Times `op` (`compare`: the `--compare` binary, if it can run it).
+#[allow(clippy::too_many_arguments)]
 fn measure(
     ctx: &Ctx<'_>,
+    compare: Option<&Path>,
     op: ZarrOp,
     square: &ArrayFile,
     input: Input<'_>,
@@ -561,7 +585,7 @@ fn measure(
 
     let mut order: Vec<Who> = (0..servers.len()).map(Who::Py).collect();
     order.push(Who::Mmarray);
-    if ctx.compare.is_some() {
+    if compare.is_some() {
         order.push(Who::Compare);
     }
     order.push(Who::Limit);
@@ -599,9 +623,9 @@ fn measure(
                     (t, Some(v))
                 }
                 Who::Mmarray | Who::Compare => {
-                    let bin = match (who, &ctx.compare) {
+                    let bin = match (who, compare) {
                         (Who::Compare, Some(bin)) => bin,
-                        _ => &ctx.mmarray,
+                        _ => ctx.mmarray.as_path(),
                     };
                     let poll = !timed && who == Who::Mmarray;
                     let mut cmd = Command::new(bin);
