@@ -43,6 +43,16 @@ fn set_metadata(path: &Path, json: &Json) {
     fs::write(path.join("zarr.json"), serde_json::to_vec(json).unwrap()).unwrap();
 }
 
+/// The error of reading all of the store at `path` opened with mapped chunk files.
+fn mapped_read_error(path: &Path) -> String {
+    // SAFETY: nothing else touches the test's store.
+    let options = unsafe { mmarray_zarr::OpenOptions::new().map_chunks(true) };
+    let a = mmarray_zarr::ZarrSource::open_with(path, &options)
+        .unwrap()
+        .into_chunked();
+    a.view::<f64>().unwrap().to_vec().unwrap_err().to_string()
+}
+
 /// Opens and reads the whole store at `path`: it must fail with a message naming
 /// the store and holding every one of `needles`, and change nothing.
 #[track_caller]
@@ -489,12 +499,7 @@ fn gzip_bombs_and_oversized_chunk_files() {
         ],
     );
     // The same when compressed chunk files are mapped.
-    // SAFETY: nothing else touches the test's store.
-    let mapped = unsafe { mmarray_zarr::OpenOptions::new().map_chunks(true) };
-    let a = mmarray_zarr::ZarrSource::open_with(&p, &mapped)
-        .unwrap()
-        .into_chunked();
-    let err = a.view::<f64>().unwrap().to_vec().unwrap_err().to_string();
+    let err = mapped_read_error(&p);
     assert!(
         err.contains("chunk c/0/0")
             && err.contains("1048576 bytes stored, more than a chunk of 64 bytes can take"),
@@ -510,12 +515,7 @@ fn gzip_bombs_and_oversized_chunk_files() {
         .unwrap()
         .set_len(1 << 40)
         .unwrap();
-    // SAFETY: nothing else touches the test's store.
-    let options = unsafe { mmarray_zarr::OpenOptions::new().map_chunks(true) };
-    let a = mmarray_zarr::ZarrSource::open_with(&n, &options)
-        .unwrap()
-        .into_chunked();
-    let err = a.view::<f64>().unwrap().to_vec().unwrap_err().to_string();
+    let err = mapped_read_error(&n);
     assert!(
         err.contains("chunk c/1/0") && err.contains("1099511627776 bytes stored, 64 expected"),
         "{err}"
