@@ -1201,3 +1201,42 @@ fn axis_to_npy<T: Elem>(
     dst.persist(overwrite)?.close()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chunked bytes whose chunk of a byte range `(offset, len)` is `offset`,
+    /// with a budget of `.0` chunks.
+    struct Fake(usize);
+
+    impl ChunkBytes for Fake {
+        fn with_bytes(&self, _: usize, _: usize, _: &mut dyn FnMut(&[u8])) {}
+        fn prepare(&self, _: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()> {
+            Ok(())
+        }
+        fn chunks(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> BTreeSet<usize> {
+            ranges.map(|(offset, _)| offset).collect()
+        }
+        fn budget(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_their_budget_of_chunks() {
+        // The chunks each task reads.
+        let reads: [&[usize]; 6] = [&[0, 1], &[1], &[2], &[0, 2], &[3], &[4, 5, 6]];
+        let ranges = |t: usize| reads[t].iter().map(|&c| (c, 1)).collect();
+        // {0, 1, 2} after four tasks; the fifth would make four chunks.
+        assert_eq!(batch_end(&Fake(3), 0..6, ranges), 4);
+        // {3}, then {4, 5, 6} would make four.
+        assert_eq!(batch_end(&Fake(3), 4..6, ranges), 5);
+        // The first task is always in, whatever it reads.
+        assert_eq!(batch_end(&Fake(3), 5..6, ranges), 6);
+        // A task that reads no new chunk joins even over the budget.
+        assert_eq!(batch_end(&Fake(1), 0..6, ranges), 2);
+        // The batch never passes its tasks' end.
+        assert_eq!(batch_end(&Fake(100), 0..3, ranges), 3);
+    }
+}

@@ -568,13 +568,7 @@ impl ZarrSource {
                 return Ok(ChunkBytes::Owned(self.fill_chunk(want, buf)));
             };
             fits(len, want)?;
-            // SAFETY: the caller of `OpenOptions::map_chunks` promised that the
-            // store's chunk files are neither modified nor truncated while the
-            // array is alive; the length is checked.
-            let mapped = unsafe { MappedFile::map(&f) };
-            if let Ok(map) = mapped
-                && map.len() as u64 == len
-            {
+            if let Some(map) = map_file(&f, len) {
                 return self.decode_stored(chain, &map, want, buf);
             }
         }
@@ -635,29 +629,16 @@ impl ZarrSource {
         want: usize,
         mut buf: Vec<u8>,
     ) -> std::result::Result<ChunkBytes<'_>, String> {
-        let f = match std::fs::File::open(file) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ChunkBytes::Owned(self.fill_chunk(want, buf)));
-            }
-            Err(e) => return Err(format!("cannot open the chunk: {e}")),
+        let Some((f, len)) = open_chunk_file(file)? else {
+            return Ok(ChunkBytes::Owned(self.fill_chunk(want, buf)));
         };
-        let len = f
-            .metadata()
-            .map_err(|e| format!("cannot read the chunk: {e}"))?
-            .len();
         if len != want as u64 {
             return Err(format!("{len} bytes stored, {want} expected"));
         }
-        if want > 0 {
-            // SAFETY: the caller of `OpenOptions::map_chunks` promised that the
-            // store's chunk files are neither modified nor truncated while the
-            // array is alive; the length was checked above.
-            if let Ok(map) = unsafe { MappedFile::map(&f) }
-                && map.len() == want
-            {
-                return Ok(ChunkBytes::Mapped(map));
-            }
+        if want > 0
+            && let Some(map) = map_file(&f, len)
+        {
+            return Ok(ChunkBytes::Mapped(map));
         }
         buf.resize(want, 0);
         std::io::Read::read_exact(&mut &f, &mut buf)
@@ -887,19 +868,15 @@ impl ZstdStream {
         if frame_window(&head[..n]).is_none_or(|w| w > 1u64 << log) {
             return Ok(None);
         }
-        // SAFETY: the caller of `OpenOptions::map_chunks` promised that the
-        // store's chunk files are neither modified nor truncated while the
-        // array is alive (`map` is its choice); the length is checked below.
-        let mapped = map.then(|| unsafe { MappedFile::map(&f) });
-        let input: Box<dyn std::io::BufRead + Send> = match mapped {
-            Some(Ok(m)) if m.len() as u64 == len => Box::new(std::io::Cursor::new(Mapped(m))),
-            _ => {
+        let input: Box<dyn std::io::BufRead + Send> =
+            if let Some(m) = map.then(|| map_file(&f, len)).flatten() {
+                Box::new(std::io::Cursor::new(Mapped(m)))
+            } else {
                 f.rewind()
                     .map_err(|e| format!("cannot read the chunk: {e}"))?;
                 let cap = zstd::zstd_safe::DCtx::in_size();
                 Box::new(std::io::BufReader::with_capacity(cap, f))
-            }
-        };
+            };
         let mut decoder =
             zstd::stream::read::Decoder::with_buffer(input).map_err(|e| format!("zstd: {e}"))?;
         // Frames after the first (which decode to more than the chunk unless
@@ -977,6 +954,17 @@ impl ZstdStream {
         }
         Ok(())
     }
+}
+
+/// Maps the chunk file `f`, if it can be mapped whole (`len` bytes). Only for
+/// stores opened with [`OpenOptions::map_chunks`], whose caller promised what
+/// mapping needs.
+fn map_file(f: &std::fs::File, len: u64) -> Option<MappedFile> {
+    // SAFETY: every caller maps a chunk file of a store opened with
+    // `OpenOptions::map_chunks`, whose caller promised that the store's chunk
+    // files are neither modified nor truncated while the array is alive.
+    let map = unsafe { MappedFile::map(f) }.ok()?;
+    (map.len() as u64 == len).then_some(map)
 }
 
 /// A mapped chunk file as the bytes of a [`std::io::Cursor`].
