@@ -549,6 +549,18 @@ pub struct Step {
     pub len: usize,
 }
 
+impl Step {
+    /// Copies elements `from..from + dst.len() / size` of this step (elements
+    /// of `size` bytes) out of `chunk`, the bytes of its chunk, into `dst`.
+    ///
+    /// # Panics
+    ///
+    /// If `chunk` is shorter than the chunk the walk gave this step for.
+    pub fn copy_out(&self, chunk: &[u8], from: usize, dst: &mut [u8], size: usize) {
+        copy_strided(chunk, self.at + from * self.stride, self.stride, dst, size);
+    }
+}
+
 /// A read-only view of a [`Chunked`] array by numpy basic indexing: the geometry
 /// of the same view of a contiguous array, over the virtual region.
 pub struct ChunkedView<'a, T> {
@@ -720,8 +732,7 @@ impl<'a, T: Element> ChunkedView<'a, T> {
                 ok = false;
                 return;
             };
-            let dst = &mut buf[s.pos * size..(s.pos + s.len) * size];
-            copy_strided(src, s.at, s.stride, dst, size);
+            s.copy_out(src, 0, &mut buf[s.pos * size..(s.pos + s.len) * size], size);
         });
         ok
     }

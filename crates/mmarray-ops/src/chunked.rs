@@ -35,7 +35,7 @@ use mmarray_dtype::{DType, Element, convert, convert_part};
 use rayon::prelude::*;
 
 use crate::Result;
-use crate::engine::{At, BATCH, Kernel, SEGMENT_BYTES, feed};
+use crate::engine::{At, BATCH, BLOCK, Kernel, SEGMENT_BYTES, feed};
 use crate::exec::Exec;
 use crate::num::Elem;
 
@@ -266,6 +266,56 @@ fn with_piece<T: Element, R>(
         view.gather(offset, buf, |id| cache.get(id));
         f(buf)
     })
+}
+
+/// Bytes a reduction gathers at a time from the chunks of a piece that no one
+/// chunk holds contiguously, before the kernel reads them: they stay in L1
+/// between the copy and the kernel (a whole 1 MiB piece went to L2 and back).
+/// A multiple of [`BLOCK`] elements of any size, so that the kernel sees the
+/// same blocks as over the whole piece (as `pread` batches give it too).
+const GATHER_STEP: usize = 16 << 10;
+const _: () = assert!(GATHER_STEP.is_multiple_of(16 * BLOCK));
+
+/// Feeds the piece at `offset` (`len` bytes) of the chunked `view` to `kernel`:
+/// in place when one chunk holds it contiguously, else gathered
+/// [`GATHER_STEP`] bytes at a time into the thread's buffer. Every chunk of
+/// the piece must be in `cache`.
+fn feed_piece<T: Elem, K: Kernel<T::Work>>(
+    view: &ChunkedView<'_, T>,
+    cache: &Cache<'_>,
+    (kernel, acc): (&K, &mut K::Acc),
+    (offset, len): (usize, usize),
+    at: At<'_>,
+) {
+    let order = view.dtype().byte_order();
+    if let Some(bytes) = in_place(view, cache, offset, len) {
+        feed::<T, K>(kernel, acc, bytes, order, at);
+        return;
+    }
+    let size = size_of::<T>();
+    with_buffer(GATHER_STEP.min(len), |buf| {
+        // Bytes of `buf` filled, elements fed before them.
+        let (mut filled, mut fed) = (0, 0);
+        view.steps(offset, len, |s| {
+            let Some(src) = cache.get(s.chunk) else {
+                debug_assert!(false, "the batch loaded every chunk of its pieces");
+                return;
+            };
+            let mut done = 0;
+            while done < s.len {
+                let n = (s.len - done).min((buf.len() - filled) / size);
+                s.copy_out(src, done, &mut buf[filled..filled + n * size], size);
+                (filled, done) = (filled + n * size, done + n);
+                if filled == buf.len() {
+                    feed::<T, K>(kernel, acc, buf, order, at.advanced(fed));
+                    (filled, fed) = (0, fed + buf.len() / size);
+                }
+            }
+        });
+        if filled > 0 {
+            feed::<T, K>(kernel, acc, &buf[..filled], order, at.advanced(fed));
+        }
+    });
 }
 
 /// Chunks of at least this many bytes are streamed by a pass over a whole
@@ -593,7 +643,6 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
         return reduce_streamed(view, kernel, &segs);
     }
     let runs = segs.runs();
-    let order = view.dtype().byte_order();
     let mut total = kernel.init();
     for_each_batch(view, &segs, |range, cache| {
         let partials: Vec<K::Acc> = range
@@ -608,9 +657,7 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
                         start: p.start,
                     };
                     let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
-                    with_piece(view, cache, offset, len, |bytes| {
-                        feed::<T, K>(kernel, &mut acc, bytes, order, at);
-                    });
+                    feed_piece(view, cache, (kernel, &mut acc), (offset, len), at);
                     done += len;
                 }
                 ctx.advance(done);

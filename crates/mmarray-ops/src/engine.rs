@@ -44,7 +44,7 @@ impl At<'_> {
         self.runs.is_c_linear()
     }
 
-    fn advanced(self, by: usize) -> Self {
+    pub(crate) fn advanced(self, by: usize) -> Self {
         At {
             start: self.start + by,
             ..self

@@ -193,6 +193,46 @@ fn long_arrays_match_over_many_batches_on_any_pool() {
     assert_eq!(reads.load(std::sync::atomic::Ordering::Relaxed), 6 * 65);
 }
 
+/// Native float64 pieces reach the kernel whole from a mapping but in
+/// gathered steps from chunks (16 KiB, see `GATHER_STEP`) where chunk rows cut
+/// them: every reduction and `stats` still match bit for bit, with ties of
+/// `-0.0` and `0.0` (min/max and their positions) and with NaNs.
+#[test]
+fn native_pieces_gathered_in_steps_match_the_contiguous_array() {
+    let mut rng = Rng::new(11);
+    // 20 MiB: 1 MiB pieces cut by chunk rows of 700 and 300 values.
+    let shape = [1100usize, 2300];
+    let n = shape[0] * shape[1];
+    let native = ByteOrder::NATIVE;
+    for flavor in [Flavor::Ties, Flavor::Nans] {
+        let values: Vec<f64> = random_values(&mut rng, n, flavor);
+        let bytes = encode_bytes(&values, native);
+        let whole = View::<f64>::from_bytes(&bytes, &shape, Order::C, native).unwrap();
+        for chunks in [[300usize, 700], [7, 300]] {
+            let a = Chunked::new(Box::new(
+                MemoryChunks::from_view(&whole, &chunks, Order::C).unwrap(),
+            ));
+            let c = a.view::<f64>().unwrap();
+            for (op, o) in all_ops() {
+                let want = with_threads(2, || reduce(&whole, op, &o).unwrap());
+                let got = with_threads(2, || reduce(&c, op, &o).unwrap());
+                assert!(
+                    same_bits(&want, &got),
+                    "{flavor:?} {chunks:?} {op} {o:?}: {want:?} vs {got:?}"
+                );
+            }
+            for skipna in [false, true] {
+                let want = with_threads(2, || stats(&whole, skipna).unwrap());
+                let got = with_threads(2, || stats(&c, skipna).unwrap());
+                assert!(
+                    stats_bits(&want, &got),
+                    "{flavor:?} {chunks:?} stats {skipna}"
+                );
+            }
+        }
+    }
+}
+
 /// What a [`Streaming`] source saw.
 #[derive(Debug, Default)]
 struct StreamLog {
