@@ -38,6 +38,7 @@ use crate::Result;
 use crate::engine::{At, BATCH, BLOCK, Kernel, SEGMENT_BYTES, feed};
 use crate::exec::Exec;
 use crate::num::Elem;
+use crate::prefetch;
 
 thread_local! {
     /// The per-thread gather buffer (`u64` for alignment): one piece, at most a segment.
@@ -263,9 +264,54 @@ fn with_piece<T: Element, R>(
         return f(bytes);
     }
     with_buffer(len, |buf| {
-        view.gather(offset, buf, |id| cache.get(id));
+        let size = size_of::<T>();
+        steps_ahead(view, cache, offset, len, |s, src| {
+            s.copy_out(src, 0, &mut buf[s.pos * size..(s.pos + s.len) * size], size);
+        });
         f(buf)
     })
+}
+
+/// Bytes of the next step's start that [`steps_ahead`] asks the CPU to load
+/// while the current step is copied: a whole 1024x1024-chunk row of float64.
+const AHEAD: usize = 8 << 10;
+
+/// Calls `f` with every step of the piece at `offset` (`len` bytes) of the
+/// chunked `view` (as [`ChunkedView::steps`] walks it) and the bytes of the
+/// step's chunk, one step late: before `f` copies a step, the CPU is asked to
+/// load the first [`AHEAD`] bytes of the next one. The steps of a piece jump
+/// from chunk to chunk (a row of the array crosses every chunk of its band),
+/// and the hardware prefetchers start afresh on each jump; asked ahead, the
+/// next run's lines are on their way while this one is copied. Measured on a
+/// 1 GiB uncompressed Zarr store of float64 (1024x1024 chunks, rows of 11585
+/// values): the sum went from 60 to 54 ms (the `.npy`: 47 ms); two steps ahead,
+/// or 2 KiB of each, gave less. Chunks not in `cache` are skipped (in release:
+/// every batch loads its chunks first).
+fn steps_ahead<'c, T: Element>(
+    view: &ChunkedView<'_, T>,
+    cache: &'c Cache<'_>,
+    offset: usize,
+    len: usize,
+    mut f: impl FnMut(Step, &'c [u8]),
+) {
+    let size = size_of::<T>();
+    let mut pending: Option<(Step, &'c [u8])> = None;
+    view.steps(offset, len, |s| {
+        let Some(src) = cache.get(s.chunk) else {
+            debug_assert!(false, "the batch loaded every chunk of its pieces");
+            return;
+        };
+        if s.stride == 1 {
+            let start = src.get(s.at * size..).unwrap_or_default();
+            prefetch::lines(&start[..start.len().min(s.len * size).min(AHEAD)]);
+        }
+        if let Some((p, p_src)) = pending.replace((s, src)) {
+            f(p, p_src);
+        }
+    });
+    if let Some((p, p_src)) = pending {
+        f(p, p_src);
+    }
 }
 
 /// Bytes a reduction gathers at a time from the chunks of a piece that no one
@@ -296,11 +342,7 @@ fn feed_piece<T: Elem, K: Kernel<T::Work>>(
     with_buffer(GATHER_STEP.min(len), |buf| {
         // Bytes of `buf` filled, elements fed before them.
         let (mut filled, mut fed) = (0, 0);
-        view.steps(offset, len, |s| {
-            let Some(src) = cache.get(s.chunk) else {
-                debug_assert!(false, "the batch loaded every chunk of its pieces");
-                return;
-            };
+        steps_ahead(view, cache, offset, len, |s, src| {
             let mut done = 0;
             while done < s.len {
                 let n = (s.len - done).min((buf.len() - filled) / size);

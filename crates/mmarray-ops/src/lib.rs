@@ -87,7 +87,6 @@ mod kernels;
 mod map_reduce;
 mod methods;
 mod num;
-#[cfg(target_arch = "x86_64")]
 mod prefetch;
 pub mod prelude;
 mod reduce;
