@@ -414,6 +414,13 @@ impl Chooser {
                 (_, None) => true,
                 (Some(map), Some(read)) => {
                     let faster = read < map;
+                    if faster && self.times[0].iter().flatten().count() < 2 {
+                        // Reading is chosen only over the best of two mapped
+                        // batches: one first batch slowed by a neighbour would
+                        // otherwise send a warm pass to `pread` (twice as slow)
+                        // until the first probe, for a 1 GiB file all of it.
+                        return false;
+                    }
                     if self.reads_faster != Some(faster) {
                         // A new choice: the other way is timed again soon.
                         self.reads_faster = Some(faster);
@@ -758,15 +765,17 @@ mod tests {
         // The first two batches time both ways (map, then read); the faster
         // way is chosen from batch 2 on, and the other is timed again
         // PROBE_FIRST batches later, then after twice as long, up to PROBE_MAX.
+        // Reading is chosen only once the mapping was timed twice (batch 2).
         let probe_at = [18, 18 + 32, 18 + 32 + 64, 18 + 32 + 128, 18 + 32 + 192];
         assert_eq!(probe_at[0], 2 + PROBE_FIRST);
         assert_eq!(probe_at[4] - probe_at[3], PROBE_MAX);
         let got = picks(Chooser::new(Access::Auto, true, 300), 300, 10, 6);
-        let mut want = vec![0];
-        want.extend(probe_at);
+        let mut want = vec![0, 2];
+        want.extend(probe_at.map(|b| b + 1));
         assert_eq!(probes(&got, true), want, "reads faster");
         let got = picks(Chooser::new(Access::Auto, true, 300), 300, 5, 6);
-        want[0] = 1;
+        let mut want = vec![1];
+        want.extend(probe_at);
         assert_eq!(probes(&got, false), want, "mapping faster");
     }
 
@@ -791,6 +800,28 @@ mod tests {
         maps.extend(19..43);
         maps.extend([43 + PROBE_FIRST, 43 + PROBE_FIRST + 32]);
         assert_eq!(probes(&got, true), maps);
+    }
+
+    #[test]
+    fn a_slow_first_mapped_batch_does_not_send_a_warm_pass_to_reads() {
+        // The first mapped batch is slowed (20 ms against 5), reading takes 8:
+        // the mapping is timed once more before any choice, and kept.
+        let mut c = Chooser::new(Access::Auto, true, 100);
+        let got: Vec<bool> = (0..40)
+            .map(|b| {
+                let r = c.next_reads();
+                let ms = match (r, b) {
+                    (true, _) => 8,
+                    (false, 0) => 20,
+                    (false, _) => 5,
+                };
+                c.record(r, Duration::from_millis(ms));
+                r
+            })
+            .collect();
+        // Reads at 1 (timing) and at the first probe, PROBE_FIRST batches
+        // after the choice made at batch 3.
+        assert_eq!(probes(&got, false), vec![1, 3 + PROBE_FIRST]);
     }
 
     #[test]
