@@ -221,7 +221,7 @@ pub(crate) struct ZarrRow {
     /// The limit and the bytes of one pass of it.
     limit: (ZLimit, u64, Samples),
     /// The conversion's second limit (same bytes as `limit`): zstd level-1 encode plus
-    /// writing each piece's output as a new file, synced ([`encode_write_once`]).
+    /// writing each piece's output as a new file, synced ([`encode_once`] with a folder).
     written: Option<Samples>,
     /// The result check against the Python contenders.
     check: String,
@@ -663,13 +663,13 @@ fn measure(
                 Who::Limit => {
                     let t = match limit_kind {
                         ZLimit::Read => limits::read_once(&square.path, &pool, ctx.threads)?,
-                        ZLimit::Encode => encode_once(&square.path, chunk_bytes, &pool)?,
+                        ZLimit::Encode => encode_once(&square.path, chunk_bytes, &pool, None)?,
                         ZLimit::Decode => decode_once(&decode_files, chunk_bytes, &pool)?,
                     };
                     (t, None)
                 }
                 Who::Written => (
-                    encode_write_once(&square.path, chunk_bytes, &pool, &written_dir)?,
+                    encode_once(&square.path, chunk_bytes, &pool, Some(&written_dir))?,
                     None,
                 ),
             };
@@ -820,47 +820,22 @@ thread_local! {
 /// the pool's threads, into a reused buffer per thread; returns the wall time. The pieces are
 /// runs of the file rather than 1024x1024 blocks of the array: the same values' kind (i.i.d.
 /// standard normal), so the same work for the codec, without a gather.
-fn encode_once(path: &Path, piece: usize, pool: &rayon::ThreadPool) -> Result<f64, String> {
-    let start = Instant::now();
-    let file = File::open(path).map_err(|e| format!("could not open {}: {e}", path.display()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| format!("could not stat {}: {e}", path.display()))?
-        .len();
-    let pieces = len.div_ceil(piece as u64);
-    let bound = zstd::zstd_safe::compress_bound(piece);
-    pool.install(|| {
-        (0..pieces).into_par_iter().try_for_each(|i| {
-            BUFS.with_borrow_mut(|(src, dst)| {
-                let at = i * piece as u64;
-                let n = usize::try_from((len - at).min(piece as u64)).unwrap_or(piece);
-                src.resize(n, 0);
-                file.read_exact_at(src, at)
-                    .map_err(|e| format!("could not read {}: {e}", path.display()))?;
-                if dst.len() < bound {
-                    dst.resize(bound, 0);
-                }
-                zstd::bulk::compress_to_buffer(src, dst, 1).map_err(|e| format!("zstd: {e}"))?;
-                Ok::<(), String>(())
-            })
-        })
-    })?;
-    Ok(start.elapsed().as_secs_f64())
-}
-
-/// The conversion's second limit: [`encode_once`] plus writing each piece's output as a new
-/// file in the new folder `dir` (buffered, its writeback started at once with
+///
+/// With `write_to`, the conversion's second limit: each piece's output is also written as a
+/// new file in that new folder (buffered, its writeback started at once with
 /// `sync_file_range`, so that the disk works while the CPUs encode), then one `syncfs` (as a
-/// store is made durable before it is renamed into place); returns the wall time. The work a
-/// conversion cannot skip, with no gather and no Zarr metadata.
-fn encode_write_once(
+/// store is made durable before it is renamed into place). The work a conversion cannot
+/// skip, with no gather and no Zarr metadata.
+fn encode_once(
     path: &Path,
     piece: usize,
     pool: &rayon::ThreadPool,
-    dir: &Path,
+    write_to: Option<&Path>,
 ) -> Result<f64, String> {
     let start = Instant::now();
-    fs::create_dir(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    if let Some(dir) = write_to {
+        fs::create_dir(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    }
     let file = File::open(path).map_err(|e| format!("could not open {}: {e}", path.display()))?;
     let len = file
         .metadata()
@@ -881,35 +856,44 @@ fn encode_write_once(
                 }
                 let m = zstd::bulk::compress_to_buffer(src, dst, 1)
                     .map_err(|e| format!("zstd: {e}"))?;
-                let out = dir.join(i.to_string());
-                let mut f = File::create(&out)
-                    .map_err(|e| format!("could not create {}: {e}", out.display()))?;
-                std::io::Write::write_all(&mut f, &dst[..m])
-                    .map_err(|e| format!("could not write {}: {e}", out.display()))?;
-                // SAFETY: `sync_file_range` only reads its arguments; `f` keeps the
-                // descriptor open. A failure only leaves the writeback to `syncfs`.
-                unsafe {
-                    libc::sync_file_range(
-                        std::os::fd::AsRawFd::as_raw_fd(&f),
-                        0,
-                        0,
-                        libc::SYNC_FILE_RANGE_WRITE,
-                    );
+                match write_to {
+                    Some(dir) => write_piece(&dir.join(i.to_string()), &dst[..m]),
+                    None => Ok(()),
                 }
-                Ok::<(), String>(())
             })
         })
     })?;
-    let d = File::open(dir).map_err(|e| format!("could not open {}: {e}", dir.display()))?;
-    // SAFETY: `syncfs` only reads its argument, a descriptor that `d` keeps open.
-    if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&d)) } != 0 {
-        return Err(format!(
-            "could not sync {}: {}",
-            dir.display(),
-            std::io::Error::last_os_error()
-        ));
+    if let Some(dir) = write_to {
+        let d = File::open(dir).map_err(|e| format!("could not open {}: {e}", dir.display()))?;
+        // SAFETY: `syncfs` only reads its argument, a descriptor that `d` keeps open.
+        if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&d)) } != 0 {
+            return Err(format!(
+                "could not sync {}: {}",
+                dir.display(),
+                std::io::Error::last_os_error()
+            ));
+        }
     }
     Ok(start.elapsed().as_secs_f64())
+}
+
+/// Writes `bytes` as the new file `out` and starts its writeback (see [`encode_once`]).
+fn write_piece(out: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut f =
+        File::create(out).map_err(|e| format!("could not create {}: {e}", out.display()))?;
+    std::io::Write::write_all(&mut f, bytes)
+        .map_err(|e| format!("could not write {}: {e}", out.display()))?;
+    // SAFETY: `sync_file_range` only reads its arguments; `f` keeps the descriptor open. A
+    // failure only leaves the writeback to `syncfs`.
+    unsafe {
+        libc::sync_file_range(
+            std::os::fd::AsRawFd::as_raw_fd(&f),
+            0,
+            0,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+    Ok(())
 }
 
 /// The decode limit: reads every chunk file of the store (`pread`, from the page cache) and
