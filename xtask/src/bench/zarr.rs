@@ -1029,12 +1029,13 @@ fn written_note(results: &ZarrResults) -> Option<String> {
          the encode limit's work plus writing each piece's output as a new file, its writeback \
          started at once, and one syncfs: work a conversion cannot skip and the encode limit \
          leaves out). That limit itself runs at {} of the encode limit: where it is under the \
-         target's 85%, the target is above what this machine allows for a conversion.\n",
+         target's {:.0}%, the target is above what this machine allows for a conversion.\n",
         row.op.name(),
         row.pct_of_written().map_or_else(|| "-".into(), pct_text),
         results.threads,
         gbs_cell(w, row.limit.1),
         of_encode.map_or_else(|| "-".into(), pct_text),
+        row.op.target().1,
     ))
 }
 
