@@ -138,30 +138,63 @@ pub(crate) fn start_writeback(file: &File, offset: u64, len: u64) {
     let _ = (file, offset, len);
 }
 
+/// The pages of `bytes[start..end]` (clipped to `bytes`) as one page-aligned
+/// range: its first address, its length and the page size; `None` if it is empty.
+#[cfg(target_os = "linux")]
+fn page_span(bytes: &[u8], start: usize, end: usize) -> Option<(usize, usize, usize)> {
+    let start = start.min(bytes.len());
+    let end = end.min(bytes.len());
+    if start >= end {
+        return None;
+    }
+    // SAFETY: sysconf only reads a configuration value.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .unwrap_or(4096)
+        .max(1);
+    let first = bytes.as_ptr() as usize + start;
+    let aligned = first - first % page;
+    Some((aligned, bytes.as_ptr() as usize + end - aligned, page))
+}
+
 /// `madvise(MADV_WILLNEED)` over the pages of `bytes[offset..offset + len]`.
 pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
-    let start = offset.min(bytes.len());
-    let end = offset.saturating_add(len).min(bytes.len());
-    if start >= end {
-        return;
-    }
     #[cfg(target_os = "linux")]
-    {
-        // SAFETY: sysconf only reads a configuration value.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-            .unwrap_or(4096)
-            .max(1);
-        let first = bytes.as_ptr() as usize + start;
-        let aligned = first - first % page;
-        let span = bytes.as_ptr() as usize + end - aligned;
+    if let Some((aligned, span, _)) = page_span(bytes, offset, offset.saturating_add(len)) {
         // SAFETY: MADV_WILLNEED only starts readahead of the pages; it never changes
         // their contents or the mapping. The range starts at most one page before
-        // `bytes[start]` (same mapping: mappings are page-aligned) and ends inside
+        // `bytes[offset]` (same mapping: mappings are page-aligned) and ends inside
         // `bytes`; an address outside any mapping only makes the call fail (ENOMEM),
         // which is ignored.
         unsafe {
             libc::madvise(aligned as *mut libc::c_void, span, libc::MADV_WILLNEED);
         }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (bytes, offset, len);
+}
+
+/// Whether every page of `bytes[offset..offset + len]` (clipped to `bytes`) is in
+/// memory, by `mincore` (Linux; elsewhere, or if the call fails, `false`: not
+/// known). Allocates a byte per page of the range.
+pub(crate) fn resident(bytes: &[u8], offset: usize, len: usize) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Some((aligned, span, page)) = page_span(bytes, offset, offset.saturating_add(len))
+        else {
+            return true;
+        };
+        let mut pages = vec![0u8; span.div_ceil(page)];
+        // SAFETY: mincore writes one byte per page of the range into `pages`, which
+        // has that many, and changes nothing else. The range starts at most one page
+        // before `bytes[offset]` (same mapping) and ends inside `bytes`, so it is
+        // mapped while `bytes` is borrowed.
+        let rc = unsafe { libc::mincore(aligned as *mut libc::c_void, span, pages.as_mut_ptr()) };
+        rc == 0 && pages.iter().all(|p| p & 1 == 1)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (bytes, offset, len);
+        false
     }
 }
 

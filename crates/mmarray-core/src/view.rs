@@ -323,6 +323,25 @@ macro_rules! read_methods {
             crate::sys::will_need(self.raw(), offset, len);
         }
 
+        /// Whether every page holding `len` bytes of the view's region from byte
+        /// `offset` is in memory (for a file mapping: in the page cache), by
+        /// `mincore`; ranges outside the region are clipped (an empty range is
+        /// resident). `false` where this cannot be known (not Linux). Allocates a
+        /// byte per 4 KiB page of the range.
+        ///
+        /// ```
+        /// use mmarray_core::{Order, View};
+        /// use mmarray_dtype::ByteOrder;
+        /// let bytes = vec![0u8; 1 << 16];
+        /// let v = View::<u8>::from_bytes(&bytes, &[1 << 16], Order::C, ByteOrder::Little)?;
+        /// assert_eq!(v.is_resident(0, 1 << 16), cfg!(target_os = "linux"));
+        /// # Ok::<(), mmarray_core::Error>(())
+        /// ```
+        #[must_use]
+        pub fn is_resident(&self, offset: usize, len: usize) -> bool {
+            crate::sys::resident(self.raw(), offset, len)
+        }
+
         /// Whether the data can be used as `&[T]` without decoding (native byte order
         /// and aligned for `T`), run by run.
         #[must_use]

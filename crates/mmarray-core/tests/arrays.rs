@@ -1230,6 +1230,43 @@ fn raw_files_at_odd_offsets_are_readable() {
 }
 
 #[test]
+fn residency_follows_the_page_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.raw");
+    let len = 64 << 20;
+    // A hole: no page of it is in the page cache until something reads it.
+    fs::File::create(&path)
+        .unwrap()
+        .set_len(len as u64)
+        .unwrap();
+    let options = OpenOptions::new().raw(Raw::new(dt("|u1")));
+    let a = open_with::<ReadOnly>(&path, &options)
+        .unwrap()
+        .into_typed::<u8>()
+        .unwrap();
+    let v = a.view();
+    assert!(v.is_resident(0, 0), "an empty range");
+    assert!(
+        v.is_resident(len, 100),
+        "a range past the end is clipped to nothing"
+    );
+    if !cfg!(target_os = "linux") {
+        assert!(!v.is_resident(0, len), "not known off Linux");
+        return;
+    }
+    assert!(!v.is_resident(0, len));
+    assert!(!v.is_resident(len - 1, 100), "clipped to the last byte");
+    // Reading the first 64 KiB through the mapping brings them in (and what
+    // the kernel reads ahead, far less than the file).
+    let head = v.slice(..64 << 10).unwrap();
+    assert_eq!(head.to_vec().iter().map(|&b| u64::from(b)).sum::<u64>(), 0);
+    assert!(v.is_resident(0, 64 << 10));
+    assert!(v.is_resident(100, 5000), "unaligned ranges inside it");
+    assert!(!v.is_resident(0, len), "the end is still out");
+    assert!(!v.is_resident(len - (4 << 20), 4 << 20));
+}
+
+#[test]
 fn paths_and_debug_output_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("named.npy");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mmarray_core::{
     View, ViewMut,
-    lowlevel::{Piece, Runs, SegmentsMut},
+    lowlevel::{Piece, Runs, Segments, SegmentsMut},
 };
 use mmarray_dtype::{ByteOrder, Element, decode_prefix};
 use rayon::prelude::*;
@@ -267,6 +267,7 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
     let segs = view.segments(SEGMENT_BYTES / size_of::<T>());
     let runs = segs.runs();
     let order = view.dtype().byte_order();
+    // Segment `i`'s result and the bytes it covered.
     let one = |i: usize, read: bool| {
         let mut acc = kernel.init();
         let mut bytes_done = 0;
@@ -286,14 +287,14 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
             }
         }
         ctx.advance(bytes_done);
-        acc
+        (acc, bytes_done)
     };
     let mut total = kernel.init();
     let n = segs.len();
     if n <= 1 {
         let read = view.is_file_backed() && ctx.access_policy() == Access::Read;
         for i in 0..n {
-            let acc = one(i, read);
+            let (acc, _) = one(i, read);
             kernel.merge(&mut total, acc);
         }
         return Ok(total);
@@ -307,16 +308,51 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
     while start < n {
         ctx.check()?;
         let end = (start + BATCH).min(n);
-        let read = chooser.next_reads();
-        let clock = Instant::now();
-        let partials = in_order(start, end, |i| one(i, read));
-        chooser.record(read, clock.elapsed());
-        for p in partials {
-            kernel.merge(&mut total, p);
+        let mut plan = chooser.next_plan();
+        if plan.probe > 0 && !resident(view, &segs, start, (start + plan.probe).min(end)) {
+            // Data not (all) in the page cache: a few segments would time the
+            // kernel's read-ahead still starting; the whole batch the other way.
+            plan.probe = end - start;
+        }
+        let timed = chooser.timing();
+        let partials = in_order(start, end, |i| {
+            let read = plan.reads(i - start);
+            let clock = timed.then(Instant::now);
+            let (acc, bytes) = one(i, read);
+            (acc, read, clock.map(|c| (c.elapsed(), bytes)))
+        });
+        let mut spent = [(Duration::ZERO, 0); 2];
+        for (acc, read, took) in partials {
+            kernel.merge(&mut total, acc);
+            if let Some((took, bytes)) = took {
+                let way = &mut spent[usize::from(read)];
+                way.0 += took;
+                way.1 += bytes;
+            }
+        }
+        for (read, (took, bytes)) in [false, true].into_iter().zip(spent) {
+            chooser.record(read, took, bytes);
         }
         start = end;
     }
     Ok(total)
+}
+
+/// Whether the bytes of segments `from..to` of `view`'s `segs` are all in memory
+/// (see [`View::is_resident`]), judged over the span from their lowest byte to
+/// their highest; `false` (not known) when that span is more than twice their
+/// bytes, as in strided views.
+fn resident<T: Elem>(view: &View<'_, T>, segs: &Segments, from: usize, to: usize) -> bool {
+    let runs = segs.runs();
+    let (mut lo, mut hi, mut bytes) = (usize::MAX, 0, 0);
+    for piece in (from..to).flat_map(|i| segs.pieces(i)) {
+        let offset = runs.offset(piece.run) + piece.start * size_of::<T>();
+        let len = piece.len * size_of::<T>();
+        lo = lo.min(offset);
+        hi = hi.max(offset + len);
+        bytes += len;
+    }
+    bytes == 0 || (hi - lo <= 2 * bytes && view.is_resident(lo, hi - lo))
 }
 
 /// `f(i)` for every `i` in `start..end`, on all threads of the current pool, returned in the
@@ -348,15 +384,32 @@ fn in_order<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A + Sync) ->
     done.into_iter().map(|(_, a)| a).collect()
 }
 
+/// How a batch reads its segments: all with `pread` (`read`) or through the
+/// mapping, except its first `probe` segments, which time the other way (all of
+/// them when `probe` is the batch's length).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Plan {
+    read: bool,
+    probe: usize,
+}
+
+impl Plan {
+    /// Whether the batch's segment `k` is read with `pread`.
+    fn reads(self, k: usize) -> bool {
+        self.read != (k < self.probe)
+    }
+}
+
 /// Chooses, batch by batch, between reading through the mapping and reading
-/// the file, by the measured time of each.
+/// the file, by the measured time per byte of each.
 struct Chooser {
     access: Access,
     batch: usize,
-    /// The latest batch times through the mapping (`[0]`) and through `pread`
-    /// (`[1]`); the estimate of each is the smallest, as interruptions only
-    /// ever make a batch slower.
-    times: [[Option<Duration>; KEEP]; 2],
+    /// The latest batches' times per byte through the mapping (`[0]`) and
+    /// through `pread` (`[1]`), in seconds (summed over the segments each
+    /// thread read that way); the estimate of each is the smallest, as
+    /// interruptions only ever make a batch slower.
+    times: [[Option<f64>; KEEP]; 2],
     /// Whether reading was the faster way at the latest batch (once both are timed).
     reads_faster: Option<bool>,
     /// The batch at which the slower way is timed again, and the wait after that.
@@ -366,12 +419,16 @@ struct Chooser {
 
 /// Batch times kept per way of reading.
 const KEEP: usize = 3;
+/// Segments of a batch that time the other way (a probe) when they are in the
+/// page cache: 8 MiB, 4 segments per thread (a probe of data not in the page
+/// cache takes the whole batch). A probe costs those segments the slower way,
+/// about twice the time of the faster way in the page cache: probing with whole
+/// batches made a warm 1 GiB float16 sum 3-10% slower than through the mapping
+/// alone.
+const PROBE_SEGMENTS: usize = 8;
 /// In [`Access::Auto`], the slower way is timed again this many batches after
 /// the faster one was chosen, then after twice as many each time it loses
-/// again, up to [`PROBE_MAX`]. A probe costs a batch the slower way, about
-/// twice the time of one the faster way in the page cache: probing every 8
-/// batches made a warm 4 GiB sum 7-12% slower than through the mapping alone,
-/// this schedule 3%.
+/// again, up to [`PROBE_MAX`].
 const PROBE_FIRST: usize = 16;
 /// The longest wait between probes (4 GiB of 64 MiB batches).
 const PROBE_MAX: usize = 64;
@@ -394,33 +451,41 @@ impl Chooser {
         }
     }
 
-    fn estimate(&self, read: bool) -> Option<Duration> {
+    /// Whether batches are timed (only where the way is chosen by time).
+    fn timing(&self) -> bool {
+        self.access == Access::Auto
+    }
+
+    fn estimate(&self, read: bool) -> Option<f64> {
         self.times[usize::from(read)]
             .iter()
             .flatten()
-            .min()
             .copied()
+            .reduce(f64::min)
     }
 
-    /// Whether the next batch reads the file.
-    fn next_reads(&mut self) -> bool {
+    /// How the next batch reads.
+    fn next_plan(&mut self) -> Plan {
         let b = self.batch;
         self.batch += 1;
+        let all = |read| Plan { read, probe: 0 };
+        let probe = |read| Plan {
+            read,
+            probe: PROBE_SEGMENTS,
+        };
         match self.access {
-            Access::Map => false,
-            Access::Read => true,
+            Access::Map => all(false),
+            Access::Read => all(true),
             Access::Auto => match (self.estimate(false), self.estimate(true)) {
-                (None, _) => false,
-                (_, None) => true,
+                (None, _) => all(false),
+                (_, None) => probe(false),
                 (Some(map), Some(read)) => {
+                    // Batch 1 times the mapping again beside its probe when
+                    // it is in the page cache, so that a first batch slowed
+                    // by a neighbour does not send a warm pass to `pread`
+                    // (twice as slow); one not in the page cache reads all of
+                    // batch 1, and reading is the faster way there.
                     let faster = read < map;
-                    if faster && self.times[0].iter().flatten().count() < 2 {
-                        // Reading is chosen only over the best of two mapped
-                        // batches: one first batch slowed by a neighbour would
-                        // otherwise send a warm pass to `pread` (twice as slow)
-                        // until the first probe, for a 1 GiB file all of it.
-                        return false;
-                    }
                     if self.reads_faster != Some(faster) {
                         // A new choice: the other way is timed again soon.
                         self.reads_faster = Some(faster);
@@ -428,20 +493,25 @@ impl Chooser {
                         self.wait = PROBE_FIRST;
                     }
                     if b < self.probe_at {
-                        return faster;
+                        return all(faster);
                     }
                     self.wait = (2 * self.wait).min(PROBE_MAX);
                     self.probe_at = b + self.wait;
-                    !faster
+                    probe(faster)
                 }
             },
         }
     }
 
-    fn record(&mut self, read: bool, took: Duration) {
+    /// Records that `bytes` of the latest batch took `took` (summed over the
+    /// threads) read one way; nothing if none were.
+    fn record(&mut self, read: bool, took: Duration, bytes: usize) {
+        if bytes == 0 {
+            return;
+        }
         let kept = &mut self.times[usize::from(read)];
         kept.rotate_right(1);
-        kept[0] = Some(took);
+        kept[0] = Some(took.as_secs_f64() / bytes as f64);
     }
 }
 
@@ -473,7 +543,10 @@ pub(crate) fn for_each_piece_mut<T: Element>(
 
 #[cfg(test)]
 mod tests {
-    use super::{At, Chooser, Kernel, PROBE_FIRST, PROBE_MAX, feed_any};
+    use super::{
+        At, BATCH, Chooser, Kernel, PROBE_FIRST, PROBE_MAX, PROBE_SEGMENTS, Plan, SEGMENT_BYTES,
+        feed_any, resident,
+    };
     use crate::exec::Access;
     use crate::kernels::{
         ArgKernel, CountNonzeroKernel, MinMaxKernel, MomentsKernel, StatsKernel, SumAcc, SumKernel,
@@ -742,121 +815,173 @@ mod tests {
         }
     }
 
-    /// The ways `chooser` picks for `n` batches when a batch takes `map` through
-    /// the mapping and `read` with reads.
-    fn picks(mut chooser: Chooser, n: usize, map: u64, read: u64) -> Vec<bool> {
+    /// The plans `chooser` makes for `n` batches, when a segment of batch `b`
+    /// takes `cost(b, read)` microseconds.
+    fn plans(chooser: &mut Chooser, n: usize, cost: impl Fn(usize, bool) -> u64) -> Vec<Plan> {
         (0..n)
-            .map(|_| {
-                let r = chooser.next_reads();
-                let ms = if r { read } else { map };
-                chooser.record(r, Duration::from_millis(ms));
-                r
+            .map(|b| {
+                let plan = chooser.next_plan();
+                for read in [false, true] {
+                    let segments = (0..BATCH).filter(|&k| plan.reads(k) == read).count();
+                    let took = Duration::from_micros(cost(b, read) * segments as u64);
+                    chooser.record(read, took, segments * SEGMENT_BYTES);
+                }
+                plan
             })
             .collect()
     }
 
-    /// The batches at which `picks` differs from `want`'s way.
-    fn probes(picks: &[bool], want: bool) -> Vec<usize> {
-        (0..picks.len()).filter(|&b| picks[b] != want).collect()
+    /// The batches whose plan is not to read all of it one way (`read`).
+    fn others(plans: &[Plan], read: bool) -> Vec<usize> {
+        let all = Plan { read, probe: 0 };
+        (0..plans.len()).filter(|&b| plans[b] != all).collect()
+    }
+
+    #[test]
+    fn residency_is_judged_over_the_span_of_the_segments() {
+        // 8 MiB of f64 in memory (a Vec is resident once written), 8 segments.
+        let bytes = vec![1u8; 8 * SEGMENT_BYTES];
+        let n = bytes.len() / 8;
+        let v = View::<f64>::from_bytes(&bytes, &[n], Order::C, ByteOrder::Little).expect("v");
+        let segs = v.segments(SEGMENT_BYTES / 8);
+        assert_eq!(segs.len(), 8);
+        let linux = cfg!(target_os = "linux");
+        assert_eq!(resident(&v, &segs, 0, 8), linux);
+        assert_eq!(resident(&v, &segs, 2, 5), linux);
+        assert!(resident(&v, &segs, 3, 3), "no segments");
+        // Every 4th element: the pieces span four times their bytes.
+        let strided = v.slice("::4").expect("slice");
+        let segs = strided.segments(SEGMENT_BYTES / 8);
+        assert!(!resident(&strided, &segs, 0, segs.len()));
+    }
+
+    #[test]
+    fn a_plan_probes_its_first_segments_the_other_way() {
+        let p = Plan {
+            read: true,
+            probe: PROBE_SEGMENTS,
+        };
+        assert!(!p.reads(0) && !p.reads(PROBE_SEGMENTS - 1) && p.reads(PROBE_SEGMENTS));
+        let p = Plan {
+            read: false,
+            probe: 0,
+        };
+        assert!(!p.reads(0));
     }
 
     #[test]
     fn auto_times_both_then_keeps_the_faster_and_probes_the_other_ever_less_often() {
-        // The first two batches time both ways (map, then read); the faster
-        // way is chosen from batch 2 on, and the other is timed again
-        // PROBE_FIRST batches later, then after twice as long, up to PROBE_MAX.
-        // Reading is chosen only once the mapping was timed twice (batch 2).
+        // Batch 0 is mapped, batch 1 probes reads; the faster way is chosen
+        // from batch 2 on, and the other is timed again PROBE_FIRST batches
+        // later, then after twice as long, up to PROBE_MAX.
         let probe_at = [18, 18 + 32, 18 + 32 + 64, 18 + 32 + 128, 18 + 32 + 192];
         assert_eq!(probe_at[0], 2 + PROBE_FIRST);
         assert_eq!(probe_at[4] - probe_at[3], PROBE_MAX);
-        let got = picks(Chooser::new(Access::Auto, true, 300), 300, 10, 6);
-        let mut want = vec![0, 2];
-        want.extend(probe_at.map(|b| b + 1));
-        assert_eq!(probes(&got, true), want, "reads faster");
-        let got = picks(Chooser::new(Access::Auto, true, 300), 300, 5, 6);
+        let probe = |read| Plan {
+            read,
+            probe: PROBE_SEGMENTS,
+        };
+        let got = plans(&mut Chooser::new(Access::Auto, true, 300), 300, |_, r| {
+            if r { 6 } else { 10 }
+        });
+        let mut want = vec![0, 1];
+        want.extend(probe_at);
+        assert_eq!(others(&got, true), want, "reads faster");
+        assert_eq!(got[1], probe(false));
+        assert!(probe_at.iter().all(|&b| got[b] == probe(true)));
+        let got = plans(&mut Chooser::new(Access::Auto, true, 300), 300, |_, r| {
+            if r { 6 } else { 5 }
+        });
         let mut want = vec![1];
         want.extend(probe_at);
-        assert_eq!(probes(&got, false), want, "mapping faster");
+        assert_eq!(others(&got, false), want, "mapping faster");
+        assert!(probe_at.iter().all(|&b| got[b] == probe(false)));
     }
 
     #[test]
     fn auto_switches_when_the_chosen_way_slows_and_then_probes_often_again() {
         // The mapping is faster until batch 40 (the data was cached), then
         // reading is (it was not).
-        let mut c = Chooser::new(Access::Auto, true, 300);
-        let got: Vec<bool> = (0..120)
-            .map(|b| {
-                let r = c.next_reads();
-                let map = if b < 40 { 5 } else { 20 };
-                c.record(r, Duration::from_millis(if r { 10 } else { map }));
-                r
-            })
-            .collect();
-        // Reads at 1 (timing) and 18 (a probe). Once the three kept mapping
-        // times are slow (batch 43), reading is chosen, and the mapping is
-        // timed again PROBE_FIRST batches later, then after 32 batches.
-        let mut maps = vec![0];
-        maps.extend(2..18);
-        maps.extend(19..43);
+        let got = plans(
+            &mut Chooser::new(Access::Auto, true, 300),
+            120,
+            |b, r| match r {
+                true => 10,
+                false if b < 40 => 5,
+                false => 20,
+            },
+        );
+        // Once the three kept mapping times are slow (batch 43), reading is
+        // chosen, and the mapping is timed again PROBE_FIRST batches later,
+        // then after 32 batches.
+        let mut maps: Vec<usize> = (0..43).collect();
         maps.extend([43 + PROBE_FIRST, 43 + PROBE_FIRST + 32]);
-        assert_eq!(probes(&got, true), maps);
+        assert_eq!(others(&got, true), maps);
     }
 
     #[test]
     fn a_slow_first_mapped_batch_does_not_send_a_warm_pass_to_reads() {
-        // The first mapped batch is slowed (20 ms against 5), reading takes 8:
-        // the mapping is timed once more before any choice, and kept.
-        let mut c = Chooser::new(Access::Auto, true, 100);
-        let got: Vec<bool> = (0..40)
-            .map(|b| {
-                let r = c.next_reads();
-                let ms = match (r, b) {
-                    (true, _) => 8,
-                    (false, 0) => 20,
-                    (false, _) => 5,
-                };
-                c.record(r, Duration::from_millis(ms));
-                r
-            })
-            .collect();
-        // Reads at 1 (timing) and at the first probe, PROBE_FIRST batches
-        // after the choice made at batch 3.
-        assert_eq!(probes(&got, false), vec![1, 3 + PROBE_FIRST]);
+        // The first mapped batch is slowed (20 against 5), reading takes 8:
+        // batch 1 times the mapping again beside its probe, and it is kept.
+        let got = plans(
+            &mut Chooser::new(Access::Auto, true, 100),
+            40,
+            |b, r| match (r, b) {
+                (true, _) => 8,
+                (false, 0) => 20,
+                (false, _) => 5,
+            },
+        );
+        assert_eq!(others(&got, false), vec![1, 2 + PROBE_FIRST]);
     }
 
     #[test]
     fn one_slow_batch_does_not_switch() {
         let mut c = Chooser::new(Access::Auto, true, 100);
-        for _ in 0..4 {
-            let r = c.next_reads();
-            c.record(r, Duration::from_millis(if r { 8 } else { 5 }));
-        }
+        plans(&mut c, 4, |_, r| if r { 8 } else { 5 });
         // An interrupted batch through the mapping: the estimate is the fastest kept.
-        c.record(false, Duration::from_millis(50));
-        assert!(!c.next_reads());
+        c.record(false, Duration::from_millis(50), SEGMENT_BYTES);
+        assert_eq!(
+            c.next_plan(),
+            Plan {
+                read: false,
+                probe: 0
+            }
+        );
     }
 
     #[test]
     fn forced_ways_and_small_or_private_data_never_switch() {
+        let cost = |_, r| if r { 1 } else { 10 };
         assert!(
-            picks(Chooser::new(Access::Map, true, 100), 20, 10, 1)
-                .iter()
-                .all(|&r| !r)
+            others(
+                &plans(&mut Chooser::new(Access::Map, true, 100), 20, cost),
+                false
+            )
+            .is_empty()
+        );
+        let cost = |_, r| if r { 10 } else { 1 };
+        assert!(
+            others(
+                &plans(&mut Chooser::new(Access::Read, true, 100), 20, cost),
+                true
+            )
+            .is_empty()
+        );
+        let cost = |_, r| if r { 1 } else { 10 };
+        assert!(
+            others(
+                &plans(&mut Chooser::new(Access::Auto, true, 3), 3, cost),
+                false
+            )
+            .is_empty()
         );
         assert!(
-            picks(Chooser::new(Access::Read, true, 100), 20, 1, 10)
-                .iter()
-                .all(|&r| r)
-        );
-        assert!(
-            picks(Chooser::new(Access::Auto, true, 3), 3, 10, 1)
-                .iter()
-                .all(|&r| !r)
-        );
-        assert!(
-            picks(Chooser::new(Access::Read, false, 100), 9, 10, 1)
-                .iter()
-                .all(|&r| !r)
+            others(
+                &plans(&mut Chooser::new(Access::Read, false, 100), 9, cost),
+                false
+            )
+            .is_empty()
         );
     }
 }
