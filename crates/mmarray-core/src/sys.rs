@@ -175,12 +175,15 @@ pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
 
 /// Whether every page of `bytes[offset..offset + len]` (clipped to `bytes`) is in
 /// memory, by `mincore` (Linux; elsewhere, or if the call fails, `false`: not
-/// known). Allocates a byte per page of the range.
+/// known); an empty range is. Allocates a byte per page of the range.
 pub(crate) fn resident(bytes: &[u8], offset: usize, len: usize) -> bool {
+    let end = offset.saturating_add(len);
+    if offset.min(bytes.len()) >= end.min(bytes.len()) {
+        return true; // nothing to be out of memory, on every platform
+    }
     #[cfg(target_os = "linux")]
     {
-        let Some((aligned, span, page)) = page_span(bytes, offset, offset.saturating_add(len))
-        else {
+        let Some((aligned, span, page)) = page_span(bytes, offset, end) else {
             return true;
         };
         let mut pages = vec![0u8; span.div_ceil(page)];

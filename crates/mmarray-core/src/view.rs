@@ -327,7 +327,7 @@ macro_rules! read_methods {
         /// `offset` is in memory (for a file mapping: in the page cache), by
         /// `mincore`; ranges outside the region are clipped (an empty range is
         /// resident). `false` where this cannot be known (not Linux). Allocates a
-        /// byte per 4 KiB page of the range.
+        /// byte per page of the range.
         ///
         /// ```
         /// use mmarray_core::{Order, View};
