@@ -175,7 +175,9 @@ pub(crate) fn will_need(bytes: &[u8], offset: usize, len: usize) {
 
 /// Whether every page of `bytes[offset..offset + len]` (clipped to `bytes`) is in
 /// memory, by `mincore` (Linux; elsewhere, or if the call fails, `false`: not
-/// known); an empty range is. Allocates a byte per page of the range.
+/// known); an empty range is. Asks [`RESIDENT_WINDOW`] pages at a time into a
+/// fixed buffer and stops at the first page out of memory, so it allocates
+/// nothing, whatever the length.
 pub(crate) fn resident(bytes: &[u8], offset: usize, len: usize) -> bool {
     let end = offset.saturating_add(len);
     if offset.min(bytes.len()) >= end.min(bytes.len()) {
@@ -186,13 +188,29 @@ pub(crate) fn resident(bytes: &[u8], offset: usize, len: usize) -> bool {
         let Some((aligned, span, page)) = page_span(bytes, offset, end) else {
             return true;
         };
-        let mut pages = vec![0u8; span.div_ceil(page)];
-        // SAFETY: mincore writes one byte per page of the range into `pages`, which
-        // has that many, and changes nothing else. The range starts at most one page
-        // before `bytes[offset]` (same mapping) and ends inside `bytes`, so it is
-        // mapped while `bytes` is borrowed.
-        let rc = unsafe { libc::mincore(aligned as *mut libc::c_void, span, pages.as_mut_ptr()) };
-        rc == 0 && pages.iter().all(|p| p & 1 == 1)
+        let mut pages = [0u8; RESIDENT_WINDOW];
+        let mut done = 0;
+        while done < span {
+            let window = (span - done).min(RESIDENT_WINDOW * page);
+            let n = window.div_ceil(page);
+            // SAFETY: mincore writes one byte per page of the window into `pages`,
+            // which has room for `RESIDENT_WINDOW` >= `n` pages, and changes nothing
+            // else. The window starts page-aligned inside the range, which starts at
+            // most one page before `bytes[offset]` (same mapping) and ends inside
+            // `bytes`, so it is mapped while `bytes` is borrowed.
+            let rc = unsafe {
+                libc::mincore(
+                    (aligned + done) as *mut libc::c_void,
+                    window,
+                    pages.as_mut_ptr(),
+                )
+            };
+            if rc != 0 || pages[..n].iter().any(|p| p & 1 == 0) {
+                return false;
+            }
+            done += window;
+        }
+        true
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -200,6 +218,10 @@ pub(crate) fn resident(bytes: &[u8], offset: usize, len: usize) -> bool {
         false
     }
 }
+
+/// Pages [`resident`] asks `mincore` about per call (16 MiB of 4 KiB pages).
+#[cfg(target_os = "linux")]
+const RESIDENT_WINDOW: usize = 4096;
 
 /// Opens a new, unnamed regular file in the folder `dir` (`O_TMPFILE`), readable
 /// and writable, that [`link_unnamed`] can give a name later; it disappears when

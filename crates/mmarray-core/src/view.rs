@@ -326,8 +326,8 @@ macro_rules! read_methods {
         /// Whether every page holding `len` bytes of the view's region from byte
         /// `offset` is in memory (for a file mapping: in the page cache), by
         /// `mincore`; ranges outside the region are clipped (an empty range is
-        /// resident). `false` where this cannot be known (not Linux). Allocates a
-        /// byte per page of the range.
+        /// resident). `false` where this cannot be known (not Linux). Allocates
+        /// nothing, and stops at the first page out of memory.
         ///
         /// ```
         /// use mmarray_core::{Order, View};

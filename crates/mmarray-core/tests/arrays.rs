@@ -1264,6 +1264,18 @@ fn residency_follows_the_page_cache() {
     assert!(v.is_resident(100, 5000), "unaligned ranges inside it");
     assert!(!v.is_resident(0, len), "the end is still out");
     assert!(!v.is_resident(len - (4 << 20), 4 << 20));
+    // 40 MiB spans several of the windows mincore is asked over: every window
+    // of it is judged, and a page missing in a late window is found.
+    let read = 40 << 20;
+    let front = v.slice(..read).unwrap();
+    assert_eq!(front.to_vec().iter().map(|&b| u64::from(b)).sum::<u64>(), 0);
+    assert!(v.is_resident(0, read));
+    assert!(
+        v.is_resident(4097, read - 4097),
+        "unaligned, across windows"
+    );
+    assert!(!v.is_resident(0, len), "the last pages are still out");
+    assert!(!v.is_resident(4097, len), "and from an unaligned start");
 }
 
 #[test]
