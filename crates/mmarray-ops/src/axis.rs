@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::chunked::SharedCache;
 use crate::data::{Data, Input};
-use crate::engine::{BATCH, Lane, SEGMENT_BYTES};
+use crate::engine::{BATCH, Lane, SEGMENT_BYTES, in_order};
 use crate::exec::{Exec, with};
 use crate::kernels::merge_spread;
 use crate::num::{Elem, Num};
@@ -43,6 +43,10 @@ const ACC_TILE: usize = 1024;
 /// with narrower tiles, 19.0 with wider ones); a software prefetch of the next
 /// rows made it slower (26.2).
 const ROWS: usize = 4;
+/// Long lanes (a segment or more) shorter than this many segments per thread are
+/// shared out whole between the threads rather than reduced one at a time, each
+/// in parallel inside ([`by_lanes`]).
+const SHARE_SEGMENTS: usize = 4;
 
 /// The dtype numpy gives the result of `op` over elements of `kind`.
 #[must_use]
@@ -791,6 +795,67 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
     Ok(())
 }
 
+/// [`by_lanes`] for lanes of a segment or more: each with the whole-array
+/// reduction (parallel inside); `backwards` reverses a lane for argmin/argmax.
+fn by_long_lanes<T: Elem>(
+    rows: &Rows<'_, T>,
+    op: Op,
+    opts: &ReduceOptions,
+    place: &Placement,
+    out: &mut [u8],
+    long_lane: &(dyn Fn(usize) -> Result<Value> + Sync),
+    backwards: &Spec,
+) -> Result<()> {
+    let (n, width) = (rows.n, rows.width());
+    let ctx = Exec::current();
+    let lane_value = |c: usize| -> Result<Value> {
+        ctx.check()?;
+        match rows.src {
+            Src::Region(region) => {
+                let (start, len, back) = rows.lane_range(c);
+                let lane =
+                    View::<T>::from_bytes(&region[start..start + len], &[n], Order::C, rows.order)?;
+                if back {
+                    reduce(&lane.slice(backwards.clone())?, op, opts)
+                } else {
+                    reduce(&lane, op, opts)
+                }
+            }
+            Src::Chunked(_) => long_lane(c),
+        }
+    };
+    let mut slot = vec![0u8; place.osize];
+    // Lanes of a few segments cannot keep every thread busy one at a time
+    // (a lane of one segment runs on one thread): the threads take whole
+    // lanes instead, in increasing order, as one stream through the file.
+    // A lane's value is the same either way, as reductions do not depend
+    // on the threads. (Chunked lanes stay one at a time: each holds a band
+    // of chunks.)
+    let share = rayon::current_num_threads() * SHARE_SEGMENTS * SEGMENT_BYTES;
+    if matches!(rows.src, Src::Region(_)) && n * size_of::<T>() < share {
+        let mut start = 0;
+        while start < width {
+            ctx.check()?;
+            let end = (start + BATCH).min(width);
+            let values = in_order(start, end, |c| {
+                let _entered = ctx.enter();
+                lane_value(c)
+            });
+            for (c, value) in (start..).zip(values) {
+                put(value?, &mut slot);
+                place.put(&rows.runs, c, &slot, out);
+            }
+            start = end;
+        }
+        return Ok(());
+    }
+    for c in 0..width {
+        put(lane_value(c)?, &mut slot);
+        place.put(&rows.runs, c, &slot, out);
+    }
+    Ok(())
+}
+
 /// The lane path: the axis is contiguous, each result reduces one lane with the
 /// whole-array kernels (the same values in the same blocks as a whole-array
 /// reduction of that lane). `long_lane` reduces lane `c` of a segment or more
@@ -824,31 +889,7 @@ fn by_lanes<T: Elem>(
         })
     };
     if n * isz >= SEGMENT_BYTES {
-        // Long lanes: one at a time, each in parallel inside.
-        let mut slot = vec![0u8; osize];
-        for c in 0..width {
-            ctx.check()?;
-            let value = match rows.src {
-                Src::Region(region) => {
-                    let (start, len, back) = rows.lane_range(c);
-                    let lane = View::<T>::from_bytes(
-                        &region[start..start + len],
-                        &[n],
-                        Order::C,
-                        rows.order,
-                    )?;
-                    if back {
-                        reduce(&lane.slice(backwards.clone())?, op, opts)?
-                    } else {
-                        reduce(&lane, op, opts)?
-                    }
-                }
-                Src::Chunked(_) => long_lane(c)?,
-            };
-            put(value, &mut slot);
-            place.put(&rows.runs, c, &slot, out);
-        }
-        return Ok(());
+        return by_long_lanes(rows, op, opts, place, out, long_lane, &backwards);
     }
     rows.prepare(rows.lanes(0..1))?;
     let lane_runs = rows.with_lane(0, lane_view)?;

@@ -363,7 +363,7 @@ fn resident<T: Elem>(view: &View<'_, T>, segs: &Segments, from: usize, to: usize
 /// would start new streams in the middle of data not yet read, which for a file not in the
 /// page cache made the pass about twice as slow as one read-ahead stream (measured: 1 GiB
 /// cold, 2 threads, 0.95-1.13 s against 0.51-0.61 s); for cached data both take the same.
-fn in_order<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A + Sync) -> Vec<A> {
+pub(crate) fn in_order<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A + Sync) -> Vec<A> {
     let next = AtomicUsize::new(start);
     let workers = rayon::current_num_threads().clamp(1, end.saturating_sub(start).max(1));
     let mut done: Vec<(usize, A)> = (0..workers)

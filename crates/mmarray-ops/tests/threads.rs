@@ -359,3 +359,45 @@ fn axis_reductions_do_not_depend_on_threads() {
     let v = View::<i32>::from_bytes(&bytes, &[60_000, 4], Order::C, ByteOrder::Little).unwrap();
     axis_same_on_every_pool(&v, "i32 [60000, 4]");
 }
+
+#[test]
+fn long_lanes_give_each_lane_its_own_reduction_shared_out_or_not() {
+    // Contiguous lanes of a segment or more: the threads share them out whole
+    // when a lane is under 4 segments per thread (the 4.6 MiB lanes on 2 or
+    // more threads, and 66 lanes of 1 MiB, past a batch of 64), otherwise they
+    // take one lane at a time together (the 4.6 MiB lanes on 1 thread). Either
+    // way each result is the whole-array reduction of its lane, bit for bit.
+    let mut rng = Rng::new(91);
+    let skip = ReduceOptions {
+        skipna: true,
+        ddof: 0,
+    };
+    for (rows, n, bo) in [
+        (6usize, 600_000usize, ByteOrder::Little),
+        (66, 1 << 17, ByteOrder::Big),
+    ] {
+        let values = random_values::<f64>(&mut rng, rows * n, Flavor::Nans);
+        let bytes = encode_bytes(&values, bo);
+        let v = View::<f64>::from_bytes(&bytes, &[rows, n], Order::C, bo).unwrap();
+        for (op, opts) in [(Op::Sum, ReduceOptions::default()), (Op::Argmax, skip)] {
+            let expect: Vec<u8> = (0..rows)
+                .flat_map(|r| {
+                    let lane = v.slice(format!("{r}, :").as_str()).unwrap();
+                    match reduce(&lane, op, &opts).unwrap() {
+                        Value::F64(x) => x.to_ne_bytes(),
+                        Value::I64(i) => i.to_ne_bytes(),
+                        other => panic!("{op}: {other:?}"),
+                    }
+                })
+                .collect();
+            for k in THREADS {
+                let got = with_threads(k, || reduce_axis_view(&v, op, 1, &opts)).unwrap();
+                assert_eq!(got.shape, [rows]);
+                assert!(
+                    got.data == expect,
+                    "{rows}x{n} {bo:?}: {op} along axis 1 on {k} threads differs from each lane's own {op}"
+                );
+            }
+        }
+    }
+}
