@@ -7,7 +7,8 @@
 //!
 //! - **lanes**, when the axis is contiguous in memory: each result reduces one
 //!   contiguous lane, long lanes with the whole-array kernels (in parallel inside
-//!   the lane), short ones grouped a segment at a time;
+//!   the lane, or whole lanes shared out between the threads when each is only a
+//!   few segments), short ones grouped a segment at a time;
 //! - **rows**, otherwise: the results are cut into tiles, the rows into blocks of
 //!   about a segment per tile; every (tile, block) is a parallel task that adds
 //!   its rows in axis order into one accumulator per result, and the blocks of a
