@@ -12,11 +12,16 @@
 //! - **rows**, otherwise: the results are cut into tiles, the rows into blocks of
 //!   about a segment per tile; every (tile, block) is a parallel task that adds
 //!   its rows in axis order into one accumulator per result, and the blocks of a
-//!   tile are merged in block order. A tall narrow array is as parallel as a wide one.
+//!   tile are merged in block order. A tall narrow array is as parallel as a wide
+//!   one. Over a mapping the tasks go a band of rows at a time across the tiles
+//!   (a [`Grid`] of groups of tiles, whose accumulators stay open until their last
+//!   block); over chunks, a tile at a time down the rows, so that each chunk is
+//!   decoded once.
 
 use std::collections::BTreeSet;
 use std::mem::size_of;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use mmarray_core::chunk::{Chunked, ChunkedView};
 use mmarray_core::{CreateOptions, DynArray, Index, Mode, Order, Spec, View, lowlevel::Runs};
@@ -34,16 +39,25 @@ use crate::num::{Elem, Num};
 use crate::reduce::{Op, ReduceOptions, mean_of, pick, reduce, reduce_source, variance};
 use crate::{Error, InvalidArgument, Result};
 
-/// Results per tile of the row path for plain sums (one `f64`/`u64` each).
-const SUM_TILE: usize = 4096;
+/// Results per tile of the row path for plain sums (one `f64`/`u64` each): runs
+/// of 16 KiB of float64 per row. For a sum over axis 0 of the (1024, 262144)
+/// and (16384, 16384) float64 copies of `cargo xtask bench` (2 GiB, cached, 2
+/// threads), tiles of 2048 taken band by band ([`Grid`]) were 1.11x and 1.09x
+/// as fast as tiles of 4096 taken down the rows; 4096 band by band 1.12x and
+/// 1.01x, 1024 about as fast as 2048, and 2048 down the rows 1.01x and 1.05x.
+const SUM_TILE: usize = 2048;
 /// Results per tile of the row path for the other reductions.
 const ACC_TILE: usize = 1024;
 /// Rows of mapped native elements added to a tile in one pass ([`Tile::rows`]):
 /// for a sum over axis 0 of a (512, 524288) float64 file on 2 threads
-/// (criterion, cached), 27.7 GiB/s against 22.7 one row at a time (and 22.9
-/// with narrower tiles, 19.0 with wider ones); a software prefetch of the next
-/// rows made it slower (26.2).
+/// (criterion, cached, tiles of 4096 taken down the rows), 27.7 GiB/s against
+/// 22.7 one row at a time; a software prefetch of the next rows made it slower
+/// (26.2).
 const ROWS: usize = 4;
+/// Bytes of accumulators the row path over a mapping keeps open at once (the
+/// tiles of a [`Grid`] group): the whole width of any row of up to 2M float64
+/// results, so that the tasks read whole bands of rows.
+const OPEN_BYTES: usize = 16 << 20;
 /// Long lanes (a segment or more) shorter than this many segments per thread are
 /// shared out whole between the threads rather than reduced one at a time, each
 /// in parallel inside ([`by_lanes`]).
@@ -232,6 +246,8 @@ impl<W: Num> Acc<W> {
 
 /// Accumulators of a tile of results along the rows of the row path.
 trait Tile<W: Num>: Send + Sized {
+    /// Bytes of accumulators per result.
+    const RESULT_BYTES: usize;
     /// Accumulators for `width` results.
     fn new(width: usize, op: Op, opts: &ReduceOptions) -> Self;
     /// Adds the values of row `j` for results `at..at + values.len()` of the tile.
@@ -245,7 +261,9 @@ trait Tile<W: Num>: Send + Sized {
         }
     }
     /// Appends the accumulators of later rows.
-    fn merge(&mut self, later: Self);
+    fn merge(&mut self, later: &Self);
+    /// Back to the accumulators of no rows (as [`new`](Self::new) made them).
+    fn reset(&mut self);
     /// The value of result `i` of the tile, over an axis of `n` entries.
     fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value>;
 }
@@ -257,6 +275,7 @@ struct FloatSums {
 }
 
 impl<W: Num> Tile<W> for FloatSums {
+    const RESULT_BYTES: usize = size_of::<f64>();
     fn new(width: usize, op: Op, _: &ReduceOptions) -> Self {
         FloatSums {
             sums: vec![0.0; width],
@@ -285,10 +304,13 @@ impl<W: Num> Tile<W> for FloatSums {
             sums[i] = sum;
         }
     }
-    fn merge(&mut self, later: Self) {
-        for (a, b) in self.sums.iter_mut().zip(later.sums) {
+    fn merge(&mut self, later: &Self) {
+        for (a, b) in self.sums.iter_mut().zip(&later.sums) {
             *a += b;
         }
+    }
+    fn reset(&mut self) {
+        self.sums.fill(0.0);
     }
     fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value> {
         let s = self.sums[i];
@@ -300,6 +322,7 @@ impl<W: Num> Tile<W> for FloatSums {
 struct IntSums(Vec<u64>);
 
 impl<W: Num> Tile<W> for IntSums {
+    const RESULT_BYTES: usize = size_of::<u64>();
     fn new(width: usize, _: Op, _: &ReduceOptions) -> Self {
         IntSums(vec![0; width])
     }
@@ -315,10 +338,13 @@ impl<W: Num> Tile<W> for IntSums {
             }
         }
     }
-    fn merge(&mut self, later: Self) {
-        for (a, b) in self.0.iter_mut().zip(later.0) {
-            *a = a.wrapping_add(b);
+    fn merge(&mut self, later: &Self) {
+        for (a, b) in self.0.iter_mut().zip(&later.0) {
+            *a = a.wrapping_add(*b);
         }
+    }
+    fn reset(&mut self) {
+        self.0.fill(0);
     }
     fn value<T: Elem<Work = W>>(&self, i: usize, _: usize) -> Result<Value> {
         Ok(if W::KIND.class() == Class::Unsigned {
@@ -337,6 +363,7 @@ struct Accs<W> {
 }
 
 impl<W: Num> Tile<W> for Accs<W> {
+    const RESULT_BYTES: usize = size_of::<Acc<W>>();
     fn new(width: usize, op: Op, opts: &ReduceOptions) -> Self {
         Accs {
             each: vec![Acc::EMPTY; width],
@@ -350,10 +377,13 @@ impl<W: Num> Tile<W> for Accs<W> {
             a.update(self.op, self.opts.skipna, x, j);
         }
     }
-    fn merge(&mut self, later: Self) {
+    fn merge(&mut self, later: &Self) {
         for (a, b) in self.each.iter_mut().zip(&later.each) {
             a.merge(self.op, b);
         }
+    }
+    fn reset(&mut self) {
+        self.each.fill(Acc::EMPTY);
     }
     fn value<T: Elem<Work = W>>(&self, i: usize, n: usize) -> Result<Value> {
         self.each[i].finish::<T>(self.op, &self.opts, n)
@@ -712,37 +742,120 @@ fn batch_end(
     tasks.end
 }
 
-/// The row path: tiles of results by blocks of rows, in parallel, blocks merged in order.
+/// The order of the row path's tasks, one per (tile, block of rows): `group`
+/// tiles at a time, and inside a group block by block (its tiles' block 0, then
+/// their block 1, ...), so that at most `group` tiles have started and not
+/// finished, and each tile's blocks come in order. One tile per group goes down
+/// the rows a tile at a time; a group of every tile goes across them a band of
+/// rows at a time.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    tiles: usize,
+    blocks: usize,
+    group: usize,
+}
+
+impl Grid {
+    fn tasks(self) -> usize {
+        self.tiles * self.blocks
+    }
+
+    /// The (tile, block) of `task` (below [`tasks`](Self::tasks)).
+    fn at(self, task: usize) -> (usize, usize) {
+        let per = self.group * self.blocks;
+        let (g, i) = (task / per, task % per);
+        // The last group may have fewer tiles.
+        let width = self.group.min(self.tiles - g * self.group);
+        (g * self.group + i % width, i / width)
+    }
+}
+
+/// How the row path cuts its work.
+#[derive(Clone, Copy, Debug)]
+struct RowPlan {
+    /// Results per tile.
+    tile: usize,
+    /// Bytes of accumulators kept open at most over a mapping (a [`Grid`] group).
+    open: usize,
+    /// Tasks per parallel batch.
+    batch: usize,
+}
+
+impl RowPlan {
+    /// The plan for tiles of `tile` results.
+    const fn new(tile: usize) -> RowPlan {
+        RowPlan {
+            tile,
+            open: OPEN_BYTES,
+            batch: BATCH,
+        }
+    }
+}
+
+/// The row path: tiles of results by blocks of rows, in parallel, blocks merged
+/// in order; over a mapping, the tiles of a [`Grid`] group stay open at once.
 fn by_rows<T: Elem, Z: Tile<T::Work>>(
     rows: &Rows<'_, T>,
     op: Op,
     opts: &ReduceOptions,
-    tile_len: usize,
+    plan: RowPlan,
     place: &Placement,
     out: &mut [u8],
 ) -> Result<()> {
     let (n, width) = (rows.n, rows.width());
-    let tw = tile_len.min(width).max(1);
+    let tw = plan.tile.min(width).max(1);
     let tiles = width.div_ceil(tw);
     let rb = (SEGMENT_BYTES / size_of::<T>() / tw).max(1);
     let blocks = n.div_ceil(rb);
+    let group = match rows.src {
+        // Bands of rows: fewer page faults, each fault's neighbours read next.
+        Src::Region(_) => (plan.open / (tw * Z::RESULT_BYTES)).clamp(1, tiles),
+        // A column of chunks at a time: each is decoded once.
+        Src::Chunked(_) => 1,
+    };
+    let grid = Grid {
+        tiles,
+        blocks,
+        group,
+    };
     let bounds = |task: usize| {
-        let (tile, block) = (task / blocks, task % blocks);
+        let (tile, block) = grid.at(task);
         let t = (tile * tw, ((tile + 1) * tw).min(width));
         let j = (block * rb, ((block + 1) * rb).min(n));
         (t, j, block)
     };
-    let tasks = tiles * blocks;
+    let tasks = grid.tasks();
     let ctx = Exec::current();
-    let feed = |z: &mut Z, t: (usize, usize), j: (usize, usize)| {
-        rows.feed(z, t, j);
+    // Accumulators of finished tasks and tiles, for the next tasks: new ones each
+    // time cost page faults (zeroed pages, copy-on-write) that took a tenth of
+    // the time of a sum over axis 0 of a (1024, 262144) float64 file.
+    let spare: Mutex<Vec<Z>> = Mutex::new(Vec::new());
+    let recycle = |z: Z| spare.lock().unwrap_or_else(PoisonError::into_inner).push(z);
+    // A task's accumulators: every tile's are `tw` wide (a short last tile uses
+    // the first few), so that any can be reused.
+    let run = |task: usize| -> Z {
+        let (t, j, _) = bounds(task);
+        let reused = spare.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut z = reused.map_or_else(
+            || Z::new(tw, op, opts),
+            |mut z| {
+                z.reset();
+                z
+            },
+        );
+        rows.feed(&mut z, t, j);
         ctx.advance((j.1 - j.0) * (t.1 - t.0) * size_of::<T>());
+        z
     };
-    let mut current: Option<Z> = None;
+    // The partial accumulators of the group's tiles, by tile in the group.
+    let mut open: Vec<Option<Z>> = Vec::new();
+    if blocks > 1 {
+        open.resize_with(group, || None);
+    }
     let mut start = 0;
     while start < tasks {
         ctx.check()?;
-        let mut end = (start + BATCH).min(tasks);
+        let mut end = (start + plan.batch.max(1)).min(tasks);
         if let Src::Chunked(c) = rows.src {
             end = batch_end(c, start..end, |task| {
                 let (t, j, _) = bounds(task);
@@ -757,37 +870,35 @@ fn by_rows<T: Elem, Z: Tile<T::Work>>(
             // Each task is a whole tile: finish it in parallel too.
             let done: Vec<Result<Vec<u8>>> = (start..end)
                 .into_par_iter()
-                .map(|task| {
-                    let (t, j, _) = bounds(task);
-                    let mut z = Z::new(t.1 - t.0, op, opts);
-                    feed(&mut z, t, j);
-                    finish::<T, Z>(&z, t.1 - t.0, n, place.osize)
+                .map(|i| {
+                    let (t, _, _) = bounds(i);
+                    let z = run(i);
+                    let bytes = finish::<T, Z>(&z, t.1 - t.0, n, place.osize);
+                    recycle(z);
+                    bytes
                 })
                 .collect();
             for (task, bytes) in (start..end).zip(done) {
                 place.put(&rows.runs, bounds(task).0.0, &bytes?, out);
             }
         } else {
-            let parts: Vec<Z> = (start..end)
-                .into_par_iter()
-                .map(|task| {
-                    let (t, j, _) = bounds(task);
-                    let mut z = Z::new(t.1 - t.0, op, opts);
-                    feed(&mut z, t, j);
-                    z
-                })
-                .collect();
-            for (task, part) in (start..end).zip(parts) {
-                let (t, _, block) = bounds(task);
-                match current.as_mut() {
-                    Some(z) if block > 0 => z.merge(part),
-                    _ => current = Some(part),
+            let parts: Vec<Z> = (start..end).into_par_iter().map(run).collect();
+            for (i, part) in (start..end).zip(parts) {
+                let (t, _, block) = bounds(i);
+                let slot = &mut open[(t.0 / tw) % group];
+                match slot.as_mut() {
+                    Some(z) if block > 0 => {
+                        z.merge(&part);
+                        recycle(part);
+                    }
+                    _ => *slot = Some(part),
                 }
                 if block + 1 == blocks
-                    && let Some(z) = current.take()
+                    && let Some(z) = slot.take()
                 {
                     let bytes = finish::<T, Z>(&z, t.1 - t.0, n, place.osize)?;
                     place.put(&rows.runs, t.0, &bytes, out);
+                    recycle(z);
                 }
             }
         }
@@ -1024,14 +1135,15 @@ fn by_rows_or_lanes<T: Elem>(
     if rows.n > 1 && rows.stride.unsigned_abs() == size_of::<T>() && rows.runs.run_len() == 1 {
         return by_lanes(rows, op, opts, place, out, long_lane);
     }
+    let sums = RowPlan::new(SUM_TILE);
     let float = <T::Work as Num>::FLOAT;
     let plain_real = !(<T::Work as Num>::COMPLEX || opts.skipna && float);
     match op {
-        Op::Sum if !float => by_rows::<T, IntSums>(rows, op, opts, SUM_TILE, place, out),
+        Op::Sum if !float => by_rows::<T, IntSums>(rows, op, opts, sums, place, out),
         Op::Sum | Op::Mean if plain_real => {
-            by_rows::<T, FloatSums>(rows, op, opts, SUM_TILE, place, out)
+            by_rows::<T, FloatSums>(rows, op, opts, sums, place, out)
         }
-        _ => by_rows::<T, Accs<T::Work>>(rows, op, opts, ACC_TILE, place, out),
+        _ => by_rows::<T, Accs<T::Work>>(rows, op, opts, RowPlan::new(ACC_TILE), place, out),
     }
 }
 
@@ -1262,6 +1374,141 @@ mod tests {
         }
         fn budget(&self) -> usize {
             self.0
+        }
+    }
+
+    #[test]
+    fn the_grid_takes_every_task_once_blocks_in_order_and_few_tiles_open() {
+        for (tiles, blocks) in [(1, 1), (1, 7), (5, 1), (5, 5), (7, 3), (64, 2)] {
+            for group in [1, 2, 3, 5, tiles, tiles + 4] {
+                let grid = Grid {
+                    tiles,
+                    blocks,
+                    group,
+                };
+                let ctx = format!("{tiles} tiles, {blocks} blocks, groups of {group}");
+                // Each tile's next block, and the tiles started and not finished.
+                let mut next = vec![0; tiles];
+                let mut open = 0usize;
+                for task in 0..grid.tasks() {
+                    let (tile, block) = grid.at(task);
+                    assert!(tile < tiles, "{ctx}: task {task}");
+                    assert_eq!(block, next[tile], "{ctx}: task {task}: tile {tile}");
+                    next[tile] += 1;
+                    open += usize::from(block == 0);
+                    assert!(open <= group.max(1), "{ctx}: {open} tiles open at {task}");
+                    open -= usize::from(block + 1 == blocks);
+                    // One tile per group goes down the rows; a group of all of them across.
+                    if group == 1 {
+                        assert_eq!((tile, block), (task / blocks, task % blocks), "{ctx}");
+                    }
+                    if group >= tiles {
+                        assert_eq!((tile, block), (task % tiles, task / tiles), "{ctx}");
+                    }
+                }
+                assert!(next.iter().all(|&b| b == blocks), "{ctx}: {next:?}");
+            }
+        }
+    }
+
+    /// The bytes `by_rows` gives for `op` over axis 0 of `view`, with `open` bytes of
+    /// accumulators open at most, in batches of 4 tasks.
+    fn rows_result<T: Elem, Z: Tile<T::Work>>(
+        view: &View<'_, T>,
+        op: Op,
+        tile: usize,
+        open: usize,
+    ) -> Vec<u8> {
+        let plan = RowPlan {
+            tile,
+            open,
+            batch: 4,
+        };
+        let rows = Rows::new(view, 0).unwrap();
+        let osize = result_kind(op, T::KIND).itemsize();
+        let place = Placement::new(&rows.runs, &view.shape()[1..], Order::C, osize);
+        let mut out = vec![0u8; rows.width() * osize];
+        let opts = ReduceOptions::default();
+        by_rows::<T, Z>(&rows, op, &opts, plan, &place, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_row_path_gives_the_same_bits_whatever_tiles_stay_open() {
+        // 300 rows of 10000: 5 tiles of 2048 (the last short) by 5 blocks of 64 rows
+        // for the sums, 10 tiles of 1024 by 3 blocks of 128 rows for the others;
+        // in batches of 4 tasks, so that accumulators are reused.
+        let (rows, cols) = (300usize, 10_000usize);
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let floats: Vec<f64> = (0..rows * cols)
+            .map(|_| (next() >> 11) as f64 / (1u64 << 40) as f64 - 4096.0)
+            .collect();
+        let fb: Vec<u8> = floats.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let fv = View::<f64>::from_bytes(&fb, &[rows, cols], Order::C, ByteOrder::NATIVE).unwrap();
+        let ints: Vec<i32> = (0..rows * cols).map(|_| next() as i32).collect();
+        let ib: Vec<u8> = ints.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let iv = View::<i32>::from_bytes(&ib, &[rows, cols], Order::C, ByteOrder::NATIVE).unwrap();
+        let tile_bytes = |tile: usize, per: usize| tile * per;
+        // Groups of one tile (down the rows), of three (and a short last group),
+        // and of every tile (across).
+        for groups in [1, 3, usize::MAX / 2] {
+            let open = |tile, per| tile_bytes(tile, per).saturating_mul(groups);
+            let word = size_of::<f64>();
+            assert!(
+                rows_result::<f64, FloatSums>(&fv, Op::Sum, SUM_TILE, open(SUM_TILE, word))
+                    == rows_result::<f64, FloatSums>(&fv, Op::Sum, SUM_TILE, 0),
+                "float sums, groups of {groups}"
+            );
+            assert!(
+                rows_result::<i32, IntSums>(&iv, Op::Sum, SUM_TILE, open(SUM_TILE, word))
+                    == rows_result::<i32, IntSums>(&iv, Op::Sum, SUM_TILE, 0),
+                "int sums, groups of {groups}"
+            );
+            let acc = size_of::<Acc<f64>>();
+            for op in [Op::Std, Op::Argmax, Op::Min] {
+                assert!(
+                    rows_result::<f64, Accs<f64>>(&fv, op, ACC_TILE, open(ACC_TILE, acc))
+                        == rows_result::<f64, Accs<f64>>(&fv, op, ACC_TILE, 0),
+                    "{op}, groups of {groups}"
+                );
+            }
+        }
+        // The sums are each column's, added row by row within each block of rows,
+        // the blocks' sums then added in order; the integers wrap.
+        let sums = rows_result::<f64, FloatSums>(&fv, Op::Sum, SUM_TILE, OPEN_BYTES);
+        let isums = rows_result::<i32, IntSums>(&iv, Op::Sum, SUM_TILE, OPEN_BYTES);
+        let block = SEGMENT_BYTES / size_of::<f64>() / SUM_TILE;
+        for c in 0..cols {
+            let column = (0..rows).map(|r| floats[r * cols + c]).collect::<Vec<_>>();
+            let want = column
+                .chunks(block)
+                .map(|b| b.iter().fold(0.0, |a, &x| a + x))
+                .reduce(|a, b| a + b)
+                .unwrap_or(0.0);
+            let have = f64::from_ne_bytes(sums[c * 8..c * 8 + 8].try_into().unwrap());
+            assert_eq!(have.to_bits(), want.to_bits(), "float sum of column {c}");
+            let want = (0..rows).fold(0i64, |a, r| a.wrapping_add(i64::from(ints[r * cols + c])));
+            let have = i64::from_ne_bytes(isums[c * 8..c * 8 + 8].try_into().unwrap());
+            assert_eq!(have, want, "int sum of column {c}");
+        }
+        // And the same as the whole-array reduction of each column, to the last bit
+        // for min and argmax.
+        let got = rows_result::<f64, Accs<f64>>(&fv, Op::Min, ACC_TILE, OPEN_BYTES);
+        for c in [0, 1023, 1024, 5000, cols - 1] {
+            let column = fv.slice(Spec::new(vec![Index::ALL, Index::Int(c as isize)]).unwrap());
+            let Value::F64(want) =
+                reduce(&column.unwrap(), Op::Min, &ReduceOptions::default()).unwrap()
+            else {
+                panic!("min of float64 is float64")
+            };
+            let have = f64::from_ne_bytes(got[c * 8..c * 8 + 8].try_into().unwrap());
+            assert_eq!(have.to_bits(), want.to_bits(), "column {c}");
         }
     }
 
