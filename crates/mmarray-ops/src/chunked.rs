@@ -368,9 +368,10 @@ fn feed_piece<T: Elem, K: Kernel<T::Work>>(
 /// [`ChunkSource::stream_chunk`]: mmarray_core::chunk::ChunkSource::stream_chunk
 const STREAM_MIN: usize = 2 << 20;
 /// Bytes of the virtual region per batch of a streamed pass: the chunks' parts
-/// a batch reads are decoded straight into one of two buffers of this size
-/// (16 MiB was no faster on a 1 GiB store, nor 2 MiB slower).
-const STREAM_BATCH: usize = 4 << 20;
+/// a batch reads are decoded straight into one of two buffers of this size.
+/// Against 4 MiB on a 2 GiB store (zstd 1, 1024x1024 chunks; 2 threads), 2 MiB
+/// made sums 1.03x and stats 1.09x faster, 1 MiB sums 1.05x and stats 0.98x.
+const STREAM_BATCH: usize = 2 << 20;
 /// Bytes read per step when a stream skips or finishes the rest of a chunk.
 const STREAM_STEP: usize = 64 << 10;
 

@@ -50,6 +50,7 @@ mod screen;
 mod shard;
 mod source;
 mod staging;
+mod stream;
 
 pub use append::{AppendOptions, append};
 pub use create::{

@@ -20,6 +20,7 @@ use zarrs::metadata::v3::MetadataV3;
 use crate::meta::{self, StoreInfo, layout};
 use crate::screen::screen;
 use crate::shard::Shards;
+use crate::stream::{Decoders, ZstdStream};
 
 /// The largest chunk (decoded, in bytes) a store may have: 1 GiB. A chunk is
 /// decoded whole into memory, so a store claiming larger chunks is refused
@@ -306,6 +307,8 @@ pub struct ZarrSource {
     /// Whether chunks were written since the last flush.
     dirty: AtomicBool,
     options: CodecOptions,
+    /// The idle decoders of streamed chunks.
+    decoders: Decoders,
 }
 
 impl fmt::Debug for ZarrSource {
@@ -433,6 +436,7 @@ impl ZarrSource {
             // Chunks are decoded one per thread by the callers: no nested parallelism.
             options: CodecOptions::default().with_concurrent_target(1),
             info,
+            decoders: Decoders::default(),
         })
     }
 
@@ -821,145 +825,10 @@ fn fixed(bytes: ArrayBytes<'_>, want: usize) -> std::result::Result<Vec<u8>, Str
     Ok(bytes)
 }
 
-/// A chunk's zstd data decoded as it is read from its file
-/// ([`ChunkSource::stream_chunk`]): the file is mapped or read through a small
-/// buffer, and the decoder holds its window (at most the chunk's size, which
-/// the frame header states), never the chunk.
-struct ZstdStream {
-    decoder: zstd::stream::read::Decoder<'static, Box<dyn std::io::BufRead + Send>>,
-    /// The chunk's size in bytes.
-    want: usize,
-    /// Bytes handed out so far.
-    done: usize,
-}
-
-impl ZstdStream {
-    /// The stream of the chunk file `file` of `want` bytes decoded, if it is
-    /// one zstd frame whose header says it decodes to exactly `want` bytes and
-    /// the file is no larger than such a chunk can be stored in; `None`
-    /// otherwise (a missing file, a frame without its size or claiming another
-    /// one, several frames: the chunk is then read whole, and checked, as
-    /// [`ChunkSource::read_chunk`] reads it). With `map`, the file is mapped
-    /// (if it can be), which the caller of [`OpenOptions::map_chunks`] allowed.
-    fn open(
-        file: &Path,
-        want: usize,
-        map: bool,
-    ) -> std::result::Result<Option<ZstdStream>, String> {
-        use std::io::{Read, Seek};
-        let Some((mut f, len)) = open_chunk_file(file)? else {
-            return Ok(None);
-        };
-        if len > max_stored(want) {
-            return Ok(None);
-        }
-        // A frame header is at most 18 bytes.
-        let mut head = [0u8; 18];
-        let n = usize::try_from(len).map_or(head.len(), |l| l.min(head.len()));
-        f.read_exact(&mut head[..n])
-            .map_err(|e| format!("cannot read the chunk: {e}"))?;
-        match zstd::zstd_safe::get_frame_content_size(&head[..n]) {
-            Ok(Some(size)) if size == want as u64 => {}
-            _ => return Ok(None),
-        }
-        // The decoder holds a window of the frame's choosing: at most the
-        // chunk's size rounded up to a power of two, or the chunk is read whole.
-        let log = want.next_power_of_two().trailing_zeros().clamp(10, 31);
-        if frame_window(&head[..n]).is_none_or(|w| w > 1u64 << log) {
-            return Ok(None);
-        }
-        let input: Box<dyn std::io::BufRead + Send> =
-            if let Some(m) = map.then(|| map_file(&f, len)).flatten() {
-                Box::new(std::io::Cursor::new(Mapped(m)))
-            } else {
-                f.rewind()
-                    .map_err(|e| format!("cannot read the chunk: {e}"))?;
-                let cap = zstd::zstd_safe::DCtx::in_size();
-                Box::new(std::io::BufReader::with_capacity(cap, f))
-            };
-        let mut decoder =
-            zstd::stream::read::Decoder::with_buffer(input).map_err(|e| format!("zstd: {e}"))?;
-        // Frames after the first (which decode to more than the chunk unless
-        // empty) get no larger window.
-        decoder
-            .window_log_max(log)
-            .map_err(|e| format!("zstd: {e}"))?;
-        Ok(Some(ZstdStream {
-            decoder,
-            want,
-            done: 0,
-        }))
-    }
-
-    fn read_next(&mut self, buf: &mut [u8]) -> std::result::Result<(), String> {
-        use std::io::Read;
-        if buf.len() > self.want - self.done {
-            return Err(format!(
-                "{} bytes asked after {} of a chunk of {}",
-                buf.len(),
-                self.done,
-                self.want
-            ));
-        }
-        let mut got = 0;
-        while got < buf.len() {
-            match self.decoder.read(&mut buf[got..]) {
-                Ok(0) => {
-                    return Err(format!(
-                        "decodes to {} bytes, {} expected",
-                        self.done + got,
-                        self.want
-                    ));
-                }
-                Ok(k) => got += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(format!(
-                        "corrupt zstd data or more than {} bytes: {e}",
-                        self.want
-                    ));
-                }
-            }
-        }
-        self.done += got;
-        Ok(())
-    }
-
-    fn finish(mut self) -> std::result::Result<(), String> {
-        use std::io::Read;
-        if self.done != self.want {
-            return Err(format!(
-                "{} bytes of a chunk of {} read",
-                self.done, self.want
-            ));
-        }
-        let mut more = [0u8; 1];
-        loop {
-            match self.decoder.read(&mut more) {
-                Ok(0) => break,
-                Ok(_) => {
-                    return Err(format!(
-                        "corrupt zstd data or more than {} bytes: it decodes to more",
-                        self.want
-                    ));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(format!(
-                        "corrupt zstd data or more than {} bytes: {e}",
-                        self.want
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Maps the chunk file `f`, if it can be mapped whole (`len` bytes). Only for
 /// stores opened with [`OpenOptions::map_chunks`], whose caller promised what
 /// mapping needs.
-fn map_file(f: &std::fs::File, len: u64) -> Option<MappedFile> {
+pub(crate) fn map_file(f: &std::fs::File, len: u64) -> Option<MappedFile> {
     // SAFETY: every caller maps a chunk file of a store opened with
     // `OpenOptions::map_chunks`, whose caller promised that the store's chunk
     // files are neither modified nor truncated while the array is alive.
@@ -967,37 +836,11 @@ fn map_file(f: &std::fs::File, len: u64) -> Option<MappedFile> {
     (map.len() as u64 == len).then_some(map)
 }
 
-/// A mapped chunk file as the bytes of a [`std::io::Cursor`].
-struct Mapped(MappedFile);
-
-impl AsRef<[u8]> for Mapped {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// The window size the zstd frame whose header starts `head` declares (its
-/// content size for single-segment frames); `None` if `head` is not a whole
-/// zstd frame header.
-fn frame_window(head: &[u8]) -> Option<u64> {
-    if head.get(..4)? != [0x28, 0xb5, 0x2f, 0xfd] {
-        return None;
-    }
-    let descriptor = *head.get(4)?;
-    if descriptor & 0x20 != 0 {
-        // Single segment: the window is the content size.
-        return zstd::zstd_safe::get_frame_content_size(head).ok().flatten();
-    }
-    let w = *head.get(5)?;
-    let base = 1u64 << (10 + u32::from(w >> 3));
-    Some(base + base / 8 * u64::from(w & 7))
-}
-
 /// A [`ZstdStream`] whose errors name its store and chunk.
 struct Named<'s> {
     source: &'s ZarrSource,
     coords: Vec<usize>,
-    inner: ZstdStream,
+    inner: ZstdStream<'s>,
 }
 
 impl ChunkStream for Named<'_> {
@@ -1007,13 +850,10 @@ impl ChunkStream for Named<'_> {
             .map_err(|r| self.source.chunk_error(&self.coords, r))
     }
 
-    fn finish(self: Box<Self>) -> Result<()> {
-        let Named {
-            source,
-            coords,
-            inner,
-        } = *self;
-        inner.finish().map_err(|r| source.chunk_error(&coords, r))
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.inner
+            .finish()
+            .map_err(|r| self.source.chunk_error(&self.coords, r))
     }
 }
 
@@ -1036,7 +876,9 @@ fn fits(len: u64, want: usize) -> std::result::Result<(), String> {
 }
 
 /// The chunk file `file`, open, and its length; `None` if there is none.
-fn open_chunk_file(file: &Path) -> std::result::Result<Option<(std::fs::File, u64)>, String> {
+pub(crate) fn open_chunk_file(
+    file: &Path,
+) -> std::result::Result<Option<(std::fs::File, u64)>, String> {
     let f = match std::fs::File::open(file) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -1164,8 +1006,14 @@ impl ChunkSource for ZarrSource {
             .array
             .storage()
             .key_to_fspath(&self.array.chunk_key(&shape_u64(coords)));
-        let stream = ZstdStream::open(&file, want, self.map_files)
-            .map_err(|r| self.chunk_error(coords, r))?;
+        let stream = ZstdStream::open(
+            &file,
+            want,
+            max_stored(want),
+            self.map_files,
+            &self.decoders,
+        )
+        .map_err(|r| self.chunk_error(coords, r))?;
         Ok(stream.map(|inner| {
             Box::new(Named {
                 source: self,
