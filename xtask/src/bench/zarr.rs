@@ -1196,7 +1196,7 @@ pub(crate) fn markdown(results: &ZarrResults, table: Table<'_>) -> String {
                 r.op.what().into(),
                 format!(
                     "`{}`",
-                    r.mmarray_cmd.rsplit("mmarray ").next().unwrap_or("")
+                    file_names(r.mmarray_cmd.rsplit("mmarray ").next().unwrap_or(""))
                 ),
                 code.join("<br>"),
             ]
@@ -1338,9 +1338,32 @@ pub(crate) fn json(results: &ZarrResults) -> Json {
     ])
 }
 
+/// `cmd` with its absolute paths (the run's temporary folder) cut to their file names.
+fn file_names(cmd: &str) -> String {
+    cmd.split(' ')
+        .map(|t| match t.rsplit_once('/') {
+            Some((_, name)) if t.starts_with('/') => name,
+            _ => t,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::ZarrOp;
+    use super::{ZarrOp, file_names};
+
+    #[test]
+    fn commands_show_file_names_not_the_temporary_folder() {
+        assert_eq!(
+            file_names("--quiet reduce /tmp/run-1/zarr-zstd1.zarr --op sum --out /a/b.npy --json"),
+            "--quiet reduce zarr-zstd1.zarr --op sum --out b.npy --json"
+        );
+        assert_eq!(
+            file_names("--chunks 1024,1024 --codec zstd:1"),
+            "--chunks 1024,1024 --codec zstd:1"
+        );
+    }
 
     #[test]
     fn names_round_trip() {
