@@ -30,7 +30,7 @@ use super::limits;
 use super::ops::Op;
 use super::procs::{Samples, Spread};
 use super::report::{Verdict, ratio_text};
-use super::rounds::{REWARM_BELOW, widened};
+use super::rounds::{REWARM_BELOW, round_order, widened};
 use super::sysstat::{self, Conditions};
 use super::workdir;
 use super::{ArrayFile, Cache, CacheState, Ctx, cross_check, step};
@@ -506,7 +506,7 @@ fn measure_one(
     let mut round = 0usize;
     loop {
         let timed = round > 0;
-        for who in ["numpy", "mmarray"] {
+        for who in round_order(&["numpy", "mmarray"], round) {
             workdir::check_interrupted()?;
             if let (Some(f), Some(state)) = (input, cache.as_mut()) {
                 let r = sysstat::resident_fraction(f)?;

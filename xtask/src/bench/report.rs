@@ -924,7 +924,9 @@ pub(crate) fn markdown(results: &Results) -> String {
     let _ = writeln!(
         md,
         "- **Rounds**: per operation, the contenders run interleaved: numpy, mmarray{}, the \
-         limit; numpy, mmarray, ... A first round is an untimed warm-up; then at least {} timed \
+         limit; the order changes from round to round (a Williams design) so that each \
+         contender runs in every slot, and right after every other contender, equally often \
+         over a cycle of rounds. A first round is an untimed warm-up; then at least {} timed \
          rounds, and more (up to {}) while the last round still widened the spread of a ratio. \
          A ratio is computed within each round (numpy's time over mmarray's, the limit's over \
          mmarray's) and given as median [min-max] over the rounds; a load burst from elsewhere \

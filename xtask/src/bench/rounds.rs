@@ -1,7 +1,11 @@
-//! One operation measured by interleaved rounds: in every round each contender runs once, in
-//! a fixed order (numpy, mmarray, the `--compare` binary, the machine's limit), so that a burst
-//! of load from elsewhere on the machine hits the contenders of a round alike instead of all
-//! the runs of one of them. The first round is a warm-up (mmarray's run of it polled for
+//! One operation measured by interleaved rounds: in every round each contender runs once
+//! (numpy, mmarray, the `--compare` binary, the machine's limit), so that a burst of load from
+//! elsewhere on the machine hits the contenders of a round alike instead of all the runs of one
+//! of them. The order changes from round to round ([`round_order`], a Williams design): a
+//! fixed order gave the run after numpy's a lasting handicap for operations that write (the
+//! same binary timed as mmarray and as `--compare` came out 0.63x [0.44-0.89] on `slice` at
+//! 4 GiB), and plain rotation keeps who follows whom (0.73x [0.64-1.01]); here each
+//! contender runs in every slot and right after every other contender equally often. The first round is a warm-up (mmarray's run of it polled for
 //! memory); timed rounds follow until `--rounds` of them are done and the last one no longer
 //! widened the spread of any ratio, or `--max-rounds` are done.
 
@@ -19,6 +23,41 @@ use super::workdir;
 use super::{
     ArrayFile, Cache, CacheState, Ctx, LimitRuns, Row, Side, cross_check, mmarray_args, step,
 };
+
+/// The contenders of round `round` (0 for the warm-up, which keeps `order`), from a
+/// Williams design: over a cycle of `n` rounds (`2n` for an odd number `n` of contenders),
+/// each contender runs once in every slot per `n` rounds and runs right after each other
+/// contender equally often, so that neither the slot nor what ran just before (a file just
+/// written and deleted, memory just freed) favours one of them.
+pub(crate) fn round_order<T: Copy>(order: &[T], round: usize) -> Vec<T> {
+    let n = order.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    // The first row: 0, 1, n-1, 2, n-2, ...; row r adds r to every entry (mod n); for odd n
+    // the reversed rows follow.
+    let first: Vec<usize> = (0..n)
+        .map(|j| {
+            if j % 2 == 1 {
+                j.div_ceil(2)
+            } else {
+                (n - j / 2) % n
+            }
+        })
+        .collect();
+    let cycle = if n.is_multiple_of(2) { n } else { 2 * n };
+    let r = round % cycle;
+    let mut row: Vec<usize> = first.iter().map(|&i| (i + r % n) % n).collect();
+    if r >= n {
+        row.reverse();
+    }
+    // Labels renamed so that row 0 is `order` itself (the design stays balanced).
+    let mut name = vec![0; n];
+    for (j, &i) in first.iter().enumerate() {
+        name[i] = j;
+    }
+    row.into_iter().map(|i| order[name[i]]).collect()
+}
 
 /// Below this resident fraction a warm input is read again before the next run.
 pub(crate) const REWARM_BELOW: f64 = 0.999;
@@ -176,7 +215,7 @@ pub(crate) fn measure_op(
     let mut round = 0usize;
     loop {
         let timed = round > 0;
-        for &who in &order {
+        for who in round_order(&order, round) {
             workdir::check_interrupted()?;
             if who == Who::Numpy && numpy.is_err() {
                 continue;
@@ -327,7 +366,41 @@ pub(crate) fn measure_op(
 
 #[cfg(test)]
 mod tests {
-    use super::{ratios, widened};
+    use super::{ratios, round_order, widened};
+
+    /// Over a cycle, each contender takes every slot equally often and runs right after each
+    /// other contender equally often; the warm-up round keeps the order.
+    #[test]
+    fn rounds_balance_slots_and_who_runs_before_whom() {
+        for n in 1..=6usize {
+            let order: Vec<usize> = (0..n).collect();
+            assert_eq!(round_order(&order, 0), order);
+            let cycle = if n.is_multiple_of(2) { n } else { 2 * n };
+            let mut slots = vec![vec![0usize; n]; n];
+            let mut after = vec![vec![0usize; n]; n];
+            for r in 0..cycle {
+                let row = round_order(&order, r);
+                let mut sorted = row.clone();
+                sorted.sort_unstable();
+                assert_eq!(sorted, order, "round {r} of {n}: {row:?}");
+                for (slot, &who) in row.iter().enumerate() {
+                    slots[who][slot] += 1;
+                }
+                for w in row.windows(2) {
+                    after[w[0]][w[1]] += 1;
+                }
+                assert_eq!(round_order(&order, r + cycle), row);
+            }
+            for a in 0..n {
+                assert!(slots[a].iter().all(|&k| k == cycle / n), "{n}: {slots:?}");
+                for b in 0..n {
+                    let want = if a == b { 0 } else { cycle / n };
+                    assert_eq!(after[a][b], want, "{n}: {after:?}");
+                }
+            }
+        }
+        assert!(round_order::<u8>(&[], 3).is_empty());
+    }
 
     #[test]
     fn spread_settles() {

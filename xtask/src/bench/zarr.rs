@@ -6,7 +6,7 @@
 //! store, the mapped-read limit.
 //!
 //! Each row runs its contenders interleaved round by round (the Python contenders, mmarray,
-//! the limit; ...), as the numpy rows do (`rounds.rs`): one untimed warm-up round (mmarray's
+//! the limit; ...), the order changing from round to round, as the numpy rows do (`rounds.rs`): one untimed warm-up round (mmarray's
 //! polled for memory), then timed rounds until `--rounds` are done and the last one widened no
 //! ratio's spread, or `--max-rounds` are done. Inputs are read into the page cache before a
 //! row and again before a run when `mincore` finds less than 99.9% of them resident.
@@ -26,7 +26,7 @@ use super::numpy::{self as np_helper, Server};
 use super::ops::{Op, RSS_ANON_TARGET_MIB};
 use super::procs::{self, Mem, Samples, Spread, Wait, kib_to_mib};
 use super::report::{self, Check, Verdict, fmt_gbs, pct_text, ratio_text};
-use super::rounds::widened;
+use super::rounds::{round_order, widened};
 use super::sysstat::{self, Conditions};
 use super::{ArrayFile, Ctx, Shapes2d, Side, cross_check, limits, shape_text, step, workdir};
 
@@ -621,7 +621,8 @@ fn measure(
     let mut round = 0usize;
     loop {
         let timed = round > 0;
-        for (slot, &who) in order.iter().enumerate() {
+        for slot in round_order(&(0..order.len()).collect::<Vec<_>>(), round) {
+            let who = order[slot];
             workdir::check_interrupted()?;
             if let Who::Py(i) = who
                 && servers[i].1.is_err()
