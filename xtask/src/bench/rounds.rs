@@ -5,9 +5,10 @@
 //! fixed order gave the run after numpy's a lasting handicap for operations that write (the
 //! same binary timed as mmarray and as `--compare` came out 0.63x [0.44-0.89] on `slice` at
 //! 4 GiB), and plain rotation keeps who follows whom (0.73x [0.64-1.01]); here each
-//! contender runs in every slot and right after every other contender equally often. The first round is a warm-up (mmarray's run of it polled for
-//! memory); timed rounds follow until `--rounds` of them are done and the last one no longer
-//! widened the spread of any ratio, or `--max-rounds` are done.
+//! contender runs in every slot and right after every other contender equally often. The
+//! first round is a warm-up (mmarray's run of it polled for memory); timed rounds follow
+//! until `--rounds` of them are done and the last one no longer widened the spread of any
+//! ratio, or `--max-rounds` are done.
 
 use std::ffi::OsString;
 use std::process::Command;
