@@ -308,7 +308,8 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
     while start < n {
         ctx.check()?;
         let end = (start + BATCH).min(n);
-        let mut plan = chooser.next_plan();
+        let cached = !chooser.auto() || batch_cached(view, &segs, start, end);
+        let mut plan = chooser.next_plan(cached);
         if plan.probe > 0 && !resident(view, &segs, start, (start + plan.probe).min(end)) {
             // Data not (all) in the page cache: a few segments would time the
             // kernel's read-ahead still starting; the whole batch the other way.
@@ -336,6 +337,28 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
         start = end;
     }
     Ok(total)
+}
+
+/// Whether the batch `start..end` of `view`'s `segs` looks to be in the page
+/// cache: the first page of every [`PROBE_SEGMENTS`]th segment after its first
+/// and of its last segment (a page each, so the check costs a few system calls
+/// whatever the batch holds). Its first segments do not tell: those of a file
+/// being read with `pread` are in memory already, read ahead (up to the
+/// device's `read_ahead_kb`: 8 MiB on the machine of the benchmarks). Always
+/// `true` where residency is not known (off Linux): the timing alone decides.
+fn batch_cached<T: Elem>(view: &View<'_, T>, segs: &Segments, start: usize, end: usize) -> bool {
+    if !cfg!(target_os = "linux") || end <= start {
+        return true;
+    }
+    let runs = segs.runs();
+    (start + PROBE_SEGMENTS..end)
+        .step_by(PROBE_SEGMENTS)
+        .chain([end - 1])
+        .all(|i| {
+            segs.pieces(i).next().is_none_or(|piece| {
+                view.is_resident(runs.offset(piece.run) + piece.start * size_of::<T>(), 1)
+            })
+        })
 }
 
 /// Whether the bytes of segments `from..to` of `view`'s `segs` are all in memory
@@ -401,10 +424,16 @@ impl Plan {
 }
 
 /// Chooses, batch by batch, between reading through the mapping and reading
-/// the file, by the measured time per byte of each.
+/// the file: in [`Access::Auto`], data not in the page cache is read (the
+/// kernel's full read-ahead; through the mapping a cold 4 GiB sum took about
+/// twice as long), and for data in the page cache the measured time per byte of
+/// each way decides.
 struct Chooser {
     access: Access,
+    /// Batches in the page cache so far (the probes' schedule counts only those).
     batch: usize,
+    /// Whether the latest plan's batch is timed.
+    timed: bool,
     /// The latest batches' times per byte through the mapping (`[0]`) and
     /// through `pread` (`[1]`), in seconds (summed over the segments each
     /// thread read that way); the estimate of each is the smallest, as
@@ -444,6 +473,7 @@ impl Chooser {
         Chooser {
             access,
             batch: 0,
+            timed: false,
             times: [[None; KEEP]; 2],
             reads_faster: None,
             probe_at: 0,
@@ -451,9 +481,17 @@ impl Chooser {
         }
     }
 
-    /// Whether batches are timed (only where the way is chosen by time).
-    fn timing(&self) -> bool {
+    /// Whether the way is chosen batch by batch ([`Access::Auto`] over enough
+    /// batches of a file).
+    fn auto(&self) -> bool {
         self.access == Access::Auto
+    }
+
+    /// Whether the latest plan's batch is timed (only where the way is chosen
+    /// by time, and only data in the page cache: the time of data read from the
+    /// disk tells more of the disk than of the way it was read).
+    fn timing(&self) -> bool {
+        self.timed
     }
 
     fn estimate(&self, read: bool) -> Option<f64> {
@@ -464,8 +502,15 @@ impl Chooser {
             .reduce(f64::min)
     }
 
-    /// How the next batch reads.
-    fn next_plan(&mut self) -> Plan {
+    /// How the next batch reads, whether it is in the page cache (`cached`) or not.
+    fn next_plan(&mut self, cached: bool) -> Plan {
+        self.timed = self.auto() && cached;
+        if self.auto() && !cached {
+            return Plan {
+                read: true,
+                probe: 0,
+            };
+        }
         let b = self.batch;
         self.batch += 1;
         let all = |read| Plan { read, probe: 0 };
@@ -504,9 +549,9 @@ impl Chooser {
     }
 
     /// Records that `bytes` of the latest batch took `took` (summed over the
-    /// threads) read one way; nothing if none were.
+    /// threads) read one way; nothing if none were or the batch is not timed.
     fn record(&mut self, read: bool, took: Duration, bytes: usize) {
-        if bytes == 0 {
+        if bytes == 0 || !self.timed {
             return;
         }
         let kept = &mut self.times[usize::from(read)];
@@ -545,7 +590,7 @@ pub(crate) fn for_each_piece_mut<T: Element>(
 mod tests {
     use super::{
         At, BATCH, Chooser, Kernel, PROBE_FIRST, PROBE_MAX, PROBE_SEGMENTS, Plan, SEGMENT_BYTES,
-        feed_any, resident,
+        batch_cached, feed_any, resident,
     };
     use crate::exec::Access;
     use crate::kernels::{
@@ -815,12 +860,22 @@ mod tests {
         }
     }
 
-    /// The plans `chooser` makes for `n` batches, when a segment of batch `b`
-    /// takes `cost(b, read)` microseconds.
+    /// The plans `chooser` makes for `n` batches in the page cache, when a
+    /// segment of batch `b` takes `cost(b, read)` microseconds.
     fn plans(chooser: &mut Chooser, n: usize, cost: impl Fn(usize, bool) -> u64) -> Vec<Plan> {
+        plans_in(chooser, n, |_| true, cost)
+    }
+
+    /// As [`plans`], with batch `b` in the page cache when `cached(b)`.
+    fn plans_in(
+        chooser: &mut Chooser,
+        n: usize,
+        cached: impl Fn(usize) -> bool,
+        cost: impl Fn(usize, bool) -> u64,
+    ) -> Vec<Plan> {
         (0..n)
             .map(|b| {
-                let plan = chooser.next_plan();
+                let plan = chooser.next_plan(cached(b));
                 for read in [false, true] {
                     let segments = (0..BATCH).filter(|&k| plan.reads(k) == read).count();
                     let took = Duration::from_micros(cost(b, read) * segments as u64);
@@ -853,6 +908,92 @@ mod tests {
         let strided = v.slice("::4").expect("slice");
         let segs = strided.segments(SEGMENT_BYTES / 8);
         assert!(!resident(&strided, &segs, 0, segs.len()));
+    }
+
+    #[test]
+    fn a_batch_is_cached_only_when_it_is_in_memory_beyond_its_first_segments() {
+        use mmarray_core::{DynArray, OpenOptions, Raw, ReadOnly};
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("batches.raw");
+        // Two batches and a short one of 3 segments, as a hole: nothing of it is in
+        // the page cache until read.
+        let n = 2 * BATCH + 3;
+        std::fs::File::create(&path)
+            .and_then(|f| f.set_len((n * SEGMENT_BYTES) as u64))
+            .expect("file");
+        let options = OpenOptions::new().raw(Raw::new("<f8".parse().expect("dtype")));
+        // SAFETY: the file is this test's own, in its own folder: nothing else
+        // changes or truncates it while it is mapped.
+        let a = unsafe { DynArray::<ReadOnly>::open_with(&path, &options) }
+            .expect("open")
+            .into_typed::<f64>()
+            .expect("f64");
+        let v = a.view();
+        let segs = v.segments(SEGMENT_BYTES / 8);
+        assert_eq!(segs.len(), n);
+        let linux = cfg!(target_os = "linux");
+        let read = |from: usize, to: usize| {
+            let part = v
+                .slice(from * SEGMENT_BYTES / 8..to * SEGMENT_BYTES / 8)
+                .expect("slice");
+            assert!(part.to_vec().iter().all(|&x| x == 0.0));
+        };
+        assert_eq!(batch_cached(&v, &segs, 0, BATCH), !linux);
+        // The first segments in memory (as the read-ahead of a stream of preads
+        // leaves them), the rest not: not cached.
+        read(0, PROBE_SEGMENTS + 1);
+        assert_eq!(batch_cached(&v, &segs, 0, BATCH), !linux);
+        read(0, BATCH);
+        assert!(batch_cached(&v, &segs, 0, BATCH), "the whole batch");
+        assert_eq!(batch_cached(&v, &segs, BATCH, 2 * BATCH), !linux);
+        assert_eq!(batch_cached(&v, &segs, 2 * BATCH, n), !linux, "short");
+        read(2 * BATCH, n);
+        assert!(batch_cached(&v, &segs, 2 * BATCH, n), "the short batch");
+        assert!(batch_cached(&v, &segs, n, n), "no segments");
+    }
+
+    #[test]
+    fn auto_reads_batches_not_in_the_page_cache_untimed() {
+        // Cold batches (0-9 and 20-29) are read whatever the timing says, and
+        // their times are not kept (fast here, as a disk's burst can be: kept,
+        // they would choose reads); the probes' schedule counts only cached
+        // batches: batch 10 is the first mapped, 11 probes reads, the mapping
+        // (faster in the page cache) is kept, and reads are probed again 16
+        // cached batches later (batch 12 + 16 + 10 cold ones).
+        let cold = |b: usize| b < 10 || (20..30).contains(&b);
+        let mut c = Chooser::new(Access::Auto, true, 100);
+        let got = plans_in(
+            &mut c,
+            60,
+            |b| !cold(b),
+            |b, r| match (r, cold(b)) {
+                (true, true) => 1,
+                (true, false) => 8,
+                (false, _) => 5,
+            },
+        );
+        let read_all = Plan {
+            read: true,
+            probe: 0,
+        };
+        assert!((0..60).filter(|&b| cold(b)).all(|b| got[b] == read_all));
+        let probe = Plan {
+            read: false,
+            probe: PROBE_SEGMENTS,
+        };
+        assert_eq!(got[11], probe);
+        assert_eq!(got[12 + PROBE_FIRST + 10], probe);
+        let mapped: Vec<usize> = (0..60)
+            .filter(|&b| !cold(b) && b != 11 && b != 12 + PROBE_FIRST + 10)
+            .collect();
+        assert!(mapped.iter().all(|&b| got[b]
+            == Plan {
+                read: false,
+                probe: 0
+            }));
+        // Forced ways ignore the page cache.
+        let mut c = Chooser::new(Access::Map, true, 100);
+        assert!(!c.next_plan(false).read && !c.timing());
     }
 
     #[test]
@@ -942,7 +1083,7 @@ mod tests {
         // An interrupted batch through the mapping: the estimate is the fastest kept.
         c.record(false, Duration::from_millis(50), SEGMENT_BYTES);
         assert_eq!(
-            c.next_plan(),
+            c.next_plan(true),
             Plan {
                 read: false,
                 probe: 0

@@ -43,12 +43,13 @@ pub trait Progress: Send + Sync {
 /// small pages (files faulted in through a mapping), and slow for files not in
 /// the page cache, whose mapped read-ahead is small. Reading with `pread` costs a
 /// copy into a per-thread buffer that stays in L2 instead, whatever the page
-/// cache holds, and gets the kernel's full read-ahead. [`Access::Auto`] times
-/// both on the data at hand.
+/// cache holds, and gets the kernel's full read-ahead. [`Access::Auto`] reads
+/// data not in the page cache and times both ways on the data that is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Access {
-    /// Measure both ways on the first batches of each pass, then use the faster
-    /// one, checking the other again now and then (the default).
+    /// Read batches not in the page cache with `pread`; for those in it, measure
+    /// both ways on the first batches of each pass, then use the faster one,
+    /// checking the other again now and then (the default).
     #[default]
     Auto,
     /// Always through the mapping.
