@@ -402,6 +402,9 @@ enum Src<'a> {
 trait ChunkBytes: Sync {
     /// Calls `f` with the `len` bytes at `offset`.
     fn with_bytes(&self, offset: usize, len: usize, f: &mut dyn FnMut(&[u8]));
+    /// Calls `f(pos, bytes)` with the consecutive parts of the `len` bytes at
+    /// `offset` (`pos`: the part's first element), each in place where it can be.
+    fn with_parts(&self, offset: usize, len: usize, f: &mut dyn FnMut(usize, &[u8]));
     /// Holds the chunks of the byte ranges `ranges` (and no others).
     fn prepare(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()>;
     /// The numbers of the chunks that hold the byte ranges `ranges`.
@@ -413,6 +416,9 @@ trait ChunkBytes: Sync {
 impl<T: Element> ChunkBytes for SharedCache<'_, '_, T> {
     fn with_bytes(&self, offset: usize, len: usize, f: &mut dyn FnMut(&[u8])) {
         SharedCache::with_bytes(self, offset, len, |b| f(b));
+    }
+    fn with_parts(&self, offset: usize, len: usize, f: &mut dyn FnMut(usize, &[u8])) {
+        SharedCache::with_parts(self, offset, len, f);
     }
     fn prepare(&self, ranges: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()> {
         SharedCache::prepare(self, ranges)
@@ -654,10 +660,15 @@ impl<'a, T: Elem> Rows<'a, T> {
                         }
                     }
                     Src::Chunked(chunks) => {
-                        // One row at a time (`group` is 1).
-                        chunks.with_bytes(self.offset(j, run, pos), nbytes, &mut |b: &[u8]| {
-                            row!(b, t, k, j);
-                        });
+                        // One row at a time (`group` is 1), each chunk's part of
+                        // it in place: no copy of the row across its chunks.
+                        chunks.with_parts(
+                            self.offset(j, run, pos),
+                            nbytes,
+                            &mut |p: usize, b: &[u8]| {
+                                row!(b, t + p, b.len() / isz, j);
+                            },
+                        );
                     }
                 }
                 t += k;
@@ -1366,6 +1377,7 @@ mod tests {
 
     impl ChunkBytes for Fake {
         fn with_bytes(&self, _: usize, _: usize, _: &mut dyn FnMut(&[u8])) {}
+        fn with_parts(&self, _: usize, _: usize, _: &mut dyn FnMut(usize, &[u8])) {}
         fn prepare(&self, _: &mut dyn Iterator<Item = (usize, usize)>) -> Result<()> {
             Ok(())
         }

@@ -169,6 +169,30 @@ impl<'v, 's, T: Element> SharedCache<'v, 's, T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         with_piece(self.view, &cache, offset, len, f)
     }
+
+    /// Calls `f(pos, bytes)` for the parts of the `len` bytes at `offset` of
+    /// the virtual region, one chunk's part at a time in order (`pos`: the
+    /// part's first element in the range): in place when the chunk holds its
+    /// part contiguous, else gathered into the thread's buffer. Unlike
+    /// [`with_bytes`](Self::with_bytes), nothing is copied for a range that
+    /// crosses chunks held in the range's order.
+    pub(crate) fn with_parts(&self, offset: usize, len: usize, mut f: impl FnMut(usize, &[u8])) {
+        let cache = self
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let size = size_of::<T>();
+        steps_ahead(self.view, &cache, offset, len, |s, src| {
+            let run = s.at * size..(s.at + s.len) * size;
+            match src.get(run) {
+                Some(bytes) if s.stride == 1 || s.len == 1 => f(s.pos, bytes),
+                _ => with_buffer(s.len * size, |buf| {
+                    s.copy_out(src, 0, buf, size);
+                    f(s.pos, buf);
+                }),
+            }
+        });
+    }
 }
 
 /// The numbers of the chunks that the pieces of segments `range` touch.
