@@ -193,7 +193,7 @@ pub(crate) struct Row {
     pub(crate) bytes: u64,
     /// The input's shape (or the created array's).
     pub(crate) shape: Vec<u64>,
-    /// The machine's limit, timed in the same rounds (none for cold rows).
+    /// The machine's limit, timed in the same rounds (for cold rows, the disk's sequential read).
     pub(crate) limit: Option<LimitRuns>,
     /// mmarray.
     pub(crate) mmarray: Side,
@@ -256,6 +256,7 @@ impl Limits {
         match kind {
             Limit::Read => Some(self.read_all.gbs(self.bytes).0),
             Limit::Write => self.write.as_ref().map(|w| w.gbs(self.bytes).0),
+            Limit::Disk => None,
         }
     }
 }

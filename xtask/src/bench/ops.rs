@@ -68,6 +68,29 @@ pub(crate) enum Limit {
     Read,
     /// Fill + flush bandwidth into a new file.
     Write,
+    /// Sequential `read(2)` of a file not in the page cache, on one thread (the disk's speed,
+    /// with the kernel's read-ahead; the limit of cold rows).
+    Disk,
+}
+
+impl Limit {
+    /// The short word of tables: `read`, `write`, `disk read`.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Limit::Read => "read",
+            Limit::Write => "write",
+            Limit::Disk => "disk read",
+        }
+    }
+
+    /// The limit's name in checks and the plot: `mapped-read`, `fill + flush`, `disk read`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Limit::Read => "mapped-read",
+            Limit::Write => "fill + flush",
+            Limit::Disk => "disk read",
+        }
+    }
 }
 
 /// A performance target (issue 4's, raised by issue 15).

@@ -178,9 +178,9 @@ fn row_cells(row: &Row) -> Vec<String> {
     ]
 }
 
-/// `read` or `write`.
+/// `read`, `write` or `disk read`.
 fn limit_word(kind: Limit) -> &'static str {
-    if kind == Limit::Read { "read" } else { "write" }
+    kind.word()
 }
 
 /// Column headings matching [`row_cells`].
@@ -359,11 +359,7 @@ fn checks(results: &Results) -> Vec<Check> {
             }
             if let (Some(min), Some(l)) = (target.pct_of_limit, &row.limit) {
                 let pct = row.pct_of_limit();
-                let kind = if l.kind == Limit::Read {
-                    "mapped-read"
-                } else {
-                    "fill + flush"
-                };
+                let kind = l.kind.name();
                 out.push(Check {
                     op: row.label.clone(),
                     target: format!(">= {min:.0}% of the {kind} limit"),
@@ -416,13 +412,7 @@ pub(crate) fn above_machine(row: &Row) -> Option<String> {
         .samples
         .ratio_over(&l.samples)?
         .scale(l.bytes as f64 / row.bytes.max(1) as f64);
-    ceiling_note(
-        &row.label,
-        min,
-        limit_word(l.kind),
-        ceiling,
-        row.pct_of_limit(),
-    )
+    ceiling_note(&row.label, min, l.kind, ceiling, row.pct_of_limit())
 }
 
 /// [`above_machine`]'s text, when even the fastest round's `ceiling` (the limit's speed over
@@ -430,7 +420,7 @@ pub(crate) fn above_machine(row: &Row) -> Option<String> {
 fn ceiling_note(
     label: &str,
     min: f64,
-    limit: &str,
+    kind: Limit,
     ceiling: Spread,
     pct: Option<Spread>,
 ) -> Option<String> {
@@ -440,11 +430,17 @@ fn ceiling_note(
     let at = pct.map_or_else(String::new, |p| {
         format!(", and mmarray runs at {} of it", pct_text(p))
     });
+    let change = if kind == Limit::Disk {
+        "a faster disk, not other code: every byte of a cold pass comes from it"
+    } else {
+        "more memory bandwidth for one process relative to numpy's one thread (more cores or \
+         memory channels), not a faster kernel"
+    };
     Some(format!(
-        "{label}: the target {min}x numpy is above what this machine allows: the {limit} limit \
+        "{label}: the target {min}x numpy is above what this machine allows: the {} limit \
          itself, timed in the same rounds, is only {} numpy's speed{at}. Meeting it would need \
-         more memory bandwidth for one process relative to numpy's one thread (more cores or \
-         memory channels), not a faster kernel.",
+         {change}.",
+        kind.word(),
         ratio_text(ceiling)
     ))
 }
@@ -973,7 +969,9 @@ pub(crate) fn markdown(results: &Results) -> String {
          then all threads take 1 MiB pieces front to back, fill their buffer with a byte \
          pattern and `pwrite` it, the write-back of every 32 MiB being started once all \
          threads are past it; `fsync`: the fastest way found to write a new file here, and \
-         mmarray's own for whole-array fills). As GB/s counts the \
+         mmarray's own for whole-array fills); for the cold sum, the disk: a sequential \
+         `read(2)` of the input, 1 MiB at a time on one thread after `POSIX_FADV_SEQUENTIAL` \
+         (as `dd bs=1M`), with the page cache dropped before it as before every run. As GB/s counts the \
          input, `% of limit` can pass 100% for `astype` and `slice`, which write less than \
          they read.\n\
          - **Load and steal**: the 1-minute load average is sampled every round, CPU steal \
@@ -1164,13 +1162,13 @@ pub(crate) fn markdown(results: &Results) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Spread, ceiling_note};
+    use super::{Limit, Spread, ceiling_note};
 
     #[test]
     fn a_target_above_the_limit_gets_a_note_that_says_so() {
         let spread = |min, median, max| Spread { min, median, max };
         let pct = Some(spread(92.0, 94.0, 98.0));
-        let note = ceiling_note("min", 1.5, "read", spread(1.38, 1.41, 1.45), pct).unwrap();
+        let note = ceiling_note("min", 1.5, Limit::Read, spread(1.38, 1.41, 1.45), pct).unwrap();
         assert!(
             note.starts_with("min: the target 1.5x numpy is above what this machine allows"),
             "{note}"
@@ -1180,6 +1178,13 @@ mod tests {
             "{note}"
         );
         // A limit that reaches the target in some round: no note.
-        assert!(ceiling_note("min", 1.5, "read", spread(1.38, 1.45, 1.52), pct).is_none());
+        assert!(ceiling_note("min", 1.5, Limit::Read, spread(1.38, 1.45, 1.52), pct).is_none());
+        // A cold row's limit is the disk, and what would change is the disk.
+        let note =
+            ceiling_note("sum (cold)", 1.0, Limit::Disk, spread(0.8, 0.9, 0.95), pct).unwrap();
+        assert!(
+            note.contains("disk read limit") && note.contains("a faster disk"),
+            "{note}"
+        );
     }
 }

@@ -182,10 +182,10 @@ pub(crate) fn measure_op(
     };
 
     // The limit: a mapped read of the same input, or a fill + flush of a new file of the main
-    // file's size; none for cold rows (the limits are of cached data).
-    let limit_kind = (!cold).then(|| op.limit());
+    // file's size; for cold rows, the disk's sequential read of the input.
+    let limit_kind = Some(if cold { Limit::Disk } else { op.limit() });
     let limit_bytes = match (limit_kind, input) {
-        (Some(Limit::Read), Some(f)) => std::fs::metadata(&f.path)
+        (Some(Limit::Read | Limit::Disk), Some(f)) => std::fs::metadata(&f.path)
             .map_err(|e| format!("could not stat {}: {e}", f.path.display()))?
             .len(),
         _ => main.nbytes,
@@ -272,6 +272,10 @@ pub(crate) fn measure_op(
                     Some(Limit::Read) => {
                         let f = input.ok_or("a read limit needs an input")?;
                         limits::read_once(&f.path, &pool, ctx.threads)?
+                    }
+                    Some(Limit::Disk) => {
+                        let f = input.ok_or("a read limit needs an input")?;
+                        limits::disk_read_once(&f.path)?
                     }
                     _ => limits::write_once(&limit_out, limit_bytes, &pool, ctx.threads)?,
                 },

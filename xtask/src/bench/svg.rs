@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 
 use super::Results;
 use super::cli::format_size;
-use super::ops::Limit;
 use super::report::{Verdict, fmt_gbs, row_verdict};
 
 /// Bar colours: mmarray, numpy, the `--compare` binary; limit marker colour.
@@ -248,11 +247,7 @@ pub(crate) fn chart(results: &Results) -> String {
                 r#"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{LIMIT}" stroke-width="3"><title>{} limit: {} GB/s</title></line>"#,
                 gx - 4.0,
                 gx + nbars * bar_w + 2.0,
-                if kind == Limit::Read {
-                    "mapped read"
-                } else {
-                    "fill + flush"
-                },
+                kind.name(),
                 fmt_gbs(l)
             );
         }
