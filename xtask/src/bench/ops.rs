@@ -68,8 +68,8 @@ pub(crate) enum Limit {
     Read,
     /// Fill + flush bandwidth into a new file.
     Write,
-    /// Sequential `read(2)` of a file not in the page cache, on one thread (the disk's speed,
-    /// with the kernel's read-ahead; the limit of cold rows).
+    /// `pread` of a file not in the page cache on all threads, 1 MiB pieces taken front to
+    /// back (the disk's speed, with the kernel's read-ahead; the limit of cold rows).
     Disk,
 }
 

@@ -969,9 +969,9 @@ pub(crate) fn markdown(results: &Results) -> String {
          then all threads take 1 MiB pieces front to back, fill their buffer with a byte \
          pattern and `pwrite` it, the write-back of every 32 MiB being started once all \
          threads are past it; `fsync`: the fastest way found to write a new file here, and \
-         mmarray's own for whole-array fills); for the cold sum, the disk: a sequential \
-         `read(2)` of the input, 1 MiB at a time on one thread after `POSIX_FADV_SEQUENTIAL` \
-         (as `dd bs=1M`), with the page cache dropped before it as before every run. As GB/s counts the \
+         mmarray's own for whole-array fills); for the cold sum, the disk: `pread` of the input on \
+         all threads, which take its 1 MiB pieces front to back, after \
+         `POSIX_FADV_SEQUENTIAL`, with the page cache dropped before it as before every run. As GB/s counts the \
          input, `% of limit` can pass 100% for `astype` and `slice`, which write less than \
          they read.\n\
          - **Load and steal**: the 1-minute load average is sampled every round, CPU steal \

@@ -275,7 +275,7 @@ pub(crate) fn measure_op(
                     }
                     Some(Limit::Disk) => {
                         let f = input.ok_or("a read limit needs an input")?;
-                        limits::disk_read_once(&f.path)?
+                        limits::disk_read_once(&f.path, &pool, ctx.threads)?
                     }
                     _ => limits::write_once(&limit_out, limit_bytes, &pool, ctx.threads)?,
                 },
