@@ -193,7 +193,7 @@ pub(crate) struct Row {
     pub(crate) bytes: u64,
     /// The input's shape (or the created array's).
     pub(crate) shape: Vec<u64>,
-    /// The machine's limit, timed in the same rounds (for cold rows, the disk's sequential read).
+    /// The machine's limit, timed in the same rounds (for cold rows, the disk's read).
     pub(crate) limit: Option<LimitRuns>,
     /// mmarray.
     pub(crate) mmarray: Side,

@@ -118,7 +118,7 @@ fn target_text(row: &Row) -> Option<String> {
         parts.push(format!("{r}x numpy"));
     }
     if let (Some(p), Some(l)) = (t.pct_of_limit, &row.limit) {
-        parts.push(format!("{p:.0}% of {}", limit_word(l.kind)));
+        parts.push(format!("{p:.0}% of {}", l.kind.word()));
     }
     Some(parts.join(if t.either { " or " } else { " and " }))
 }
@@ -161,7 +161,7 @@ fn row_cells(row: &Row) -> Vec<String> {
         Err(_) => "skipped".into(),
     };
     let pct = match (row.pct_of_limit(), &row.limit) {
-        (Some(p), Some(l)) => format!("{} {}", pct_text(p), limit_word(l.kind)),
+        (Some(p), Some(l)) => format!("{} {}", pct_text(p), l.kind.word()),
         _ => "-".into(),
     };
     vec![
@@ -176,11 +176,6 @@ fn row_cells(row: &Row) -> Vec<String> {
         pct,
         row.check.clone(),
     ]
-}
-
-/// `read`, `write` or `disk read`.
-fn limit_word(kind: Limit) -> &'static str {
-    kind.word()
 }
 
 /// Column headings matching [`row_cells`].
@@ -706,7 +701,7 @@ fn row_json(row: &Row) -> Json {
             "limit",
             match &row.limit {
                 Some(l) => Json::obj([
-                    ("kind", Json::str(limit_word(l.kind))),
+                    ("kind", Json::str(l.kind.word())),
                     ("bytes", Json::num(l.bytes as f64)),
                     ("timing", l.samples.to_json(l.bytes)),
                 ]),

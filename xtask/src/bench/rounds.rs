@@ -183,9 +183,9 @@ pub(crate) fn measure_op(
 
     // The limit: a mapped read of the same input, or a fill + flush of a new file of the main
     // file's size; for cold rows, the disk's sequential read of the input.
-    let limit_kind = Some(if cold { Limit::Disk } else { op.limit() });
+    let limit_kind = if cold { Limit::Disk } else { op.limit() };
     let limit_bytes = match (limit_kind, input) {
-        (Some(Limit::Read | Limit::Disk), Some(f)) => std::fs::metadata(&f.path)
+        (Limit::Read | Limit::Disk, Some(f)) => std::fs::metadata(&f.path)
             .map_err(|e| format!("could not stat {}: {e}", f.path.display()))?
             .len(),
         _ => main.nbytes,
@@ -197,9 +197,7 @@ pub(crate) fn measure_op(
     if ctx.compare.is_some() {
         order.push(Who::Compare);
     }
-    if limit_kind.is_some() {
-        order.push(Who::Limit);
-    }
+    order.push(Who::Limit);
 
     if let Some(f) = input.filter(|_| warm) {
         limits::warm(&f.path, ctx.threads)?;
@@ -269,15 +267,17 @@ pub(crate) fn measure_op(
                     t
                 }
                 Who::Limit => match limit_kind {
-                    Some(Limit::Read) => {
+                    Limit::Read => {
                         let f = input.ok_or("a read limit needs an input")?;
                         limits::read_once(&f.path, &pool, ctx.threads)?
                     }
-                    Some(Limit::Disk) => {
+                    Limit::Disk => {
                         let f = input.ok_or("a read limit needs an input")?;
                         limits::disk_read_once(&f.path, &pool, ctx.threads)?
                     }
-                    _ => limits::write_once(&limit_out, limit_bytes, &pool, ctx.threads)?,
+                    Limit::Write => {
+                        limits::write_once(&limit_out, limit_bytes, &pool, ctx.threads)?
+                    }
                 },
             };
             if timed {
@@ -346,8 +346,8 @@ pub(crate) fn measure_op(
         size: main.nbytes,
         bytes,
         shape,
-        limit: limit_kind.map(|kind| LimitRuns {
-            kind,
+        limit: Some(LimitRuns {
+            kind: limit_kind,
             bytes: limit_bytes,
             samples: Samples { times: limit_t },
         }),
