@@ -316,12 +316,17 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
             plan.probe = end - start;
         }
         let timed = chooser.timing();
-        let partials = in_order(start, end, |i| {
+        let segment = |i: usize| {
             let read = plan.reads(i - start);
             let clock = timed.then(Instant::now);
             let (acc, bytes) = one(i, read);
             (acc, read, clock.map(|c| (c.elapsed(), bytes)))
-        });
+        };
+        let partials = if plan.from_disk {
+            in_parts(start, end, segment)
+        } else {
+            in_order(start, end, segment)
+        };
         let mut spent = [(Duration::ZERO, 0); 2];
         for (acc, read, took) in partials {
             kernel.merge(&mut total, acc);
@@ -380,12 +385,10 @@ fn resident<T: Elem>(view: &View<'_, T>, segs: &Segments, from: usize, to: usize
 
 /// `f(i)` for every `i` in `start..end`, on all threads of the current pool, returned in the
 /// order of `i`. The threads take the indices in increasing order, one at a time, so that
-/// together they walk a file front to back as one sequential stream: the kernel's read-ahead
-/// (of the mapping's page faults and of `pread` alike) then keeps ahead of both. Split into
-/// one contiguous half per thread instead (as an indexed parallel iterator is), each batch
-/// would start new streams in the middle of data not yet read, which for a file not in the
-/// page cache made the pass about twice as slow as one read-ahead stream (measured: 1 GiB
-/// cold, 2 threads, 0.95-1.13 s against 0.51-0.61 s); for cached data both take the same.
+/// together they walk memory front to back: the way for data in the page cache, and for a
+/// mapping's page faults, whose read-around then keeps ahead of both threads (split in halves,
+/// a mapped cold 1 GiB pass took 0.95-1.13 s against 0.51-0.61 s). Data read from the disk
+/// with `pread` takes [`in_parts`] instead.
 pub(crate) fn in_order<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A + Sync) -> Vec<A> {
     let next = AtomicUsize::new(start);
     let workers = rayon::current_num_threads().clamp(1, end.saturating_sub(start).max(1));
@@ -407,13 +410,37 @@ pub(crate) fn in_order<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A
     done.into_iter().map(|(_, a)| a).collect()
 }
 
+/// `f(i)` for every `i` in `start..end`, on all threads of the current pool, returned in the
+/// order of `i`. Each thread takes one contiguous part of the range, front to back: the way
+/// for segments read from the disk with `pread`, where each thread is then a sequential
+/// stream of its own. The threads taking the segments in turn ([`in_order`]) make the
+/// kernel's read-ahead see one stream read by two. On the benchmarks' machine (a virtual
+/// disk whose reads fall at times from 4-5 GB/s to about 0.8 GB/s for seconds, numpy's too),
+/// alternating cold 4 GiB sums took 0.93-4.6 s in turn (median 1.5 s, 17 runs, 8 slumped)
+/// and 0.94-2.2 s in parts (median 1.07 s, 26 runs, 3 slumped).
+pub(crate) fn in_parts<A: Send>(start: usize, end: usize, f: impl Fn(usize) -> A + Sync) -> Vec<A> {
+    let len = end.saturating_sub(start);
+    let workers = rayon::current_num_threads().clamp(1, len.max(1));
+    let parts: Vec<Vec<A>> = (0..workers)
+        .into_par_iter()
+        .map(|w| {
+            (start + w * len / workers..start + (w + 1) * len / workers)
+                .map(&f)
+                .collect()
+        })
+        .collect();
+    parts.into_iter().flatten().collect()
+}
+
 /// How a batch reads its segments: all with `pread` (`read`) or through the
 /// mapping, except its first `probe` segments, which time the other way (all of
-/// them when `probe` is the batch's length).
+/// them when `probe` is the batch's length); `from_disk` when the batch is not
+/// in the page cache (read with `pread`, in one part per thread: [`in_parts`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Plan {
     read: bool,
     probe: usize,
+    from_disk: bool,
 }
 
 impl Plan {
@@ -427,9 +454,11 @@ impl Plan {
 /// the file: in [`Access::Auto`], data not in the page cache is read (the
 /// kernel's full read-ahead; through the mapping a cold 4 GiB sum took about
 /// twice as long), and for data in the page cache the measured time per byte of
-/// each way decides.
+/// each way decides (the mapping, in passes too short to learn from).
 struct Chooser {
     access: Access,
+    /// Whether the pass has enough batches to learn from ([`LEARN_MIN`]).
+    learn: bool,
     /// Batches in the page cache so far (the probes' schedule counts only those).
     batch: usize,
     /// Whether the latest plan's batch is timed.
@@ -461,17 +490,14 @@ const PROBE_SEGMENTS: usize = 8;
 const PROBE_FIRST: usize = 16;
 /// The longest wait between probes (4 GiB of 64 MiB batches).
 const PROBE_MAX: usize = 64;
+/// Passes of fewer batches map the data in the page cache without timing.
+const LEARN_MIN: usize = 4;
 
 impl Chooser {
     fn new(access: Access, file_backed: bool, batches: usize) -> Chooser {
-        let access = match access {
-            // Too few batches to learn from: the mapping.
-            Access::Auto if batches < 4 => Access::Map,
-            a if file_backed => a,
-            _ => Access::Map,
-        };
         Chooser {
-            access,
+            access: if file_backed { access } else { Access::Map },
+            learn: batches >= LEARN_MIN,
             batch: 0,
             timed: false,
             times: [[None; KEEP]; 2],
@@ -481,15 +507,15 @@ impl Chooser {
         }
     }
 
-    /// Whether the way is chosen batch by batch ([`Access::Auto`] over enough
-    /// batches of a file).
+    /// Whether the way is chosen batch by batch ([`Access::Auto`] over a file).
     fn auto(&self) -> bool {
         self.access == Access::Auto
     }
 
     /// Whether the latest plan's batch is timed (only where the way is chosen
-    /// by time, and only data in the page cache: the time of data read from the
-    /// disk tells more of the disk than of the way it was read).
+    /// by time over enough batches, and only data in the page cache: the time
+    /// of data read from the disk tells more of the disk than of the way it
+    /// was read).
     fn timing(&self) -> bool {
         self.timed
     }
@@ -504,23 +530,30 @@ impl Chooser {
 
     /// How the next batch reads, whether it is in the page cache (`cached`) or not.
     fn next_plan(&mut self, cached: bool) -> Plan {
-        self.timed = self.auto() && cached;
+        self.timed = self.auto() && self.learn && cached;
         if self.auto() && !cached {
             return Plan {
                 read: true,
                 probe: 0,
+                from_disk: true,
             };
         }
         let b = self.batch;
         self.batch += 1;
-        let all = |read| Plan { read, probe: 0 };
+        let all = |read| Plan {
+            read,
+            probe: 0,
+            from_disk: false,
+        };
         let probe = |read| Plan {
             read,
             probe: PROBE_SEGMENTS,
+            from_disk: false,
         };
         match self.access {
             Access::Map => all(false),
             Access::Read => all(true),
+            Access::Auto if !self.learn => all(false),
             Access::Auto => match (self.estimate(false), self.estimate(true)) {
                 (None, _) => all(false),
                 (_, None) => probe(false),
@@ -589,8 +622,8 @@ pub(crate) fn for_each_piece_mut<T: Element>(
 #[cfg(test)]
 mod tests {
     use super::{
-        At, BATCH, Chooser, Kernel, PROBE_FIRST, PROBE_MAX, PROBE_SEGMENTS, Plan, SEGMENT_BYTES,
-        batch_cached, feed_any, resident,
+        At, BATCH, Chooser, Kernel, LEARN_MIN, PROBE_FIRST, PROBE_MAX, PROBE_SEGMENTS, Plan,
+        SEGMENT_BYTES, batch_cached, feed_any, in_parts, resident,
     };
     use crate::exec::Access;
     use crate::kernels::{
@@ -886,9 +919,18 @@ mod tests {
             .collect()
     }
 
+    /// The plan of a batch in the page cache.
+    fn cached(read: bool, probe: usize) -> Plan {
+        Plan {
+            read,
+            probe,
+            from_disk: false,
+        }
+    }
+
     /// The batches whose plan is not to read all of it one way (`read`).
     fn others(plans: &[Plan], read: bool) -> Vec<usize> {
-        let all = Plan { read, probe: 0 };
+        let all = cached(read, 0);
         (0..plans.len()).filter(|&b| plans[b] != all).collect()
     }
 
@@ -972,41 +1014,81 @@ mod tests {
                 (false, _) => 5,
             },
         );
-        let read_all = Plan {
+        let from_disk = Plan {
             read: true,
             probe: 0,
+            from_disk: true,
         };
-        assert!((0..60).filter(|&b| cold(b)).all(|b| got[b] == read_all));
-        let probe = Plan {
-            read: false,
-            probe: PROBE_SEGMENTS,
-        };
+        assert!((0..60).filter(|&b| cold(b)).all(|b| got[b] == from_disk));
+        let probe = cached(false, PROBE_SEGMENTS);
         assert_eq!(got[11], probe);
         assert_eq!(got[12 + PROBE_FIRST + 10], probe);
         let mapped: Vec<usize> = (0..60)
             .filter(|&b| !cold(b) && b != 11 && b != 12 + PROBE_FIRST + 10)
             .collect();
-        assert!(mapped.iter().all(|&b| got[b]
-            == Plan {
-                read: false,
-                probe: 0
-            }));
+        assert!(mapped.iter().all(|&b| got[b] == cached(false, 0)));
         // Forced ways ignore the page cache.
         let mut c = Chooser::new(Access::Map, true, 100);
         assert!(!c.next_plan(false).read && !c.timing());
+        // A pass too short to learn from reads its batches not in the page
+        // cache too, and maps the others, untimed.
+        let mut c = Chooser::new(Access::Auto, true, LEARN_MIN - 1);
+        assert_eq!(c.next_plan(false), from_disk);
+        assert!(!c.timing());
+        assert_eq!(c.next_plan(true), cached(false, 0));
+        assert!(!c.timing());
+        // Data in memory (not a file) is never read.
+        let mut c = Chooser::new(Access::Auto, false, 100);
+        assert_eq!(c.next_plan(false), cached(false, 0));
+    }
+
+    #[test]
+    fn in_parts_gives_each_thread_one_contiguous_part_in_order() {
+        use std::sync::Mutex;
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            for (start, end) in [(0, 64), (5, 12), (7, 8), (3, 3)] {
+                // The indices each thread took, in the order it took them.
+                let taken = Mutex::new(vec![Vec::new(); threads]);
+                let got = pool.install(|| {
+                    in_parts(start, end, |i| {
+                        let t = rayon::current_thread_index().expect("a pool thread");
+                        taken.lock().expect("lock")[t].push(i);
+                        // Long enough for every thread to join in.
+                        std::thread::sleep(Duration::from_millis(1));
+                        10 * i
+                    })
+                });
+                assert_eq!(got, (start..end).map(|i| 10 * i).collect::<Vec<_>>());
+                let len = end - start;
+                let workers = threads.min(len.max(1));
+                let bounds: Vec<usize> = (0..=workers).map(|w| start + w * len / workers).collect();
+                for took in taken.into_inner().expect("lock") {
+                    // Whole parts, each front to back (a thread may take more
+                    // than one part when another is busy).
+                    let mut k = 0;
+                    while k < took.len() {
+                        let w = bounds
+                            .iter()
+                            .position(|&b| b == took[k])
+                            .expect("a part's start");
+                        let part: Vec<usize> = (bounds[w]..bounds[w + 1]).collect();
+                        assert_eq!(took[k..k + part.len()], part[..], "{threads} threads");
+                        k += part.len();
+                    }
+                }
+            }
+        }
     }
 
     #[test]
     fn a_plan_probes_its_first_segments_the_other_way() {
-        let p = Plan {
-            read: true,
-            probe: PROBE_SEGMENTS,
-        };
+        let p = cached(true, PROBE_SEGMENTS);
         assert!(!p.reads(0) && !p.reads(PROBE_SEGMENTS - 1) && p.reads(PROBE_SEGMENTS));
-        let p = Plan {
-            read: false,
-            probe: 0,
-        };
+        let p = cached(false, 0);
         assert!(!p.reads(0));
     }
 
@@ -1018,10 +1100,7 @@ mod tests {
         let probe_at = [18, 18 + 32, 18 + 32 + 64, 18 + 32 + 128, 18 + 32 + 192];
         assert_eq!(probe_at[0], 2 + PROBE_FIRST);
         assert_eq!(probe_at[4] - probe_at[3], PROBE_MAX);
-        let probe = |read| Plan {
-            read,
-            probe: PROBE_SEGMENTS,
-        };
+        let probe = |read| cached(read, PROBE_SEGMENTS);
         let got = plans(&mut Chooser::new(Access::Auto, true, 300), 300, |_, r| {
             if r { 6 } else { 10 }
         });
@@ -1082,13 +1161,7 @@ mod tests {
         plans(&mut c, 4, |_, r| if r { 8 } else { 5 });
         // An interrupted batch through the mapping: the estimate is the fastest kept.
         c.record(false, Duration::from_millis(50), SEGMENT_BYTES);
-        assert_eq!(
-            c.next_plan(true),
-            Plan {
-                read: false,
-                probe: 0
-            }
-        );
+        assert_eq!(c.next_plan(true), cached(false, 0));
     }
 
     #[test]

@@ -47,8 +47,10 @@ pub trait Progress: Send + Sync {
 /// data not in the page cache and times both ways on the data that is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Access {
-    /// Read batches not in the page cache with `pread`; for those in it, measure
-    /// both ways on the first batches of each pass, then use the faster one,
+    /// Read batches not in the page cache with `pread`, each thread one
+    /// contiguous part (a sequential stream of its own); for those in it,
+    /// measure both ways on the first batches of each pass (passes of at least
+    /// 4 batches of 64 MiB; shorter ones map them), then use the faster one,
     /// checking the other again now and then (the default).
     #[default]
     Auto,
