@@ -348,8 +348,10 @@ const _: () = assert!(GATHER_STEP.is_multiple_of(16 * BLOCK));
 
 /// Feeds the piece at `offset` (`len` bytes) of the chunked `view` to `kernel`:
 /// in place when one chunk holds it contiguously, else gathered
-/// [`GATHER_STEP`] bytes at a time into the thread's buffer. Every chunk of
-/// the piece must be in `cache`.
+/// [`GATHER_STEP`] bytes at a time into the thread's buffer, but for the whole
+/// [`BLOCK`]s of the piece that one chunk holds contiguously, which go in place
+/// (rows of chunks whose width is a multiple of `BLOCK`, in an array whose rows
+/// are too). Every chunk of the piece must be in `cache`.
 fn feed_piece<T: Elem, K: Kernel<T::Work>>(
     view: &ChunkedView<'_, T>,
     cache: &Cache<'_>,
@@ -364,11 +366,27 @@ fn feed_piece<T: Elem, K: Kernel<T::Work>>(
     }
     let size = size_of::<T>();
     with_buffer(GATHER_STEP.min(len), |buf| {
-        // Bytes of `buf` filled, elements fed before them.
-        let (mut filled, mut fed) = (0, 0);
+        // Bytes of `buf` filled, elements fed before them (whole blocks).
+        let (mut filled, mut fed) = (0_usize, 0_usize);
         steps_ahead(view, cache, offset, len, |s, src| {
             let mut done = 0;
             while done < s.len {
+                // At a block boundary of the piece, the whole blocks of a
+                // contiguous step go to the kernel in place: it then sees the
+                // same blocks as over the whole piece.
+                let whole = (s.len - done) / BLOCK * BLOCK;
+                if s.stride == 1 && whole > 0 && filled.is_multiple_of(BLOCK * size) {
+                    if filled > 0 {
+                        feed::<T, K>(kernel, acc, &buf[..filled], order, at.advanced(fed));
+                        (filled, fed) = (0, fed + filled / size);
+                    }
+                    let from = (s.at + done) * size;
+                    if let Some(run) = src.get(from..from + whole * size) {
+                        feed::<T, K>(kernel, acc, run, order, at.advanced(fed));
+                        (done, fed) = (done + whole, fed + whole);
+                        continue;
+                    }
+                }
                 let n = (s.len - done).min((buf.len() - filled) / size);
                 s.copy_out(src, done, &mut buf[filled..filled + n * size], size);
                 (filled, done) = (filled + n * size, done + n);

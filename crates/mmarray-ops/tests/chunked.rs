@@ -233,6 +233,65 @@ fn native_pieces_gathered_in_steps_match_the_contiguous_array() {
     }
 }
 
+/// Pieces cut by chunk rows of whole 1024-value blocks: the whole blocks one
+/// chunk holds go to the kernel in place, the rest (blocks that straddle two
+/// chunks, row ends) gathered; every reduction and `stats` match the contiguous
+/// array bit for bit, for every element size, both byte orders and any pool.
+fn whole_blocks_in_place_match<T: Elem + Native>(rng: &mut Rng) {
+    // Rows of 3.5 blocks: chunks 2 blocks wide hold whole blocks at varying
+    // offsets of the piece; chunks 1 block wide in rows of 7 blocks hold them
+    // at block boundaries, so all of the piece goes in place.
+    for (shape, chunks) in [([24usize, 3584], [5usize, 2048]), ([12, 7168], [5, 1024])] {
+        let n = shape[0] * shape[1];
+        for &flavor in flavors(T::KIND) {
+            let values: Vec<T> = random_values(rng, n, flavor);
+            for bo in [ByteOrder::Little, ByteOrder::Big] {
+                let bytes = encode_bytes(&values, bo);
+                let whole = View::<T>::from_bytes(&bytes, &shape, Order::C, bo).unwrap();
+                let a = Chunked::new(Box::new(
+                    MemoryChunks::from_view(&whole, &chunks, Order::C).unwrap(),
+                ));
+                let c = a.view::<T>().unwrap();
+                let ctx = format!("{} {bo:?} {flavor:?} {shape:?} {chunks:?}", T::KIND.name());
+                for threads in [1, 2] {
+                    for (op, o) in all_ops() {
+                        let (want, got) =
+                            with_threads(threads, || (reduce(&whole, op, &o), reduce(&c, op, &o)));
+                        match (want, got) {
+                            (Ok(x), Ok(y)) => assert!(
+                                same_bits(&x, &y),
+                                "{ctx} {op} {o:?}: contiguous {x:?}, chunked {y:?}"
+                            ),
+                            (Err(x), Err(y)) => {
+                                assert_eq!(x.to_string(), y.to_string(), "{ctx}: {op}");
+                            }
+                            (x, y) => panic!("{ctx}: {op}: {x:?} vs {y:?}"),
+                        }
+                    }
+                    for skipna in [false, true] {
+                        let (x, y) = with_threads(threads, || {
+                            (stats(&whole, skipna).unwrap(), stats(&c, skipna).unwrap())
+                        });
+                        assert!(stats_bits(&x, &y), "{ctx}: stats {x:?} vs {y:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn whole_blocks_of_chunk_rows_fed_in_place_match_the_contiguous_array() {
+    let mut rng = Rng::new(12);
+    whole_blocks_in_place_match::<f64>(&mut rng);
+    whole_blocks_in_place_match::<f32>(&mut rng);
+    whole_blocks_in_place_match::<f16>(&mut rng);
+    whole_blocks_in_place_match::<Complex64>(&mut rng);
+    whole_blocks_in_place_match::<i8>(&mut rng);
+    whole_blocks_in_place_match::<u32>(&mut rng);
+    whole_blocks_in_place_match::<Bool>(&mut rng);
+}
+
 /// What a [`Streaming`] source saw.
 #[derive(Debug, Default)]
 struct StreamLog {
