@@ -392,7 +392,10 @@ pub(crate) fn create(
         options = options.fill_value(v);
     }
     // Only the metadata is written here: `create` makes the folder.
-    drop(mmarray_zarr::create(&tmp, out.dtype, shape, &options).at(path)?);
+    drop(
+        mmarray_zarr::create(&tmp, out.dtype, shape, &options)
+            .map_err(|e| CliError::Failed(rename_in(&e.to_string(), &tmp, path)))?,
+    );
     if !matches!(content, Content::Fill(_)) {
         let mut store = Store::open(&tmp, true).map_err(|e| rename_error(e, &tmp, path))?;
         let kind = store.array.dtype().kind();

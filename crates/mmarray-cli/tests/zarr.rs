@@ -515,6 +515,17 @@ fn zarr_options_are_checked_on_the_command_line() {
         .fails(1, &["x.zarr"]);
     s.run(&["convert", "a.npy", "x.zarr", "--chunks", "0"])
         .fails(1, &["x.zarr"]);
+    // numpy's "array is too big", named by the store (not the folder staged
+    // beside it).
+    for shape in ["9223372036854775808", "9223372036854775808,0"] {
+        let err = s
+            .run(&["create", "x.zarr", "--dtype", "u1", "--shape", shape])
+            .fails(
+                1,
+                &["x.zarr: shape [", "is too large", "does not fit in isize"],
+            );
+        assert!(!err.contains("mmarray-zarr-tmp"), "{err}");
+    }
     assert_eq!(s.files(), ["a.npy"]);
 }
 

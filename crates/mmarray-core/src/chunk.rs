@@ -37,7 +37,9 @@ use std::sync::Mutex;
 
 use mmarray_dtype::{DType, Element};
 
-use crate::geometry::{Geometry, Order, Piece, Runs, Segments, checked_len, checked_nbytes};
+use crate::geometry::{
+    Geometry, Order, Piece, Runs, Segments, checked_len, checked_nbytes, spans_fit,
+};
 use crate::spec::Spec;
 use crate::view::{View, check_elem};
 use crate::{Error, Result, ShapeError};
@@ -85,14 +87,17 @@ impl ChunkGrid {
                 axis,
             });
         }
-        let Some(chunk_len) =
-            checked_nbytes(chunk_shape, itemsize).map(|_| chunk_shape.iter().product::<usize>())
+        let Some(chunk_len) = checked_nbytes(chunk_shape, itemsize)
+            .filter(|_| spans_fit(chunk_shape, itemsize))
+            .map(|_| chunk_shape.iter().product::<usize>())
         else {
             return bad(ShapeError::ChunkTooLarge {
                 chunk_shape: chunk_shape.to_vec(),
             });
         };
-        if checked_nbytes(shape, itemsize).is_none() {
+        // numpy's rule, as for `.npy` files: the byte size of the non-zero axes
+        // fits in `isize` (so does every axis, and every stride of a view).
+        if checked_nbytes(shape, itemsize).is_none() || !spans_fit(shape, itemsize) {
             return bad(ShapeError::TooLarge {
                 shape: shape.to_vec(),
             });

@@ -210,7 +210,7 @@ fn errors_say_what_is_wrong() {
     let e = OwnedArray::from_vec(vec![1u8, 2, 3], &[2, 2], Order::C).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "shape mismatch: shape [2, 2] of uint8 needs 4 bytes, the buffer has 3"
+        "shape [2, 2] of uint8 needs 4 bytes, the buffer has 3"
     );
     let r = AxisResult {
         dtype: DType::native(Kind::I64),

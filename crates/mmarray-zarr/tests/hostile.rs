@@ -179,6 +179,34 @@ fn absurd_shapes_and_chunk_counts() {
     j["shape"] = json!([1u64 << 62, 1u64 << 62]);
     set_metadata(&p, &j);
     refused(&p, &["too large"]);
+    // numpy's "array is too big": an axis past isize::MAX (even in an empty
+    // array) or a byte size past it; slicing such an axis panicked once.
+    for shape in [
+        json!([1u64 << 63, 1]),
+        json!([u64::MAX, 0]),
+        json!([1u64 << 60, 1]),
+    ] {
+        j["shape"] = shape;
+        set_metadata(&p, &j);
+        refused(&p, &["too large", "does not fit in isize"]);
+    }
+    // Just under the limit: it opens, and slices of it are what they are
+    // (missing chunks: the fill value).
+    std::fs::remove_dir_all(p.join("c")).unwrap();
+    j["shape"] = json!([(1u64 << 60) - 1, 1]);
+    j["chunk_grid"]["configuration"]["chunk_shape"] = json!([1 << 20, 1]);
+    set_metadata(&p, &j);
+    let a = mmarray_zarr::open(&p).unwrap();
+    let v = a.view::<f64>().unwrap();
+    for (spec, n) in [
+        ("1:3", 2),
+        ("0:2:1152921504606846975", 1),
+        ("-2:", 2),
+        ("::-576460752303423488", 2),
+    ] {
+        let got = v.slice(spec).unwrap().to_vec().unwrap();
+        assert_eq!(got, vec![0.0; n], "{spec}");
+    }
     // Chunks larger than accepted are refused before any is read.
     j["shape"] = json!([1u64 << 31, 4]);
     j["chunk_grid"]["configuration"]["chunk_shape"] = json!([1u64 << 31, 4]);
