@@ -153,11 +153,13 @@ impl<'v, 's, T: Element> SharedCache<'v, 's, T> {
     }
 
     /// How many chunks a batch may hold: two per thread, or more small ones
-    /// up to [`HELD_BYTES`].
+    /// up to [`HELD_BYTES`] (and at most [`HELD_CHUNKS`]).
     pub(crate) fn budget(&self) -> usize {
         let array = self.view.array();
         let chunk = (array.grid().chunk_len() * size_of::<T>()).max(1);
-        (2 * rayon::current_num_threads()).max(HELD_BYTES / chunk)
+        (HELD_BYTES / chunk)
+            .min(HELD_CHUNKS)
+            .max(2 * rayon::current_num_threads())
     }
 
     /// Calls `f` with the `len` bytes at `offset` of the virtual region (whose
@@ -208,6 +210,35 @@ fn touched<T: Element>(
         view,
         ranges.map(|p| (runs.offset(p.run) + p.start * size, p.len * size)),
     )
+}
+
+/// Chunks a batch of segments holds at most, beyond those of its first segment
+/// (and chunks a pass keeps from batch to batch): with their bookkeeping (a
+/// couple of hundred bytes each), tiny chunks (a few bytes, as a hostile or
+/// careless store may have) would otherwise make a batch of 64 MiB hold tens
+/// of millions of them. A band of ordinary chunks is far below it.
+const HELD_CHUNKS: usize = 1 << 16;
+
+/// The batch of segments from `start`: its end (at most [`BATCH`] segments,
+/// the first always in it; the others join while the chunks they touch stay
+/// within [`HELD_CHUNKS`]) and the chunks its pieces touch.
+fn next_batch<T: Element>(
+    view: &ChunkedView<'_, T>,
+    segs: &Segments,
+    start: usize,
+) -> (usize, BTreeSet<usize>) {
+    let last = (start + BATCH).min(segs.len());
+    let mut ids = touched(view, segs, start..start + 1);
+    let mut end = start + 1;
+    while end < last {
+        let more = touched(view, segs, end..end + 1);
+        if ids.len() + more.difference(&ids).count() > HELD_CHUNKS {
+            break;
+        }
+        ids.extend(more);
+        end += 1;
+    }
+    (end, ids)
 }
 
 /// The numbers of the chunks that hold the byte ranges `(offset, len)` of the
@@ -264,10 +295,14 @@ fn for_each_batch<'s, T: Element>(
     let mut start = 0;
     while start < n {
         ctx.check()?;
-        let end = (start + BATCH).min(n);
+        let (end, ids) = next_batch(view, segs, start);
         let from = first_offset::<T>(segs, start);
-        cache.drop_done(|id| view.chunk_end(id) <= from);
-        cache.load(view, &touched(view, segs, start..end))?;
+        // Chunks the walk has passed go; so do the others this batch does not
+        // touch when keeping them would pass the bound (they are read again
+        // when the walk comes back to them).
+        let crowded = cache.held.len() + ids.len() > HELD_CHUNKS;
+        cache.drop_done(|id| view.chunk_end(id) <= from || (crowded && !ids.contains(&id)));
+        cache.load(view, &ids)?;
         batch(start..end, &cache)?;
         start = end;
     }
@@ -868,15 +903,18 @@ pub(crate) fn write_chunked<T: Element>(
         if ctx.stopped() {
             break;
         }
-        let end = (start + BATCH).min(n);
+        let (end, ids) = next_batch(read, &segs, start);
         let from = first_offset::<T>(&segs, start);
+        // Chunks the walk has passed are stored; so are the others this batch
+        // does not touch when keeping them open would pass the bound (they are
+        // read again, with these changes, when the walk comes back to them).
+        let crowded = open.len() + ids.len() > HELD_CHUNKS;
         let done: Vec<usize> = open
             .keys()
             .copied()
-            .filter(|&id| read.chunk_end(id) <= from)
+            .filter(|&id| read.chunk_end(id) <= from || (crowded && !ids.contains(&id)))
             .collect();
         cache.spare.extend(store(&mut open, done)?);
-        let ids = touched(read, &segs, start..end);
         let fresh: BTreeSet<usize> = ids
             .iter()
             .copied()

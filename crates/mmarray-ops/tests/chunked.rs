@@ -148,6 +148,12 @@ impl ChunkSource for Counting {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.read_chunk(coords, buf)
     }
+    fn is_writable(&self) -> bool {
+        self.inner.is_writable()
+    }
+    fn write_chunk(&self, coords: &[usize], bytes: &[u8]) -> mmarray_core::Result<()> {
+        self.inner.write_chunk(coords, bytes)
+    }
 }
 
 /// Several segments and batches (the engine's units: 1 MiB and 64 of them), so
@@ -191,6 +197,46 @@ fn long_arrays_match_over_many_batches_on_any_pool() {
     // 6 passes, each reading each of the 5 x 13 chunks once.
     assert_eq!(a.grid().len(), 65);
     assert_eq!(reads.load(std::sync::atomic::Ordering::Relaxed), 6 * 65);
+}
+
+/// Tiny chunks (a hostile or careless store: 32 bytes each here, 93 750 of
+/// them in one row of chunks) do not make a pass hold them all: a batch holds a bounded number, so
+/// chunks of a row of chunks are dropped before the next row of the array
+/// needs them, and read again (written back and read again, for a map). The
+/// results are those of the contiguous array.
+#[test]
+fn tiny_chunks_are_held_a_bounded_number_at_a_time() {
+    // Rows of 1.5 million values (1.5 segments) in chunks of 2 x 16: 93 750
+    // chunks, each needed by both rows of the array.
+    let shape = [2usize, 1_500_000];
+    let values: Vec<u8> = (0..shape[0] * shape[1]).map(|i| (i % 251) as u8).collect();
+    let whole = View::<u8>::from_bytes(&values, &shape, Order::C, ByteOrder::Little).unwrap();
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = Counting {
+        inner: MemoryChunks::from_view(&whole, &[2, 16], Order::C).unwrap(),
+        reads: reads.clone(),
+    };
+    let mut a = Chunked::new(Box::new(source));
+    let n_chunks = a.grid().len();
+    assert_eq!(n_chunks, 93_750);
+    let o = ReduceOptions::default();
+    let want = reduce(&whole, mmarray_ops::Op::Sum, &o).unwrap();
+    let got = with_threads(2, || {
+        reduce(&a.view::<u8>().unwrap(), mmarray_ops::Op::Sum, &o)
+    })
+    .unwrap();
+    assert!(same_bits(&want, &got), "{want:?} vs {got:?}");
+    // Held all at once (the whole array is one batch), each would be read once.
+    let first = reads.swap(0, std::sync::atomic::Ordering::Relaxed);
+    assert!(first > n_chunks, "{first} reads of {n_chunks} chunks");
+    assert!(first <= 2 * n_chunks, "{first} reads of {n_chunks} chunks");
+    // A map: chunks written back early are read again with their changes.
+    with_threads(2, || {
+        map_in_place(a.view_mut::<u8>().unwrap(), |v: u8| v.wrapping_add(1))
+    })
+    .unwrap();
+    let bumped: Vec<u8> = values.iter().map(|v| v.wrapping_add(1)).collect();
+    assert!(a.view::<u8>().unwrap().to_vec().unwrap() == bumped);
 }
 
 /// Native float64 pieces reach the kernel whole from a mapping but in
