@@ -169,18 +169,18 @@ pub fn append(path: impl AsRef<Path>, n: usize, options: &AppendOptions) -> Resu
             let grown = copy.grid();
             let first = beyond / chunk[axis];
             let full: Vec<u8> = pattern.repeat(grown.chunk_len());
-            (0..grown.len()).into_par_iter().try_for_each(|id| {
-                let coords = grown.coords(id);
-                if coords[axis] < first {
-                    return Ok(());
-                }
-                if options.stopped() {
-                    return Err(Error::Interrupted {
-                        path: path.to_owned(),
-                    });
-                }
-                copy.write_chunk(&coords, &full)
-            })?;
+            let slabs = first..grown.grid_shape()[axis];
+            slabs
+                .into_par_iter()
+                .flat_map_iter(|at| slab(grown, axis, at))
+                .try_for_each(|coords| {
+                    if options.stopped() {
+                        return Err(Error::Interrupted {
+                            path: path.to_owned(),
+                        });
+                    }
+                    copy.write_chunk(&coords, &full)
+                })?;
             copy.flush()?;
         }
         move_chunks(staged.path(), staged.path(), path)?;
@@ -206,11 +206,12 @@ fn set_padding(source: &ZarrSource, axis: usize, old: usize, pattern: &[u8]) -> 
     let chunk = grid.chunk_shape();
     let last = grid.grid_shape()[axis].saturating_sub(1);
     let inner: usize = chunk[axis + 1..].iter().product();
-    for id in 0..grid.len() {
-        let coords = grid.coords(id);
-        if coords[axis] != last {
-            continue;
-        }
+    // Every edge chunk is read (and checked) before any is written: a damaged
+    // one leaves the store as it was.
+    for coords in slab(grid, axis, last) {
+        source.read_chunk(&coords, Vec::new())?;
+    }
+    for coords in slab(grid, axis, last) {
         let mut bytes = source.read_chunk(&coords, Vec::new())?.to_vec();
         let mut changed = false;
         for (p, item) in bytes.chunks_exact_mut(pattern.len()).enumerate() {
@@ -225,6 +226,26 @@ fn set_padding(source: &ZarrSource, axis: usize, old: usize, pattern: &[u8]) -> 
         }
     }
     source.flush()
+}
+
+/// The coordinates of the chunks of `grid` at `at` along `axis` (a slab of
+/// the grid), in C order: as many as the slab has, whatever the grid's length.
+fn slab(grid: &ChunkGrid, axis: usize, at: usize) -> impl Iterator<Item = Vec<usize>> + '_ {
+    let counts = grid.grid_shape();
+    let n: usize = counts
+        .iter()
+        .enumerate()
+        .filter(|&(a, _)| a != axis)
+        .map(|(_, &c)| c)
+        .product();
+    (0..n).map(move |mut k| {
+        let mut coords = vec![at; counts.len()];
+        for a in (0..counts.len()).rev().filter(|&a| a != axis) {
+            coords[a] = k % counts[a];
+            k /= counts[a];
+        }
+        coords
+    })
 }
 
 /// Moves the chunk files under `dir` (of the staged copy `root`) to the same

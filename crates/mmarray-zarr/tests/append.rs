@@ -152,6 +152,54 @@ fn refusals_and_stops_leave_the_store_unchanged() {
     assert!(e.to_string().contains("0-d"), "{e}");
     let missing = dir.path().join("missing.zarr");
     assert!(mmarray_zarr::append(&missing, 1, &AppendOptions::new()).is_err());
+
+    // A damaged edge chunk: refused before any edge chunk is written (the
+    // padding of the good ones was cleared first, once).
+    let damaged = dir.path().join("d.zarr");
+    store(
+        &damaged,
+        7,
+        9,
+        Order::C,
+        CreateOptions::new().chunks(&[2, 3]),
+    );
+    std::fs::write(damaged.join("c/3/2"), b"garbage").unwrap();
+    let before = snapshot(&damaged);
+    let e = mmarray_zarr::append(&damaged, 1, &AppendOptions::new()).unwrap_err();
+    assert!(e.to_string().contains("c/3/2"), "{e}");
+    assert_eq!(snapshot(&damaged), before);
+}
+
+/// Growing touches the chunks of the edge slab (and those past it), never the
+/// grid: a store of 2^40 rows of 2-row chunks grows by one row at once.
+#[test]
+fn growing_a_store_of_a_trillion_chunks_touches_only_its_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.zarr");
+    let rows = (1usize << 40) + 1;
+    mmarray_zarr::create(
+        &path,
+        mmarray_dtype::DType::native(mmarray_dtype::Kind::I32),
+        &[rows, 3],
+        &CreateOptions::new().chunks(&[2, 3]),
+    )
+    .unwrap();
+    let shape = mmarray_zarr::append(&path, 2, &AppendOptions::new().value(Value::I32(4))).unwrap();
+    assert_eq!(shape, [rows + 2, 3]);
+    let a = mmarray_zarr::open(&path).unwrap();
+    let tail = a
+        .view::<i32>()
+        .unwrap()
+        .slice("-4:")
+        .unwrap()
+        .to_vec()
+        .unwrap();
+    assert_eq!(tail, [0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4]);
+    // The edge chunk (its padding set) and the one past it, nothing else.
+    let edge = rows / 2;
+    let mut files = names(&path.join("c"));
+    files.sort();
+    assert_eq!(files, [edge.to_string(), (edge + 1).to_string()]);
 }
 
 #[test]

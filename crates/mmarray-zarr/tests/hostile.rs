@@ -196,15 +196,15 @@ fn absurd_shapes_and_chunk_counts() {
     j["shape"] = json!([(1u64 << 60) - 1, 1]);
     j["chunk_grid"]["configuration"]["chunk_shape"] = json!([1 << 20, 1]);
     set_metadata(&p, &j);
-    let a = mmarray_zarr::open(&p).unwrap();
-    let v = a.view::<f64>().unwrap();
+    let big = mmarray_zarr::open(&p).unwrap();
+    let view = big.view::<f64>().unwrap();
     for (spec, n) in [
         ("1:3", 2),
         ("0:2:1152921504606846975", 1),
         ("-2:", 2),
         ("::-576460752303423488", 2),
     ] {
-        let got = v.slice(spec).unwrap().to_vec().unwrap();
+        let got = view.slice(spec).unwrap().to_vec().unwrap();
         assert_eq!(got, vec![0.0; n], "{spec}");
     }
     // Chunks larger than accepted are refused before any is read.
