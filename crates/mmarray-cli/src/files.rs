@@ -95,8 +95,9 @@ pub(crate) fn open_read_with(
 
 /// Refuses to go on when `path` is a directory (with or without `--force`), or
 /// exists and replacing it was not asked for (the final rename checks again, so a
-/// file that appears meanwhile is not replaced). Every command that writes a new
-/// file calls this before it starts.
+/// file that appears meanwhile is not replaced), or exists and is not a regular
+/// file (a symbolic link, a device, a FIFO, a socket: even with `--force`).
+/// Every command that writes a new file calls this before it starts.
 pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
     // A Zarr output is a folder: an existing one is replaced with --force (if it is
     // a Zarr array; the store writer checks).
@@ -107,10 +108,29 @@ pub(crate) fn check_new(path: &Path, force: bool) -> Result<(), CliError> {
     if !folder_ok && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
         return Err(CliError::file(path, "is a directory"));
     }
-    if !force && std::fs::symlink_metadata(path).is_ok() {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !force {
         return Err(CliError::file(
             path,
             "file exists (use --force to replace it)",
+        ));
+    }
+    // The new file is renamed over the old name: what is there goes, so only a
+    // regular file (or a Zarr folder) may be replaced, never a link (its
+    // target would not be written), a device, a FIFO or a socket.
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        return Err(CliError::file(
+            path,
+            "is a symbolic link: --force would replace the link, not write to its target              (give the target's path, or remove the link)",
+        ));
+    }
+    if !(kind.is_file() || folder_ok && kind.is_dir()) {
+        return Err(CliError::file(
+            path,
+            "is not a regular file (a device, a FIFO or a socket): --force replaces only files",
         ));
     }
     Ok(())

@@ -883,6 +883,53 @@ fn what_is_not_a_regular_file_is_refused_at_once() {
     }
 }
 
+/// `--force` replaces regular files only: an output path that is a FIFO or a
+/// symbolic link (to a file the command would not write) is refused by every
+/// command that writes a file, and left as it was, as is the link's target.
+#[test]
+fn force_replaces_files_but_not_links_fifos_or_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_limited(
+        d,
+        &[
+            "create", "a.npy", "--dtype", "f8", "--shape", "4", "--arange",
+        ],
+    )
+    .ok();
+    std::fs::write(d.join("target.npy"), b"not written").unwrap();
+    std::os::unix::fs::symlink("target.npy", d.join("link.npy")).unwrap();
+    let fifo = std::ffi::CString::new(d.join("fifo.npy").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    for (out, needle) in [
+        ("link.npy", "symbolic link"),
+        ("fifo.npy", "not a regular file"),
+    ] {
+        for args in [
+            vec!["create", out, "--dtype", "f8", "--shape", "4", "--force"],
+            vec!["convert", "a.npy", out, "--force"],
+            vec!["slice", "a.npy", out, ":2", "--force"],
+            vec![
+                "reduce", "a.npy", "--op", "sum", "--axis", "0", "--out", out, "--force",
+            ],
+            vec!["export", "a.npy", out, "--force"],
+        ] {
+            let run = run_limited(d, &args);
+            let err = run.fails_cleanly(out);
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+    let link = std::fs::symlink_metadata(d.join("link.npy")).unwrap();
+    assert!(link.file_type().is_symlink());
+    assert_eq!(std::fs::read(d.join("target.npy")).unwrap(), b"not written");
+    let fifo = std::fs::symlink_metadata(d.join("fifo.npy")).unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo.file_type()));
+    // A regular file is replaced.
+    run_limited(d, &["convert", "a.npy", "target.npy", "--force"]).ok();
+    assert_ne!(std::fs::read(d.join("target.npy")).unwrap(), b"not written");
+}
+
 // ---------------------------------------------------------------- good files, same limits
 
 /// Good files of every kind of layout, made by the CLI, and every command on them
