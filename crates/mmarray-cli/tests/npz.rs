@@ -443,3 +443,23 @@ np.testing.assert_array_equal(np.loadtxt('e.csv', delimiter=','), big[-3:, :4])
 ",
     );
 }
+
+/// A member name that would climb out of the folder the archive is unzipped
+/// into is refused, and no archive is written; numpy's naming (`NAME.npy`) is kept.
+#[test]
+fn member_names_stay_inside_the_archive_folder() {
+    let s = Scratch::new();
+    s.run(&[
+        "create", "a.npy", "--dtype", "i2", "--shape", "3", "--arange",
+    ])
+    .ok();
+    for name in ["../x", "/etc/x", "a/../../x", "..\\x"] {
+        s.run(&["convert", "a.npy", "o.npz", "--member", name])
+            .fails(1, &["o.npz", "invalid member name", "outside the folder"]);
+        assert_eq!(s.files(), ["a.npy"], "{name}");
+    }
+    s.run(&["convert", "a.npy", "o.npz", "--member", "sub/x"])
+        .ok();
+    let listed = s.run(&["info", "o.npz"]).ok().to_owned();
+    assert!(listed.contains("sub/x"), "{listed}");
+}

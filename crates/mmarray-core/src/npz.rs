@@ -1232,6 +1232,14 @@ impl NpzWriter {
                 out.display()
             )));
         }
+        // Unzipped, a member lands at its name: it must stay inside the folder.
+        if name.starts_with(['/', '\\']) || name.split(['/', '\\']).any(|part| part == "..") {
+            return Err(Error::Unsupported(format!(
+                "{}: invalid member name {name:?}: an absolute path or a '..' part would \
+                 put the file outside the folder it is unzipped into",
+                out.display()
+            )));
+        }
         if self.names.contains(name) {
             return Err(Error::Archive {
                 path: out,
