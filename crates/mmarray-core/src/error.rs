@@ -473,7 +473,14 @@ mod tests {
                 shape: vec![usize::MAX, 2]
             }
         );
-        assert_eq!(text, format!("shape [{}, 2] is too large", usize::MAX));
+        assert_eq!(
+            text,
+            format!(
+                "shape [{}, 2] is too large: its byte size does not fit in isize \
+                 (numpy's \"array is too big\")",
+                usize::MAX
+            )
+        );
     }
 
     #[test]
