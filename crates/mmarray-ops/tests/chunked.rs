@@ -13,8 +13,8 @@ use mmarray_core::chunk::{ChunkBytes, ChunkGrid, ChunkSource, ChunkStream, Chunk
 use mmarray_core::{Order, View, ViewMut};
 use mmarray_dtype::{Bool, ByteOrder, Complex32, Complex64, DType, Native, f16};
 use mmarray_ops::{
-    Dist, Elem, Error, ReduceOptions, Stats, fill, fill_with, map_in_place, random_view, reduce,
-    stats,
+    Dist, Elem, Error, Input, ReduceOptions, Stats, fill, fill_with, map_in_place, random_view,
+    reduce, stats,
 };
 
 /// Views of a 3-d array that cross chunk boundaries in every way basic indexing can.
@@ -59,6 +59,28 @@ fn stats_bits(a: &Stats, b: &Stats) -> bool {
         && opt(&a.max, &b.max)
 }
 
+/// Every reduction (with every option) and `stats` of the contiguous view `v`
+/// and of the chunked view `c` agree bit for bit (or fail with the same
+/// message), on the current pool.
+fn all_reductions_agree<T: Elem>(ctx: &str, v: &impl Input<T>, c: &impl Input<T>) {
+    for (op, opts) in all_ops() {
+        match (reduce(v, op, &opts), reduce(c, op, &opts)) {
+            (Ok(x), Ok(y)) => assert!(
+                same_bits(&x, &y),
+                "{ctx}: {op} {opts:?}: contiguous {x:?}, chunked {y:?}"
+            ),
+            (Err(x), Err(y)) => {
+                assert_eq!(x.to_string(), y.to_string(), "{ctx}: {op}");
+            }
+            (x, y) => panic!("{ctx}: {op}: {x:?} vs {y:?}"),
+        }
+    }
+    for skipna in [false, true] {
+        let (x, y) = (stats(v, skipna).unwrap(), stats(c, skipna).unwrap());
+        assert!(stats_bits(&x, &y), "{ctx}: stats {x:?} vs {y:?}");
+    }
+}
+
 /// The same data as a contiguous view and as chunked arrays of every chunking:
 /// every reduction and `stats` agree bit for bit, on every view.
 fn reductions_agree<T: Elem + Native>(rng: &mut Rng) {
@@ -86,23 +108,7 @@ fn reductions_agree<T: Elem + Native>(rng: &mut Rng) {
                                 same_bytes(&c.to_vec().unwrap(), &v.to_vec()),
                                 "{ctx}: values"
                             );
-                            for (op, opts) in all_ops() {
-                                match (reduce(&v, op, &opts), reduce(&c, op, &opts)) {
-                                    (Ok(x), Ok(y)) => assert!(
-                                        same_bits(&x, &y),
-                                        "{ctx}: {op} {opts:?}: contiguous {x:?}, chunked {y:?}"
-                                    ),
-                                    (Err(x), Err(y)) => {
-                                        assert_eq!(x.to_string(), y.to_string(), "{ctx}: {op}");
-                                    }
-                                    (x, y) => panic!("{ctx}: {op}: {x:?} vs {y:?}"),
-                                }
-                            }
-                            for skipna in [false, true] {
-                                let (x, y) =
-                                    (stats(&v, skipna).unwrap(), stats(&c, skipna).unwrap());
-                                assert!(stats_bits(&x, &y), "{ctx}: stats {x:?} vs {y:?}");
-                            }
+                            all_reductions_agree(&ctx, &v, &c);
                         }
                     }
                 }
@@ -300,26 +306,8 @@ fn whole_blocks_in_place_match<T: Elem + Native>(rng: &mut Rng) {
                 let c = a.view::<T>().unwrap();
                 let ctx = format!("{} {bo:?} {flavor:?} {shape:?} {chunks:?}", T::KIND.name());
                 for threads in [1, 2] {
-                    for (op, o) in all_ops() {
-                        let (want, got) =
-                            with_threads(threads, || (reduce(&whole, op, &o), reduce(&c, op, &o)));
-                        match (want, got) {
-                            (Ok(x), Ok(y)) => assert!(
-                                same_bits(&x, &y),
-                                "{ctx} {op} {o:?}: contiguous {x:?}, chunked {y:?}"
-                            ),
-                            (Err(x), Err(y)) => {
-                                assert_eq!(x.to_string(), y.to_string(), "{ctx}: {op}");
-                            }
-                            (x, y) => panic!("{ctx}: {op}: {x:?} vs {y:?}"),
-                        }
-                    }
-                    for skipna in [false, true] {
-                        let (x, y) = with_threads(threads, || {
-                            (stats(&whole, skipna).unwrap(), stats(&c, skipna).unwrap())
-                        });
-                        assert!(stats_bits(&x, &y), "{ctx}: stats {x:?} vs {y:?}");
-                    }
+                    let ctx = format!("{ctx} {threads} threads");
+                    with_threads(threads, || all_reductions_agree(&ctx, &whole, &c));
                 }
             }
         }
