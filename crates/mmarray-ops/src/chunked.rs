@@ -35,7 +35,7 @@ use mmarray_dtype::{DType, Element, convert, convert_part};
 use rayon::prelude::*;
 
 use crate::Result;
-use crate::engine::{At, BATCH, BLOCK, Kernel, SEGMENT_BYTES, feed};
+use crate::engine::{At, BATCH, BLOCK, Gather, Kernel, SEGMENT_BYTES, feed};
 use crate::exec::Exec;
 use crate::num::Elem;
 use crate::prefetch;
@@ -662,7 +662,7 @@ fn reduce_streamed<T: Elem, K: Kernel<T::Work>>(
             .clone()
             .into_par_iter()
             .map(|i| {
-                let mut acc = kernel.init();
+                let mut gather = Gather::<T, K>::new(kernel, order);
                 let mut done = 0;
                 for p in segs.pieces(i) {
                     let at = At {
@@ -672,11 +672,11 @@ fn reduce_streamed<T: Elem, K: Kernel<T::Work>>(
                     };
                     let offset = runs.offset(p.run) + p.start * size - b.from;
                     let piece = &bytes[offset..offset + p.len * size];
-                    feed::<T, K>(kernel, &mut acc, piece, order, at);
+                    gather.piece(piece, at);
                     done += piece.len();
                 }
                 ctx.advance(done);
-                acc
+                gather.finish()
             })
             .collect()
     };
@@ -763,12 +763,13 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
         return reduce_streamed(view, kernel, &segs);
     }
     let runs = segs.runs();
+    let order = view.dtype().byte_order();
     let mut total = kernel.init();
     for_each_batch(view, &segs, |range, cache| {
         let partials: Vec<K::Acc> = range
             .into_par_iter()
             .map(|i| {
-                let mut acc = kernel.init();
+                let mut gather = Gather::<T, K>::new(kernel, order);
                 let mut done = 0;
                 for p in segs.pieces(i) {
                     let at = At {
@@ -777,11 +778,17 @@ pub(crate) fn reduce_chunked<T: Elem, K: Kernel<T::Work>>(
                         start: p.start,
                     };
                     let (offset, len) = (runs.offset(p.run) + p.start * size, p.len * size);
-                    feed_piece(view, cache, (kernel, &mut acc), (offset, len), at);
+                    if p.len >= BLOCK {
+                        feed_piece(view, cache, (kernel, gather.acc()), (offset, len), at);
+                    } else {
+                        // Short pieces (strided views) are gathered into blocks,
+                        // as over a mapping.
+                        with_piece(view, cache, offset, len, |b| gather.piece(b, at));
+                    }
                     done += len;
                 }
                 ctx.advance(done);
-                acc
+                gather.finish()
             })
             .collect();
         for p in partials {
