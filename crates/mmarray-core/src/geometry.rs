@@ -503,6 +503,49 @@ impl Runs {
         off
     }
 
+    /// Calls `f(k, offset(k))` for each run `k` of `range` in order, each offset
+    /// found from the last (an odometer over the dims outside a run), without
+    /// [`offset`](Self::offset)'s division per dim: the walk of a strided view's
+    /// many short runs.
+    ///
+    /// ```
+    /// use mmarray_core::{Order, View};
+    /// use mmarray_dtype::ByteOrder;
+    /// let bytes = vec![0u8; 4 * 6 * 8];
+    /// let v = View::<f64>::from_bytes(&bytes, &[4, 6], Order::C, ByteOrder::Little)?;
+    /// let runs = v.slice("1:, ::2")?.runs();
+    /// let mut seen = Vec::new();
+    /// runs.for_each_offset(2..7, |k, off| seen.push((k, off, runs.offset(k))));
+    /// assert!(seen.iter().all(|&(_, off, want)| off == want));
+    /// assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [2, 3, 4, 5, 6]);
+    /// # Ok::<(), mmarray_core::Error>(())
+    /// ```
+    pub fn for_each_offset(&self, range: std::ops::Range<usize>, mut f: impl FnMut(usize, usize)) {
+        if range.is_empty() {
+            return;
+        }
+        let outer = &self.dims[self.merged..];
+        let mut index = Vec::with_capacity(outer.len());
+        let mut rest = range.start;
+        for d in outer {
+            index.push(rest % d.extent);
+            rest /= d.extent;
+        }
+        let mut off = self.offset(range.start);
+        for k in range {
+            f(k, off);
+            for (i, d) in outer.iter().enumerate() {
+                index[i] += 1;
+                off += d.stride;
+                if index[i] < d.extent {
+                    break;
+                }
+                index[i] = 0;
+                off -= d.extent * d.stride;
+            }
+        }
+    }
+
     /// Whether memory order is the logical C order, so that element `j` of run `k`
     /// has C index `k * run_len() + j`.
     #[must_use]
@@ -653,6 +696,14 @@ impl Segments {
     #[must_use]
     pub fn runs(&self) -> &Runs {
         &self.runs
+    }
+
+    /// The runs segment `i` (`i < len()`) is made of when it holds whole runs
+    /// (its pieces are then those runs, whole); `None` for a part of a long run.
+    #[must_use]
+    pub fn whole_runs(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let first = i * self.step;
+        (!self.split).then(|| first..(first + self.step).min(self.runs.len()))
     }
 
     /// The pieces of segment `i` (`i < len()`), in memory order.

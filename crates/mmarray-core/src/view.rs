@@ -301,6 +301,20 @@ macro_rules! read_methods {
             &self.raw()[off..off + runs.run_bytes()]
         }
 
+        /// Calls `f(k, bytes)` for each run `k` of `range` of [`runs`](Self::runs)
+        /// (`runs` computed for this view) in order, with the bytes
+        /// [`run_bytes`](Self::run_bytes) gives, found without a division per run
+        /// ([`Runs::for_each_offset`]).
+        pub fn for_each_run(
+            &self,
+            runs: &Runs,
+            range: std::ops::Range<usize>,
+            mut f: impl FnMut(usize, &[u8]),
+        ) {
+            let (raw, len) = (self.raw(), runs.run_bytes());
+            runs.for_each_offset(range, |k, off| f(k, &raw[off..off + len]));
+        }
+
         /// The view's runs cut into [`Segments`] of about `max_elems` elements, the
         /// unit of parallel work.
         #[must_use]

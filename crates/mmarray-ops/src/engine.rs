@@ -197,6 +197,19 @@ impl<'r, 'k, T: Elem, K: Kernel<T::Work>> Gather<'r, 'k, T, K> {
         if self.buf.is_empty() {
             self.buf = vec![0; BLOCK_BYTES / 8];
         }
+        if bytes.len() == size {
+            // One element (a strided view's piece): a copy of constant length.
+            if self.filled == 0 {
+                self.first = Some(at);
+            }
+            let buf: &mut [u8] = bytemuck::cast_slice_mut(self.buf.as_mut_slice());
+            buf[self.filled..self.filled + size].copy_from_slice(&bytes[..size]);
+            self.filled += size;
+            if self.filled == block {
+                self.flush();
+            }
+            return;
+        }
         while !bytes.is_empty() {
             if self.filled == 0 {
                 self.first = Some(at);
@@ -367,19 +380,34 @@ pub(crate) fn reduce_view<T: Elem, K: Kernel<T::Work>>(
     let one = |i: usize, read: bool| {
         let mut gather = Gather::<T, K>::new(kernel, order);
         let mut bytes_done = 0;
-        for piece in segs.pieces(i) {
-            let at = At {
-                runs,
-                run: piece.run,
-                start: piece.start,
-            };
-            let bytes = view.piece_bytes(runs, piece);
-            bytes_done += bytes.len();
-            if read && bytes.len() >= READ_MIN {
-                let offset = runs.offset(piece.run) + piece.start * size_of::<T>();
-                feed_read::<T, K>(view, kernel, gather.acc(), offset, bytes.len(), at);
-            } else {
-                gather.piece(bytes, at);
+        if let Some(range) = segs.whole_runs(i).filter(|_| runs.run_len() < BLOCK) {
+            // Short runs (a strided view's): found one from the last, gathered.
+            view.for_each_run(runs, range, |run, bytes| {
+                bytes_done += bytes.len();
+                gather.piece(
+                    bytes,
+                    At {
+                        runs,
+                        run,
+                        start: 0,
+                    },
+                );
+            });
+        } else {
+            for piece in segs.pieces(i) {
+                let at = At {
+                    runs,
+                    run: piece.run,
+                    start: piece.start,
+                };
+                let bytes = view.piece_bytes(runs, piece);
+                bytes_done += bytes.len();
+                if read && bytes.len() >= READ_MIN {
+                    let offset = runs.offset(piece.run) + piece.start * size_of::<T>();
+                    feed_read::<T, K>(view, kernel, gather.acc(), offset, bytes.len(), at);
+                } else {
+                    gather.piece(bytes, at);
+                }
             }
         }
         ctx.advance(bytes_done);
