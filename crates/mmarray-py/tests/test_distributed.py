@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import pickle
@@ -118,10 +119,67 @@ def test_to_dask_and_exact_dask_reductions(tmp):
         ints = da.from_array(np.arange(-50, 1000, dtype="i2"), chunks=77)
         assert mm.dask.sum(ints) == np.int64(np.arange(-50, 1000).sum())
         assert mm.dask.var(ints, ddof=1) == np.float64(np.arange(-50, 1000).var(ddof=1))
+        for bad, exc in [(-1, ValueError), (1.5, TypeError), (True, TypeError)]:
+            with pytest.raises(exc, match="ddof"):  # as in-process
+                mm.dask.var(ints, ddof=bad)
+            with pytest.raises(exc, match="ddof"):
+                a.var(ddof=bad)
         with pytest.raises(NotImplementedError):
             mm.dask.sum(d, axis=0)
         with pytest.raises(TypeError):
             mm.dask.sum(ref)
+
+
+def _exact_var(values, ddof=0):
+    xs = [Fraction(float(v)) for v in values]
+    mean = sum(xs, Fraction(0)) / len(xs)
+    return sum(((x - mean) ** 2 for x in xs), Fraction(0)) / (len(xs) - ddof)
+
+
+def _rounded(x):
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1e200] * 3,  # squares past the float range
+        [1e308, 1e308, -1e308],  # a running sum past it, an exact sum within it
+        [1e300, -3e299, 7.5, 1e-300, 5e-324, -1e154],
+        [5e-324, 0.0, 1e-310, -2.5e-320],  # subnormals: squares below the smallest float
+        [2.0**1000, 2.0**-1000, 3.0],
+    ],
+)
+def test_exact_dask_reductions_of_huge_and_tiny_values(values):
+    need("dask", "'dask[array]'")
+    import dask.array as da
+
+    arr = np.array(values)
+    exact_sum = sum((Fraction(v) for v in values), Fraction(0))
+    for chunks in (1, 2, len(values)):
+        d = da.from_array(arr, chunks=chunks)
+        assert mm.dask.sum(d) == _rounded(exact_sum)
+        assert mm.dask.mean(d) == _rounded(exact_sum / len(values))
+        assert mm.dask.var(d) == _rounded(_exact_var(values))
+        assert mm.dask.var(d, ddof=1) == _rounded(_exact_var(values, 1))
+        assert mm.dask.stats(d)["sum"] == mm.dask.sum(d)
+
+
+def test_exact_partials_stay_short_for_values_whose_squares_overflow():
+    # Squares past the float range once made every value add two partials (NaN
+    # error terms), so a chunk took time quadratic in its length.
+    from mmarray import _native
+
+    for x in (1e300, -1.7e308, 1e-300, 5e-324, 3.0):
+        count, nan, posinf, neginf, s, sq = _native.exact_partials(np.full(30_000, x))
+        assert (count, nan, posinf, neginf) == (30_000, 0, 0, 0)
+        assert all(len(p) <= 4 for _, p in s + sq), (x, s, sq)
+        total = sum((Fraction(v) * Fraction(2) ** k for k, p in s for v in p), Fraction(0))
+        squares = sum((Fraction(v) * Fraction(2) ** k for k, p in sq for v in p), Fraction(0))
+        assert total == 30_000 * Fraction(x) and squares == 30_000 * Fraction(x) ** 2
 
 
 def test_dask_distributed_cluster_computes_the_same_stats(tmp):

@@ -4,10 +4,10 @@ the number of workers.
 Each chunk is reduced with mmarray's kernels where the result is exact anyway
 (count, min, max) and into *exact* partial sums elsewhere: the sum of the values
 and the sum of their squares, each as a list of floats whose exact sum it is
-(Shewchuk expansions, computed in Rust). The client merges the chunks' partials
-in chunk order and rounds once (``math.fsum``, or exact rational arithmetic for
-mean and variance), so ``sum``, ``mean``, ``var`` and ``std`` are the correctly
-rounded values of the exact results: the same bits for any chunking and any
+(Shewchuk expansions at fixed scales, computed in Rust, so that no partial
+overflows). The client merges the chunks' partials in chunk order and rounds
+once (exact rational arithmetic), so ``sum``, ``mean``, ``var`` and ``std`` are
+the correctly rounded values of the exact results: the same bits for any chunking and any
 cluster, and at least as accurate as the in-process reductions.
 
 Only whole-array reductions (``axis=None``) of real (bool, integer, float) arrays
@@ -96,8 +96,23 @@ def _special(parts: list[dict]) -> float | None:
 
 
 def _exact(parts: list[dict], key: str) -> Fraction:
-    """The exact sum of the partials ``key`` of every chunk."""
-    return builtins.sum((Fraction(v) for p in parts for v in p[key]), Fraction(0))
+    """The exact sum of the partials ``key`` of every chunk (``(scale, floats)``
+    pairs: each float counts times ``2**scale``)."""
+    total = Fraction(0)
+    for p in parts:
+        for scale, values in p[key]:
+            exact = builtins.sum((Fraction(v) for v in values), Fraction(0))
+            total += exact * Fraction(2) ** scale
+    return total
+
+
+def _float(x: Fraction) -> float:
+    """``x`` correctly rounded to a float; beyond the float range, an infinity
+    of its sign (as a float sum that overflows gives)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def _count(parts: list[dict]) -> int:
@@ -109,7 +124,7 @@ def _sum(parts: list[dict], dtype: np.dtype) -> Any:
         special = _special(parts)
         if special is not None:
             return np.float64(special)
-        return np.float64(math.fsum(v for p in parts for v in p["sum"]))
+        return np.float64(_float(_exact(parts, "sum")))
     total = int(_exact(parts, "sum"))
     if dtype.kind == "u":
         return np.uint64(total % (1 << 64))
@@ -124,10 +139,13 @@ def _mean(parts: list[dict]) -> np.float64:
         return np.float64(special)
     if n == 0:
         return np.float64(math.nan)
-    return np.float64(float(_exact(parts, "sum") / n))
+    return np.float64(_float(_exact(parts, "sum") / n))
 
 
-def _var(parts: list[dict], ddof: int) -> np.float64:
+def _var(parts: list[dict], ddof: Any) -> np.float64:
+    from . import _int_arg  # the in-process reductions' check of ddof
+
+    ddof = _int_arg("ddof", ddof)
     n = _count(parts)
     special = _special(parts)
     if special is not None or n == 0:
@@ -138,7 +156,7 @@ def _var(parts: list[dict], ddof: int) -> np.float64:
     d = n - ddof
     if d <= 0:
         return np.float64(math.inf if m2 > 0 else math.nan)
-    return np.float64(float(m2 / d))
+    return np.float64(_float(m2 / d))
 
 
 def _extreme(parts: list[dict], key: str) -> Any:
