@@ -693,7 +693,7 @@ impl File {
                     View::<T>::from_strided(a.bytes(), *offset, shape, strides, dtype.byte_order()).py()?;
                 });
                 (a.bytes().as_ptr() as usize + geom.0, dtype.descr())
-            }, _c => return Err(PyValueError::new_err("a Zarr store is not one mapping")))
+            }, _c => return Err(PyValueError::new_err("a chunked array (a Zarr store, a compressed .npz member) is not one mapping")))
         };
         Ok(Buffer {
             owner: Owner::Map(shared),
@@ -961,6 +961,31 @@ impl File {
         })
     }
 
+    /// Moves a file that [`create`] made with `overwrite` (unnamed, or under a
+    /// temporary name) to its path, replacing the old file there, once it is
+    /// filled (flushed and synced first): until then the old file stays as it
+    /// was, and closing it instead deletes the new one. Only flushes any other file.
+    fn persist(&self, py: Python<'_>) -> PyResult<()> {
+        let shared = self.shared()?;
+        py.detach(move || {
+            let mut guard = shared.write();
+            match guard.take() {
+                Some(Storage::W(a)) => {
+                    // On error `a` is dropped, which deletes the staged file: the
+                    // File reads as closed then.
+                    *guard = Some(Storage::W(a.persist(true).py()?));
+                    Ok(())
+                }
+                Some(other) => {
+                    let flushed = other.flush().py();
+                    *guard = Some(other);
+                    flushed
+                }
+                None => Err(closed()),
+            }
+        })
+    }
+
     /// Swaps every element's bytes in place and records the other byte order in
     /// the `.npy` header, so the values read back are unchanged. Returns the new descr.
     fn byteswap_inplace(&self, py: Python<'_>) -> PyResult<String> {
@@ -1222,7 +1247,8 @@ fn open_zarr(
 
 /// Creates a new array (mode `w+`): a zero-filled `.npy` file unless `raw`, or
 /// with `zarr=(chunks, shards, codec)` an empty Zarr v3 store (every chunk the
-/// fill value 0 until written).
+/// fill value 0 until written). With `overwrite`, a new `.npy` or raw file
+/// replaces the old one only at [`File::persist`].
 #[pyfunction]
 #[pyo3(signature = (path, descr, shape, order="C", raw=false, overwrite=false, zarr=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -1265,10 +1291,16 @@ pub(crate) fn create(
         oopts = oopts.raw(Raw::new(dtype).shape(shape.clone()).order(order));
     }
     let p = path.clone();
-    // SAFETY: as in `open`; the file is new.
+    // SAFETY: as in `open`; the file is new. Over an old file, it is made
+    // unnamed (or under a temporary name) and [`File::persist`] moves it into
+    // place once filled, so that the old file stays if the fill fails.
     let a = py
         .detach(move || unsafe {
-            DynArray::<ReadWrite>::create_with(&p, dtype, &shape, order, &copts)
+            if overwrite {
+                DynArray::<ReadWrite>::create_staged(&p, dtype, &shape, order, &copts)
+            } else {
+                DynArray::<ReadWrite>::create_with(&p, dtype, &shape, order, &copts)
+            }
         })
         .py()?;
     Ok(File::new(Storage::W(a), &path, "w+", oopts))

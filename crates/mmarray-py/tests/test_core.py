@@ -101,6 +101,35 @@ def test_create_refuses_existing_unless_overwrite(tmp):
     assert np.load(p).dtype == np.int16
 
 
+@pytest.mark.parametrize("name", ["old.npy", "old.raw", "old.zarr"])
+@pytest.mark.parametrize(
+    "seed, exc", [(-1, ValueError), (2**64, ValueError), (1.5, TypeError), ("1", TypeError)]
+)
+def test_a_create_over_an_old_file_that_fails_leaves_the_old_file(tmp, name, seed, exc):
+    p = tmp / name
+    with mm.create(p, "f8", (3,), fill=7.0) as a:
+        pass
+    before = sorted(q.name for q in tmp.rglob("*"))
+    with pytest.raises(exc, match="seed"):
+        mm.create(p, "f8", (5,), overwrite=True, fill="normal", seed=seed)
+    assert sorted(q.name for q in tmp.rglob("*")) == before
+    dt = {"dtype": "f8"} if name.endswith(".raw") else {}
+    with mm.open(p, **dt) as a:
+        assert a.shape == (3,) and a.to_numpy().tolist() == [7.0] * 3
+
+
+def test_a_create_over_an_old_file_appears_whole_once_filled(tmp):
+    p = tmp / "swap.npy"
+    np.save(p, np.arange(4.0))
+    a = mm.create(p, "f4", (6,), overwrite=True, fill="uniform", seed=3)
+    # In place: the new file, filled, under the name, and still writable.
+    assert np.load(p).dtype == np.float32 and np.load(p).tolist() == a.to_numpy().tolist()
+    a[0] = 5.0
+    a.close()
+    assert np.load(p)[0] == 5.0
+    assert sorted(q.name for q in tmp.iterdir()) == ["swap.npy"]
+
+
 def test_close_is_idempotent_and_final(tmp):
     a = mm.create(tmp / "z.npy", "f8", (4, 4), fill=2.0)
     v = a[1:]
@@ -260,6 +289,9 @@ def test_byteswap_inplace_keeps_values(tmp, dtype):
     ref = sample(np.dtype(dtype), (3, 5), seed=9)
     np.save(p, ref)
     with mm.open(p, "r+") as a:
+        with pytest.raises(ValueError, match="not on a view"):
+            a[1:].byteswap_inplace()
+        assert np.load(p).tobytes() == ref.tobytes()
         a.byteswap_inplace()
         other = np.dtype(dtype).newbyteorder()
         assert a.dtype == other

@@ -55,6 +55,18 @@ def test_ctrl_c_stops_a_fill_with_part_of_the_array_written(tmp_path):
     assert b[0] == 2.0
 
 
+def test_ctrl_c_during_the_fill_of_a_create_over_an_old_file_keeps_the_old_file(tmp_path):
+    p = tmp_path / "old.npy"
+    np.save(p, np.arange(5.0))
+    t = _interrupt_soon()
+    with pytest.raises(KeyboardInterrupt):
+        mm.create(p, "f8", (N,), overwrite=True, fill="normal", seed=1)
+    t.join()
+    # The new file never took the old one's place, and left nothing behind.
+    assert np.load(p).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["old.npy"]
+
+
 def test_ctrl_c_during_asarray_of_a_zarr_store_raises_keyboard_interrupt(tmp_path):
     # 512 MiB of float64 in 64 gzip-compressed chunks: decoding them into one
     # ndarray takes well over 0.3 s, so a signal sent after 50 ms arrives meanwhile.

@@ -62,6 +62,8 @@ def test_compressed_members_read_only(tmp):
         np.testing.assert_array_equal(a.to_numpy(), x)
     with pytest.raises(ValueError, match="compressed"):
         mm.open(p, "r+")
+    with mm.open(p) as a, pytest.raises(ValueError, match="a compressed .npz member is not one"):
+        a.__array__(copy=False)
 
 
 def test_compressed_members_are_read_as_chunks_without_a_temporary_file(tmp, monkeypatch):

@@ -114,6 +114,26 @@ def test_views_match_numpy_basic_indexing(tmp, dtype, order):
                 assert type(got) is type(want) and (got == want or (got != got and want != want)), key
 
 
+@pytest.mark.parametrize("suffix", [".npy", ".zarr"])
+def test_huge_steps_take_one_element_as_numpy(tmp, suffix):
+    ref = np.arange(15.0).reshape(5, 3)
+    with mm.create(tmp / f"h{suffix}", "f8", (5, 3)) as a:
+        a[...] = ref
+        for key in [slice(None, None, 2**61), (0, slice(None, None, 2**60)),
+                    slice(None, None, -(2**62)), (slice(1, None, 2**63 - 1), slice(2, None, 2**62))]:
+            want = ref[key]
+            got = a[key]
+            assert got.shape == want.shape, key
+            np.testing.assert_array_equal(got.to_numpy(), want)
+        a[::2**62] = -1.0
+        a[1, ::-(2**61)] = -2.0
+    expect = ref.copy()
+    expect[0] = -1.0
+    expect[1, -1] = -2.0
+    with mm.open(tmp / f"h{suffix}") as b:
+        np.testing.assert_array_equal(b.to_numpy(), expect)
+
+
 def test_indexing_errors(tmp):
     p = _file(tmp, np.zeros((3, 4)))
     a = mm.open(p)

@@ -258,6 +258,14 @@ def test_random_arguments(tmp):
         a.random(seed=-1, low=0, high=3)
     a.random(seed=3, low=0, high=3)
     assert set(np.asarray(a).tolist()) <= {0, 1, 2}
+    # bool takes no low/high (as the CLI refuses them), rather than ignoring them.
+    b = mm.create(tmp / "b.npy", "?", 10)
+    for low, high in [(5, 1), (0, 2), (None, 1)]:
+        with pytest.raises(ValueError, match="no low/high"):
+            b.random("integers", seed=1, low=low, high=high)
+    assert not np.asarray(b).any()
+    b.random("integers", seed=1)
+    assert np.asarray(b).any()
     f = mm.create(tmp / "f.npy", "f8", 10)
     with pytest.raises(ValueError):
         f.random("normal", seed=1, low=0, high=1)
@@ -295,3 +303,13 @@ def test_two_python_threads_reduce_at_once(tmp):
     # released, two 1-thread sums take about as long as one on 2 free cores.
     print(f"\none 1-thread sum {one * 1e3:.1f} ms; two at once {two * 1e3:.1f} ms "
           f"({two / one:.2f}x), {os.cpu_count()} cpus")
+
+
+def test_masked_arrays_are_refused_not_reduced_without_their_mask():
+    m = np.ma.array([1.0, 2.0, 3.0], mask=[0, 1, 0])
+    for f in (mm.sum, mm.mean, mm.min, mm.max, mm.argmin, mm.argmax, mm.var, mm.std, mm.stats):
+        with pytest.raises(TypeError, match="masked arrays"):
+            f(m)
+    # What the message offers gives numpy.ma's results.
+    assert mm.sum(m.compressed()) == np.ma.sum(m) == 4.0
+    assert mm.var(m.compressed()) == np.ma.var(m)

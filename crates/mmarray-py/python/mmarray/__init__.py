@@ -146,6 +146,16 @@ def _int_arg(name: str, value: Any, low: int = 0) -> int:
     return n
 
 
+def _seed(seed: Any) -> int:
+    """A random fill's seed: an int in [0, 2**64); a fresh one for ``None``."""
+    if seed is None:
+        return int.from_bytes(os.urandom(8), "little")
+    seed = _int_arg("seed", seed)
+    if seed >= 1 << 64:
+        raise ValueError("seed must be below 2**64")
+    return seed
+
+
 def _axis(axis: Any, ndim: int) -> int | None:
     if axis is None:
         return None
@@ -437,8 +447,9 @@ class Array:
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy is False and not self._base.mapped:
+            what = "a Zarr store" if self.format == "zarr" else "a compressed .npz member"
             raise ValueError(
-                f"{self.path}: a Zarr store is not one mapping: a numpy array of it is a copy"
+                f"{self.path}: {what} is not one mapping: a numpy array of it is a copy"
             )
         if copy:
             nd = self.to_numpy()
@@ -515,7 +526,10 @@ class Array:
                 else:
                     empty = True
                 new_shape.append(count)
-                new_strides.append(s * step)
+                # As numpy's; only where at most one element is taken can it pass
+                # 64 bits (a huge step), and then no element uses it.
+                stride = s * step
+                new_strides.append(stride if -(1 << 63) <= stride < 1 << 63 else s)
             else:
                 i = k + n if k < 0 else k
                 if not 0 <= i < n:
@@ -684,15 +698,15 @@ class Array:
             dist = "integers" if kind in "iu" else "normal"
         if not isinstance(dist, str):
             raise TypeError("dist must be a str")
-        if seed is None:
-            seed = int.from_bytes(os.urandom(8), "little")
-        seed = _int_arg("seed", seed)
-        if seed >= 1 << 64:
-            raise ValueError("seed must be below 2**64")
+        seed = _seed(seed)
         low = None if low is None else _int_arg("low", low, -(1 << 127))
         high = None if high is None else _int_arg("high", high, -(1 << 127))
         if kind == "b" and dist == "integers":
-            low = high = None
+            if low is not None or high is not None:
+                raise ValueError(
+                    "a random fill of bool takes no low/high: each value is True or "
+                    "False with probability 1/2"
+                )
             dist = "normal"
         f.random(self._geom, dist, seed, low, high, _threads(threads))
 
@@ -746,6 +760,12 @@ class Array:
         ``.npy`` header: the values read back are unchanged (numpy's
         ``a.byteswap(inplace=True)`` plus ``a.dtype = a.dtype.newbyteorder()``)."""
         f = self._check()
+        if not self._root:
+            # (numpy's swaps only a view's elements; this one rewrites the header.)
+            raise ValueError(
+                "byteswap_inplace works on a whole array (it records the byte order "
+                "in the file's header), not on a view"
+            )
         if self._base.dtype.itemsize == 1 or self._base.dtype.kind == "b":
             return
         descr = f.byteswap_inplace()
@@ -870,6 +890,7 @@ def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = N
         if fill not in ("normal", "uniform"):
             raise ValueError(f"fill must be a number, 'normal' or 'uniform', not {fill!r}")
         dist = fill
+        seed = _seed(seed)  # checked before the file exists (or the old one goes)
     elif fill is not None:
         _cast_bytes(fill, dt.newbyteorder("="))  # fails before the file exists
     elif seed is not None:
@@ -885,12 +906,17 @@ def create(path: Any, dtype: Any, shape: Any, *, order: str = "C", fill: Any = N
             a.random(dist, seed=seed)
         elif fill is not None:
             a.fill(fill)
+        if overwrite and not zarr:
+            # Over an old .npy or raw file, the new one takes its place only now
+            # (synced first, as any atomic replacement must be).
+            f.persist()
     except BaseException:
         a.close()
         if zarr:
             shutil.rmtree(p, ignore_errors=True)
-        else:
+        elif not overwrite:
             os.unlink(p)
+        # (else closing deleted the new file, and the old one is as it was)
         raise
     return a
 
@@ -905,6 +931,12 @@ _INPUT_DTYPES: set = set()
 
 def _input(x: Any) -> np.ndarray:
     """``x`` as a numpy array of a supported dtype (else ``TypeError``)."""
+    if type(x) is not np.ndarray and isinstance(x, np.ma.MaskedArray):
+        # Its data without the mask would give other results than numpy's.
+        raise TypeError(
+            "mmarray reductions do not take masked arrays: use numpy.ma's own, or "
+            "pass x.compressed() (the unmasked values) or x.filled(value)"
+        )
     arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     if arr.dtype in _INPUT_DTYPES:
         return arr
